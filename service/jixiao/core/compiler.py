@@ -1,0 +1,125 @@
+"""Compiling a pack: every point at which a leaf can lose points becomes one rule.
+
+A rule is a condition over facts. The matcher (durable-rules in the service, the plain
+evaluator in tests) decides which rules fire; the evaluator then does the Decimal
+arithmetic and writes the rationale. Keeping the decision in rules and the arithmetic
+in Python is what makes a deduction traceable to one rule id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Protocol
+
+from .conditions import holds, negate, without_not
+from .model import (
+    AllOrNothing, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
+    Pack, Ratio, Survey, AllOf,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One condition whose firing means a deduction on one leaf."""
+
+    index: int
+    leaf_id: str
+    key: str  # the check id, band index or survey option that the rule stands for
+    condition: Condition  # contains no Not
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.leaf_id}#{self.key}"
+
+
+class Matcher(Protocol):
+    """Decides which rules fire for one request's typed fact values."""
+
+    def match(self, values: dict[str, object]) -> frozenset[int]: ...
+
+    def close(self) -> None: ...
+
+
+MatcherFactory = Callable[[Pack, tuple[Rule, ...]], Matcher]
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    pack: Pack
+    rules: tuple[Rule, ...]
+    rules_by_leaf: dict[str, tuple[Rule, ...]]
+    matcher: Matcher
+
+    def close(self) -> None:
+        """Free the matcher's engine resources; the pack must not be used afterwards."""
+        self.matcher.close()
+
+
+class PlainMatcher:
+    """Matches rules with the reference evaluator: no engine, Decimal comparisons."""
+
+    def __init__(self, pack: Pack, rules: tuple[Rule, ...]):
+        self._rules = rules
+
+    def match(self, values: dict[str, object]) -> frozenset[int]:
+        return frozenset(r.index for r in self._rules if holds(r.condition, values))
+
+    def close(self) -> None:
+        pass
+
+
+def plain_matcher(pack: Pack, rules: tuple[Rule, ...]) -> Matcher:
+    return PlainMatcher(pack, rules)
+
+
+def leaf_conditions(leaf: Indicator) -> list[tuple[str, Condition]]:
+    """(key, condition) for every way the leaf can lose points, in the pack's order."""
+    scoring = leaf.scoring
+    if isinstance(scoring, Ratio):
+        return [("shortfall", Compare(scoring.actual, "lt", scoring.target))]
+    if isinstance(scoring, Deductions):
+        return [(check.id, check.when) for check in scoring.checks]
+    if isinstance(scoring, AllOrNothing):
+        return [("not_met", negate(scoring.passes))]
+    if isinstance(scoring, Survey):
+        return [
+            (key, Compare(FactRef(f"{scoring.fact.name}.{key}"), "gt", Decimal(0)))
+            for key, weight in scoring.weights.items()
+            if weight < 1
+        ]
+    if isinstance(scoring, Bands):
+        return [(f"band{i}", condition) for i, condition in band_conditions(scoring) if scoring.bands[i].deduct > 0]
+    if isinstance(scoring, Judgement):
+        return [("judgement", Compare(scoring.score, "lt", leaf.weight))]
+    raise TypeError(f"unknown scoring method {type(scoring).__name__}")
+
+
+def band_conditions(bands: Bands) -> list[tuple[int, Condition]]:
+    """For each band, the condition that the value falls in it and in no higher band."""
+    out: list[tuple[int, Condition]] = []
+    upper: Decimal | None = None
+    for i, band in enumerate(bands.bands):
+        parts: list[Condition] = []
+        if band.minimum is not None:
+            parts.append(Compare(bands.value, "ge", band.minimum))
+        if upper is not None:
+            parts.append(Compare(bands.value, "lt", upper))
+        out.append((i, parts[0] if len(parts) == 1 else AllOf(tuple(parts))))
+        upper = band.minimum
+    return out
+
+
+def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher) -> CompiledPack:
+    """Turn a validated pack into rules and hand them to a matcher."""
+    rules: list[Rule] = []
+    by_leaf: dict[str, tuple[Rule, ...]] = {}
+    for leaf in pack.leaves():
+        leaf_rules = []
+        for key, condition in leaf_conditions(leaf):
+            rule = Rule(len(rules), leaf.id, key, without_not(condition))
+            rules.append(rule)
+            leaf_rules.append(rule)
+        by_leaf[leaf.id] = tuple(leaf_rules)
+    frozen = tuple(rules)
+    return CompiledPack(pack, frozen, by_leaf, matcher_factory(pack, frozen))

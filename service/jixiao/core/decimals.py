@@ -1,0 +1,71 @@
+"""Decimal arithmetic and the report's number formats, in one place."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+# Enough digits that a ratio's quotient is exact to far below the 2-place rounding.
+CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+def round_score(value: Decimal) -> Decimal:
+    """Round a leaf score half up to 2 places, as the report does."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def rate_percent(score: Decimal, weight: Decimal) -> Decimal:
+    """score ÷ weight in percent, rounded half up to 2 places."""
+    if weight == 0:
+        return ZERO.quantize(CENT)
+    return CONTEXT.divide(score * HUNDRED, weight).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 3.00 → "3", 0.50 → "0.5"."""
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def fixed2(value: Decimal) -> str:
+    """Exactly two places: 72.7 → "72.70"."""
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def money(value: Decimal) -> str:
+    """Thousands separators and 2 places: 398761 → "398,761.00"."""
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), ",f")
+
+
+def percent(fraction: Decimal) -> str:
+    """A fraction as a percentage, 2 places, no trailing zeros: 0.79752 → "79.75%"."""
+    return plain((fraction * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)) + "%"
+
+
+def percent_value(value: Decimal) -> str:
+    """A value already in percent: 75.93 → "75.93%", 0 → "0" (as the report writes shares)."""
+    if value == 0:
+        return "0"
+    return plain(value.quantize(CENT, rounding=ROUND_HALF_UP)) + "%"
+
+
+def to_decimal(value: object) -> Decimal:
+    """A YAML/JSON number or decimal string as a Decimal; floats through their shortest repr."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        return Decimal(value.strip())
+    raise TypeError(f"{type(value).__name__} is not a number")

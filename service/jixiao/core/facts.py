@@ -1,0 +1,172 @@
+"""Checking a request's facts against a pack's fact schema.
+
+`check_facts` turns the caller's nested object into typed values keyed by fact name
+(and by `<survey>.<option>` for each survey share), or raises `FactsError` naming
+every violation at once: a caller fixes all of them in one round trip.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Mapping
+
+from .decimals import HUNDRED, ZERO, plain
+from .errors import FactsError, FactViolation
+from .model import FactSpec, FactType
+
+Value = Decimal | int | bool | str | Mapping[str, Decimal]
+
+_MISSING = object()
+
+TYPE_NAMES = {
+    FactType.DECIMAL: "a decimal number (e.g. \"398761.00\")",
+    FactType.INTEGER: "an integer",
+    FactType.BOOLEAN: "a boolean (true or false)",
+    FactType.TEXT: "a text",
+    FactType.SURVEY: "an object of option shares in percent",
+}
+
+
+def lookup(facts: Mapping, name: str) -> object:
+    """The value at a dotted path, or `_MISSING`. A literal dotted key also matches."""
+    if name in facts:
+        return facts[name]
+    node: object = facts
+    for part in name.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _describe(raw: object) -> str:
+    if isinstance(raw, str):
+        return f"got {raw!r}"
+    if raw is None:
+        return "got null"
+    if isinstance(raw, bool):
+        return f"got {'true' if raw else 'false'}"
+    if isinstance(raw, (int, float, Decimal)):
+        return f"got {raw}"
+    return f"got {type(raw).__name__ if not isinstance(raw, Mapping) else 'an object'}"
+
+
+def _number(raw: object) -> Decimal | None:
+    if isinstance(raw, bool):
+        return None
+    try:
+        if isinstance(raw, Decimal):
+            value = raw
+        elif isinstance(raw, int):
+            value = Decimal(raw)
+        elif isinstance(raw, float):
+            value = Decimal(repr(raw))
+        elif isinstance(raw, str) and raw.strip():
+            value = Decimal(raw.strip().replace(",", ""))
+        else:
+            return None
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
+    """Convert one raw value to the fact's type; return the value or the violations."""
+    name = spec.name
+    expected = TYPE_NAMES[spec.type]
+    if spec.type is FactType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw, []
+        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+    if spec.type is FactType.TEXT:
+        if isinstance(raw, str):
+            return raw, []
+        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+    if spec.type is FactType.SURVEY:
+        return _coerce_survey(spec, raw)
+    number = _number(raw)
+    if number is None:
+        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+    if spec.type is FactType.INTEGER:
+        if number != number.to_integral_value():
+            return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+        value: Value = int(number)
+    else:
+        value = number
+    problem = _range_problem(spec, number)
+    if problem:
+        return None, [FactViolation(name, problem)]
+    return value, []
+
+
+def _range_problem(spec: FactSpec, number: Decimal) -> str | None:
+    lo, hi = spec.minimum, spec.maximum
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        bounds = f"[{plain(lo) if lo is not None else '-∞'}, {plain(hi) if hi is not None else '∞'}]"
+        return f"{plain(number)} is out of range {bounds}"
+    return None
+
+
+def _coerce_survey(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
+    if not isinstance(raw, Mapping):
+        return None, [FactViolation(spec.name, f"expected {TYPE_NAMES[FactType.SURVEY]}, {_describe(raw)}")]
+    violations: list[FactViolation] = []
+    known = {o.key for o in spec.options}
+    for key in raw:
+        if key not in known:
+            violations.append(FactViolation(
+                f"{spec.name}.{key}", f"unknown option; expected one of {', '.join(sorted(known))}"))
+    shares: dict[str, Decimal] = {}
+    for option in spec.options:
+        name = f"{spec.name}.{option.key}"
+        if option.key not in raw:
+            violations.append(FactViolation(name, "missing survey share"))
+            continue
+        share = _number(raw[option.key])
+        if share is None:
+            violations.append(FactViolation(
+                name, f"expected a share in percent (e.g. \"27.5\"), {_describe(raw[option.key])}"))
+        elif share < ZERO or share > HUNDRED:
+            violations.append(FactViolation(name, f"share {plain(share)}% is out of range [0, 100]"))
+        else:
+            shares[option.key] = share
+    if not violations:
+        total = sum(shares.values(), ZERO)
+        if total > HUNDRED:
+            violations.append(FactViolation(spec.name, f"shares add up to {plain(total)}%, more than 100%"))
+    if violations:
+        return None, violations
+    return shares, []
+
+
+def check_facts(specs: tuple[FactSpec, ...], facts: Mapping) -> dict[str, Value]:
+    """Typed values for every declared fact (defaults filled in), or FactsError with all violations."""
+    if not isinstance(facts, Mapping):
+        raise FactsError([FactViolation("facts", "expected an object of facts")])
+    values: dict[str, Value] = {}
+    violations: list[FactViolation] = []
+    for spec in specs:
+        raw = lookup(facts, spec.name)
+        if raw is _MISSING or raw is None:
+            if spec.has_default:
+                values.update(_expand(spec, spec.default))
+                continue
+            violations.append(FactViolation(spec.name, f"missing; expected {TYPE_NAMES[spec.type]}"))
+            continue
+        value, problems = coerce(spec, raw)
+        if problems:
+            violations.extend(problems)
+        else:
+            values.update(_expand(spec, value))
+    if violations:
+        raise FactsError(violations)
+    return values
+
+
+def _expand(spec: FactSpec, value: Value) -> dict[str, Value]:
+    """A survey's shares are also addressable one by one as `<survey>.<option>`."""
+    out: dict[str, Value] = {spec.name: value}
+    if spec.type is FactType.SURVEY:
+        for key, share in value.items():  # type: ignore[union-attr]
+            out[f"{spec.name}.{key}"] = share
+    return out

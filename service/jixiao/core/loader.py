@@ -1,0 +1,456 @@
+"""Loading a pack document into the model, with every problem named by file, line and path.
+
+`load_pack` parses YAML, checks it against the JSON Schema (shape), then builds the model
+and checks what a schema cannot: weights add up, ids are unique, every fact used is
+declared and of a usable type, bands and grades are ordered, templates only use known
+names. It reports all problems found, not the first only.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+import jsonschema
+
+from .decimals import ZERO, plain
+from .digest import pack_digest
+from .errors import PackError, PackProblem
+from .facts import coerce
+from .model import (
+    COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
+    Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
+    Ratio, Survey, SurveyOption, Text, method_name,
+)
+from .references import leaf_texts
+from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
+from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml
+
+SCHEMA_TAG = "jixiao.pack/v1"
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$")
+NUMERIC = (FactType.DECIMAL, FactType.INTEGER)
+ARITHMETIC_OPS = ("add", "sub", "mul", "div")
+
+
+def load_pack(text: str, filename: str = "pack.yaml", schema: Mapping | None = None) -> Pack:
+    """Parse, check and build a pack from YAML text. Raises PackError listing every problem."""
+    try:
+        document, lines = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        raise PackError([PackProblem("", f"not valid YAML: {exc}", filename, exc.line)]) from None
+    return build_pack(document, filename=filename, lines=lines, schema=schema)
+
+
+def build_pack(
+    document: Any,
+    filename: str = "pack.yaml",
+    lines: Mapping[Path, int] | None = None,
+    schema: Mapping | None = None,
+) -> Pack:
+    """Build a pack from a parsed document (see `load_pack`)."""
+    lines = lines or {}
+    if not isinstance(document, Mapping):
+        raise PackError([PackProblem("", "a pack must be a mapping (id, version, indicators, ...)", filename, 1)])
+    if schema is not None:
+        problems = _schema_problems(document, schema, filename, lines)
+        if problems:
+            raise PackError(problems)
+    builder = _Builder(filename, lines)
+    pack = builder.build(document)
+    if builder.problems:
+        raise PackError(builder.problems)
+    return pack
+
+
+def _schema_problems(document: Any, schema: Mapping, filename: str, lines: Mapping[Path, int]) -> list[PackProblem]:
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        # A oneOf/anyOf failure is clearer through its most relevant sub-error.
+        best = jsonschema.exceptions.best_match([error]) if error.context else error
+        path = tuple(best.absolute_path)
+        problems.append(PackProblem(format_path(path), best.message, filename, line_of(lines, path)))
+    return problems
+
+
+class _Builder:
+    """Builds the model from a schema-valid document, collecting semantic problems."""
+
+    def __init__(self, filename: str, lines: Mapping[Path, int]):
+        self.filename = filename
+        self.lines = lines
+        self.problems: list[PackProblem] = []
+        self.facts: dict[str, FactSpec] = {}
+
+    def problem(self, path: Path, message: str) -> None:
+        self.problems.append(PackProblem(format_path(path), message, self.filename, line_of(self.lines, path)))
+
+    # --- scalars ---------------------------------------------------------------
+
+    def decimal(self, value: Any, path: Path) -> Decimal:
+        try:
+            if isinstance(value, bool):
+                raise InvalidOperation
+            number = Decimal(str(value).strip()) if isinstance(value, (str, int, Decimal)) else Decimal(repr(value))
+            if not number.is_finite():
+                raise InvalidOperation
+            return number
+        except (InvalidOperation, ValueError, TypeError):
+            self.problem(path, f"expected a number, got {value!r}")
+            return ZERO
+
+    def text(self, value: Any, path: Path) -> Text:
+        if isinstance(value, str):
+            return Text(zh=value)
+        if isinstance(value, Mapping) and isinstance(value.get("zh"), str):
+            en = value.get("en")
+            return Text(zh=value["zh"], en=en if isinstance(en, str) else None)
+        self.problem(path, "expected a text: a string or {zh: ..., en: ...}")
+        return Text(zh="")
+
+    def required(self, mapping: Mapping, key: str, path: Path) -> Any:
+        if key not in mapping:
+            self.problem(path, f"missing required field '{key}'")
+            return None
+        return mapping[key]
+
+    # --- the document ----------------------------------------------------------
+
+    def build(self, doc: Mapping) -> Pack:
+        if doc.get("schema") != SCHEMA_TAG:
+            self.problem(("schema",), f"expected schema: {SCHEMA_TAG}")
+        pack_id = str(self.required(doc, "id", ()) or "")
+        version = str(self.required(doc, "version", ()) or "")
+        if version and not SEMVER.match(version):
+            self.problem(("version",), f"'{version}' is not a semantic version like 1.0.0")
+        total = self.decimal(self.required(doc, "total_weight", ()) or 0, ("total_weight",))
+        grades = self.grades(doc.get("grades") or [], ("grades",))
+        for i, raw in enumerate(doc.get("facts") or []):
+            spec = self.fact(raw, ("facts", i))
+            if spec is None:
+                continue
+            if spec.name in self.facts:
+                self.problem(("facts", i, "name"), f"fact '{spec.name}' is declared twice")
+            self.facts[spec.name] = spec
+        indicators = tuple(
+            self.indicator(raw, ("indicators", i)) for i, raw in enumerate(doc.get("indicators") or [])
+        )
+        if not indicators:
+            self.problem(("indicators",), "a pack needs at least one indicator")
+        self.check_tree(indicators, total)
+        return Pack(
+            id=pack_id,
+            version=version,
+            title=self.text(doc.get("title", ""), ("title",)),
+            framework=str(doc.get("framework", "")),
+            total_weight=total,
+            grades=grades,
+            facts=tuple(self.facts.values()),
+            indicators=indicators,
+            digest=pack_digest(doc),
+            source=doc,
+        )
+
+    def grades(self, raw: list, path: Path) -> tuple[GradeBand, ...]:
+        bands = []
+        for i, item in enumerate(raw):
+            bands.append(GradeBand(
+                grade=str(item.get("grade", "")),
+                minimum=self.decimal(item.get("min", 0), path + (i, "min")),
+                en=item.get("en"),
+            ))
+        if not bands:
+            self.problem(path, "a pack needs grade bands (e.g. 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差 ≥ 0)")
+            return ()
+        for i in range(1, len(bands)):
+            if bands[i].minimum >= bands[i - 1].minimum:
+                self.problem(path + (i, "min"), "grade bands must be listed highest first, each lower bound below the previous one")
+        if bands[-1].minimum != 0:
+            self.problem(path + (len(bands) - 1, "min"), "the last grade band must start at 0 so that every score has a grade")
+        return tuple(bands)
+
+    def fact(self, raw: Mapping, path: Path) -> FactSpec | None:
+        name = raw.get("name")
+        try:
+            ftype = FactType(raw.get("type"))
+        except ValueError:
+            self.problem(path + ("type",), f"unknown fact type {raw.get('type')!r}")
+            return None
+        if not isinstance(name, str) or not name:
+            self.problem(path + ("name",), "a fact needs a name")
+            return None
+        minimum = self.decimal(raw["min"], path + ("min",)) if "min" in raw else None
+        maximum = self.decimal(raw["max"], path + ("max",)) if "max" in raw else None
+        if (minimum is not None or maximum is not None) and ftype not in NUMERIC:
+            self.problem(path, f"min/max only apply to decimal and integer facts, not {ftype.value}")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            self.problem(path + ("max",), f"max {plain(maximum)} is below min {plain(minimum)}")
+        options = tuple(
+            SurveyOption(str(o.get("key")), self.text(o.get("label", str(o.get("key"))), path + ("options", j, "label")))
+            for j, o in enumerate(raw.get("options") or [])
+        )
+        if ftype is FactType.SURVEY and not options:
+            self.problem(path + ("options",), "a survey fact needs its answer options")
+        if ftype is not FactType.SURVEY and options:
+            self.problem(path + ("options",), "only survey facts have options")
+        if len({o.key for o in options}) != len(options):
+            self.problem(path + ("options",), "survey option keys must be unique")
+        spec = FactSpec(
+            name=name, type=ftype, label=self.text(raw.get("label", name), path + ("label",)),
+            unit=raw.get("unit"), minimum=minimum, maximum=maximum, options=options,
+        )
+        if "default" in raw:
+            value, violations = coerce(spec, raw["default"])
+            for v in violations:
+                self.problem(path + ("default",), f"default does not fit the fact: {v.description}")
+            spec = FactSpec(**{**spec.__dict__, "default": value, "has_default": True})
+        return spec
+
+    # --- the tree --------------------------------------------------------------
+
+    def indicator(self, raw: Mapping, path: Path) -> Indicator:
+        node_id = str(raw.get("id", ""))
+        name = self.text(raw.get("name", node_id), path + ("name",))
+        weight = self.decimal(raw.get("weight", 0), path + ("weight",))
+        if weight <= 0:
+            self.problem(path + ("weight",), f"weight must be positive, got {plain(weight)}")
+        children = tuple(self.indicator(c, path + ("children", i)) for i, c in enumerate(raw.get("children") or []))
+        has_scoring = "scoring" in raw
+        if children and has_scoring:
+            self.problem(path + ("scoring",), f"'{node_id}' has children, so its score is their sum: remove 'scoring'")
+        if not children and not has_scoring:
+            self.problem(path, f"leaf '{node_id}' needs a 'scoring' method (or children)")
+        if children and "rationale" in raw:
+            self.problem(path + ("rationale",), "only leaves have a rationale")
+        scoring = None
+        rationale = None
+        if not children and has_scoring:
+            scoring = self.scoring(raw["scoring"], weight, path + ("scoring",))
+            if "rationale" in raw:
+                rationale = self.text(raw["rationale"], path + ("rationale",))
+        leaf = Indicator(id=node_id, name=name, weight=weight, children=children, scoring=scoring, rationale=rationale)
+        if scoring is not None:
+            self.check_templates(leaf, raw, path)
+        return leaf
+
+    def check_tree(self, indicators: tuple[Indicator, ...], total: Decimal) -> None:
+        seen: set[str] = set()
+
+        def visit(node: Indicator, path: Path) -> None:
+            if node.id in seen:
+                self.problem(path + ("id",), f"indicator id '{node.id}' is used more than once")
+            seen.add(node.id)
+            if node.children:
+                child_sum = sum((c.weight for c in node.children), ZERO)
+                if child_sum != node.weight:
+                    self.problem(path + ("weight",),
+                                 f"'{node.id}' weighs {plain(node.weight)} but its children add up to {plain(child_sum)}")
+                for i, child in enumerate(node.children):
+                    visit(child, path + ("children", i))
+
+        for i, node in enumerate(indicators):
+            visit(node, ("indicators", i))
+        top = sum((n.weight for n in indicators), ZERO)
+        if indicators and top != total:
+            self.problem(("total_weight",), f"total_weight is {plain(total)} but the level-1 weights add up to {plain(top)}")
+
+    # --- scoring ---------------------------------------------------------------
+
+    def ref(self, name: Any, path: Path, kinds: tuple[FactType, ...], what: str) -> FactRef:
+        """A reference to a declared fact (or survey option share) of one of `kinds`."""
+        kind = self.ref_type(name)
+        if kind is None:
+            self.problem(path, f"fact '{name}' is not declared in facts")
+        elif kind not in kinds:
+            wanted = " or ".join(k.value for k in kinds)
+            self.problem(path, f"{what} must be a {wanted} fact, but '{name}' is {kind.value}")
+        return FactRef(str(name))
+
+    def ref_type(self, name: Any) -> FactType | None:
+        """The type of a declared fact, DECIMAL for a survey option's share, None if unknown."""
+        if not isinstance(name, str):
+            return None
+        if name in self.facts:
+            return self.facts[name].type
+        survey, _, option = name.rpartition(".")
+        spec = self.facts.get(survey)
+        if spec is not None and spec.type is FactType.SURVEY and spec.option(option):
+            return FactType.DECIMAL
+        return None
+
+    def scoring(self, raw: Mapping, weight: Decimal, path: Path):
+        method = raw.get("method")
+        if method == "ratio":
+            return Ratio(
+                actual=self.ref(raw.get("actual"), path + ("actual",), NUMERIC, "a ratio's actual value"),
+                target=self.ref(raw.get("target"), path + ("target",), NUMERIC, "a ratio's target"),
+                reason=self.text(self.required(raw, "reason", path) or "", path + ("reason",)),
+            )
+        if method == "deductions":
+            checks = []
+            for i, item in enumerate(raw.get("checks") or []):
+                p = path + ("checks", i)
+                points = self.decimal(item.get("points", 0), p + ("points",))
+                if points <= 0 or points > weight:
+                    self.problem(p + ("points",), f"points must be in (0, {plain(weight)}] (the leaf's weight), got {plain(points)}")
+                checks.append(Check(
+                    id=str(item.get("id", "")),
+                    when=self.condition(item.get("when"), p + ("when",)),
+                    points=points,
+                    reason=self.text(item.get("reason", ""), p + ("reason",)),
+                    met=self.text(item["met"], p + ("met",)) if "met" in item else None,
+                ))
+            ids = [c.id for c in checks]
+            for i, check_id in enumerate(ids):
+                if ids.index(check_id) != i:
+                    self.problem(path + ("checks", i, "id"), f"check id '{check_id}' is used twice in this leaf")
+            if not checks:
+                self.problem(path + ("checks",), "a deductions leaf needs at least one check")
+            return Deductions(tuple(checks))
+        if method == "all_or_nothing":
+            return AllOrNothing(
+                passes=self.condition(raw.get("pass"), path + ("pass",)),
+                reason=self.text(raw.get("reason", ""), path + ("reason",)),
+                met=self.text(raw["met"], path + ("met",)) if "met" in raw else None,
+            )
+        if method == "survey":
+            fact = self.ref(raw.get("fact"), path + ("fact",), (FactType.SURVEY,), "a survey leaf's fact")
+            spec = self.facts.get(fact.name)
+            weights_raw = raw.get("weights") or {}
+            weights: dict[str, Decimal] = {}
+            if spec is not None and spec.type is FactType.SURVEY:
+                for option in spec.options:
+                    if option.key not in weights_raw:
+                        self.problem(path + ("weights",), f"no weight for option '{option.key}' of {fact.name}")
+                        continue
+                    w = self.decimal(weights_raw[option.key], path + ("weights", option.key))
+                    if w < 0 or w > 1:
+                        self.problem(path + ("weights", option.key), f"an option weight must be in [0, 1], got {plain(w)}")
+                    weights[option.key] = w
+                for key in weights_raw:
+                    if spec.option(str(key)) is None:
+                        self.problem(path + ("weights", key), f"'{key}' is not an option of {fact.name}")
+            return Survey(fact, weights)
+        if method == "bands":
+            value = self.ref(raw.get("value"), path + ("value",), NUMERIC, "a bands leaf's value")
+            bands = []
+            raw_bands = raw.get("bands") or []
+            for i, item in enumerate(raw_bands):
+                p = path + ("bands", i)
+                minimum = self.decimal(item["min"], p + ("min",)) if "min" in item else None
+                deduct = self.decimal(item.get("deduct", 0), p + ("deduct",))
+                if deduct < 0 or deduct > weight:
+                    self.problem(p + ("deduct",), f"deduct must be in [0, {plain(weight)}] (the leaf's weight), got {plain(deduct)}")
+                if minimum is None and i != len(raw_bands) - 1:
+                    self.problem(p, "only the last band may omit 'min' (it catches everything below)")
+                if i and minimum is not None and bands[-1].minimum is not None and minimum >= bands[-1].minimum:
+                    self.problem(p + ("min",), "bands must be ordered highest first, each min below the previous one")
+                reason = self.text(item["reason"], p + ("reason",)) if "reason" in item else None
+                bands.append(Band(minimum, deduct, reason))
+            if not bands:
+                self.problem(path + ("bands",), "a bands leaf needs at least one band")
+            elif bands[-1].minimum is not None:
+                self.problem(path + ("bands", len(bands) - 1),
+                             "the last band must omit 'min' so that every value falls in a band")
+            inferred = self.text(raw["inferred"], path + ("inferred",)) if "inferred" in raw else None
+            return Bands(value, tuple(bands), inferred)
+        if method == "judgement":
+            return Judgement(
+                score=self.ref(raw.get("score"), path + ("score",), NUMERIC, "an evaluator's score"),
+                reason=self.ref(raw.get("reason"), path + ("reason",), (FactType.TEXT,), "an evaluator's reason"),
+            )
+        self.problem(path + ("method",), f"unknown scoring method {method!r}; expected ratio, deductions, "
+                                         "all_or_nothing, survey, bands or judgement")
+        return None
+
+    # --- conditions ------------------------------------------------------------
+
+    def condition(self, raw: Any, path: Path) -> Condition:
+        if not isinstance(raw, Mapping):
+            self.problem(path, "expected a condition: {fact: ..., eq: ...}, {all: [...]}, {any: [...]} or {not: ...}")
+            return AllOf(())
+        if "all" in raw or "any" in raw:
+            key = "all" if "all" in raw else "any"
+            items = raw[key] or []
+            if not items:
+                self.problem(path + (key,), f"'{key}' needs at least one condition")
+            parts = tuple(self.condition(c, path + (key, i)) for i, c in enumerate(items))
+            return AllOf(parts) if key == "all" else AnyOf(parts)
+        if "not" in raw:
+            return Not(self.condition(raw["not"], path + ("not",)))
+        ops = [op for op in COMPARISONS if op in raw]
+        if "fact" not in raw or len(ops) != 1:
+            self.problem(path, "a comparison needs 'fact' and exactly one of eq, ne, lt, le, gt, ge")
+            return AllOf(())
+        op = ops[0]
+        left_type = self.ref_type(raw["fact"])
+        fact = FactRef(str(raw["fact"]))
+        if left_type is None:
+            self.problem(path + ("fact",), f"fact '{raw['fact']}' is not declared in facts")
+        operand, right_type = self.operand(raw[op], path + (op,))
+        if left_type is not None and right_type is not None:
+            numeric = left_type in NUMERIC and right_type in NUMERIC
+            if op not in ("eq", "ne") and not numeric:
+                self.problem(path + (op,), f"'{op}' compares numbers; '{fact.name}' is {left_type.value}")
+            elif not numeric and left_type != right_type:
+                self.problem(path + (op,), f"cannot compare '{fact.name}' ({left_type.value}) with a {right_type.value}")
+            if left_type is FactType.SURVEY:
+                self.problem(path + ("fact",), f"'{fact.name}' is a survey; compare one option's share: {fact.name}.<option>")
+        return Compare(fact, op, operand)
+
+    def operand(self, raw: Any, path: Path) -> tuple[Operand, FactType | None]:
+        if isinstance(raw, bool):
+            return raw, FactType.BOOLEAN
+        if isinstance(raw, (int, Decimal, float)):
+            return self.decimal(raw, path), FactType.DECIMAL
+        if isinstance(raw, str):
+            return raw, FactType.TEXT
+        if isinstance(raw, Mapping) and "fact" in raw and len(raw) == 1:
+            kind = self.ref_type(raw["fact"])
+            if kind is None:
+                self.problem(path + ("fact",), f"fact '{raw['fact']}' is not declared in facts")
+            return FactRef(str(raw["fact"])), kind
+        ops = [op for op in ARITHMETIC_OPS if isinstance(raw, Mapping) and op in raw]
+        if len(ops) == 1 and len(raw) == 1 and isinstance(raw[ops[0]], list) and len(raw[ops[0]]) == 2:
+            op = ops[0]
+            left, lt = self.operand(raw[op][0], path + (op, 0))
+            right, rt = self.operand(raw[op][1], path + (op, 1))
+            for side, kind in ((0, lt), (1, rt)):
+                if kind is not None and kind not in NUMERIC:
+                    self.problem(path + (op, side), f"arithmetic needs numbers, got a {kind.value}")
+            return Arithmetic(op, left, right), FactType.DECIMAL
+        self.problem(path, "expected a literal, {fact: NAME} or {add|sub|mul|div: [a, b]}")
+        return Decimal(0), None
+
+    # --- templates -------------------------------------------------------------
+
+    def check_templates(self, leaf: Indicator, raw: Mapping, path: Path) -> None:
+        method = method_name(leaf.scoring)
+        for text in leaf_texts(leaf):
+            for template in filter(None, (text.zh, text.en)):
+                for name, fmt in placeholders(template):
+                    self.check_placeholder(name, fmt, method, path, leaf.id)
+
+    def check_placeholder(self, name: str, fmt: str | None, method: str, path: Path, leaf_id: str) -> None:
+        if fmt is not None and fmt not in FORMATS:
+            self.problem(path, f"leaf '{leaf_id}': unknown format '{fmt}' in {{{name}|{fmt}}}; "
+                               f"expected one of {', '.join(FORMATS)}")
+            return
+        if name in LEAF_VARIABLES:
+            only = LEAF_VARIABLES[name]
+            if only is not None and only != method:
+                self.problem(path, f"leaf '{leaf_id}': {{{name}}} is only known to {only} leaves, this one is {method}")
+            elif fmt in ("shares", "yesno") or (name == "findings" and fmt is not None):
+                self.problem(path, f"leaf '{leaf_id}': {{{name}}} cannot be formatted as {fmt}")
+            return
+        kind = self.ref_type(name)
+        if kind is None:
+            self.problem(path, f"leaf '{leaf_id}': template uses '{name}', which is neither a declared fact "
+                               f"nor one of {', '.join(LEAF_VARIABLES)}")
+        elif fmt in NUMERIC_FORMATS and kind not in NUMERIC:
+            self.problem(path, f"leaf '{leaf_id}': format '{fmt}' needs a number, '{name}' is {kind.value}")
+        elif fmt == "shares" and kind is not FactType.SURVEY:
+            self.problem(path, f"leaf '{leaf_id}': format 'shares' needs a survey fact, '{name}' is {kind.value}")
+        elif fmt == "yesno" and kind is not FactType.BOOLEAN:
+            self.problem(path, f"leaf '{leaf_id}': format 'yesno' needs a boolean fact, '{name}' is {kind.value}")

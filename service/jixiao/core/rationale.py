@@ -1,0 +1,92 @@
+"""Rationale templates: `{name}` and `{name|format}` placeholders rendered the report's way."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Callable, Mapping
+
+from . import decimals
+from .model import Pack
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([a-z_]+))?\}")
+
+#: Values a leaf's templates may use besides facts, by scoring method (None: every method).
+LEAF_VARIABLES: dict[str, str | None] = {
+    "weight": None, "score": None, "deducted": None, "findings": None,
+    "ratio": "ratio", "actual": "ratio", "target": "ratio",
+    "value": "bands",
+}
+
+NUMERIC_FORMATS = ("money", "percent", "percent_value", "number")
+FORMATS = NUMERIC_FORMATS + ("shares", "yesno")
+
+
+def placeholders(template: str) -> list[tuple[str, str | None]]:
+    """(name, format) for every placeholder in a template."""
+    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(template)]
+
+
+def _yesno(value: object, language: str) -> str:
+    if language == "en":
+        return "yes" if value else "no"
+    return "是" if value else "否"
+
+
+def _shares(pack: Pack, name: str, shares: Mapping[str, Decimal], language: str) -> str:
+    spec = pack.fact(name)
+    sep = ", " if language == "en" else "、"
+    parts = []
+    for option in spec.options if spec else ():
+        share = decimals.percent_value(shares[option.key])
+        parts.append(f"{option.label.get(language)} {share}" if language == "en" else f"{option.label.get(language)}{share}")
+    return sep.join(parts)
+
+
+_NUMBER_FORMATTERS: dict[str, Callable[[Decimal], str]] = {
+    "money": decimals.money,
+    "percent": decimals.percent,
+    "percent_value": decimals.percent_value,
+    "number": decimals.plain,
+}
+
+
+def format_value(pack: Pack, name: str, value: object, fmt: str | None, language: str) -> str:
+    if fmt == "shares" or (fmt is None and isinstance(value, Mapping)):
+        return _shares(pack, name, value, language)  # type: ignore[arg-type]
+    if fmt == "yesno" or (fmt is None and isinstance(value, bool)):
+        return _yesno(value, language)
+    if fmt in _NUMBER_FORMATTERS:
+        return _NUMBER_FORMATTERS[fmt](Decimal(value))  # type: ignore[arg-type]
+    if isinstance(value, Decimal):
+        return decimals.plain(value)
+    return str(value)
+
+
+def render(template: str, context: Mapping[str, object], pack: Pack, language: str) -> str:
+    """Fill a template's placeholders from the context (leaf values and typed facts)."""
+
+    def substitute(match: re.Match) -> str:
+        name, fmt = match.group(1), match.group(2)
+        return format_value(pack, name, context[name], fmt, language)
+
+    return PLACEHOLDER.sub(substitute, template)
+
+
+def verdict(deducted: Decimal, score: Decimal, language: str) -> str:
+    """The sentence a report closes each indicator with."""
+    if language == "en":
+        if deducted > 0:
+            return f"Under the scoring rules, {decimals.plain(deducted)} points are deducted; score {decimals.plain(score)}."
+        return f"Under the scoring rules, full marks: {decimals.plain(score)}."
+    if deducted > 0:
+        return f"根据评分细则，扣{decimals.plain(deducted)}分，得{decimals.plain(score)}分。"
+    return f"根据评分细则，得{decimals.plain(score)}分。"
+
+
+def join_sentences(evidence: str, closing: str, language: str) -> str:
+    """Evidence, then the verdict, with exactly one full stop between them."""
+    evidence = evidence.strip().rstrip("。；;，,. ")
+    if not evidence:
+        return closing
+    return f"{evidence}. {closing}" if language == "en" else f"{evidence}。{closing}"

@@ -1,0 +1,65 @@
+"""Which facts an indicator reads: for input forms, the API and validation."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .conditions import condition_refs
+from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, Ratio, Survey, Text
+from .rationale import placeholders
+
+
+def scoring_refs(leaf: Indicator) -> Iterator[str]:
+    """Fact names (or survey option refs) the leaf's scoring rules read."""
+    scoring = leaf.scoring
+    if isinstance(scoring, Ratio):
+        yield scoring.actual.name
+        yield scoring.target.name
+    elif isinstance(scoring, Deductions):
+        for check in scoring.checks:
+            yield from condition_refs(check.when)
+    elif isinstance(scoring, AllOrNothing):
+        yield from condition_refs(scoring.passes)
+    elif isinstance(scoring, Survey):
+        yield scoring.fact.name
+    elif isinstance(scoring, Bands):
+        yield scoring.value.name
+    elif isinstance(scoring, Judgement):
+        yield scoring.score.name
+        yield scoring.reason.name
+
+
+def leaf_texts(leaf: Indicator) -> Iterator[Text]:
+    """Every template of a leaf."""
+    scoring = leaf.scoring
+    if leaf.rationale:
+        yield leaf.rationale
+    if isinstance(scoring, Ratio):
+        yield scoring.reason
+    elif isinstance(scoring, Deductions):
+        for check in scoring.checks:
+            yield check.reason
+            if check.met:
+                yield check.met
+    elif isinstance(scoring, AllOrNothing):
+        yield scoring.reason
+        if scoring.met:
+            yield scoring.met
+    elif isinstance(scoring, Bands):
+        for band in scoring.bands:
+            if band.reason:
+                yield band.reason
+        if scoring.inferred:
+            yield scoring.inferred
+
+
+def facts_read(leaf: Indicator) -> tuple[str, ...]:
+    """Declared fact names a leaf reads, through its rules or its texts, in first-use order.
+
+    A survey option ref (`survey.x.option`) counts as its survey fact (`survey.x`).
+    """
+    names: list[str] = list(scoring_refs(leaf))
+    for text in leaf_texts(leaf):
+        for template in (text.zh, text.en or ""):
+            names.extend(name for name, _ in placeholders(template))
+    return tuple(dict.fromkeys(names))

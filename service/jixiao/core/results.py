@@ -1,0 +1,62 @@
+"""What an evaluation returns: the scored indicator tree, immutable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """One reason a leaf lost points. `points` is exact (not rounded)."""
+
+    rule_id: str  # "<leaf id>#<check id>", e.g. "decision.targets.clarity#declaration_form"
+    points: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    id: str
+    name: str
+    level: int  # 1 for the dimensions, 3 for the usual leaves
+    weight: Decimal
+    score: Decimal  # leaves: rounded half up to 2 places; parents: sum of children
+    rate: Decimal  # score / weight in percent, 2 places
+    grade: str | None  # level-1 nodes only
+    method: str | None = None  # leaves only
+    deductions: tuple[Deduction, ...] = ()
+    rationale: str = ""
+    children: tuple["NodeResult", ...] = ()
+
+    @property
+    def deducted(self) -> Decimal:
+        return self.weight - self.score
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    pack_id: str
+    version: str
+    digest: str
+    language: str
+    total_weight: Decimal
+    score: Decimal
+    rate: Decimal
+    grade: str
+    indicators: tuple[NodeResult, ...]
+
+    def nodes(self):
+        for top in self.indicators:
+            yield from top.walk()
+
+    def node(self, node_id: str) -> NodeResult:
+        for n in self.nodes():
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)

@@ -1,0 +1,1 @@
+"""Rule-engine adapters. Only this package imports durable-rules."""

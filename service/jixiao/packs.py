@@ -1,0 +1,129 @@
+"""Pack folders on disk: reading, compiling with durable-rules, and choosing a version.
+
+The one place the CLI and the server load packs from. A folder holds
+`<pack-id>/<version>/pack.yaml` and `<pack-id>/<version>/cases/*.yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .core.cases import GoldenCase, load_case
+from .core.compiler import CompiledPack, compile_pack
+from .core.errors import PackError, PackProblem
+from .core.loader import load_pack
+from .engine.durable import durable_matcher
+
+#: The packs shipped in this repository.
+BUNDLED_PACKS = Path(__file__).resolve().parents[2] / "rules"
+PACK_SCHEMA = BUNDLED_PACKS / "schema" / "pack.schema.json"
+
+
+class PackNotFound(LookupError):
+    """No pack with that id, or no such version of it."""
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    compiled: CompiledPack
+    cases: tuple[GoldenCase, ...]
+    directory: Path
+
+    @property
+    def pack(self):
+        return self.compiled.pack
+
+
+@lru_cache(maxsize=1)
+def pack_schema() -> dict:
+    """The JSON Schema every pack.yaml is checked against."""
+    return json.loads(PACK_SCHEMA.read_text(encoding="utf-8"))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PackError([PackProblem("", "file not found", str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError([PackProblem("", f"cannot read: {exc}", str(path))]) from None
+
+
+def load_pack_dir(directory: Path, matcher_factory=durable_matcher) -> LoadedPack:
+    """Load, validate and compile the pack in `directory`, with its golden cases."""
+    directory = Path(directory)
+    pack_file = directory / "pack.yaml"
+    pack = load_pack(_read(pack_file), str(pack_file), schema=pack_schema())
+    cases = tuple(
+        load_case(_read(path), str(path)) for path in sorted((directory / "cases").glob("*.yaml"))
+    )
+    return LoadedPack(compile_pack(pack, matcher_factory), cases, directory)
+
+
+def semver_key(version: str) -> tuple:
+    """Sort key for semantic versions: 1.10.0 after 1.9.0, a pre-release before its release."""
+    core, _, pre = version.partition("-")
+    numbers = tuple(int(p) for p in core.split("."))
+    return numbers + ((1,) if not pre else (0, pre))
+
+
+class PackLibrary:
+    """Every pack version in a folder, compiled and ready to evaluate."""
+
+    def __init__(self, packs: list[LoadedPack]):
+        self._packs: dict[str, dict[str, LoadedPack]] = {}
+        for loaded in packs:
+            self._packs.setdefault(loaded.pack.id, {})[loaded.pack.version] = loaded
+
+    @classmethod
+    def from_directory(cls, root: Path) -> "PackLibrary":
+        """Load every `<id>/<version>/pack.yaml` under `root`; any bad pack fails the whole load."""
+        root = Path(root)
+        if not root.is_dir():
+            raise PackError([PackProblem("", "pack folder not found", str(root))])
+        found = sorted(p.parent for p in root.glob("*/*/pack.yaml"))
+        if not found:
+            raise PackError([PackProblem("", "no packs found (expected <pack-id>/<version>/pack.yaml)", str(root))])
+        packs = []
+        for directory in found:
+            loaded = load_pack_dir(directory)
+            expected = Path(loaded.pack.id) / loaded.pack.version
+            if directory.relative_to(root) != expected:
+                # The folder layout is how ops find a version: it must not lie.
+                raise PackError([PackProblem(
+                    "", f"pack {loaded.pack.ref} must live in {expected}/", str(directory / "pack.yaml"))])
+            packs.append(loaded)
+        return cls(packs)
+
+    def list(self) -> list[CompiledPack]:
+        return [
+            self._packs[pack_id][version].compiled
+            for pack_id in sorted(self._packs)
+            for version in sorted(self._packs[pack_id], key=semver_key)
+        ]
+
+    def default_version(self, pack_id: str) -> str:
+        versions = self._packs.get(pack_id)
+        if not versions:
+            raise PackNotFound(f"no pack '{pack_id}'; known packs: {', '.join(sorted(self._packs)) or 'none'}")
+        return max(versions, key=semver_key)
+
+    def loaded(self, pack_id: str, version: str | None = None) -> LoadedPack:
+        chosen = version or self.default_version(pack_id)
+        versions = self._packs.get(pack_id, {})
+        if chosen not in versions:
+            known = ", ".join(sorted(versions, key=semver_key))
+            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; known versions: {known}")
+        return versions[chosen]
+
+    def get(self, pack_id: str, version: str | None = None) -> CompiledPack:
+        """The compiled pack; the newest version when `version` is None or empty."""
+        return self.loaded(pack_id, version).compiled
+
+    def close(self) -> None:
+        for versions in self._packs.values():
+            for loaded in versions.values():
+                loaded.compiled.close()
