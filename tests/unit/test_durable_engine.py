@@ -1,0 +1,100 @@
+"""The durable-rules adapter: agrees with the plain evaluator and stays inside the engine's limits."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jixiao.core.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluator import evaluate
+from jixiao.core.loader import build_pack
+from jixiao.engine.durable import RULES_PER_RULESET, durable_matcher
+
+from .packs import BASE_FACTS, compiled_methods
+
+
+def wide_pack(checks: int) -> dict:
+    """One leaf with `checks` boolean checks, each worth 0.01 points."""
+    return {
+        "schema": "jixiao.pack/v1", "id": "wide", "version": "1.0.0", "title": "宽", "framework": "test",
+        "total_weight": 10,
+        "grades": [{"grade": "优", "min": 90}, {"grade": "差", "min": 0}],
+        "facts": [{"name": f"f.c{i}", "type": "boolean", "label": f"检查{i}"} for i in range(checks)],
+        "indicators": [{"id": "a", "name": "甲", "weight": 10, "children": [{
+            "id": "a.b", "name": "乙", "weight": 10, "scoring": {"method": "deductions", "checks": [
+                {"id": f"c{i}", "when": {"fact": f"f.c{i}", "eq": False}, "points": "0.01", "reason": f"第{i}项未通过"}
+                for i in range(checks)]}}]}],
+    }
+
+
+def test_more_rules_true_at_once_than_the_engine_allows_in_one_ruleset():
+    # The engine fails past 64 conditions true at once for one fact: the compiler splits.
+    checks = 3 * RULES_PER_RULESET + 5
+    compiled = compile_pack(build_pack(wide_pack(checks)), durable_matcher)
+    try:
+        facts = {"f": {f"c{i}": False for i in range(checks)}}
+        for _ in range(3):
+            node = evaluate(compiled, facts).node("a.b")
+            assert len(node.deductions) == checks
+            assert node.score == Decimal(10) - Decimal("0.01") * checks
+    finally:
+        compiled.close()
+
+
+def test_many_evaluations_reuse_the_sid_pool_without_stale_state():
+    compiled = compiled_methods("durable")
+    try:
+        alternating = [dict(BASE_FACTS, done=bool(i % 2)) for i in range(2500)]
+        for i, facts in enumerate(alternating):
+            assert evaluate(compiled, facts).node("all.x.done").score == (5 if i % 2 else 0)
+    finally:
+        compiled.close()
+
+
+def test_threads_share_one_compiled_pack_safely():
+    compiled = compiled_methods("durable")
+    expected = {flag: evaluate(compiled, dict(BASE_FACTS, done=flag)) for flag in (True, False)}
+    errors: list[str] = []
+
+    def worker(flag: bool) -> None:
+        for _ in range(300):
+            if evaluate(compiled, dict(BASE_FACTS, done=flag)) != expected[flag]:
+                errors.append("wrong result")
+
+    threads = [threading.Thread(target=worker, args=(i % 2 == 0,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    compiled.close()
+    assert errors == []
+
+
+_share = st.decimals(min_value=0, max_value=25, places=2)
+_money = st.decimals(min_value=0, max_value=10**9, places=2)
+
+
+@st.composite
+def method_facts(draw):
+    approved = draw(_money.filter(lambda d: d > 0))
+    return {
+        "budget": {"approved": str(approved), "spent": str(draw(_money))},
+        "records": {"a": draw(st.booleans()), "b": draw(st.booleans()), "c": draw(st.booleans())},
+        "awards": {"granted": draw(st.integers(0, 10)), "cap": draw(st.integers(0, 10))},
+        "done": draw(st.booleans()),
+        "survey": {"s": {k: str(draw(_share)) for k in ("strongly", "yes", "somewhat", "no")}},
+        "judge": {"score": str(draw(st.decimals(min_value=0, max_value=10, places=2))), "reason": "理由"},
+    }
+
+
+_durable = compiled_methods("durable")
+_plain = compiled_methods("plain")
+
+
+@settings(max_examples=300, deadline=None)
+@given(method_facts())
+def test_durable_rules_and_the_plain_evaluator_agree(facts):
+    assert evaluate(_durable, facts) == evaluate(_plain, facts)
