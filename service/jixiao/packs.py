@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .core.cases import GoldenCase, load_case
+from .core.bundle import PACK_FILE, Bundle, load_bundle, make_bundle
+from .core.cases import GoldenCase
 from .core.compiler import CompiledPack, compile_pack
 from .core.errors import PackError, PackProblem
-from .core.loader import load_pack
 from .engine.durable import durable_matcher
 
 #: The packs shipped in this repository.
@@ -30,7 +30,7 @@ class PackNotFound(LookupError):
 class LoadedPack:
     compiled: CompiledPack
     cases: tuple[GoldenCase, ...]
-    directory: Path
+    bundle: Bundle
 
     @property
     def pack(self):
@@ -43,24 +43,30 @@ def pack_schema() -> dict:
     return json.loads(PACK_SCHEMA.read_text(encoding="utf-8"))
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PackError([PackProblem("", "file not found", str(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError([PackProblem("", f"cannot read: {exc}", str(path))]) from None
+def read_bundle(directory: Path) -> Bundle:
+    """The pack's files in `directory`: pack.yaml and cases/*.yaml (other files are not part of it)."""
+    directory = Path(directory)
+    if not (directory / PACK_FILE).is_file():
+        raise PackError([PackProblem("", "file not found", str(directory / PACK_FILE))])
+    paths = [directory / PACK_FILE, *sorted((directory / "cases").glob("*.yaml"))]
+    files: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            files[path.relative_to(directory).as_posix()] = path.read_bytes()
+        except OSError as exc:
+            raise PackError([PackProblem("", f"cannot read: {exc.strerror}", str(path))]) from None
+    return make_bundle(files, str(directory))
+
+
+def compile_bundle(bundle: Bundle, source: str = "", matcher_factory=durable_matcher) -> LoadedPack:
+    """Validate the bundle against the pack schema, compile its rules, keep its cases."""
+    loaded = load_bundle(bundle, pack_schema(), source)
+    return LoadedPack(compile_pack(loaded.pack, matcher_factory), loaded.cases, bundle)
 
 
 def load_pack_dir(directory: Path, matcher_factory=durable_matcher) -> LoadedPack:
     """Load, validate and compile the pack in `directory`, with its golden cases."""
-    directory = Path(directory)
-    pack_file = directory / "pack.yaml"
-    pack = load_pack(_read(pack_file), str(pack_file), schema=pack_schema())
-    cases = tuple(
-        load_case(_read(path), str(path)) for path in sorted((directory / "cases").glob("*.yaml"))
-    )
-    return LoadedPack(compile_pack(pack, matcher_factory), cases, directory)
+    return compile_bundle(read_bundle(directory), str(directory), matcher_factory)
 
 
 def semver_key(version: str) -> tuple:

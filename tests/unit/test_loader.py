@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jixiao.core.errors import PackError
+from jixiao.core.bundle import load_bundle, make_bundle
 from jixiao.core.loader import load_pack
 from jixiao.packs import pack_schema
 
@@ -26,12 +27,23 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def test_the_sample_pack_loads_with_a_stable_digest():
-    first = load_pack(METHODS_PACK, schema=pack_schema())
-    again = load_pack(METHODS_PACK + "\n# a comment changes nothing\n", schema=pack_schema())
-    assert first.digest == again.digest and len(first.digest) == 64
-    changed = load_pack(replace("points: 0.5", "points: 0.6"), schema=pack_schema())
-    assert changed.digest != first.digest
+def test_the_digest_covers_every_byte_of_every_file_but_not_line_ends():
+    files = {"pack.yaml": METHODS_PACK, "cases/a.yaml": "name: a\nfacts: {}\nexpected: {score: 1}\n"}
+    first = load_bundle(make_bundle(files), pack_schema())
+    assert first.pack.digest == first.bundle.digest and len(first.pack.digest) == 64
+    crlf = {path: text.replace("\n", "\r\n").encode() for path, text in files.items()}
+    assert load_bundle(make_bundle(crlf), pack_schema()).pack.digest == first.pack.digest
+    for path in files:
+        changed = dict(files, **{path: files[path] + "# a comment\n"})
+        assert make_bundle(changed).digest != first.pack.digest, path
+
+
+def test_a_bundle_holds_only_pack_files():
+    with pytest.raises(PackError) as info:
+        make_bundle({"pack.yaml": METHODS_PACK, "notes.txt": "x", "cases/b.yaml": b"\xff"})
+    found = [str(p) for p in info.value.problems]
+    assert any("notes.txt" in p and "not part of a pack" in p for p in found)
+    assert any("cases/b.yaml" in p and "not UTF-8" in p for p in found)
 
 
 def test_yaml_syntax_error_names_file_and_line():

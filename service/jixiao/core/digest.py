@@ -1,37 +1,29 @@
-"""The digest that names a pack version's content: sha256 over a canonical form."""
+"""The digest that names a pack version: sha256 over the canonical form of its files.
+
+Canonical form: every file decoded as UTF-8 without a byte-order mark and with LF line
+ends; the digest is the sha256 of the JSON list of `[path, sha256(file)]` sorted by path.
+So a checkout on Windows and one on Linux agree, and any other change to any file of
+the pack (a rule, a case, a comment) changes the digest and breaks a signature.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
-
-from .decimals import plain
+from typing import Mapping
 
 
-def _canonical(value: object) -> object:
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, Decimal):
-        # 3, 3.0 and "3" state the same weight: the digest must not tell them apart.
-        return plain(value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        return plain(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-    return str(value)
+def normalize_text(content: bytes | str) -> str:
+    """A file's canonical text. Raises UnicodeDecodeError when it is not UTF-8."""
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def canonical_json(document: object) -> str:
-    """Sorted keys, no insignificant whitespace, numbers as plain decimal strings."""
-    return json.dumps(_canonical(document), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def file_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def pack_digest(document: object) -> str:
-    """sha256 (hex) of the canonical form of a parsed pack document.
-
-    Comments, key order and number spelling do not change it; any change of meaning does.
-    """
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+def bundle_digest(files: Mapping[str, str]) -> str:
+    """sha256 (hex) of a pack's files, each already in canonical text form."""
+    listing = [[path, file_digest(files[path])] for path in sorted(files)]
+    return hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode("utf-8")).hexdigest()

@@ -15,7 +15,6 @@ from typing import Any, Mapping
 import jsonschema
 
 from .decimals import ZERO, plain
-from .digest import pack_digest
 from .errors import PackError, PackProblem
 from .facts import coerce
 from .model import (
@@ -148,7 +147,6 @@ class _Builder:
             grades=grades,
             facts=tuple(self.facts.values()),
             indicators=indicators,
-            digest=pack_digest(doc),
             source=doc,
         )
 

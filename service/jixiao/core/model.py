@@ -224,7 +224,7 @@ class Pack:
     grades: tuple[GradeBand, ...]
     facts: tuple[FactSpec, ...]
     indicators: tuple[Indicator, ...]
-    digest: str = ""  # sha256 of the canonical pack document
+    digest: str = ""  # sha256 of the pack's files (see digest.py); set by bundle.load_bundle
     source: Mapping = field(default_factory=dict, compare=False, repr=False)
 
     def fact(self, name: str) -> FactSpec | None:
