@@ -7,6 +7,7 @@ The one place the CLI and the server load packs from. A folder holds
 from __future__ import annotations
 
 import json
+from importlib import resources
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +20,15 @@ from .engine.durable import durable_matcher
 
 #: The packs shipped in this repository.
 BUNDLED_PACKS = Path(__file__).resolve().parents[2] / "rules"
-PACK_SCHEMA = BUNDLED_PACKS / "schema" / "pack.schema.json"
 
 
 class PackNotFound(LookupError):
     """No pack with that id, or no such version of it."""
+
+    def __init__(self, message: str, pack_id: str, version: str | None = None):
+        super().__init__(message)
+        self.pack_id = pack_id
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class LoadedPack:
 @lru_cache(maxsize=1)
 def pack_schema() -> dict:
     """The JSON Schema every pack.yaml is checked against."""
-    return json.loads(PACK_SCHEMA.read_text(encoding="utf-8"))
+    return json.loads(resources.files("jixiao.schemas").joinpath("pack.schema.json").read_text(encoding="utf-8"))
 
 
 def read_bundle(directory: Path) -> Bundle:
@@ -114,7 +119,7 @@ class PackLibrary:
     def default_version(self, pack_id: str) -> str:
         versions = self._packs.get(pack_id)
         if not versions:
-            raise PackNotFound(f"no pack '{pack_id}'; known packs: {', '.join(sorted(self._packs)) or 'none'}")
+            raise PackNotFound(f"no pack '{pack_id}'; known packs: {', '.join(sorted(self._packs)) or 'none'}", pack_id)
         return max(versions, key=semver_key)
 
     def loaded(self, pack_id: str, version: str | None = None) -> LoadedPack:
@@ -122,7 +127,7 @@ class PackLibrary:
         versions = self._packs.get(pack_id, {})
         if chosen not in versions:
             known = ", ".join(sorted(versions, key=semver_key))
-            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; known versions: {known}")
+            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; known versions: {known}", pack_id, chosen)
         return versions[chosen]
 
     def get(self, pack_id: str, version: str | None = None) -> CompiledPack:

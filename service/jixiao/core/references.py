@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Collection, Iterator
 
 from .conditions import condition_refs
 from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, Ratio, Survey, Text
@@ -53,13 +53,20 @@ def leaf_texts(leaf: Indicator) -> Iterator[Text]:
             yield scoring.inferred
 
 
-def facts_read(leaf: Indicator) -> tuple[str, ...]:
+def facts_read(leaf: Indicator, declared: Collection[str]) -> tuple[str, ...]:
     """Declared fact names a leaf reads, through its rules or its texts, in first-use order.
 
-    A survey option ref (`survey.x.option`) counts as its survey fact (`survey.x`).
+    A survey option ref (`survey.x.option`) counts as its survey fact (`survey.x`); the
+    leaf's own template values (`score`, `ratio`, ...) are not facts and are left out.
     """
     names: list[str] = list(scoring_refs(leaf))
     for text in leaf_texts(leaf):
         for template in (text.zh, text.en or ""):
             names.extend(name for name, _ in placeholders(template))
-    return tuple(dict.fromkeys(names))
+    facts = []
+    for name in names:
+        if name not in declared:
+            name = name.rpartition(".")[0]  # a survey option's share: its survey
+        if name in declared:
+            facts.append(name)
+    return tuple(dict.fromkeys(facts))
