@@ -1,0 +1,1 @@
+"""The gRPC adapter: converts messages, calls the core, maps errors to statuses."""

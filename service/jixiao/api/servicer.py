@@ -1,0 +1,47 @@
+"""The EvaluationService: convert the request, call the core, convert the reply."""
+
+from __future__ import annotations
+
+import grpc
+
+from jixiao.core.evaluator import evaluate
+from jixiao.packs import PackLibrary
+from jixiao.v1 import evaluation_pb2 as pb
+from jixiao.v1 import evaluation_pb2_grpc
+
+from . import convert
+from .calls import answer
+
+
+class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
+    """Serves one pack library. Holds no state besides it."""
+
+    def __init__(self, library: PackLibrary):
+        self._library = library
+
+    def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Evaluation:
+        def produce():
+            compiled = self._library.get(request.pack_id, request.version or None)
+            facts = convert.facts_from_struct(request.facts)
+            evaluation = evaluate(compiled, facts, convert.language_code(request.language))
+            reply = convert.evaluation_message(evaluation)
+            return reply, {"version": reply.version, "score": reply.score, "grade": reply.grade}
+
+        return answer(context, "Evaluate", produce, pack=request.pack_id, requested_version=request.version)
+
+    def ListPacks(self, request: pb.ListPacksRequest, context: grpc.ServicerContext) -> pb.ListPacksResponse:
+        def produce():
+            packs = [
+                convert.pack_summary(c, c.pack.version == self._library.default_version(c.pack.id))
+                for c in self._library.list()
+            ]
+            return pb.ListPacksResponse(packs=packs), {"packs": len(packs)}
+
+        return answer(context, "ListPacks", produce)
+
+    def GetPack(self, request: pb.GetPackRequest, context: grpc.ServicerContext) -> pb.Pack:
+        def produce():
+            reply = convert.pack_message(self._library.get(request.pack_id, request.version or None))
+            return reply, {"version": reply.version}
+
+        return answer(context, "GetPack", produce, pack=request.pack_id, requested_version=request.version)
