@@ -1,0 +1,149 @@
+"""What the service evaluates with: the registry's versions, compiled, and the active ones.
+
+A published version is immutable, so each is compiled once, on first use, and kept.
+Which version is active is a snapshot swapped in one assignment: a call takes the
+compiled pack it will use at its start and finishes on it, whatever is activated
+meanwhile. A background thread watches the registry's generation counter, so a change
+made by another process (a second server, the CLI) is picked up within the poll interval.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import structlog
+
+from .core.compiler import CompiledPack
+from .packs import PackNotFound, compile_bundle, semver_key
+from .registry.store import Registry, VersionNotFound
+
+log = structlog.get_logger("jixiao.catalog")
+
+
+class NoActiveVersion(LookupError):
+    """The pack is published but none of its versions is active yet."""
+
+    def __init__(self, pack_id: str):
+        super().__init__(f"pack '{pack_id}' has no active version; activate one, or name a version")
+        self.pack_id = pack_id
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    generation: int = -1
+    active: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # semver order
+
+
+class RegistryCatalog:
+    """Compiled packs from a registry, refreshed when the registry changes."""
+
+    def __init__(self, registry: Registry, poll_interval: float = 0.5):
+        self.registry = registry
+        self._poll_interval = poll_interval
+        self._snapshot = _Snapshot()
+        self._compiled: dict[tuple[str, str], CompiledPack] = {}
+        self._compile_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.refresh()
+
+    # --- what the servicers call -------------------------------------------------
+
+    def get(self, pack_id: str, version: str | None = None) -> CompiledPack:
+        """The compiled version; the active one when `version` is None or empty."""
+        snapshot = self._snapshot
+        if pack_id not in snapshot.versions:
+            known = ", ".join(sorted(snapshot.versions)) or "none"
+            raise PackNotFound(f"no pack '{pack_id}'; known packs: {known}", pack_id)
+        chosen = version or snapshot.active.get(pack_id)
+        if chosen is None:
+            raise NoActiveVersion(pack_id)
+        if chosen not in snapshot.versions[pack_id] and not self._published_since(pack_id, chosen):
+            known = ", ".join(snapshot.versions[pack_id])
+            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; published: {known}", pack_id, chosen)
+        return self._compile(pack_id, chosen)
+
+    def default_version(self, pack_id: str) -> str:
+        snapshot = self._snapshot
+        if pack_id not in snapshot.versions:
+            raise PackNotFound(f"no pack '{pack_id}'", pack_id)
+        active = snapshot.active.get(pack_id)
+        if active is None:
+            raise NoActiveVersion(pack_id)
+        return active
+
+    def list(self) -> list[CompiledPack]:
+        snapshot = self._snapshot
+        return [self._compile(pack_id, version)
+                for pack_id in sorted(snapshot.versions) for version in snapshot.versions[pack_id]]
+
+    def active(self) -> dict[str, str]:
+        return dict(self._snapshot.active)
+
+    # --- keeping up with the registry -------------------------------------------
+
+    def refresh(self) -> bool:
+        """Reload the active versions if the registry changed. True when it had."""
+        generation = self.registry.generation()
+        if generation == self._snapshot.generation:
+            return False
+        versions: dict[str, list[str]] = {}
+        for record in self.registry.versions():
+            versions.setdefault(record.pack_id, []).append(record.version)
+        active = self.registry.active_versions()
+        for pack_id, version in active.items():
+            self._compile(pack_id, version)  # before the swap: the first call after it is not slowed
+        previous = self._snapshot.active
+        self._snapshot = _Snapshot(
+            generation, active, {p: tuple(sorted(v, key=semver_key)) for p, v in versions.items()})
+        changed = {p: (previous.get(p), v) for p, v in active.items() if previous.get(p) != v}
+        if changed:
+            log.info("active versions changed", generation=generation,
+                     changes={p: f"{old or '-'} -> {new}" for p, (old, new) in changed.items()})
+        return True
+
+    def start(self) -> None:
+        """Watch the registry in a daemon thread until `stop`."""
+        self._thread = threading.Thread(target=self._watch, name="registry-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        self.stop()
+        with self._compile_lock:
+            for compiled in self._compiled.values():
+                compiled.close()
+            self._compiled.clear()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._poll_interval):
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - a locked or briefly unreadable registry: try again
+                log.exception("registry refresh failed; serving the last snapshot")
+
+    def _published_since(self, pack_id: str, version: str) -> bool:
+        try:
+            self.registry.record(pack_id, version)
+        except VersionNotFound:
+            return False
+        return True
+
+    def _compile(self, pack_id: str, version: str) -> CompiledPack:
+        key = (pack_id, version)
+        compiled = self._compiled.get(key)
+        if compiled is not None:
+            return compiled
+        with self._compile_lock:
+            compiled = self._compiled.get(key)
+            if compiled is None:
+                bundle = self.registry.bundle(pack_id, version)
+                compiled = compile_bundle(bundle, f"registry:{pack_id}@{version}").compiled
+                self._compiled[key] = compiled
+        return compiled

@@ -1,0 +1,1 @@
+"""Published pack versions: the registry, the publish gate, signatures."""
