@@ -23,7 +23,7 @@ def details(status: grpc.Status, kind):
 
 def test_every_fact_violation_is_a_field_violation_in_one_invalid_argument_status() -> None:
     error = FactsError([
-        FactViolation("budget.spent", "missing; expected a decimal number"),
+        FactViolation("budget.spent", "missing (expected a decimal number)"),
         FactViolation("output.trainings_held", "expected an integer, got 'abc'"),
     ])
 
@@ -32,7 +32,7 @@ def test_every_fact_violation_is_a_field_violation_in_one_invalid_argument_statu
     assert status.code is grpc.StatusCode.INVALID_ARGUMENT
     (bad_request,) = details(status, error_details_pb2.BadRequest)
     assert [(v.field, v.description) for v in bad_request.field_violations] == [
-        ("facts.budget.spent", "missing; expected a decimal number"),
+        ("facts.budget.spent", "missing (expected a decimal number)"),
         ("facts.output.trainings_held", "expected an integer, got 'abc'"),
     ]
     assert status.details == "2 invalid facts: budget.spent, output.trainings_held"
@@ -50,7 +50,7 @@ def test_the_message_names_a_few_facts_and_the_details_carry_all_of_them() -> No
 
 def test_violations_past_the_8_kib_trailer_limit_are_counted_but_not_listed() -> None:
     error = FactsError([
-        FactViolation(f"section{i}.some_fact_name", 'missing; expected a decimal number (e.g. "398761.00")')
+        FactViolation(f"section{i}.some_fact_name", 'missing (expected a decimal number such as "398761.00")')
         for i in range(300)
     ])
 

@@ -19,7 +19,7 @@ Value = Decimal | int | bool | str | Mapping[str, Decimal]
 _MISSING = object()
 
 TYPE_NAMES = {
-    FactType.DECIMAL: "a decimal number (e.g. \"398761.00\")",
+    FactType.DECIMAL: "a decimal number such as \"398761.00\"",
     FactType.INTEGER: "an integer",
     FactType.BOOLEAN: "a boolean (true or false)",
     FactType.TEXT: "a text",
@@ -151,7 +151,7 @@ def check_facts(specs: tuple[FactSpec, ...], facts: Mapping) -> dict[str, Value]
             if spec.has_default:
                 values.update(_expand(spec, spec.default))
                 continue
-            violations.append(FactViolation(spec.name, f"missing; expected {TYPE_NAMES[spec.type]}"))
+            violations.append(FactViolation(spec.name, f"missing (expected {TYPE_NAMES[spec.type]})"))
             continue
         value, problems = coerce(spec, raw)
         if problems:
