@@ -1,0 +1,16 @@
+"""The `jixiao` command's exit statuses and the error that carries one to the top."""
+
+from __future__ import annotations
+
+OK = 0
+FAILED = 1  # a pack test failed, or the server reported an internal error
+USAGE = 2  # bad usage or input: missing file, bad JSON/YAML, unknown pack, invalid facts
+UNAVAILABLE = 3  # the server could not be reached or did not answer in time
+
+
+class CliError(Exception):
+    """An expected failure: one line for stderr and the exit status to end with."""
+
+    def __init__(self, message: str, exit_code: int = USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code

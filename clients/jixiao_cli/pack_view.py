@@ -1,0 +1,137 @@
+"""Tables describing packs: the pack list, one pack's indicator tree and its fact schema."""
+
+from __future__ import annotations
+
+import json
+
+from google.protobuf import json_format, struct_pb2
+from rich.console import Group
+from rich.table import Column, Table
+from rich.text import Text
+
+from jixiao.v1 import evaluation_pb2
+
+from .cells import indented_name, short_digest
+
+METHOD_NAMES = {
+    "ratio": "比率法",
+    "deductions": "扣分法",
+    "all_or_nothing": "完成与否",
+    "survey": "问卷",
+    "bands": "分档",
+    "judgement": "专家评分",
+}
+FACT_TYPES = {
+    evaluation_pb2.FACT_TYPE_DECIMAL: "decimal",
+    evaluation_pb2.FACT_TYPE_INTEGER: "integer",
+    evaluation_pb2.FACT_TYPE_BOOLEAN: "boolean",
+    evaluation_pb2.FACT_TYPE_TEXT: "text",
+    evaluation_pb2.FACT_TYPE_SURVEY: "survey",
+}
+HEADINGS = {
+    "zh": {
+        "packs": ("包", "版本", "默认", "标题", "sha256"),
+        "tree": ("指标", "id", "权重", "方法", "读取的事实"),
+        "facts": ("事实", "类型", "名称", "单位", "范围", "必填/默认"),
+        "required": "必填", "default": "默认 {value}", "yes": "是",
+        "outline": "{framework}  总分值 {weight}  等级 {grades}",
+    },
+    "en": {
+        "packs": ("Pack", "Version", "Default", "Title", "sha256"),
+        "tree": ("Indicator", "id", "Weight", "Method", "Facts read"),
+        "facts": ("Fact", "Type", "Label", "Unit", "Range", "Required/default"),
+        "required": "required", "default": "default {value}", "yes": "yes",
+        "outline": "{framework}  total weight {weight}  grades {grades}",
+    },
+}
+
+
+def render_pack_list(packs: list[evaluation_pb2.PackSummary], language: str = "zh") -> Table:
+    """One row per pack version, the default version of each pack marked."""
+    words = HEADINGS[language]
+    table = _table(words["packs"], unbroken=(0, 1, 4))
+    for pack in packs:
+        table.add_row(pack.id, pack.version, words["yes"] if pack.default_version else "",
+                      _pick(pack.title, pack.title_en, language), short_digest(pack.digest))
+    return table
+
+
+def render_pack(pack: evaluation_pb2.Pack, language: str = "zh") -> Group:
+    """A pack's summary line, its indicator tree and its fact schema."""
+    words = HEADINGS[language]
+    grades = ", ".join(f"{_pick(band.grade, band.grade_en, language)} ≥ {band.min_rate}%"
+                       for band in pack.grades)
+    summary = Text.assemble(
+        (f"{pack.id}@{pack.version}", "bold"),
+        f"  {_pick(pack.title, pack.title_en, language)}  sha256 {short_digest(pack.digest)}\n",
+        words["outline"].format(framework=pack.framework, weight=pack.total_weight, grades=grades),
+    )
+    return Group(summary, render_indicator_tree(pack, language), render_fact_table(pack, language))
+
+
+def render_indicator_tree(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
+    """Every indicator, indented by level, with its weight, scoring method and facts."""
+    table = _table(HEADINGS[language]["tree"], unbroken=(1, 2))
+    table.columns[2].justify = "right"
+    for top in pack.indicators:
+        _add_indicator_rows(table, top, language)
+    return table
+
+
+def _add_indicator_rows(table: Table, node: evaluation_pb2.IndicatorSpec, language: str) -> None:
+    method = node.method
+    if method and language == "zh":
+        method = f"{METHOD_NAMES.get(method, method)} {method}"
+    table.add_row(indented_name(_pick(node.name, node.name_en, language), node.level),
+                  node.id, node.weight, method, ", ".join(node.facts),
+                  style="bold" if node.level == 1 else None)
+    for child in node.children:
+        _add_indicator_rows(table, child, language)
+
+
+def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
+    """The fact schema: each fact's name, type, label, unit, range and default."""
+    words = HEADINGS[language]
+    table = _table(words["facts"], unbroken=(0,))
+    for fact in pack.facts:
+        kind = FACT_TYPES.get(fact.type, "?")
+        if fact.options:
+            kind += " (" + ", ".join(option.key for option in fact.options) + ")"
+        if fact.required:
+            presence = words["required"]
+        else:
+            presence = words["default"].format(value=_value_text(fact.default_value))
+        table.add_row(fact.name, kind, _pick(fact.label, fact.label_en, language), fact.unit,
+                      _range_text(fact.min, fact.max), presence)
+    return table
+
+
+def _table(headings: tuple[str, ...], unbroken: tuple[int, ...]) -> Table:
+    """Ids and numbers (the `unbroken` columns) never wrap; other cells fold rather than
+    being cut off, since Chinese text has no spaces to wrap at."""
+    return Table(*(Column(heading, no_wrap=index in unbroken, overflow="fold")
+                   for index, heading in enumerate(headings)))
+
+
+def _range_text(low: str, high: str) -> str:
+    if low and high:
+        return f"[{low}, {high}]"
+    if low:
+        return f"≥ {low}"
+    if high:
+        return f"≤ {high}"
+    return ""
+
+
+def _value_text(value: struct_pb2.Value) -> str:
+    """A default as a request would write it: 1 rather than the wire's 1.0."""
+    if not value.WhichOneof("kind"):
+        return ""
+    plain = json_format.MessageToDict(value)
+    if isinstance(plain, float) and plain.is_integer():
+        plain = int(plain)
+    return json.dumps(plain, ensure_ascii=False)
+
+
+def _pick(zh: str, en: str, language: str) -> str:
+    return en if language == "en" and en else zh
