@@ -1,0 +1,417 @@
+"""What changed between two versions of a pack, for ops reviewing a release.
+
+`diff_packs(old, new)` compares indicators by id (a leaf id is the same indicator in
+both versions: callers key on it) and facts by name, and lists every change as a flat,
+ordered tuple of `Change`s: pack settings first, then the indicator tree in order, then
+the facts in declaration order. A removed item sits right after the item that preceded
+it in the old version, so a listing reads top to bottom like the pack. Values are
+rendered to short strings (`render_condition`, `render_scoring`) so a CLI or an API can
+print them as they are. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Hashable, Iterator, Mapping, Sequence, TypeVar
+
+from .decimals import plain
+from .model import (
+    AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition, Deductions,
+    FactRef, FactSpec, GradeBand, Indicator, Judgement, Not, Operand, Pack, Ratio, Scoring, Survey,
+    Text, method_name,
+)
+
+
+class ChangeKind(str, Enum):
+    """What sort of change; the value is the stable name an API or CLI shows."""
+
+    TOTAL_WEIGHT_CHANGED = "total_weight_changed"
+    GRADES_CHANGED = "grades_changed"
+    INDICATOR_ADDED = "indicator_added"
+    INDICATOR_REMOVED = "indicator_removed"
+    INDICATOR_RENAMED = "indicator_renamed"
+    INDICATOR_MOVED = "indicator_moved"
+    WEIGHT_CHANGED = "weight_changed"
+    METHOD_CHANGED = "method_changed"
+    RULE_ADDED = "rule_added"
+    RULE_REMOVED = "rule_removed"
+    RULE_CHANGED = "rule_changed"
+    TEXT_CHANGED = "text_changed"
+    FACT_ADDED = "fact_added"
+    FACT_REMOVED = "fact_removed"
+    FACT_CHANGED = "fact_changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change between two pack versions.
+
+    `subject` is the indicator id or fact name the change is about, "" for the pack
+    itself. `detail` names the part of it that changed ("weight", "check award_amount",
+    "check award_amount reason", "option familiar", "min", ...), "" for the subject as a
+    whole. `old` and `new` are rendered values; None where the subject did not exist.
+    """
+
+    kind: ChangeKind
+    subject: str
+    detail: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class PackDiff:
+    """Every change from `old_ref` to `new_ref` (`<pack-id>@<version>`), in pack order."""
+
+    old_ref: str
+    new_ref: str
+    changes: tuple[Change, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the two versions score and read alike."""
+        return not self.changes
+
+    def of_kind(self, *kinds: ChangeKind) -> tuple[Change, ...]:
+        """The changes of the given kinds, still in pack order."""
+        return tuple(c for c in self.changes if c.kind in kinds)
+
+
+def diff_packs(old: Pack, new: Pack) -> PackDiff:
+    """The changes that turn pack `old` into pack `new`."""
+    changes = [*_pack_changes(old, new), *_tree_changes(old, new), *_fact_changes(old, new)]
+    return PackDiff(old.ref, new.ref, tuple(changes))
+
+
+# --- rendering ------------------------------------------------------------------------
+
+_COMPARISON_SIGNS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_ARITHMETIC_SIGNS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def render_condition(condition: Condition) -> str:
+    """A condition as one readable line: `output.awards_granted > output.awards_cap`."""
+    if isinstance(condition, Compare):
+        sign = _COMPARISON_SIGNS[condition.op]
+        return f"{condition.fact.name} {sign} {render_operand(condition.operand)}"
+    if isinstance(condition, AllOf):
+        return f"all({', '.join(render_condition(c) for c in condition.conditions)})"
+    if isinstance(condition, AnyOf):
+        return f"any({', '.join(render_condition(c) for c in condition.conditions)})"
+    if isinstance(condition, Not):
+        return f"not({render_condition(condition.condition)})"
+    raise TypeError(f"not a condition: {condition!r}")
+
+
+def render_operand(operand: Operand, nested: bool = False) -> str:
+    """An operand: a fact name, a literal, or arithmetic (parenthesised when nested)."""
+    if isinstance(operand, FactRef):
+        return operand.name
+    if isinstance(operand, Arithmetic):
+        text = (f"{render_operand(operand.left, True)} {_ARITHMETIC_SIGNS[operand.op]} "
+                f"{render_operand(operand.right, True)}")
+        return f"({text})" if nested else text
+    return _render_value(operand)
+
+
+def render_scoring(scoring: Scoring | None) -> str:
+    """A leaf's rule in one line, `method: rule`; a parent (None) is the sum of its children."""
+    if scoring is None:
+        return "sum of children"
+    return f"{method_name(scoring)}: {_rule_body(scoring)}"
+
+
+def render_text(text: Text | None) -> str:
+    """A reader-facing text: Chinese, then English after ` / ` when the pack gives it."""
+    if text is None:
+        return ""
+    return f"{text.zh} / {text.en}" if text.en else text.zh
+
+
+def _rule_body(scoring: Scoring) -> str:
+    if isinstance(scoring, Ratio):
+        return f"{scoring.actual.name} / {scoring.target.name}"
+    if isinstance(scoring, Deductions):
+        return "; ".join(f"{c.id}: {_render_check(c)}" for c in scoring.checks)
+    if isinstance(scoring, AllOrNothing):
+        return f"pass if {render_condition(scoring.passes)}"
+    if isinstance(scoring, Survey):
+        return f"{scoring.fact.name}: {_render_weights(scoring.weights)}"
+    if isinstance(scoring, Bands):
+        return f"{scoring.value.name}: {_render_bands(scoring.bands)}"
+    if isinstance(scoring, Judgement):
+        return f"score {scoring.score.name}, reason {scoring.reason.name}"
+    raise TypeError(f"not a scoring method: {scoring!r}")
+
+
+def _render_check(check: Check) -> str:
+    return f"deduct {plain(check.points)} if {render_condition(check.when)}"
+
+
+def _render_weights(weights: Mapping[str, Decimal]) -> str:
+    return ", ".join(f"{key} {plain(weight)}" for key, weight in weights.items())
+
+
+def _render_bands(bands: Sequence[Band]) -> str:
+    return ", ".join(
+        f"{'>= ' + plain(b.minimum) if b.minimum is not None else 'else'}: -{plain(b.deduct)}" for b in bands
+    )
+
+
+def _render_grades(grades: Sequence[GradeBand]) -> str:
+    return ", ".join(f"{g.grade} >= {plain(g.minimum)}" for g in grades)
+
+
+def _render_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_render_value(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _render_node(node: Indicator, parent: str | None) -> str:
+    return (f"{render_text(node.name)} · weight {plain(node.weight)} · {render_scoring(node.scoring)}"
+            f" · under {parent or '(top level)'}")
+
+
+def _render_fact(spec: FactSpec) -> str:
+    parts = [spec.type.value]
+    if spec.unit:
+        parts.append(f"unit {spec.unit}")
+    if spec.minimum is not None:
+        parts.append(f"min {plain(spec.minimum)}")
+    if spec.maximum is not None:
+        parts.append(f"max {plain(spec.maximum)}")
+    if spec.options:
+        parts.append(f"options {_render_options(spec)}")
+    parts.append(_render_default(spec))
+    return f"{render_text(spec.label)} · {', '.join(parts)}"
+
+
+def _render_options(spec: FactSpec) -> str:
+    return ", ".join(o.key for o in spec.options)
+
+
+def _render_default(spec: FactSpec) -> str:
+    return f"default {_render_value(spec.default)}" if spec.has_default else "required"
+
+
+def _or_none(value: Decimal | str | None) -> str:
+    if value is None:
+        return "(none)"
+    return plain(value) if isinstance(value, Decimal) else value
+
+
+# --- ordering -------------------------------------------------------------------------
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _merged(old_keys: Sequence[K], new_keys: Sequence[K]) -> list[K]:
+    """New keys in order, each removed key right after the key that preceded it in `old_keys`."""
+    kept = set(new_keys)
+    removed_after: dict[object, list[K]] = {}
+    anchor: object = None
+    for key in old_keys:
+        if key in kept:
+            anchor = key
+        else:
+            removed_after.setdefault(anchor, []).append(key)
+    order = list(removed_after.get(None, []))
+    for key in new_keys:
+        order.append(key)
+        order.extend(removed_after.get(key, []))
+    return order
+
+
+# --- the pack -------------------------------------------------------------------------
+
+
+def _pack_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    if old.title != new.title:
+        yield Change(ChangeKind.TEXT_CHANGED, "", "title", render_text(old.title), render_text(new.title))
+    if old.framework != new.framework:
+        yield Change(ChangeKind.TEXT_CHANGED, "", "framework", old.framework, new.framework)
+    if old.total_weight != new.total_weight:
+        yield Change(ChangeKind.TOTAL_WEIGHT_CHANGED, "", "total_weight",
+                     plain(old.total_weight), plain(new.total_weight))
+    if _grade_key(old.grades) != _grade_key(new.grades):
+        yield Change(ChangeKind.GRADES_CHANGED, "", "grades", _render_grades(old.grades), _render_grades(new.grades))
+
+
+def _grade_key(grades: Sequence[GradeBand]) -> tuple:
+    return tuple((g.grade, g.minimum, g.en) for g in grades)
+
+
+# --- the indicator tree ----------------------------------------------------------------
+
+
+def _with_parents(pack: Pack) -> dict[str, tuple[Indicator, str | None]]:
+    """Every node by id, with its parent's id (None at level 1), in tree order."""
+    found: dict[str, tuple[Indicator, str | None]] = {}
+
+    def visit(node: Indicator, parent: str | None) -> None:
+        found[node.id] = (node, parent)
+        for child in node.children:
+            visit(child, node.id)
+
+    for top in pack.indicators:
+        visit(top, None)
+    return found
+
+
+def _tree_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    old_nodes, new_nodes = _with_parents(old), _with_parents(new)
+    for node_id in _merged(list(old_nodes), list(new_nodes)):
+        if node_id not in old_nodes:
+            node, parent = new_nodes[node_id]
+            yield Change(ChangeKind.INDICATOR_ADDED, node_id, "", None, _render_node(node, parent))
+        elif node_id not in new_nodes:
+            node, parent = old_nodes[node_id]
+            yield Change(ChangeKind.INDICATOR_REMOVED, node_id, "", _render_node(node, parent), None)
+        else:
+            yield from _node_changes(*old_nodes[node_id], *new_nodes[node_id])
+
+
+def _node_changes(old: Indicator, old_parent: str | None, new: Indicator, new_parent: str | None) -> Iterator[Change]:
+    node_id = new.id
+    if old.name != new.name:
+        yield Change(ChangeKind.INDICATOR_RENAMED, node_id, "name", render_text(old.name), render_text(new.name))
+    if old_parent != new_parent:
+        yield Change(ChangeKind.INDICATOR_MOVED, node_id, "parent",
+                     old_parent or "(top level)", new_parent or "(top level)")
+    if old.weight != new.weight:
+        yield Change(ChangeKind.WEIGHT_CHANGED, node_id, "weight", plain(old.weight), plain(new.weight))
+    old_method = method_name(old.scoring) if old.scoring else None
+    new_method = method_name(new.scoring) if new.scoring else None
+    if old_method != new_method:
+        # Rules of different methods do not compare; the whole rule is the change.
+        yield Change(ChangeKind.METHOD_CHANGED, node_id, "method", render_scoring(old.scoring), render_scoring(new.scoring))
+    elif old.scoring is not None and new.scoring is not None:
+        yield from _rule_changes(node_id, old.scoring, new.scoring)
+    if old.rationale != new.rationale:
+        yield _text_change(node_id, "rationale", old.rationale, new.rationale)
+
+
+def _text_change(subject: str, detail: str, old: Text | None, new: Text | None) -> Change:
+    return Change(ChangeKind.TEXT_CHANGED, subject, detail,
+                  render_text(old) if old else None, render_text(new) if new else None)
+
+
+def _rule_changes(node_id: str, old: Scoring, new: Scoring) -> Iterator[Change]:
+    """Changes within one scoring method (both rules are of the same type)."""
+    if isinstance(old, Ratio) and isinstance(new, Ratio):
+        if (old.actual, old.target) != (new.actual, new.target):
+            yield Change(ChangeKind.RULE_CHANGED, node_id, "ratio", _rule_body(old), _rule_body(new))
+        if old.reason != new.reason:
+            yield _text_change(node_id, "reason", old.reason, new.reason)
+    elif isinstance(old, Deductions) and isinstance(new, Deductions):
+        yield from _check_changes(node_id, old.checks, new.checks)
+    elif isinstance(old, AllOrNothing) and isinstance(new, AllOrNothing):
+        if old.passes != new.passes:
+            yield Change(ChangeKind.RULE_CHANGED, node_id, "pass",
+                         render_condition(old.passes), render_condition(new.passes))
+        if old.reason != new.reason:
+            yield _text_change(node_id, "reason", old.reason, new.reason)
+        if old.met != new.met:
+            yield _text_change(node_id, "met", old.met, new.met)
+    elif isinstance(old, Survey) and isinstance(new, Survey):
+        yield from _survey_changes(node_id, old, new)
+    elif isinstance(old, Bands) and isinstance(new, Bands):
+        yield from _bands_changes(node_id, old, new)
+    elif isinstance(old, Judgement) and isinstance(new, Judgement):
+        if old.score != new.score:
+            yield Change(ChangeKind.RULE_CHANGED, node_id, "score", old.score.name, new.score.name)
+        if old.reason != new.reason:
+            yield Change(ChangeKind.RULE_CHANGED, node_id, "reason", old.reason.name, new.reason.name)
+
+
+def _check_changes(node_id: str, old: Sequence[Check], new: Sequence[Check]) -> Iterator[Change]:
+    old_checks = {c.id: c for c in old}
+    new_checks = {c.id: c for c in new}
+    for check_id in _merged(list(old_checks), list(new_checks)):
+        detail = f"check {check_id}"
+        before, after = old_checks.get(check_id), new_checks.get(check_id)
+        if before is None:
+            yield Change(ChangeKind.RULE_ADDED, node_id, detail, None, _render_check(after))
+        elif after is None:
+            yield Change(ChangeKind.RULE_REMOVED, node_id, detail, _render_check(before), None)
+        else:
+            if (before.when, before.points) != (after.when, after.points):
+                yield Change(ChangeKind.RULE_CHANGED, node_id, detail, _render_check(before), _render_check(after))
+            if before.reason != after.reason:
+                yield _text_change(node_id, f"{detail} reason", before.reason, after.reason)
+            if before.met != after.met:
+                yield _text_change(node_id, f"{detail} met", before.met, after.met)
+
+
+def _survey_changes(node_id: str, old: Survey, new: Survey) -> Iterator[Change]:
+    if old.fact != new.fact:
+        yield Change(ChangeKind.RULE_CHANGED, node_id, "fact", old.fact.name, new.fact.name)
+    for key in _merged(list(old.weights), list(new.weights)):
+        detail = f"option {key}"
+        before, after = old.weights.get(key), new.weights.get(key)
+        if before is None:
+            yield Change(ChangeKind.RULE_ADDED, node_id, detail, None, plain(after))
+        elif after is None:
+            yield Change(ChangeKind.RULE_REMOVED, node_id, detail, plain(before), None)
+        elif before != after:
+            yield Change(ChangeKind.RULE_CHANGED, node_id, detail, plain(before), plain(after))
+
+
+def _bands_changes(node_id: str, old: Bands, new: Bands) -> Iterator[Change]:
+    if old.value != new.value:
+        yield Change(ChangeKind.RULE_CHANGED, node_id, "value", old.value.name, new.value.name)
+    if [(b.minimum, b.deduct) for b in old.bands] != [(b.minimum, b.deduct) for b in new.bands]:
+        yield Change(ChangeKind.RULE_CHANGED, node_id, "bands", _render_bands(old.bands), _render_bands(new.bands))
+    for i, (before, after) in enumerate(zip(old.bands, new.bands), start=1):
+        if before.reason != after.reason:
+            yield _text_change(node_id, f"band {i} reason", before.reason, after.reason)
+    if old.inferred != new.inferred:
+        yield _text_change(node_id, "inferred", old.inferred, new.inferred)
+
+
+# --- facts ----------------------------------------------------------------------------
+
+
+def _fact_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    old_facts = {f.name: f for f in old.facts}
+    new_facts = {f.name: f for f in new.facts}
+    for name in _merged(list(old_facts), list(new_facts)):
+        before, after = old_facts.get(name), new_facts.get(name)
+        if before is None:
+            yield Change(ChangeKind.FACT_ADDED, name, "", None, _render_fact(after))
+        elif after is None:
+            yield Change(ChangeKind.FACT_REMOVED, name, "", _render_fact(before), None)
+        else:
+            yield from _fact_spec_changes(name, before, after)
+
+
+def _fact_spec_changes(name: str, old: FactSpec, new: FactSpec) -> Iterator[Change]:
+    if old.type != new.type:
+        yield Change(ChangeKind.FACT_CHANGED, name, "type", old.type.value, new.type.value)
+    if old.unit != new.unit:
+        yield Change(ChangeKind.FACT_CHANGED, name, "unit", _or_none(old.unit), _or_none(new.unit))
+    if old.minimum != new.minimum:
+        yield Change(ChangeKind.FACT_CHANGED, name, "min", _or_none(old.minimum), _or_none(new.minimum))
+    if old.maximum != new.maximum:
+        yield Change(ChangeKind.FACT_CHANGED, name, "max", _or_none(old.maximum), _or_none(new.maximum))
+    if (old.has_default, old.default) != (new.has_default, new.default):
+        yield Change(ChangeKind.FACT_CHANGED, name, "default", _render_default(old), _render_default(new))
+    if [o.key for o in old.options] != [o.key for o in new.options]:
+        yield Change(ChangeKind.FACT_CHANGED, name, "options", _render_options(old), _render_options(new))
+    if old.label != new.label:
+        yield _text_change(name, "label", old.label, new.label)
+    for option in new.options:
+        previous = old.option(option.key)
+        if previous is not None and previous.label != option.label:
+            yield _text_change(name, f"option {option.key} label", previous.label, option.label)
