@@ -7,6 +7,7 @@ the dimensions and the total. Same pack and facts, same Evaluation, every time.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Mapping
@@ -113,8 +114,8 @@ class _LeafScorer:
 
     def score(self, leaf: Indicator, level: int) -> NodeResult:
         rules = {r.key: r for r in self.rules_by_leaf[leaf.id] if r.index in self.fired}
-        context: dict[str, object] = dict(self.values)
-        context["weight"] = leaf.weight
+        # The leaf's own values shadow facts; the facts are not copied per leaf.
+        context: ChainMap[str, object] = ChainMap({"weight": leaf.weight}, self.values)  # type: ignore[arg-type]
         raw, findings = self._apply(leaf, rules, context)
         score = decimals.round_score(min(max(raw, ZERO), leaf.weight))
         deducted = leaf.weight - score
@@ -149,7 +150,7 @@ class _LeafScorer:
     def _deduction(self, rule: Rule, points: Decimal, reason: str) -> _Finding:
         return _Finding(reason, Deduction(rule.rule_id, points, reason))
 
-    def _apply(self, leaf: Indicator, fired: dict[str, Rule], context: dict[str, object]) -> tuple[Decimal, list[_Finding]]:
+    def _apply(self, leaf: Indicator, fired: dict[str, Rule], context: ChainMap[str, object]) -> tuple[Decimal, list[_Finding]]:
         """The leaf's unrounded score and its findings, by scoring method."""
         scoring = leaf.scoring
         weight = leaf.weight

@@ -33,9 +33,9 @@ def lookup(facts: Mapping, name: str) -> object:
         return facts[name]
     node: object = facts
     for part in name.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:  # type: ignore[operator]
             return _MISSING
-        node = node[part]
+        node = node[part]  # type: ignore[index]
     return node
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping
 
@@ -63,14 +64,26 @@ def format_value(pack: Pack, name: str, value: object, fmt: str | None, language
     return str(value)
 
 
+@lru_cache(maxsize=4096)
+def _parse(template: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    """A template as (literal text, placeholder name, format) triples, parsed once."""
+    parts = []
+    position = 0
+    for match in PLACEHOLDER.finditer(template):
+        parts.append((template[position:match.start()], match.group(1), match.group(2)))
+        position = match.end()
+    parts.append((template[position:], None, None))
+    return tuple(parts)
+
+
 def render(template: str, context: Mapping[str, object], pack: Pack, language: str) -> str:
     """Fill a template's placeholders from the context (leaf values and typed facts)."""
-
-    def substitute(match: re.Match) -> str:
-        name, fmt = match.group(1), match.group(2)
-        return format_value(pack, name, context[name], fmt, language)
-
-    return PLACEHOLDER.sub(substitute, template)
+    out = []
+    for literal, name, fmt in _parse(template):
+        out.append(literal)
+        if name is not None:
+            out.append(format_value(pack, name, context[name], fmt, language))
+    return "".join(out)
 
 
 def verdict(deducted: Decimal, score: Decimal, language: str) -> str:
