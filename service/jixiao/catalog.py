@@ -45,6 +45,9 @@ class RegistryCatalog:
         self._snapshot = _Snapshot()
         self._compiled: dict[tuple[str, str], CompiledPack] = {}
         self._compile_lock = threading.Lock()
+        # The watcher and an admin call may refresh at once: without this lock the one that
+        # read the registry first could swap its older snapshot in last.
+        self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.refresh()
@@ -65,14 +68,12 @@ class RegistryCatalog:
             raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; published: {known}", pack_id, chosen)
         return self._compile(pack_id, chosen)
 
-    def default_version(self, pack_id: str) -> str:
+    def default_version(self, pack_id: str) -> str | None:
+        """The active version; None while a published pack has none active yet."""
         snapshot = self._snapshot
         if pack_id not in snapshot.versions:
             raise PackNotFound(f"no pack '{pack_id}'", pack_id)
-        active = snapshot.active.get(pack_id)
-        if active is None:
-            raise NoActiveVersion(pack_id)
-        return active
+        return snapshot.active.get(pack_id)
 
     def list(self) -> list[CompiledPack]:
         snapshot = self._snapshot
@@ -86,6 +87,10 @@ class RegistryCatalog:
 
     def refresh(self) -> bool:
         """Reload the active versions if the registry changed. True when it had."""
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         generation = self.registry.generation()
         if generation == self._snapshot.generation:
             return False

@@ -22,10 +22,14 @@ from grpc_status import rpc_status
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
 pytestmark = pytest.mark.e2e
 
 PACK_ID = "quality-district-funding"
+VERSION_2019 = "1.0.0"  # the 2019 report's version; the active one may be newer
 SERVICE = "jixiao.v1.EvaluationService"
+ADMIN_SERVICE = "jixiao.v1.PackAdminService"
 DEADLINE_S = 10
 
 # The contract's 28 leaves: id → (method, 2019 score).
@@ -106,17 +110,17 @@ def stub(channel: grpc.Channel) -> evaluation_pb2_grpc.EvaluationServiceStub:
 
 @pytest.fixture(scope="module")
 def evaluation_2019(stub, golden_2019_facts) -> pb.Evaluation:
-    request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts))
+    request = pb.EvaluateRequest(pack_id=PACK_ID, version=VERSION_2019, facts=struct(golden_2019_facts))
     return stub.Evaluate(request, timeout=DEADLINE_S)
 
 
 # --- Evaluate ---------------------------------------------------------------------
 
 
-def test_2019_facts_score_75_03_grade_zhong_with_the_newest_version(evaluation_2019) -> None:
+def test_2019_facts_score_75_03_grade_zhong_with_version_1_0_0(evaluation_2019) -> None:
     assert (evaluation_2019.score, evaluation_2019.grade) == ("75.03", "中")
     assert (evaluation_2019.total_weight, evaluation_2019.score_rate) == ("100", "75.03")
-    assert (evaluation_2019.pack_id, evaluation_2019.version) == (PACK_ID, "1.0.0")
+    assert (evaluation_2019.pack_id, evaluation_2019.version) == (PACK_ID, VERSION_2019)
     assert re.fullmatch(r"[0-9a-f]{64}", evaluation_2019.digest)
     assert evaluation_2019.language == pb.LANGUAGE_ZH
 
@@ -211,14 +215,16 @@ def test_unknown_version_is_not_found(stub, golden_2019_facts) -> None:
 # --- packs ------------------------------------------------------------------------
 
 
-def test_list_packs_names_the_bundled_pack_as_its_default_version(stub) -> None:
+def test_list_packs_names_every_bundled_version_and_the_active_one_as_default(stub, golden_2019_facts) -> None:
     packs = stub.ListPacks(pb.ListPacksRequest(), timeout=DEADLINE_S).packs
-    (summary,) = [p for p in packs if p.id == PACK_ID and p.version == "1.0.0"]
-    assert summary.default_version
-    assert summary.title
-    assert re.fullmatch(r"[0-9a-f]{64}", summary.digest)
-    defaults = [p.id for p in packs if p.default_version]
-    assert sorted(defaults) == sorted({p.id for p in packs})
+    bundled = sorted(p.name for p in (RULES / PACK_ID).iterdir() if (p / "pack.yaml").is_file())
+    assert sorted(p.version for p in packs if p.id == PACK_ID) == bundled
+    assert all(p.title and re.fullmatch(r"[0-9a-f]{64}", p.digest) for p in packs)
+    defaults = [p for p in packs if p.default_version]
+    assert sorted(p.id for p in defaults) == sorted({p.id for p in packs})
+    (default,) = [p for p in defaults if p.id == PACK_ID]
+    unpinned = stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)), timeout=DEADLINE_S)
+    assert (unpinned.version, unpinned.digest) == (default.version, default.digest)
 
 
 def test_get_pack_gives_the_indicator_tree(stub) -> None:
@@ -254,29 +260,32 @@ def test_get_pack_of_an_unknown_pack_is_not_found(stub) -> None:
 # --- health, reflection, logs -----------------------------------------------------
 
 
-def test_health_is_serving_for_the_server_and_the_service(channel) -> None:
+def test_health_is_serving_for_the_server_and_both_services(channel) -> None:
     health = health_pb2_grpc.HealthStub(channel)
-    for service in ("", SERVICE):
+    for service in ("", SERVICE, ADMIN_SERVICE):
         reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=DEADLINE_S)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
 
 
-def test_reflection_lists_the_service_and_serves_its_proto_file(channel) -> None:
+def test_reflection_lists_both_services_and_serves_their_proto_files(channel) -> None:
     reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
     requests = [
         reflection_pb2.ServerReflectionRequest(list_services=""),
         reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol=ADMIN_SERVICE),
     ]
-    listed, described = reflection.ServerReflectionInfo(iter(requests), timeout=DEADLINE_S)
+    listed, described, described_admin = reflection.ServerReflectionInfo(iter(requests), timeout=DEADLINE_S)
     names = {s.name for s in listed.list_services_response.service}
-    assert {SERVICE, "grpc.health.v1.Health"} <= names
+    assert {SERVICE, ADMIN_SERVICE, "grpc.health.v1.Health"} <= names
     assert described.file_descriptor_response.file_descriptor_proto
+    assert described_admin.file_descriptor_response.file_descriptor_proto
 
 
 def test_each_call_is_logged_with_its_outcome_but_not_its_facts(jixiao_server, stub, golden_2019_facts) -> None:
     facts = copy.deepcopy(golden_2019_facts)
     facts["output"]["trainings_held"] = "eleven-trainings"
-    stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)), timeout=DEADLINE_S)
+    stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, version=VERSION_2019, facts=struct(golden_2019_facts)),
+                  timeout=DEADLINE_S)
     with pytest.raises(grpc.RpcError):
         stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(facts)), timeout=DEADLINE_S)
 
@@ -297,8 +306,9 @@ def test_sigterm_lets_a_call_in_flight_finish_then_exits_0(start_jixiao_server, 
     server = start_jixiao_server([sys.executable, str(SLOW_SERVER)])
     with grpc.insecure_channel(server.address) as channel:
         stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
-        call = stub.Evaluate.future(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)),
-                                    timeout=DEADLINE_S)
+        call = stub.Evaluate.future(
+            pb.EvaluateRequest(pack_id=PACK_ID, version=VERSION_2019, facts=struct(golden_2019_facts)),
+            timeout=DEADLINE_S)
         deadline = time.monotonic() + DEADLINE_S
         while "slow evaluation started" not in server.log():
             assert time.monotonic() < deadline, server.log()

@@ -10,18 +10,19 @@ import uuid
 
 import grpc
 import structlog
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from google.rpc import code_pb2, error_details_pb2
 
+from jixiao.catalog import NoActiveVersion
 from jixiao.core.errors import FactsError
 from jixiao.packs import PackNotFound
+
+from .details import rich_status, within_budget
+from .refusals import REFUSALS
 
 log = structlog.get_logger("jixiao.api")
 
 PACK_RESOURCE_TYPE = "jixiao.v1.Pack"
 SUMMARY_FACTS = 5
-DETAILS_BUDGET_BYTES = 7000
 
 
 def status_for(error: Exception) -> grpc.Status:
@@ -30,34 +31,28 @@ def status_for(error: Exception) -> grpc.Status:
         return invalid_facts(error)
     if isinstance(error, PackNotFound):
         return pack_not_found(error)
+    if isinstance(error, NoActiveVersion):
+        return no_active_version(error)
+    for kind, refusal in REFUSALS.items():
+        if isinstance(error, kind):
+            return refusal(error)
     return internal(error)
 
 
 def invalid_facts(error: FactsError) -> grpc.Status:
     """INVALID_ARGUMENT with one BadRequest field violation per bad fact, all at once.
 
-    Status details travel in HTTP/2 trailers, and clients refuse trailers past 8 KiB by
-    default (RESOURCE_EXHAUSTED instead of our status). Violations beyond
-    DETAILS_BUDGET_BYTES are left out and the message says how many are listed.
+    Violations beyond the trailer budget are left out and the message says how many are listed.
     """
     violations = [
         error_details_pb2.BadRequest.FieldViolation(field=f"facts.{v.fact}", description=v.description)
         for v in error.violations
     ]
-    listed = _within_budget(violations)
+    listed = within_budget(violations)
     message = _summary(error)
     if len(listed) < len(violations):
         message += f" (the details list the first {len(listed)})"
-    return _status(code_pb2.INVALID_ARGUMENT, message, error_details_pb2.BadRequest(field_violations=listed))
-
-
-def _within_budget(violations: list) -> list:
-    used = 0
-    for count, violation in enumerate(violations):
-        used += violation.ByteSize() + 3  # the field's tag and length prefix
-        if used > DETAILS_BUDGET_BYTES:
-            return violations[:count]
-    return violations
+    return rich_status(code_pb2.INVALID_ARGUMENT, message, error_details_pb2.BadRequest(field_violations=listed))
 
 
 def _summary(error: FactsError) -> str:
@@ -73,20 +68,19 @@ def pack_not_found(error: PackNotFound) -> grpc.Status:
     name = f"{error.pack_id}@{error.version}" if error.version else error.pack_id
     resource = error_details_pb2.ResourceInfo(resource_type=PACK_RESOURCE_TYPE, resource_name=name,
                                               description=str(error))
-    return _status(code_pb2.NOT_FOUND, str(error), resource)
+    return rich_status(code_pb2.NOT_FOUND, str(error), resource)
+
+
+def no_active_version(error: NoActiveVersion) -> grpc.Status:
+    """FAILED_PRECONDITION: the pack is published, but a version must be activated or named."""
+    violation = error_details_pb2.PreconditionFailure.Violation(
+        type="ACTIVE_VERSION", subject=error.pack_id, description=str(error))
+    return rich_status(code_pb2.FAILED_PRECONDITION, str(error),
+                       error_details_pb2.PreconditionFailure(violations=[violation]))
 
 
 def internal(error: Exception) -> grpc.Status:
     """INTERNAL with an error id to quote to ops; the details stay in the server's log."""
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error", error_id=error_id, exc_info=error)
-    return _status(code_pb2.INTERNAL, f"internal error; quote error id {error_id} to the operators")
-
-
-def _status(code: int, message: str, *details) -> grpc.Status:
-    packed = []
-    for detail in details:
-        wrapper = any_pb2.Any()
-        wrapper.Pack(detail)
-        packed.append(wrapper)
-    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=packed))
+    return rich_status(code_pb2.INTERNAL, f"internal error; quote error id {error_id} to the operators")

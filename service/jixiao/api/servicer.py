@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import grpc
 
+from jixiao.core.compiler import CompiledPack
 from jixiao.core.evaluator import evaluate
-from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
@@ -13,10 +15,20 @@ from . import convert
 from .calls import answer
 
 
-class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
-    """Serves one pack library. Holds no state besides it."""
+class PackSource(Protocol):
+    """Where compiled packs come from: a RegistryCatalog in the server, a PackLibrary locally."""
 
-    def __init__(self, library: PackLibrary):
+    def get(self, pack_id: str, version: str | None = None) -> CompiledPack: ...
+
+    def list(self) -> list[CompiledPack]: ...
+
+    def default_version(self, pack_id: str) -> str | None: ...
+
+
+class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
+    """Serves one pack source. Holds no state besides it."""
+
+    def __init__(self, library: PackSource):
         self._library = library
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Evaluation:

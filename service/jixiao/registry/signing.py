@@ -131,6 +131,9 @@ class TrustPolicy:
                 return None  # nothing to check against: accepted as unsigned would be
             raise SignatureError("unknown_key", f"{pack_id}@{version} is signed by key {signature['key_id']}, "
                                                 "which this service does not trust")
+        if (signature["pack_id"], signature["version"]) != (pack_id, version):
+            raise SignatureError("bad_signature", f"the signature was made for {signature['pack_id']}@"
+                                                  f"{signature['version']}, not for {pack_id}@{version}")
         if signature["digest"] != bundle.digest:
             raise SignatureError("digest_mismatch", f"{pack_id}@{version} was changed after signing: "
                                                     f"signed digest {signature['digest']}, files now {bundle.digest}")

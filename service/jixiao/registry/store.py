@@ -13,10 +13,11 @@ with other files it is refused.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -117,12 +118,21 @@ def utc_now() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The sqlite3 module would begin a transaction only at the first INSERT or UPDATE, so
+    # the reads a change depends on would run outside it: `_sqlite_begin` begins instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets a server read while the CLI publishes; FULL sync makes a commit durable.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A change takes the write lock before its first read (IMMEDIATE), so two processes
+    # changing the registry queue on busy_timeout instead of acting on stale reads.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writing") else "BEGIN")
 
 
 class Registry:
@@ -134,8 +144,9 @@ class Registry:
         self._engine: Engine = sa.create_engine(url, future=True)
         if self._engine.dialect.name == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self._engine)
-        with self._engine.begin() as conn:
+            sa.event.listen(self._engine, "begin", _sqlite_begin)
+        with self._writing(queue=False) as conn:
+            metadata.create_all(conn)
             if conn.execute(sa.select(registry_state.c.value).where(registry_state.c.key == "generation")).first() is None:
                 conn.execute(sa.insert(registry_state).values(key="generation", value=0))
 
@@ -174,7 +185,9 @@ class Registry:
 
     def versions(self, pack_id: str | None = None) -> list[VersionRecord]:
         """Published versions (of one pack, or all), oldest first, with the active flag."""
-        query = sa.select(pack_versions).order_by(pack_versions.c.pack_id, pack_versions.c.published_at)
+        # Not the files: every server reads this list after every change in the registry.
+        columns = [c for c in pack_versions.c if c.name not in ("files", "signature")]
+        query = sa.select(*columns).order_by(pack_versions.c.pack_id, pack_versions.c.published_at)
         if pack_id is not None:
             query = query.where(pack_versions.c.pack_id == pack_id)
         with self._engine.connect() as conn:
@@ -207,7 +220,7 @@ class Registry:
                 signature: dict | None = None, signed_by: str | None = None) -> PublishOutcome:
         """Store a validated version. Same files again: no-op. Other files: VersionConflict."""
         digest = bundle.digest
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             existing = conn.execute(sa.select(pack_versions).where(
                 pack_versions.c.pack_id == pack_id, pack_versions.c.version == version)).first()
             if existing is not None:
@@ -227,7 +240,7 @@ class Registry:
 
     def activate(self, pack_id: str, version: str, actor: str) -> Activation | None:
         """Make `version` the one used when a request names none. None if it already is."""
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             self._row(conn, pack_id, version)
             current = self._active(conn, pack_id)
             if current == version:
@@ -239,7 +252,7 @@ class Registry:
 
         Rollbacks walk back through the activations: rolling back twice goes two steps back.
         """
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             current = self._active(conn, pack_id)
             if current is None:
                 raise NothingToRollBack(f"pack '{pack_id}' has no active version")
@@ -249,6 +262,19 @@ class Registry:
             return self._switch(conn, pack_id, current, previous, "rollback", actor)
 
     # --- internals -------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, queue: bool = True) -> Iterator[Connection]:
+        """One transaction that reads and changes the registry, isolated from other writers."""
+        with self._engine.connect() as conn:
+            conn.execution_options(writing=True)
+            with conn.begin():
+                if queue and conn.dialect.name != "sqlite":
+                    # Elsewhere (PostgreSQL) writers queue on the generation row's lock instead
+                    # of SQLite's BEGIN IMMEDIATE; every change updates that row anyway.
+                    conn.execute(sa.select(registry_state.c.value)
+                                 .where(registry_state.c.key == "generation").with_for_update())
+                yield conn
 
     def _version_before(self, conn: Connection, pack_id: str, current: str) -> str | None:
         rows = list(conn.execute(sa.select(activations).where(activations.c.pack_id == pack_id)

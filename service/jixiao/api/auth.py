@@ -1,0 +1,113 @@
+"""Who may call what: a server interceptor that checks bearer tokens against their roles.
+
+PackAdminService needs a token with the `deploy` role. EvaluationService is open unless
+the server requires tokens for it (then `evaluate` or `deploy`). Health and reflection are
+always open. A missing or unknown token is UNAUTHENTICATED, a token without the role
+PERMISSION_DENIED. While a checked call runs, `caller()` names its token.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Callable, Sequence
+
+import grpc
+import structlog
+
+from jixiao.v1 import admin_pb2, evaluation_pb2
+
+from .tokens import TokenTable, hash_token
+
+__all__ = ["ADMIN_SERVICE", "EVALUATION_SERVICE", "AuthInterceptor", "caller", "hash_token"]
+
+ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"].full_name
+EVALUATION_SERVICE = evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"].full_name
+ANONYMOUS = "anonymous"
+NO_TOKENS_CONFIGURED = (
+    "pack administration is disabled: no tokens are configured. Start jixiao-server with "
+    "--auth-config FILE (or JIXIAO_TOKENS) listing a token with the deploy role; see deploy/README.md")
+
+_caller: ContextVar[str] = ContextVar("jixiao_caller", default=ANONYMOUS)
+
+log = structlog.get_logger("jixiao.auth")
+
+
+def caller() -> str:
+    """The name of the token the current call was authenticated with ("anonymous" if none)."""
+    return _caller.get()
+
+
+class AuthInterceptor(grpc.ServerInterceptor):
+    """Refuses calls whose bearer token lacks the role their service needs."""
+
+    def __init__(self, tokens: TokenTable, require_token_for_evaluate: bool = False):
+        self._tokens = tokens
+        self._roles = {ADMIN_SERVICE: frozenset({"deploy"})}
+        if require_token_for_evaluate:
+            self._roles[EVALUATION_SERVICE] = frozenset({"evaluate", "deploy"})
+
+    def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
+        handler = continuation(details)
+        service = details.method.strip("/").split("/")[0]
+        needed = self._roles.get(service)
+        if handler is None or needed is None:
+            return handler
+        token = _bearer_token(details.invocation_metadata)
+        if not self._tokens.entries:
+            return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED, NO_TOKENS_CONFIGURED)
+        if token is None:
+            return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED,
+                                "missing bearer token: send the metadata `authorization: Bearer <token>`")
+        entry = self._tokens.identify(token)
+        if entry is None:
+            return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED, "unknown bearer token")
+        if not entry.roles & needed:
+            return self._refuse(handler, details.method, grpc.StatusCode.PERMISSION_DENIED,
+                                f"token '{entry.name}' lacks the role {' or '.join(sorted(needed))} "
+                                f"that {service} needs", entry.name)
+        return _with_method(handler, lambda behaviour: _as_caller(behaviour, entry.name))
+
+    @staticmethod
+    def _refuse(handler, method: str, code: grpc.StatusCode, message: str, name: str | None = None):
+        log.info("rpc refused", method=method, code=code.name, token=name)
+
+        def refuse(_request, context: grpc.ServicerContext):
+            context.abort(code, message)
+
+        return _with_method(handler, lambda _behaviour: refuse)
+
+
+def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
+    for key, value in metadata or ():
+        if key.lower() == "authorization" and isinstance(value, str):
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+def _as_caller(behaviour: Callable, name: str) -> Callable:
+    # The handler runs on a worker thread, not the one that intercepted: set the name there.
+    def run(request, context):
+        reset = _caller.set(name)
+        try:
+            return behaviour(request, context)
+        finally:
+            _caller.reset(reset)
+
+    return run
+
+
+_HANDLER_KINDS = {
+    (False, False): ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    (False, True): ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    (True, False): ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    (True, True): ("stream_stream", grpc.stream_stream_rpc_method_handler),
+}
+
+
+def _with_method(handler: grpc.RpcMethodHandler, replace: Callable[[Callable], Callable]) -> grpc.RpcMethodHandler:
+    """The same kind of handler, with its behaviour replaced by `replace(behaviour)`."""
+    attribute, factory = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+    return factory(replace(getattr(handler, attribute)), request_deserializer=handler.request_deserializer,
+                   response_serializer=handler.response_serializer)

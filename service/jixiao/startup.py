@@ -1,0 +1,82 @@
+"""What jixiao-server runs with, from its settings: the registry (seeded from a pack
+folder), the trust policy for signatures, the tokens, and the TLS credentials.
+
+Each function raises click.ClickException with a message an operator can act on, so a
+misconfigured server stops at start instead of serving the wrong thing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import grpc
+import structlog
+
+from jixiao.api.tokens import TokenConfigError, TokenTable, load_tokens
+from jixiao.core.errors import PackError
+from jixiao.registry.publishing import GateRefused
+from jixiao.registry.seed import seed_from_folder
+from jixiao.registry.signing import SignatureError, TrustPolicy
+from jixiao.registry.store import Registry
+
+log = structlog.get_logger("jixiao.server")
+
+
+def default_registry_path() -> Path:
+    """`$XDG_DATA_HOME/jixiao/registry.sqlite3`, XDG_DATA_HOME defaulting to ~/.local/share."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "jixiao" / "registry.sqlite3"
+
+
+def open_registry(path: Path | None, url: str | None) -> Registry:
+    """The registry at the SQLAlchemy `url`, else the SQLite file at `path` (or the default)."""
+    try:
+        return Registry(url) if url else Registry.open_file(path or default_registry_path())
+    except Exception as error:  # noqa: BLE001 - any driver error: say which registry, then stop
+        where = url or str(path or default_registry_path())
+        raise click.ClickException(f"cannot open the registry {where}: {error}") from error
+
+
+def trust_policy(key_files: tuple[Path, ...], require_signatures: bool) -> TrustPolicy:
+    """The trusted public keys; refuses to require signatures without any key to check them."""
+    try:
+        trust = TrustPolicy.from_files(list(key_files), require_signatures)
+    except (SignatureError, OSError) as error:
+        raise click.ClickException(f"trusted keys: {error}") from error
+    log.info("signatures", required=require_signatures, trusted_keys=sorted(trust.keys))
+    return trust
+
+
+def seed_registry(registry: Registry, folder: Path, trust: TrustPolicy) -> None:
+    """Publish the folder's packs that the registry lacks; a pack the gate refuses stops the start."""
+    try:
+        seed_from_folder(registry, folder, trust)
+    except (GateRefused, SignatureError, PackError) as error:
+        raise click.ClickException(f"the rule packs in {folder} cannot be published: {error}") from error
+    log.info("registry ready", active=registry.active_versions())
+
+
+def token_table(config_file: Path | None, env_value: str | None, require_for_evaluate: bool) -> TokenTable:
+    """The configured tokens (names logged, never the hashes)."""
+    try:
+        tokens = load_tokens(config_file, env_value)
+    except (TokenConfigError, OSError) as error:
+        raise click.ClickException(f"tokens: {error}") from error
+    if require_for_evaluate and not tokens.entries:
+        raise click.UsageError("--require-token-for-evaluate needs tokens: pass --auth-config FILE or set JIXIAO_TOKENS")
+    log.info("tokens", names=tokens.names(), evaluate_needs_token=require_for_evaluate)
+    return tokens
+
+
+def tls_credentials(cert: Path | None, key: Path | None) -> grpc.ServerCredentials | None:
+    """Server credentials from PEM files; None (plaintext) when neither is given."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise click.UsageError("TLS needs both --tls-cert and --tls-key")
+    try:
+        return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    except OSError as error:
+        raise click.ClickException(f"cannot read the TLS files: {error}") from error

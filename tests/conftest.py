@@ -1,0 +1,82 @@
+"""Fixtures shared by every kind of test: new pack versions made from the bundled 1.0.0."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from jixiao.core.digest import bundle_digest
+
+REPO = Path(__file__).resolve().parents[1]
+PACK_ID = "quality-district-funding"
+PACK_1_0_0 = REPO / "rules" / PACK_ID / "1.0.0"
+
+#: Edits that make two golden cases of a copied 1.0.0 fail, at three nodes in all.
+FAILING_CASE_EDITS = {
+    "2019.yaml": [('  score: "75.03"', '  score: "76.00"'), ('process: {score: "11.89"', 'process: {score: "12"')],
+    "all-pass.yaml": [('  score: "100"', '  score: "99"')],
+}
+
+#: make_pack_version(version, failing_cases=False) → a new pack folder.
+MakePackVersion = Callable[..., Path]
+
+
+def copy_pack_version(source: Path, destination: Path, version: str,
+                      case_edits: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    """Copy a pack folder as another version, optionally editing its golden cases."""
+    shutil.copytree(source, destination)
+    pack_yaml = destination / "pack.yaml"
+    text, count = re.subn(r"(?m)^version: .*$", f"version: {version}", pack_yaml.read_text(encoding="utf-8"), count=1)
+    assert count == 1, "pack.yaml has no version line"
+    pack_yaml.write_text(text, encoding="utf-8")
+    for case, edits in (case_edits or {}).items():
+        path = destination / "cases" / case
+        case_text = path.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in case_text, f"{old!r} not in {case}"
+            case_text = case_text.replace(old, new, 1)
+        path.write_text(case_text, encoding="utf-8")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def make_pack_version(tmp_path_factory: pytest.TempPathFactory) -> MakePackVersion:
+    """Make a new folder `<tmp>/quality-district-funding/<version>/` from 1.0.0 with the version changed.
+
+    With `failing_cases`, the golden cases 2019.yaml (total score, process) and
+    all-pass.yaml (total score) expect what the rules do not give.
+    """
+
+    def make(version: str, failing_cases: bool = False) -> Path:
+        folder = tmp_path_factory.mktemp("packs") / PACK_ID / version
+        return copy_pack_version(PACK_1_0_0, folder, version, FAILING_CASE_EDITS if failing_cases else None)
+
+    return make
+
+
+def assert_registry_holds_only_whole_versions(path: Path) -> int:
+    """Integrity check passes, every stored digest matches its files, one generation per change.
+
+    Returns how many versions the registry holds.
+    """
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        rows = conn.execute("SELECT pack_id, version, digest, files FROM pack_versions").fetchall()
+        changes = len(rows) + conn.execute("SELECT count(*) FROM activations").fetchone()[0]
+        generation = conn.execute("SELECT value FROM registry_state WHERE key = 'generation'").fetchone()[0]
+    for pack_id, version, digest, files in rows:
+        assert bundle_digest(json.loads(files)) == digest, f"{pack_id}@{version} is stored incomplete"
+    assert generation == changes, "a change was stored without its generation bump, or the reverse"
+    return len(rows)
+
+
+@pytest.fixture(scope="session")
+def registry_is_whole() -> Callable[[Path], int]:
+    """`registry_is_whole(path)`: assert the SQLite registry holds only whole versions; their count."""
+    return assert_registry_holds_only_whole_versions

@@ -1,0 +1,209 @@
+"""A locked-down server: TLS only, signed packs only, tokens for evaluation too.
+
+Its pack folder holds 1.0.0 signed by the trusted key, so its registry starts from a
+signed version. Each kind of signature refusal has its own ErrorInfo reason and message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from jixiao.packs import read_bundle
+from jixiao.registry.signing import (
+    SIGNATURE_FILE,
+    generate_key_pair,
+    key_id,
+    load_private_key,
+    load_public_key,
+    sign_bundle,
+)
+from jixiao.v1 import admin_pb2, admin_pb2_grpc
+from jixiao.v1 import evaluation_pb2 as pb
+from jixiao.v1 import evaluation_pb2_grpc
+
+from admin_calls import PACK_ID, bearer, error_reason, publish_request, struct
+
+pytestmark = pytest.mark.e2e
+
+DEADLINE_S = 30
+REPO = Path(__file__).resolve().parents[2]
+
+
+def signature_for(folder: Path, version: str, private_pem: bytes) -> str:
+    return json.dumps(sign_bundle(read_bundle(folder), PACK_ID, version, load_private_key(private_pem)))
+
+
+@pytest.fixture(scope="module")
+def trusted_key(tmp_path_factory) -> tuple[bytes, Path]:
+    """(private key PEM, public key file) of the key the server trusts."""
+    private_pem, public_pem = generate_key_pair()
+    public_file = tmp_path_factory.mktemp("keys") / "trusted.pub.pem"
+    public_file.write_bytes(public_pem)
+    return private_pem, public_file
+
+
+@pytest.fixture(scope="module")
+def signed_packs(make_pack_version, trusted_key) -> Path:
+    """A pack folder holding 1.0.0 with its signature.json."""
+    folder = make_pack_version("1.0.0")
+    (folder / SIGNATURE_FILE).write_text(signature_for(folder, "1.0.0", trusted_key[0]), encoding="utf-8")
+    return folder.parents[1]
+
+
+@pytest.fixture(scope="module")
+def server(launch_server, auth_config, tls_certificate, trusted_key, signed_packs):
+    running = launch_server("strict", packs=signed_packs, tls=tls_certificate, args=[
+        "--auth-config", str(auth_config.path), "--require-token-for-evaluate",
+        "--require-signatures", "--trusted-key", str(trusted_key[1])])
+    yield running
+    assert running.stop() == 0, running.log()
+
+
+@pytest.fixture(scope="module")
+def channel(server):
+    with server.channel() as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def admin(channel) -> admin_pb2_grpc.PackAdminServiceStub:
+    return admin_pb2_grpc.PackAdminServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def deploy(auth_config) -> list[tuple[str, str]]:
+    return bearer(auth_config.deploy_token)
+
+
+def refused_publish(admin, deploy, folder: Path, signature: str = "") -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as refused:
+        admin.PublishPackVersion(publish_request(folder, signature), metadata=deploy, timeout=DEADLINE_S)
+    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION, refused.value.details()
+    return refused.value
+
+
+# --- TLS ------------------------------------------------------------------------------
+
+
+def test_the_port_speaks_tls_only(server) -> None:
+    check = health_pb2.HealthCheckRequest()
+    with grpc.insecure_channel(server.address) as plaintext:
+        with pytest.raises(grpc.RpcError) as refused:
+            health_pb2_grpc.HealthStub(plaintext).Check(check, timeout=5)
+        assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+    with server.channel() as tls:
+        assert health_pb2_grpc.HealthStub(tls).Check(check, timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_container_health_check_speaks_tls_to_a_tls_server(server, tls_certificate) -> None:
+    port = server.address.rsplit(":", 1)[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+    check = [sys.executable, "-m", "jixiao.healthcheck"]
+
+    with_tls = subprocess.run(check, env={**environment, "JIXIAO_PORT": port,
+                                          "JIXIAO_TLS_CERT": str(tls_certificate.cert)}, timeout=30)
+    plaintext = subprocess.run(check, env={**environment, "JIXIAO_PORT": port}, timeout=30)
+
+    assert (with_tls.returncode, plaintext.returncode) == (0, 1)
+
+
+# --- tokens for evaluation --------------------------------------------------------------
+
+
+def test_evaluation_without_a_token_is_unauthenticated_when_tokens_are_required(channel, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+    request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts))
+
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Evaluate(request, timeout=DEADLINE_S)
+
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_evaluation_with_an_evaluate_token_is_served(channel, auth_config, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+    request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts))
+
+    reply = stub.Evaluate(request, metadata=bearer(auth_config.evaluate_token), timeout=DEADLINE_S)
+
+    assert (reply.version, reply.score) == ("1.0.0", "75.03")
+
+
+# --- signatures -------------------------------------------------------------------------
+
+
+def test_a_pack_signed_by_the_trusted_key_is_published_naming_the_key(admin, deploy, make_pack_version,
+                                                                      trusted_key) -> None:
+    folder = make_pack_version("1.0.1")
+    reply = admin.PublishPackVersion(publish_request(folder, signature_for(folder, "1.0.1", trusted_key[0])),
+                                     metadata=deploy, timeout=DEADLINE_S)
+    assert reply.created
+    assert reply.version.signed_by == key_id(load_public_key(trusted_key[1].read_bytes()))
+
+
+def test_each_kind_of_bad_signature_is_refused_with_its_own_reason_and_message(
+        admin, channel, deploy, auth_config, make_pack_version, trusted_key, golden_2019_facts) -> None:
+    unsigned = make_pack_version("1.0.3")
+    stranger = make_pack_version("1.0.4")
+    tampered = make_pack_version("1.0.5")
+    moved = make_pack_version("1.0.6")
+    stranger_signature = signature_for(stranger, "1.0.4", generate_key_pair()[0])
+    tampered_signature = signature_for(tampered, "1.0.5", trusted_key[0])
+    case = tampered / "cases" / "2019.yaml"
+    case.write_text(case.read_text(encoding="utf-8") + "# edited after signing\n", encoding="utf-8")
+    moved_signature = signature_for(make_pack_version("1.0.1"), "1.0.1", trusted_key[0])
+
+    refusals = {
+        "unsigned": refused_publish(admin, deploy, unsigned),
+        "stranger": refused_publish(admin, deploy, stranger, stranger_signature),
+        "tampered": refused_publish(admin, deploy, tampered, tampered_signature),
+        "moved": refused_publish(admin, deploy, moved, moved_signature),
+    }
+
+    assert {kind: error_reason(error) for kind, error in refusals.items()} == {
+        "unsigned": "PACK_UNSIGNED",
+        "stranger": "SIGNING_KEY_UNTRUSTED",
+        "tampered": "PACK_CHANGED_AFTER_SIGNING",
+        "moved": "SIGNATURE_INVALID",
+    }
+    messages = [error.details() for error in refusals.values()]
+    assert len(set(messages)) == len(messages)
+    assert "not signed" in refusals["unsigned"].details()
+    assert "does not trust" in refusals["stranger"].details()
+    assert "changed after signing" in refusals["tampered"].details()
+    assert "made for quality-district-funding@1.0.1" in refusals["moved"].details()
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+    still = stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)),
+                          metadata=bearer(auth_config.evaluate_token), timeout=DEADLINE_S)
+    assert (still.version, still.score) == ("1.0.0", "75.03")
+
+
+def test_a_server_requiring_signatures_will_not_start_on_unsigned_bundled_packs(tmp_path, trusted_key) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "jixiao.server", "--port", "0", "--registry", str(tmp_path / "registry.sqlite3"),
+         "--packs", str(REPO / "rules"), "--require-signatures", "--trusted-key", str(trusted_key[1])],
+        capture_output=True, text=True, timeout=60, env={**environment, "XDG_DATA_HOME": str(tmp_path)})
+    assert done.returncode == 1
+    assert "not signed" in done.stderr and "jixiao pack sign" in done.stderr
+
+
+# --- a server without tokens --------------------------------------------------------------
+
+
+def test_a_server_without_tokens_refuses_admin_calls_saying_how_to_configure_them(jixiao_server) -> None:
+    with jixiao_server.channel() as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            admin_pb2_grpc.PackAdminServiceStub(channel).ListPackVersions(
+                admin_pb2.ListPackVersionsRequest(pack_id=PACK_ID), timeout=DEADLINE_S)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "--auth-config" in refused.value.details()
+
