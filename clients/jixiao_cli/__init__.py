@@ -1,1 +1,1 @@
-"""The `jixiao` command line and a small Python client for the Jixiao evaluation API."""
+"""The `jixiao` command line, and a small Python client for the Jixiao APIs."""

@@ -1,7 +1,9 @@
-"""A small client for the Jixiao evaluation API over gRPC.
+"""A small client for the Jixiao APIs over gRPC: evaluation and pack administration.
 
-Every call has a deadline, and every failed call raises `JixiaoError` with the status
-code, the message and the BadRequest field violations the server attached, so callers
+Every call has a deadline and carries the bearer token when one is given; the channel
+speaks TLS when CA certificates are given. Every failed call raises `JixiaoError` with
+the status code, the message and the google.rpc details the server attached (BadRequest
+field violations, PreconditionFailure violations, the ErrorInfo reason), so callers
 never handle a raw `grpc.RpcError`.
 """
 
@@ -12,13 +14,16 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import message, struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from jixiao.v1 import evaluation_pb2, evaluation_pb2_grpc
+from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
 
 DEFAULT_DEADLINE_SECONDS = 10.0
+# The publish gate compiles the pack and runs its golden cases in a child process
+# that may take up to a minute before the server refuses it.
+PUBLISH_DEADLINE_SECONDS = 90.0
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
@@ -33,15 +38,30 @@ class FieldViolation:
         return f"{self.field}: {self.description}"
 
 
+@dataclass(frozen=True)
+class PreconditionViolation:
+    """One unmet precondition, e.g. ("GOLDEN_CASE", "cases/2019.yaml:total.score",
+    "expected 80.5, got 75.03")."""
+
+    type: str
+    subject: str
+    description: str
+
+
 class JixiaoError(Exception):
-    """A failed call: its gRPC status code, message and field violations (if any)."""
+    """A failed call: its gRPC status code, message and the details the server attached."""
 
     def __init__(self, code: grpc.StatusCode, message: str,
-                 violations: tuple[FieldViolation, ...] = ()):
+                 violations: tuple[FieldViolation, ...] = (),
+                 preconditions: tuple[PreconditionViolation, ...] = (),
+                 reason: str = "", metadata: Mapping[str, str] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.violations = violations
+        self.preconditions = preconditions
+        self.reason = reason  # the ErrorInfo reason, e.g. PACK_UNSIGNED; "" when none
+        self.metadata = dict(metadata or {})  # the ErrorInfo metadata
 
     def __str__(self) -> str:
         if self.violations:
@@ -52,15 +72,20 @@ class JixiaoError(Exception):
 class JixiaoClient:
     """Calls one Jixiao server. Use as a context manager, or call `close()`."""
 
-    def __init__(self, target: str, deadline: float = DEFAULT_DEADLINE_SECONDS):
+    def __init__(self, target: str, deadline: float = DEFAULT_DEADLINE_SECONDS, *,
+                 token: str | None = None, root_certificates: bytes | None = None):
         self.target = target
         self.deadline = deadline
-        self._channel = grpc.insecure_channel(target)
+        self._channel = open_channel(target, root_certificates)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._stub = evaluation_pb2_grpc.EvaluationServiceStub(self._channel)
+        self._admin = admin_pb2_grpc.PackAdminServiceStub(self._channel)
+
+    # --- evaluation --------------------------------------------------------------
 
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
                  language: str = "zh") -> evaluation_pb2.Evaluation:
-        """Score `facts` with a pack; the newest version unless `version` is given."""
+        """Score `facts` with a pack; the active version unless `version` is given."""
         request = evaluation_pb2.EvaluateRequest(
             pack_id=pack_id, version=version or "", facts=facts_to_struct(facts),
             language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"))
@@ -75,6 +100,35 @@ class JixiaoClient:
         return self._call(self._stub.GetPack,
                           evaluation_pb2.GetPackRequest(pack_id=pack_id, version=version or ""))
 
+    # --- administration (a token with the deploy role) ----------------------------
+
+    def publish(self, files: Mapping[str, bytes],
+                signature: str = "") -> admin_pb2.PublishPackVersionResponse:
+        """Publish a pack version's files (path → content) through the server's gate."""
+        request = admin_pb2.PublishPackVersionRequest(
+            files=[admin_pb2.PackFile(path=path, content=content) for path, content in files.items()],
+            signature=signature)
+        return self._call(self._admin.PublishPackVersion, request, PUBLISH_DEADLINE_SECONDS)
+
+    def list_versions(self, pack_id: str) -> list[admin_pb2.PackVersion]:
+        """A pack's published versions, oldest first, the active one flagged."""
+        request = admin_pb2.ListPackVersionsRequest(pack_id=pack_id)
+        return list(self._call(self._admin.ListPackVersions, request).versions)
+
+    def activate(self, pack_id: str, version: str) -> admin_pb2.ActivationResponse:
+        """Make a published version the active one."""
+        request = admin_pb2.ActivatePackVersionRequest(pack_id=pack_id, version=version)
+        return self._call(self._admin.ActivatePackVersion, request)
+
+    def rollback(self, pack_id: str) -> admin_pb2.ActivationResponse:
+        """Re-activate the version that was active before the current one."""
+        return self._call(self._admin.RollbackPack, admin_pb2.RollbackPackRequest(pack_id=pack_id))
+
+    def history(self, pack_id: str) -> list[admin_pb2.Activation]:
+        """Every activation and rollback of a pack, oldest first."""
+        request = admin_pb2.ListActivationsRequest(pack_id=pack_id)
+        return list(self._call(self._admin.ListActivations, request).activations)
+
     def close(self) -> None:
         """Close the channel; calls in flight are cancelled."""
         self._channel.close()
@@ -85,37 +139,58 @@ class JixiaoClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _call(self, method: Callable, request: Any) -> Any:
+    def _call(self, method: Callable, request: Any, deadline: float | None = None) -> Any:
         try:
-            return method(request, timeout=self.deadline)
+            return method(request, timeout=deadline or self.deadline, metadata=self._metadata)
         except grpc.RpcError as error:
             raise error_from_rpc(error) from error
 
 
+def open_channel(target: str, root_certificates: bytes | None = None) -> grpc.Channel:
+    """A plaintext channel, or a TLS one trusting `root_certificates` (PEM) when given."""
+    if root_certificates is None:
+        return grpc.insecure_channel(target)
+    credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+    return grpc.secure_channel(target, credentials)
+
+
 def error_from_rpc(error: grpc.RpcError) -> JixiaoError:
-    """A JixiaoError with the code, message and BadRequest violations of a failed call."""
+    """A JixiaoError with the code, message and details of a failed call."""
     if not isinstance(error, grpc.Call):
         return JixiaoError(grpc.StatusCode.UNKNOWN, str(error))
     code = error.code()
-    return JixiaoError(code, error.details() or code.name, _violations(rpc_status.from_call(error)))
+    return _error(code, error.details() or code.name, rpc_status.from_call(error))
 
 
 def error_from_status(status: grpc.Status) -> JixiaoError:
     """A JixiaoError for a status built in this process, as if a server had sent it."""
     details = dict(status.trailing_metadata or ()).get(STATUS_DETAILS_KEY)
     rich_status = status_pb2.Status.FromString(details) if details else None
-    return JixiaoError(status.code, status.details or status.code.name, _violations(rich_status))
+    return _error(status.code, status.details or status.code.name, rich_status)
 
 
-def _violations(status: status_pb2.Status | None) -> tuple[FieldViolation, ...]:
+def _error(code: grpc.StatusCode, text: str, status: status_pb2.Status | None) -> JixiaoError:
     violations: list[FieldViolation] = []
+    preconditions: list[PreconditionViolation] = []
+    reason, metadata = "", {}
     for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
+        if (bad_request := _unpack(detail, error_details_pb2.BadRequest)) is not None:
             violations.extend(FieldViolation(v.field, v.description)
                               for v in bad_request.field_violations)
-    return tuple(violations)
+        elif (failure := _unpack(detail, error_details_pb2.PreconditionFailure)) is not None:
+            preconditions.extend(PreconditionViolation(v.type, v.subject, v.description)
+                                 for v in failure.violations)
+        elif (info := _unpack(detail, error_details_pb2.ErrorInfo)) is not None:
+            reason, metadata = info.reason, dict(info.metadata)
+    return JixiaoError(code, text, tuple(violations), tuple(preconditions), reason, metadata)
+
+
+def _unpack(detail: Any, kind: type[message.Message]) -> message.Message | None:
+    if not detail.Is(kind.DESCRIPTOR):
+        return None
+    unpacked = kind()
+    detail.Unpack(unpacked)
+    return unpacked
 
 
 def facts_to_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 OK = 0
-FAILED = 1  # a pack test failed, or the server reported an internal error
-USAGE = 2  # bad usage or input: missing file, bad JSON/YAML, unknown pack, invalid facts
+FAILED = 1  # a pack test failed, a publish or change was refused, or the server failed
+USAGE = 2  # bad usage or input: missing file, bad JSON/YAML, unknown pack, invalid facts or pack
 UNAVAILABLE = 3  # the server could not be reached or did not answer in time
+DENIED = 4  # no token, an unknown token, or a token without the role the call needs
 
 
 class CliError(Exception):

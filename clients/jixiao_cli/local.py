@@ -1,16 +1,20 @@
 """In-process evaluation with the same core, replies and errors as the server.
 
-`LocalJixiao` has `JixiaoClient`'s methods. It builds replies with the server's own
-conversions and errors with the server's own statuses, so every command prints the
-same output with `--local` as against a server, for the same input.
+`LocalJixiao` has `JixiaoClient`'s evaluation methods. It builds replies with the
+server's own conversions and errors with the server's own statuses, so every command
+prints the same output in process as against a server, for the same input. Its packs
+come from a folder (`--local`) or from a registry file (`--registry`), where, as in the
+server, a request naming no version gets the active one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from jixiao.api import convert, errors
+from jixiao.api.servicer import PackSource
+from jixiao.catalog import NoActiveVersion, RegistryCatalog
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.errors import FactsError
 from jixiao.core.evaluator import evaluate
@@ -18,26 +22,50 @@ from jixiao.packs import BUNDLED_PACKS, PackLibrary, PackNotFound
 from jixiao.v1 import evaluation_pb2
 
 from .client import error_from_status
+from .registry_file import open_registry_file
 
 
 class LocalJixiao:
-    """Evaluates with the packs under one folder (the bundled rules/ by default)."""
+    """Evaluates with one pack source; `close` frees what the source holds."""
 
-    def __init__(self, packs_dir: Path | None = None):
-        self._library = PackLibrary.from_directory(packs_dir or BUNDLED_PACKS)
+    def __init__(self, source: PackSource, close: Callable[[], None]):
+        self._library = source
+        self._close = close
+
+    @classmethod
+    def from_folder(cls, packs_dir: Path | None = None) -> "LocalJixiao":
+        """The packs under a folder (the bundled rules/ by default); the newest is the default."""
+        library = PackLibrary.from_directory(packs_dir or BUNDLED_PACKS)
+        return cls(library, library.close)
+
+    @classmethod
+    def from_registry(cls, path: Path) -> "LocalJixiao":
+        """The published versions in a registry file; the active one is the default."""
+        registry = open_registry_file(path)
+        try:
+            catalog = RegistryCatalog(registry)
+        except BaseException:
+            registry.close()
+            raise
+
+        def close() -> None:
+            catalog.close()
+            registry.close()
+
+        return cls(catalog, close)
 
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
                  language: str = "zh") -> evaluation_pb2.Evaluation:
-        """Score `facts` with a pack; the newest version unless `version` is given."""
+        """Score `facts` with a pack; the default version unless `version` is given."""
         compiled = self._get(pack_id, version)
         try:
             evaluation = evaluate(compiled, facts, language)
         except FactsError as error:
-            raise error_from_status(errors.invalid_facts(error)) from error
+            raise error_from_status(errors.status_for(error)) from error
         return convert.evaluation_message(evaluation)
 
     def list_packs(self) -> list[evaluation_pb2.PackSummary]:
-        """Every pack version in the folder."""
+        """Every pack version available."""
         return [convert.pack_summary(c, c.pack.version == self._library.default_version(c.pack.id))
                 for c in self._library.list()]
 
@@ -47,7 +75,7 @@ class LocalJixiao:
 
     def close(self) -> None:
         """Free the rule engine's resources held by the compiled packs."""
-        self._library.close()
+        self._close()
 
     def __enter__(self) -> "LocalJixiao":
         return self
@@ -58,5 +86,5 @@ class LocalJixiao:
     def _get(self, pack_id: str, version: str | None) -> CompiledPack:
         try:
             return self._library.get(pack_id, version)
-        except PackNotFound as error:
-            raise error_from_status(errors.pack_not_found(error)) from error
+        except (PackNotFound, NoActiveVersion) as error:
+            raise error_from_status(errors.status_for(error)) from error

@@ -1,0 +1,59 @@
+"""The one stderr line and the exit status for each way a command can fail."""
+
+from __future__ import annotations
+
+import grpc
+
+from jixiao.core.errors import PackError
+
+from . import exit_codes
+from .client import JixiaoError
+from .exit_codes import CliError
+
+#: ErrorInfo reasons of a refused signature → what the CLI calls the refusal.
+SIGNATURE_REFUSALS = {
+    "PACK_UNSIGNED": "the pack is not signed",
+    "SIGNING_KEY_UNTRUSTED": "the signing key is not trusted",
+    "PACK_CHANGED_AFTER_SIGNING": "the pack was changed after signing",
+    "SIGNATURE_INVALID": "the signature is invalid",
+    "SIGNATURE_MALFORMED": "signature.json is malformed",
+}
+
+
+def describe_error(error: Exception) -> tuple[str, int]:
+    """The one stderr line and the exit status for a failure."""
+    if isinstance(error, CliError):
+        return str(error), error.exit_code
+    if isinstance(error, JixiaoError):
+        return _describe_api_error(error)
+    if isinstance(error, PackError):
+        return f"invalid pack: {error}", exit_codes.USAGE
+    first_line = (str(error).splitlines() or [""])[0]
+    return f"internal error: {type(error).__name__}: {first_line}", exit_codes.FAILED
+
+
+def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
+    code = error.code
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return (f"not authenticated: {error.message} (give a token with --token or $JIXIAO_TOKEN)",
+                exit_codes.DENIED)
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return f"permission denied: {error.message}", exit_codes.DENIED
+    if error.reason in SIGNATURE_REFUSALS:
+        status = exit_codes.USAGE if code == grpc.StatusCode.INVALID_ARGUMENT else exit_codes.FAILED
+        return f"publish refused, {SIGNATURE_REFUSALS[error.reason]}: {error.message}", status
+    if code == grpc.StatusCode.ALREADY_EXISTS:
+        return f"publish refused, version already published: {error.message}", exit_codes.FAILED
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        if error.violations and all(v.field.startswith("facts.") for v in error.violations):
+            listed = "; ".join(f"{v.field.removeprefix('facts.')}: {v.description}"
+                               for v in error.violations)
+            return f"invalid facts: {listed}", exit_codes.USAGE
+        return f"invalid request: {error.message}", exit_codes.USAGE
+    if code == grpc.StatusCode.NOT_FOUND:
+        return f"not found: {error.message}", exit_codes.USAGE
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return f"refused: {error.message}", exit_codes.FAILED
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return f"server unavailable: {error.message}", exit_codes.UNAVAILABLE
+    return f"server error ({code.name}): {error.message}", exit_codes.FAILED

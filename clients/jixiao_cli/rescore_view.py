@@ -1,0 +1,155 @@
+"""What `jixiao rescore` prints: one case's scores under two pack versions, side by side.
+
+Rows follow the newer version's indicator tree; an indicator only the older version has
+sits right after the one that preceded it there. A row changed when its weight or score
+differs, or when it exists in only one version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterator
+
+from rich.console import Group, RenderableType
+from rich.table import Column, Table
+from rich.text import Text
+
+from jixiao.core.decimals import plain
+from jixiao.v1 import evaluation_pb2
+
+from .cells import indented_name, short_digest
+
+ABSENT = "—"
+HEADINGS = {
+    "zh": {"indicator": "指标", "weight": "权重 {version}", "score": "得分 {version}", "delta": "差额",
+           "total": "合计", "grade": "等级", "changed": "{count} 个指标得分或权重有变化"},
+    "en": {"indicator": "Indicator", "weight": "Weight {version}", "score": "Score {version}",
+           "delta": "Change", "total": "Total", "grade": "Grade",
+           "changed": "{count} indicators changed score or weight"},
+}
+
+
+@dataclass(frozen=True)
+class RescoreRow:
+    """One indicator's weight and score under the old and the new version (None: absent)."""
+
+    id: str
+    name: str
+    level: int
+    old: evaluation_pb2.IndicatorScore | None
+    new: evaluation_pb2.IndicatorScore | None
+
+    @property
+    def delta(self) -> Decimal | None:
+        if self.old is None or self.new is None:
+            return None
+        return Decimal(self.new.score) - Decimal(self.old.score)
+
+    @property
+    def changed(self) -> bool:
+        if self.old is None or self.new is None:
+            return True
+        return (Decimal(self.old.weight), Decimal(self.old.score)) != \
+            (Decimal(self.new.weight), Decimal(self.new.score))
+
+
+def compare_scores(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation) -> list[RescoreRow]:
+    """Every indicator of either evaluation, paired by id."""
+    old_nodes = dict(_walk(old.indicators))
+    new_nodes = dict(_walk(new.indicators))
+    rows = []
+    for node_id in _merged(list(old_nodes), list(new_nodes)):
+        before, after = old_nodes.get(node_id), new_nodes.get(node_id)
+        shown = after or before
+        rows.append(RescoreRow(node_id, shown.name, shown.level, before, after))
+    return rows
+
+
+def render_rescore(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation,
+                   language: str = "zh") -> RenderableType:
+    """The two versions and digests, a row per indicator (changed rows highlighted),
+    then the totals and grades."""
+    words = HEADINGS[language]
+    rows = compare_scores(old, new)
+    heading = Text(f"{old.pack_id}  {old.version} (sha256 {short_digest(old.digest)}) → "
+                   f"{new.version} (sha256 {short_digest(new.digest)})", style="bold")
+    table = Table(Column(words["indicator"], overflow="fold"), Column("id", no_wrap=True),
+                  *(Column(words[kind].format(version=version), justify="right", no_wrap=True)
+                    for version in (old.version, new.version) for kind in ("weight", "score")),
+                  Column(words["delta"], justify="right", no_wrap=True))
+    for row in rows:
+        style = "bold" if row.level == 1 else ""
+        if row.changed:
+            style = f"{style} yellow".strip()
+        table.add_row(indented_name(row.name, row.level), row.id,
+                      *_cells(row.old), *_cells(row.new), _delta_text(row.delta), style=style or None)
+    table.add_section()
+    total_delta = Decimal(new.score) - Decimal(old.score)
+    table.add_row(words["total"], "", old.total_weight, old.score, new.total_weight, new.score,
+                  _delta_text(total_delta), style="bold")
+    table.add_row(words["grade"], "", "", f"{old.grade} ({old.score_rate}%)", "",
+                  f"{new.grade} ({new.score_rate}%)", "", style="bold")
+    changed = sum(1 for row in rows if row.changed)
+    return Group(heading, table, Text(words["changed"].format(count=changed)))
+
+
+def rescore_document(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation) -> dict:
+    """The comparison as JSON-ready data: both versions' totals, and every indicator."""
+    return {
+        "pack_id": old.pack_id,
+        "old": _summary(old),
+        "new": _summary(new),
+        "delta": plain(Decimal(new.score) - Decimal(old.score)),
+        "indicators": [{
+            "id": row.id, "name": row.name, "level": row.level,
+            "old": _scores(row.old), "new": _scores(row.new),
+            "delta": None if row.delta is None else plain(row.delta),
+            "changed": row.changed,
+        } for row in compare_scores(old, new)],
+    }
+
+
+def _walk(nodes) -> Iterator[tuple[str, evaluation_pb2.IndicatorScore]]:
+    for node in nodes:
+        yield node.id, node
+        yield from _walk(node.children)
+
+
+def _merged(old_ids: list[str], new_ids: list[str]) -> list[str]:
+    """The new ids in order, each old-only id right after the id that preceded it."""
+    kept = set(new_ids)
+    after: dict[str | None, list[str]] = {}
+    anchor: str | None = None
+    for node_id in old_ids:
+        if node_id in kept:
+            anchor = node_id
+        else:
+            after.setdefault(anchor, []).append(node_id)
+    order = list(after.get(None, []))
+    for node_id in new_ids:
+        order.append(node_id)
+        order.extend(after.get(node_id, []))
+    return order
+
+
+def _cells(node: evaluation_pb2.IndicatorScore | None) -> tuple[str, str]:
+    return (ABSENT, ABSENT) if node is None else (node.weight, node.score)
+
+
+def _delta_text(delta: Decimal | None) -> Text:
+    if delta is None:
+        return Text(ABSENT)
+    if delta == 0:
+        return Text("0", style="dim")
+    return Text(f"{'+' if delta > 0 else ''}{plain(delta)}", style="green" if delta > 0 else "red")
+
+
+def _summary(evaluation: evaluation_pb2.Evaluation) -> dict:
+    return {"version": evaluation.version, "digest": evaluation.digest,
+            "total_weight": evaluation.total_weight, "score": evaluation.score,
+            "score_rate": evaluation.score_rate, "grade": evaluation.grade}
+
+
+def _scores(node: evaluation_pb2.IndicatorScore | None) -> dict | None:
+    return None if node is None else {"weight": node.weight, "score": node.score}
