@@ -75,7 +75,9 @@ def facts_for(pack) -> st.SearchStrategy[dict]:
 @pytest.fixture(scope="module", params=PACK_DIRS, ids=lambda d: f"{d.parent.name}@{d.name}")
 def packs(request):
     loaded = load_pack_dir(request.param)
-    plain = compile_pack(loaded.pack, plain_matcher)
+    # The reference: the plain matcher and no memo of leaf results, so a wrong memo key
+    # or a wrong durable-rules decision both show up as a difference.
+    plain = compile_pack(loaded.pack, plain_matcher, cache_entries=0)
     yield loaded.compiled, plain
     loaded.compiled.close()
 
@@ -109,5 +111,6 @@ def test_invariants_hold_for_random_facts(packs):
         assert evaluation.score == sum(n.score for n in evaluation.indicators)
         assert Decimal(0) <= evaluation.score <= evaluation.total_weight
         assert evaluation == evaluate(plain, facts)
+        assert evaluate(durable, facts) == evaluation  # a memo hit gives the same result
 
     check()

@@ -13,6 +13,9 @@ from decimal import Decimal
 from typing import Callable, Protocol
 
 from .conditions import holds, negate, without_not
+from .leafcache import ENTRIES_PER_LEAF, LeafCache
+from .rationale import LEAF_VARIABLES
+from .references import leaf_inputs
 from .model import (
     AllOrNothing, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
     Pack, Ratio, Survey, AllOf,
@@ -50,6 +53,9 @@ class CompiledPack:
     rules: tuple[Rule, ...]
     rules_by_leaf: dict[str, tuple[Rule, ...]]
     matcher: Matcher
+    leaf_inputs: dict[str, tuple[str, ...]]  # the values each leaf's result depends on
+    checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement)
+    leaf_cache: LeafCache
 
     def close(self) -> None:
         """Free the matcher's engine resources; the pack must not be used afterwards."""
@@ -110,8 +116,12 @@ def band_conditions(bands: Bands) -> list[tuple[int, Condition]]:
     return out
 
 
-def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher) -> CompiledPack:
-    """Turn a validated pack into rules and hand them to a matcher."""
+def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
+                 cache_entries: int = ENTRIES_PER_LEAF) -> CompiledPack:
+    """Turn a validated pack into rules and hand them to a matcher.
+
+    `cache_entries` bounds each leaf's memo of recent results (0: no memo).
+    """
     rules: list[Rule] = []
     by_leaf: dict[str, tuple[Rule, ...]] = {}
     for leaf in pack.leaves():
@@ -122,4 +132,13 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher) ->
             leaf_rules.append(rule)
         by_leaf[leaf.id] = tuple(leaf_rules)
     frozen = tuple(rules)
-    return CompiledPack(pack, frozen, by_leaf, matcher_factory(pack, frozen))
+    leaves = list(pack.leaves())
+    return CompiledPack(
+        pack=pack,
+        rules=frozen,
+        rules_by_leaf=by_leaf,
+        matcher=matcher_factory(pack, frozen),
+        leaf_inputs={leaf.id: leaf_inputs(leaf, LEAF_VARIABLES) for leaf in leaves},
+        checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement))),
+        leaf_cache=LeafCache([leaf.id for leaf in leaves], cache_entries),
+    )

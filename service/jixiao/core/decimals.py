@@ -26,9 +26,11 @@ def rate_percent(score: Decimal, weight: Decimal) -> Decimal:
 
 def plain(value: Decimal) -> str:
     """A decimal without trailing zeros or exponent: 3.00 → "3", 0.50 → "0.5"."""
-    if value == 0:
+    if not value:
         return "0"
-    text = format(value, "f")
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text

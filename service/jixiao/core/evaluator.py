@@ -17,6 +17,7 @@ from .compiler import CompiledPack, Rule
 from .decimals import CONTEXT, HUNDRED, ZERO
 from .errors import FactsError, FactViolation
 from .facts import check_facts
+from .leafcache import value_key
 from .model import (
     AllOrNothing, Bands, Deductions, Indicator, Judgement, Pack, Ratio, Survey, Text,
     grade_for, method_name,
@@ -44,7 +45,7 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh") -> Ev
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
     values = check_facts(pack.facts, facts)
-    _check_method_inputs(pack, values)
+    _check_method_inputs(compiled, values)
     fired = compiled.matcher.match(values)
     scorer = _LeafScorer(compiled, values, fired, language)
     indicators = tuple(_score_node(node, 1, scorer) for node in pack.indicators)
@@ -63,10 +64,10 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh") -> Ev
     )
 
 
-def _check_method_inputs(pack: Pack, values: Mapping[str, object]) -> None:
+def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object]) -> None:
     """Input errors that only a scoring method knows: a zero target, an out-of-range judgement."""
     violations: list[FactViolation] = []
-    for leaf in pack.leaves():
+    for leaf in compiled.checked_leaves:
         scoring = leaf.scoring
         if isinstance(scoring, Ratio) and values[scoring.target.name] == 0:
             violations.append(FactViolation(
@@ -108,33 +109,44 @@ class _LeafScorer:
     def __init__(self, compiled: CompiledPack, values: Mapping[str, object], fired: frozenset[int], language: str):
         self.pack = compiled.pack
         self.rules_by_leaf = compiled.rules_by_leaf
+        self.leaf_inputs = compiled.leaf_inputs
+        self.cache = compiled.leaf_cache
         self.values = values
         self.fired = fired
         self.language = language
 
     def score(self, leaf: Indicator, level: int) -> NodeResult:
         rules = {r.key: r for r in self.rules_by_leaf[leaf.id] if r.index in self.fired}
+        key = (self.language, tuple(rules), *(value_key(self.values[n]) for n in self.leaf_inputs[leaf.id]))
+        result = self.cache.get(leaf.id, key)
+        if result is None:
+            result = self._score(leaf, level, rules)
+            self.cache.put(leaf.id, key, result)
+        return result
+
+    def _score(self, leaf: Indicator, level: int, rules: dict[str, Rule]) -> NodeResult:
         # The leaf's own values shadow facts; the facts are not copied per leaf.
-        context: ChainMap[str, object] = ChainMap({"weight": leaf.weight}, self.values)  # type: ignore[arg-type]
-        raw, findings = self._apply(leaf, rules, context)
+        own: dict[str, object] = {"weight": leaf.weight}
+        context: ChainMap[str, object] = ChainMap(own, self.values)  # type: ignore[arg-type]
+        raw, findings = self._apply(leaf, rules, own, context)
         score = decimals.round_score(min(max(raw, ZERO), leaf.weight))
         deducted = leaf.weight - score
-        context.update(score=score, deducted=deducted)
         findings_text = self._join([f.text for f in findings])
-        context["findings"] = findings_text
+        own.update(score=score, deducted=deducted, findings=findings_text)
         evidence = self._render(leaf.rationale, context) if leaf.rationale else findings_text
         rationale = join_sentences(evidence, verdict(deducted, score, self.language), self.language)
         if isinstance(leaf.scoring, Bands) and leaf.scoring.inferred:
             note = self._render(leaf.scoring.inferred, context)
             rationale += f" (Note: {note})" if self.language == "en" else f"（注：{note}）"
+        rate = decimals.rate_percent(score, leaf.weight)
         return NodeResult(
             id=leaf.id,
             name=leaf.name.get(self.language),
             level=level,
             weight=leaf.weight,
             score=score,
-            rate=decimals.rate_percent(score, leaf.weight),
-            grade=grade_for(self.pack.grades, decimals.rate_percent(score, leaf.weight)).grade if level == 1 else None,
+            rate=rate,
+            grade=grade_for(self.pack.grades, rate).grade if level == 1 else None,
             method=method_name(leaf.scoring),
             deductions=tuple(f.deduction for f in findings if f.deduction is not None),
             rationale=rationale,
@@ -150,7 +162,8 @@ class _LeafScorer:
     def _deduction(self, rule: Rule, points: Decimal, reason: str) -> _Finding:
         return _Finding(reason, Deduction(rule.rule_id, points, reason))
 
-    def _apply(self, leaf: Indicator, fired: dict[str, Rule], context: ChainMap[str, object]) -> tuple[Decimal, list[_Finding]]:
+    def _apply(self, leaf: Indicator, fired: dict[str, Rule], own: dict[str, object],
+               context: Mapping[str, object]) -> tuple[Decimal, list[_Finding]]:
         """The leaf's unrounded score and its findings, by scoring method."""
         scoring = leaf.scoring
         weight = leaf.weight
@@ -158,7 +171,7 @@ class _LeafScorer:
             actual = Decimal(self.values[scoring.actual.name])  # type: ignore[arg-type]
             target = Decimal(self.values[scoring.target.name])  # type: ignore[arg-type]
             ratio = CONTEXT.divide(actual, target)
-            context.update(ratio=ratio, actual=actual, target=target)
+            own.update(ratio=ratio, actual=actual, target=target)
             if "shortfall" not in fired:
                 return weight, []
             raw = CONTEXT.multiply(weight, min(ratio, Decimal(1)))
@@ -197,11 +210,11 @@ class _LeafScorer:
                 findings.append(self._deduction(fired[key], points.normalize(), reason))
             return weight - total, findings
         if isinstance(scoring, Bands):
-            context["value"] = self.values[scoring.value.name]
+            own["value"] = self.values[scoring.value.name]
             for i, band in enumerate(scoring.bands):
                 rule = fired.get(f"band{i}")
                 if rule is not None:
-                    reason = self._render(band.reason, context) if band.reason else self._band_reason(i, scoring, context["value"])
+                    reason = self._render(band.reason, context) if band.reason else self._band_reason(i, scoring, own["value"])
                     return weight - band.deduct, [self._deduction(rule, band.deduct, reason)]
             return weight, []
         if isinstance(scoring, Judgement):

@@ -52,17 +52,25 @@ def _describe(raw: object) -> str:
 
 
 def _number(raw: object) -> Decimal | None:
-    if isinstance(raw, bool):
-        return None
+    """A finite Decimal from a decimal string ("1,234.5" too), an int, a float or a Decimal."""
+    kind = type(raw)
     try:
-        if isinstance(raw, Decimal):
+        if kind is str:
+            try:
+                value = Decimal(raw)  # the common case: a plain decimal string
+            except InvalidOperation:
+                text = raw.strip().replace(",", "")  # type: ignore[union-attr]
+                if not text:
+                    return None
+                value = Decimal(text)
+        elif kind is bool:
+            return None
+        elif isinstance(raw, Decimal):
             value = raw
         elif isinstance(raw, int):
             value = Decimal(raw)
         elif isinstance(raw, float):
             value = Decimal(repr(raw))
-        elif isinstance(raw, str) and raw.strip():
-            value = Decimal(raw.strip().replace(",", ""))
         else:
             return None
     except InvalidOperation:
@@ -75,7 +83,7 @@ def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolatio
     name = spec.name
     expected = TYPE_NAMES[spec.type]
     if spec.type is FactType.BOOLEAN:
-        if isinstance(raw, bool):
+        if raw is True or raw is False:
             return raw, []
         return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
     if spec.type is FactType.TEXT:

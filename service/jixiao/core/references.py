@@ -70,3 +70,16 @@ def facts_read(leaf: Indicator, declared: Collection[str]) -> tuple[str, ...]:
         if name in declared:
             facts.append(name)
     return tuple(dict.fromkeys(facts))
+
+
+def leaf_inputs(leaf: Indicator, leaf_variables: Collection[str]) -> tuple[str, ...]:
+    """Every value name a leaf's result depends on: what its rules and templates read.
+
+    Names are as the rules and templates write them (a survey option's share stays
+    `survey.x.option`); the leaf's own derived values (`leaf_variables`) are left out.
+    """
+    names: list[str] = list(scoring_refs(leaf))
+    for text in leaf_texts(leaf):
+        for template in (text.zh, text.en or ""):
+            names.extend(name for name, _ in placeholders(template) if name not in leaf_variables)
+    return tuple(dict.fromkeys(names))
