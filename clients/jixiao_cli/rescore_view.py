@@ -16,6 +16,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from jixiao.core.decimals import plain
+from jixiao.core.diff import merged_order
 from jixiao.v1 import evaluation_pb2
 
 from .cells import indented_name, short_digest
@@ -59,7 +60,7 @@ def compare_scores(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluatio
     old_nodes = dict(_walk(old.indicators))
     new_nodes = dict(_walk(new.indicators))
     rows = []
-    for node_id in _merged(list(old_nodes), list(new_nodes)):
+    for node_id in merged_order(list(old_nodes), list(new_nodes)):
         before, after = old_nodes.get(node_id), new_nodes.get(node_id)
         shown = after or before
         rows.append(RescoreRow(node_id, shown.name, shown.level, before, after))
@@ -114,23 +115,6 @@ def _walk(nodes) -> Iterator[tuple[str, evaluation_pb2.IndicatorScore]]:
     for node in nodes:
         yield node.id, node
         yield from _walk(node.children)
-
-
-def _merged(old_ids: list[str], new_ids: list[str]) -> list[str]:
-    """The new ids in order, each old-only id right after the id that preceded it."""
-    kept = set(new_ids)
-    after: dict[str | None, list[str]] = {}
-    anchor: str | None = None
-    for node_id in old_ids:
-        if node_id in kept:
-            anchor = node_id
-        else:
-            after.setdefault(anchor, []).append(node_id)
-    order = list(after.get(None, []))
-    for node_id in new_ids:
-        order.append(node_id)
-        order.extend(after.get(node_id, []))
-    return order
 
 
 def _cells(node: evaluation_pb2.IndicatorScore | None) -> tuple[str, str]:

@@ -132,7 +132,7 @@ def _trust_policy(key_files: tuple[Path, ...], require_signatures: bool) -> Trus
         return TrustPolicy.from_files(list(key_files), require_signatures)
     except SignatureError as error:
         raise CliError(f"trusted keys: {error} (give one with --trusted-key PEM)"
-                       if error.reason == "unknown_key" else f"trusted keys: {error}") from None
+                       if error.reason == "no_trusted_keys" else f"trusted keys: {error}") from None
 
 
 def chosen_place(ctx: click.Context) -> str:

@@ -216,7 +216,7 @@ def _or_none(value: Decimal | str | None) -> str:
 K = TypeVar("K", bound=Hashable)
 
 
-def _merged(old_keys: Sequence[K], new_keys: Sequence[K]) -> list[K]:
+def merged_order(old_keys: Sequence[K], new_keys: Sequence[K]) -> list[K]:
     """New keys in order, each removed key right after the key that preceded it in `old_keys`."""
     kept = set(new_keys)
     removed_after: dict[object, list[K]] = {}
@@ -271,7 +271,7 @@ def _with_parents(pack: Pack) -> dict[str, tuple[Indicator, str | None]]:
 
 def _tree_changes(old: Pack, new: Pack) -> Iterator[Change]:
     old_nodes, new_nodes = _with_parents(old), _with_parents(new)
-    for node_id in _merged(list(old_nodes), list(new_nodes)):
+    for node_id in merged_order(list(old_nodes), list(new_nodes)):
         if node_id not in old_nodes:
             node, parent = new_nodes[node_id]
             yield Change(ChangeKind.INDICATOR_ADDED, node_id, "", None, _render_node(node, parent))
@@ -338,7 +338,7 @@ def _rule_changes(node_id: str, old: Scoring, new: Scoring) -> Iterator[Change]:
 def _check_changes(node_id: str, old: Sequence[Check], new: Sequence[Check]) -> Iterator[Change]:
     old_checks = {c.id: c for c in old}
     new_checks = {c.id: c for c in new}
-    for check_id in _merged(list(old_checks), list(new_checks)):
+    for check_id in merged_order(list(old_checks), list(new_checks)):
         detail = f"check {check_id}"
         before, after = old_checks.get(check_id), new_checks.get(check_id)
         if before is None:
@@ -357,7 +357,7 @@ def _check_changes(node_id: str, old: Sequence[Check], new: Sequence[Check]) -> 
 def _survey_changes(node_id: str, old: Survey, new: Survey) -> Iterator[Change]:
     if old.fact != new.fact:
         yield Change(ChangeKind.RULE_CHANGED, node_id, "fact", old.fact.name, new.fact.name)
-    for key in _merged(list(old.weights), list(new.weights)):
+    for key in merged_order(list(old.weights), list(new.weights)):
         detail = f"option {key}"
         before, after = old.weights.get(key), new.weights.get(key)
         if before is None:
@@ -386,7 +386,7 @@ def _bands_changes(node_id: str, old: Bands, new: Bands) -> Iterator[Change]:
 def _fact_changes(old: Pack, new: Pack) -> Iterator[Change]:
     old_facts = {f.name: f for f in old.facts}
     new_facts = {f.name: f for f in new.facts}
-    for name in _merged(list(old_facts), list(new_facts)):
+    for name in merged_order(list(old_facts), list(new_facts)):
         before, after = old_facts.get(name), new_facts.get(name)
         if before is None:
             yield Change(ChangeKind.FACT_ADDED, name, "", None, _render_fact(after))

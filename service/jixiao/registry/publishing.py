@@ -44,7 +44,7 @@ def publish(registry: Registry, request: PublishRequest, trust: TrustPolicy) -> 
     try:
         pack = load_bundle(bundle, pack_schema()).pack
     except PackError as exc:
-        raise GateRefused("the pack", TrialReport(problems=[str(p) for p in exc.problems])) from None
+        raise GateRefused("these pack files", TrialReport(problems=[str(p) for p in exc.problems])) from None
     try:
         existing = registry.record(pack.id, pack.version)
     except VersionNotFound:

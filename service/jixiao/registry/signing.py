@@ -27,7 +27,7 @@ class SignatureError(Exception):
     """A pack's signature is missing, unknown, stale or forged. `reason` says which."""
 
     def __init__(self, reason: str, message: str):
-        self.reason = reason  # unsigned | unknown_key | digest_mismatch | bad_signature | malformed
+        self.reason = reason  # unsigned | unknown_key | digest_mismatch | bad_signature | malformed | no_trusted_keys
         super().__init__(message)
 
 
@@ -109,7 +109,7 @@ class TrustPolicy:
             key = load_public_key(Path(path).read_bytes())
             keys[key_id(key)] = key
         if require_signatures and not keys:
-            raise SignatureError("unknown_key", "signatures are required but no trusted public key is configured")
+            raise SignatureError("no_trusted_keys", "signatures are required but no trusted public key is configured")
         return cls(keys, require_signatures)
 
     def verify(self, bundle: Bundle, pack_id: str, version: str, signature: dict | None) -> str | None:
