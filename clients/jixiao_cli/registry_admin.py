@@ -18,7 +18,6 @@ from jixiao.api.refusals import REFUSALS
 from jixiao.core.bundle import Bundle
 from jixiao.registry.publishing import PublishRequest, publish
 from jixiao.registry.signing import TrustPolicy, parse_signature
-from jixiao.registry.store import VersionNotFound
 from jixiao.v1 import admin_pb2 as pb
 
 from .client import error_from_status
@@ -47,30 +46,23 @@ class RegistryAdmin:
     def list_versions(self, pack_id: str) -> list[pb.PackVersion]:
         """A pack's published versions, oldest first, the active one flagged."""
         with _as_status():
-            self._require_pack(pack_id)
             return [convert.version_message(record) for record in self._registry.versions(pack_id)]
 
     def activate(self, pack_id: str, version: str) -> pb.ActivationResponse:
         """Make a published version the active one; `changed` is False if it already was."""
         with _as_status():
             activation = self._registry.activate(pack_id, version, self._actor)
-        if activation is None:
-            unchanged = pb.Activation(pack_id=pack_id, from_version=version, to_version=version,
-                                      kind="activate", actor=self._actor)
-            return pb.ActivationResponse(activation=unchanged, changed=False)
-        return pb.ActivationResponse(activation=convert.activation_message(activation), changed=True)
+        return convert.activation_response(activation, pack_id, version, self._actor)
 
     def rollback(self, pack_id: str) -> pb.ActivationResponse:
         """Re-activate the version that was active before the current one."""
         with _as_status():
-            self._require_pack(pack_id)
             activation = self._registry.rollback(pack_id, self._actor)
         return pb.ActivationResponse(activation=convert.activation_message(activation), changed=True)
 
     def history(self, pack_id: str) -> list[pb.Activation]:
         """Every activation and rollback of a pack, oldest first."""
         with _as_status():
-            self._require_pack(pack_id)
             return [convert.activation_message(a) for a in self._registry.history(pack_id)]
 
     def bundle(self, pack_id: str, version: str) -> Bundle:
@@ -86,10 +78,6 @@ class RegistryAdmin:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _require_pack(self, pack_id: str) -> None:
-        if pack_id not in self._registry.pack_ids():
-            raise VersionNotFound(f"no pack '{pack_id}' in the registry")
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import grpc
 from jixiao.catalog import RegistryCatalog
 from jixiao.registry.publishing import PublishRequest, publish
 from jixiao.registry.signing import TrustPolicy, parse_signature
-from jixiao.registry.store import Registry, VersionNotFound
+from jixiao.registry.store import Registry
 from jixiao.v1 import admin_pb2 as pb
 from jixiao.v1 import admin_pb2_grpc
 
@@ -47,7 +47,6 @@ class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
     def ListPackVersions(self, request: pb.ListPackVersionsRequest,
                          context: grpc.ServicerContext) -> pb.ListPackVersionsResponse:
         def produce():
-            self._require_pack(request.pack_id)
             records = self._registry.versions(request.pack_id)
             reply = pb.ListPackVersionsResponse(versions=[convert.version_message(r) for r in records])
             return reply, {"versions": len(records)}
@@ -58,20 +57,16 @@ class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
                             context: grpc.ServicerContext) -> pb.ActivationResponse:
         def produce():
             activation = self._registry.activate(request.pack_id, request.version, caller())
-            if activation is None:
-                unchanged = pb.Activation(pack_id=request.pack_id, from_version=request.version,
-                                          to_version=request.version, kind="activate", actor=caller())
-                return pb.ActivationResponse(activation=unchanged, changed=False), {"changed": False}
-            self._catalog.refresh()
-            reply = pb.ActivationResponse(activation=convert.activation_message(activation), changed=True)
-            return reply, {"from_version": activation.from_version, "changed": True}
+            reply = convert.activation_response(activation, request.pack_id, request.version, caller())
+            if reply.changed:
+                self._catalog.refresh()
+            return reply, {"from_version": reply.activation.from_version, "changed": reply.changed}
 
         return answer(context, "ActivatePackVersion", produce, pack=request.pack_id,
                       version=request.version, caller=caller())
 
     def RollbackPack(self, request: pb.RollbackPackRequest, context: grpc.ServicerContext) -> pb.ActivationResponse:
         def produce():
-            self._require_pack(request.pack_id)
             activation = self._registry.rollback(request.pack_id, caller())
             self._catalog.refresh()
             reply = pb.ActivationResponse(activation=convert.activation_message(activation), changed=True)
@@ -82,13 +77,8 @@ class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
     def ListActivations(self, request: pb.ListActivationsRequest,
                         context: grpc.ServicerContext) -> pb.ListActivationsResponse:
         def produce():
-            self._require_pack(request.pack_id)
             history = self._registry.history(request.pack_id)
             reply = pb.ListActivationsResponse(activations=[convert.activation_message(a) for a in history])
             return reply, {"activations": len(history)}
 
         return answer(context, "ListActivations", produce, pack=request.pack_id, caller=caller())
-
-    def _require_pack(self, pack_id: str) -> None:
-        if pack_id not in self._registry.pack_ids():
-            raise VersionNotFound(f"no pack '{pack_id}' in the registry")

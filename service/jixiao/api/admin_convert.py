@@ -45,3 +45,12 @@ def activation_message(activation: Activation) -> pb.Activation:
         actor=activation.actor,
         at=activation.at,
     )
+
+
+def activation_response(activation: Activation | None, pack_id: str, version: str, actor: str) -> pb.ActivationResponse:
+    """The reply to an activation; `Registry.activate` gives None when the version already was active."""
+    if activation is None:
+        unchanged = pb.Activation(pack_id=pack_id, from_version=version, to_version=version,
+                                  kind="activate", actor=actor)
+        return pb.ActivationResponse(activation=unchanged, changed=False)
+    return pb.ActivationResponse(activation=activation_message(activation), changed=True)

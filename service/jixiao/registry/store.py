@@ -184,13 +184,18 @@ class Registry:
         return self.active_versions().get(pack_id)
 
     def versions(self, pack_id: str | None = None) -> list[VersionRecord]:
-        """Published versions (of one pack, or all), oldest first, with the active flag."""
+        """Published versions (of one pack, or all), oldest first, with the active flag.
+
+        Raises VersionNotFound for a pack id that was never published.
+        """
         # Not the files: every server reads this list after every change in the registry.
         columns = [c for c in pack_versions.c if c.name not in ("files", "signature")]
         query = sa.select(*columns).order_by(pack_versions.c.pack_id, pack_versions.c.published_at)
         if pack_id is not None:
             query = query.where(pack_versions.c.pack_id == pack_id)
         with self._engine.connect() as conn:
+            if pack_id is not None:
+                self._require_pack(conn, pack_id)
             active = {row.pack_id: row.version for row in conn.execute(sa.select(active_versions))}
             return [self._record(row, active.get(row.pack_id) == row.version) for row in conn.execute(query)]
 
@@ -209,9 +214,10 @@ class Registry:
             return json.loads(raw) if raw else None
 
     def history(self, pack_id: str) -> list[Activation]:
-        """Every activation and rollback of a pack, oldest first."""
+        """Every activation and rollback of a pack, oldest first. VersionNotFound for an unknown pack."""
         query = sa.select(activations).where(activations.c.pack_id == pack_id).order_by(activations.c.seq)
         with self._engine.connect() as conn:
+            self._require_pack(conn, pack_id)
             return [self._activation(row) for row in conn.execute(query)]
 
     # --- changing --------------------------------------------------------------
@@ -253,6 +259,7 @@ class Registry:
         Rollbacks walk back through the activations: rolling back twice goes two steps back.
         """
         with self._writing() as conn:
+            self._require_pack(conn, pack_id)
             current = self._active(conn, pack_id)
             if current is None:
                 raise NothingToRollBack(f"pack '{pack_id}' has no active version")
@@ -311,6 +318,12 @@ class Registry:
     @staticmethod
     def _active(conn: Connection, pack_id: str) -> str | None:
         return conn.execute(sa.select(active_versions.c.version).where(active_versions.c.pack_id == pack_id)).scalar()
+
+    @staticmethod
+    def _require_pack(conn: Connection, pack_id: str) -> None:
+        found = conn.execute(sa.select(pack_versions.c.pack_id).where(pack_versions.c.pack_id == pack_id).limit(1)).first()
+        if found is None:
+            raise VersionNotFound(f"no pack '{pack_id}' in the registry")
 
     @staticmethod
     def _row(conn: Connection, pack_id: str, version: str):
