@@ -12,11 +12,15 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from google.rpc import status_pb2
 from grpc_tools import protoc
 
 REPO = Path(__file__).resolve().parents[1]
 PROTO_ROOT = REPO / "proto"
 DEFAULT_OUT = REPO / "service"
+# googleapis-common-protos installs google/rpc/*.proto beside its generated modules;
+# grpc_tools bundles only google/protobuf/*.
+GOOGLEAPIS_INCLUDE = Path(status_pb2.__file__).resolve().parents[2]
 PACKAGE_DOCSTRING = '"""Generated from proto/jixiao/v1 by scripts/gen_proto.py. Do not edit."""\n'
 
 
@@ -34,6 +38,7 @@ def generate(out: Path = DEFAULT_OUT) -> list[Path]:
         "grpc_tools.protoc",
         f"-I{PROTO_ROOT}",
         f"-I{bundled_includes}",
+        f"-I{GOOGLEAPIS_INCLUDE}",
         f"--python_out={out}",
         f"--grpc_python_out={out}",
         f"--pyi_out={out}",

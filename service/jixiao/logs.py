@@ -1,14 +1,16 @@
 """Structured logging for the server: JSON lines in production, readable in a terminal.
 
-Every line goes to stderr. Call `configure_logging` once, before the first log call.
-Tracebacks are logged without their frames' local variables: those would hold facts.
+Every line goes to stderr, in one write: several server processes share the stream,
+and a line written in pieces could interleave with another's. Call `configure_logging`
+once, before the first log call. Tracebacks are logged without their frames' local
+variables: those would hold facts.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import Any, Literal, Mapping, TextIO
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
@@ -25,10 +27,15 @@ def resolve_format(fmt: LogFormat, stream: TextIO) -> Literal["json", "console"]
     return fmt
 
 
-def configure_logging(fmt: LogFormat = "auto", level: str = "info", stream: TextIO | None = None) -> None:
-    """Set up structlog to write `fmt` lines at `level` and above to `stream` (stderr)."""
+def configure_logging(fmt: LogFormat = "auto", level: str = "info", stream: TextIO | None = None,
+                      process: Mapping[str, Any] | None = None) -> None:
+    """Set up structlog to write `fmt` lines at `level` and above to `stream` (stderr).
+
+    `process` fields (e.g. a server process's worker number and pid) go on every line.
+    """
     stream = stream or sys.stderr
     shared = [
+        *([_add_fields(dict(process))] if process else []),
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -46,6 +53,13 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "info", stream: Text
     structlog.configure(
         processors=[*shared, *renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
+
+
+def _add_fields(fields: dict[str, Any]) -> structlog.types.Processor:
+    def add_fields(_logger: object, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        return {**fields, **event}
+
+    return add_fields

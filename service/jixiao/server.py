@@ -5,16 +5,23 @@ At start the packs of a folder (the bundled rules/) are published into the regis
 through the gate; versions already published are left alone. On SIGTERM or SIGINT the
 server reports NOT_SERVING, stops taking calls, lets the calls in flight finish (up to
 the grace period) and exits 0.
+
+With `--processes N` (N > 1; the default is one per CPU) a supervisor runs N such
+servers on the port and restarts those that die (supervisor.py); with 1 this process
+serves alone.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from concurrent import futures
 from contextlib import ExitStack
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import click
 import grpc
@@ -29,10 +36,15 @@ from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
 from jixiao.packs import BUNDLED_PACKS
+from jixiao.settings import ServerSettings, available_cpus
+from jixiao.supervisor import die_with_supervisor, supervise
 from jixiao.v1 import admin_pb2_grpc, evaluation_pb2_grpc
 
 SERVICE_NAME = EVALUATION_SERVICE
 POLL_INTERVAL_S = 0.5
+# Clients (jixiao_cli.channels) ping every 20 s during calls to notice a dead connection;
+# without this a server answers pings more frequent than every 5 minutes with GOAWAY.
+MIN_CLIENT_PING_INTERVAL_MS = 10_000
 
 log = structlog.get_logger("jixiao.server")
 
@@ -47,17 +59,20 @@ def build_server(
     admin: PackAdminServicer | None = None,
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     credentials: grpc.ServerCredentials | None = None,
+    share_port: bool = False,
 ) -> tuple[grpc.Server, int]:
     """A server (not yet started) serving `library` (and `admin`), and the port it is bound to.
 
     Port 0 binds a free port; a port in use raises OSError. With `credentials` the port
     speaks TLS only. Health statuses start as NOT_SERVING until `serve` marks them SERVING
-    once the server has started.
+    once the server has started. `share_port` (the supervisor's workers) binds with
+    SO_REUSEPORT, so that the kernel spreads connections over every server on the port.
     """
     # Without SO_REUSEPORT a second server on a taken port fails instead of sharing it.
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
-        options=[("grpc.so_reuseport", 0)],
+        options=[("grpc.so_reuseport", int(share_port)),
+                 ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS)],
         interceptors=list(interceptors),
     )
     evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(EvaluationServicer(library), server)
@@ -86,8 +101,11 @@ def served_services(with_admin: bool) -> tuple[str, ...]:
 
 
 def serve(server: grpc.Server, health_servicer: health.HealthServicer, address: str, grace: float,
-          services: Sequence[str] = ("", SERVICE_NAME)) -> None:
-    """Start `server`, mark it SERVING, and block until SIGTERM/SIGINT, then drain and stop."""
+          services: Sequence[str] = ("", SERVICE_NAME), on_serving: Callable[[], None] | None = None) -> None:
+    """Start `server`, mark it SERVING, and block until SIGTERM/SIGINT, then drain and stop.
+
+    `on_serving` is called once the server serves (a worker tells its supervisor).
+    """
     stop_requested = threading.Event()
     received: list[str] = []
 
@@ -102,6 +120,8 @@ def serve(server: grpc.Server, health_servicer: health.HealthServicer, address: 
     for service in services:
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     log.info(f"jixiao-server listening on {address}", address=address)
+    if on_serving is not None:
+        on_serving()
     while not stop_requested.wait(timeout=1):
         pass
     log.info("stopping", signal=received[0], grace_s=grace)
@@ -110,6 +130,66 @@ def serve(server: grpc.Server, health_servicer: health.HealthServicer, address: 
     log.info("stopped")
 
 
+def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool = False,
+               on_serving: Callable[[], None] | None = None) -> None:
+    """Serve `settings` in this process until SIGTERM/SIGINT.
+
+    `seed` publishes the pack folder into the registry first (a supervisor does it once,
+    before its workers start). Raises click.ClickException when the settings are unusable.
+    """
+    trust = startup.trust_policy(settings.trusted_keys, settings.require_signatures)
+    tokens = startup.token_table(settings.auth_config, settings.tokens_env, settings.require_token_for_evaluate)
+    credentials = startup.tls_credentials(settings.tls_cert, settings.tls_key)
+    with ExitStack() as cleanup:
+        registry = startup.open_registry(settings.registry_path, settings.registry_url)
+        cleanup.callback(registry.close)
+        if seed:
+            startup.seed_registry(registry, settings.packs_dir, trust)
+        catalog = RegistryCatalog(registry, POLL_INTERVAL_S)
+        cleanup.callback(catalog.close)
+        health_servicer = health.HealthServicer()
+        try:
+            server, bound_port = build_server(
+                catalog, settings.port, settings.host, settings.threads, health_servicer=health_servicer,
+                admin=PackAdminServicer(registry, catalog, trust),
+                interceptors=[AuthInterceptor(tokens, settings.require_token_for_evaluate)],
+                credentials=credentials, share_port=share_port)
+        except OSError as error:
+            raise click.ClickException(str(error)) from error
+        catalog.start()
+        serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
+              served_services(with_admin=True), on_serving)
+
+
+def run_supervisor(settings: ServerSettings, processes: int) -> int:
+    """Check the settings and seed the registry once, then run `processes` workers; the exit status."""
+    trust = startup.trust_policy(settings.trusted_keys, settings.require_signatures)
+    startup.token_table(settings.auth_config, settings.tokens_env, settings.require_token_for_evaluate)
+    startup.tls_credentials(settings.tls_cert, settings.tls_key)
+    registry = startup.open_registry(settings.registry_path, settings.registry_url)
+    try:
+        startup.seed_registry(registry, settings.packs_dir, trust)
+    finally:
+        registry.close()
+    try:
+        return supervise(settings, processes, run_worker)
+    except OSError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def run_worker(settings: ServerSettings, index: int, supervisor_pid: int, ready: Connection) -> None:
+    """A supervised server process: serve on the shared port, and say so through `ready`."""
+    # Until `serve` handles it, ignore a terminal's Ctrl-C: it reaches the supervisor too,
+    # which forwards it as SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_supervisor(supervisor_pid)
+    configure_logging(settings.log_format, settings.log_level,  # type: ignore[arg-type]
+                      process={"worker": index, "pid": os.getpid()})
+    try:
+        run_server(settings, seed=False, share_port=True, on_serving=lambda: ready.send(os.getpid()))
+    except click.ClickException as error:
+        log.error("worker cannot serve", reason=error.format_message())
+        sys.exit(1)
 
 
 def _path(**kwargs) -> click.Path:
@@ -150,39 +230,35 @@ def _path(**kwargs) -> click.Path:
               default="auto", help="auto: console on a terminal, else JSON lines.")
 @click.option("--log-level", envvar="JIXIAO_LOG_LEVEL", show_envvar=True, type=click.Choice(LEVELS),
               default="info")
+@click.option("--processes", envvar="JIXIAO_PROCESSES", show_envvar=True, type=click.IntRange(min=1),
+              default=available_cpus, show_default="one per CPU this process may use, within its cgroup CPU quota",
+              help="Server processes sharing the port (SO_REUSEPORT) under a supervisor that restarts "
+                   "those that die; 1 serves in this process alone. In a container, set it to the CPU limit.")
 @click.option("--workers", envvar="JIXIAO_WORKERS", show_envvar=True, type=click.IntRange(min=1), default=8,
-              help="Threads serving calls.")
+              help="Threads serving calls, in each server process.")
 @click.option("--grace", envvar="JIXIAO_GRACE", show_envvar=True, type=click.FloatRange(min=0), default=10.0,
               help="Seconds that calls in flight may take to finish after SIGTERM.")
 def main(host: str, port: int, registry_path: Path | None, registry_url: str | None, packs_dir: Path | None,
          trusted_keys: tuple[Path, ...], require_signatures: bool, auth_config: Path | None,
          tokens_env: str | None, require_token_for_evaluate: bool, tls_cert: Path | None, tls_key: Path | None,
-         log_format: str, log_level: str, workers: int, grace: float) -> None:
+         log_format: str, log_level: str, processes: int, workers: int, grace: float) -> None:
     """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
-    configure_logging(log_format, log_level)  # type: ignore[arg-type]
+    supervised = processes > 1
+    configure_logging(log_format, log_level,  # type: ignore[arg-type]
+                      process={"pid": os.getpid()} if supervised else None)
     if packs_dir is None:
         if not BUNDLED_PACKS.is_dir():  # an installed package has no checkout beside it
             raise click.UsageError(f"no rules folder at {BUNDLED_PACKS}; pass --packs PATH or set JIXIAO_PACKS")
         packs_dir = BUNDLED_PACKS
-    trust = startup.trust_policy(trusted_keys, require_signatures)
-    tokens = startup.token_table(auth_config, tokens_env, require_token_for_evaluate)
-    credentials = startup.tls_credentials(tls_cert, tls_key)
-    with ExitStack() as cleanup:
-        registry = startup.open_registry(registry_path, registry_url)
-        cleanup.callback(registry.close)
-        startup.seed_registry(registry, packs_dir, trust)
-        catalog = RegistryCatalog(registry, POLL_INTERVAL_S)
-        cleanup.callback(catalog.close)
-        health_servicer = health.HealthServicer()
-        try:
-            server, bound_port = build_server(
-                catalog, port, host, workers, health_servicer=health_servicer,
-                admin=PackAdminServicer(registry, catalog, trust),
-                interceptors=[AuthInterceptor(tokens, require_token_for_evaluate)], credentials=credentials)
-        except OSError as error:
-            raise click.ClickException(str(error)) from error
-        catalog.start()
-        serve(server, health_servicer, f"{host}:{bound_port}", grace, served_services(with_admin=True))
+    settings = ServerSettings(
+        host=host, port=port, packs_dir=packs_dir, registry_path=registry_path, registry_url=registry_url,
+        trusted_keys=trusted_keys, require_signatures=require_signatures, auth_config=auth_config,
+        tokens_env=tokens_env, require_token_for_evaluate=require_token_for_evaluate, tls_cert=tls_cert,
+        tls_key=tls_key, log_format=log_format, log_level=log_level, threads=workers, grace=grace)
+    if supervised:
+        sys.exit(run_supervisor(settings, processes))
+    run_server(settings)
+
 
 if __name__ == "__main__":
     main()

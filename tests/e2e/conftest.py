@@ -1,6 +1,6 @@
 """Real jixiao-server processes for end-to-end tests.
 
-`jixiao_server` starts `python -m jixiao.server --port 0` on the repository's rules/ with a
+`jixiao_server` starts `python -m jixiao.server --port 0 --processes 1` on the repository's rules/ with a
 registry of its own in a temporary folder (never the user's), waits until gRPC health
 says SERVING, and at the end sends SIGTERM and expects exit 0. It has no tokens, so its
 admin service refuses every call. Use `jixiao_server.address` ("127.0.0.1:PORT") to reach
@@ -111,11 +111,12 @@ def start_server(log_path: Path, command: list[str] | None = None, *, args: Sequ
     """Start a server (by default `python -m jixiao.server`) on a free port and wait until it serves.
 
     The registry defaults to a new file beside the log; `args` are more server options.
+    The server runs in one process (`--processes 1`) unless `args` say otherwise.
     """
     command = command or [sys.executable, "-m", "jixiao.server"]
     registry = registry or log_path.with_name(f"{log_path.stem}-registry.sqlite3")
     arguments = [*command, "--port", "0", "--packs", str(packs), "--registry", str(registry),
-                 "--log-format", "json", *args]
+                 "--log-format", "json", "--processes", "1", *args]
     if tls is not None:
         arguments += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     log_file = log_path.open("wb")

@@ -137,6 +137,18 @@ def test_evaluation_with_an_evaluate_token_is_served(channel, auth_config, golde
     assert (reply.version, reply.score) == ("1.0.0", "75.03")
 
 
+def test_a_batch_stream_needs_the_same_token_as_evaluate(channel, auth_config, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+    item = pb.BatchEvaluateRequest(key="a", request=pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)))
+
+    with pytest.raises(grpc.RpcError) as refused:
+        list(stub.EvaluateBatch(iter([item]), timeout=DEADLINE_S))
+    (result,) = stub.EvaluateBatch(iter([item]), metadata=bearer(auth_config.evaluate_token), timeout=DEADLINE_S)
+
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert (result.key, result.evaluation.score) == ("a", "75.03")
+
+
 # --- signatures -------------------------------------------------------------------------
 
 

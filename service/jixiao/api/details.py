@@ -15,6 +15,7 @@ from google.rpc import status_pb2
 from grpc_status import rpc_status
 
 DETAILS_BUDGET_BYTES = 7000
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 Item = TypeVar("Item", bound=message.Message)
 
@@ -37,3 +38,14 @@ def within_budget(items: Sequence[Item], budget: int = DETAILS_BUDGET_BYTES) -> 
         if used > budget:
             return list(items[:count])
     return list(items)
+
+
+def status_message(status: grpc.Status) -> status_pb2.Status:
+    """The google.rpc.Status a call failing with `status` would carry: code, message, details.
+
+    A stream answers a bad item with this message instead of ending the call.
+    """
+    for key, value in status.trailing_metadata or ():
+        if key == STATUS_DETAILS_KEY:
+            return status_pb2.Status.FromString(value)
+    return status_pb2.Status(code=status.code.value[0], message=status.details)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Iterable, Iterator, Protocol
 
 import grpc
 
@@ -12,6 +12,7 @@ from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
 from . import convert
+from .batch import Lookup, answer_batch
 from .calls import answer
 
 
@@ -33,13 +34,14 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Evaluation:
         def produce():
-            compiled = self._library.get(request.pack_id, request.version or None)
-            facts = convert.facts_from_struct(request.facts)
-            evaluation = evaluate(compiled, facts, convert.language_code(request.language))
-            reply = convert.evaluation_message(evaluation)
+            reply = score(request, self._library.get)
             return reply, {"version": reply.version, "score": reply.score, "grade": reply.grade}
 
         return answer(context, "Evaluate", produce, pack=request.pack_id, requested_version=request.version)
+
+    def EvaluateBatch(self, requests: Iterable[pb.BatchEvaluateRequest],
+                      context: grpc.ServicerContext) -> Iterator[pb.BatchEvaluateResult]:
+        return answer_batch(requests, self._library.get, score)
 
     def ListPacks(self, request: pb.ListPacksRequest, context: grpc.ServicerContext) -> pb.ListPacksResponse:
         def produce():
@@ -57,3 +59,10 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
             return reply, {"version": reply.version}
 
         return answer(context, "GetPack", produce, pack=request.pack_id, requested_version=request.version)
+
+
+def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:
+    """Evaluate one request with the pack version `lookup` gives; raises what `status_for` maps."""
+    compiled = lookup(request.pack_id, request.version or None)
+    facts = convert.facts_from_struct(request.facts)
+    return convert.evaluation_message(evaluate(compiled, facts, convert.language_code(request.language)))

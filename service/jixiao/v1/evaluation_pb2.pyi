@@ -1,4 +1,5 @@
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -43,6 +44,24 @@ class EvaluateRequest(_message.Message):
     facts: _struct_pb2.Struct
     language: Language
     def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., language: _Optional[_Union[Language, str]] = ...) -> None: ...
+
+class BatchEvaluateRequest(_message.Message):
+    __slots__ = ("key", "request")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    request: EvaluateRequest
+    def __init__(self, key: _Optional[str] = ..., request: _Optional[_Union[EvaluateRequest, _Mapping]] = ...) -> None: ...
+
+class BatchEvaluateResult(_message.Message):
+    __slots__ = ("key", "evaluation", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    evaluation: Evaluation
+    error: _status_pb2.Status
+    def __init__(self, key: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
     __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators")

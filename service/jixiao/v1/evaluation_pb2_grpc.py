@@ -40,6 +40,11 @@ class EvaluationServiceStub:
                 request_serializer=jixiao_dot_v1_dot_evaluation__pb2.EvaluateRequest.SerializeToString,
                 response_deserializer=jixiao_dot_v1_dot_evaluation__pb2.Evaluation.FromString,
                 _registered_method=True)
+        self.EvaluateBatch = channel.stream_stream(
+                '/jixiao.v1.EvaluationService/EvaluateBatch',
+                request_serializer=jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateRequest.SerializeToString,
+                response_deserializer=jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateResult.FromString,
+                _registered_method=True)
         self.ListPacks = channel.unary_unary(
                 '/jixiao.v1.EvaluationService/ListPacks',
                 request_serializer=jixiao_dot_v1_dot_evaluation__pb2.ListPacksRequest.SerializeToString,
@@ -68,6 +73,21 @@ class EvaluationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EvaluateBatch(self, request_iterator, context):
+        """Scores a stream of requests, each under a key of the caller's choosing, and answers
+        each with one result carrying the same key, in the order the requests came. A bad
+        item (invalid facts, an unknown pack or version) gets an `error` result — the same
+        google.rpc.Status, with the same details, that Evaluate would have failed with —
+        and the stream goes on. The server reads one request, answers it, then reads the
+        next, so flow control keeps memory bounded however long the stream. A stream is one
+        call for versions: an item naming no version is scored with the pack's version that
+        was active when the stream first used that pack, even if another is activated while
+        the stream runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPacks(self, request, context):
         """Lists every pack version the service can evaluate with.
         """
@@ -90,6 +110,11 @@ def add_EvaluationServiceServicer_to_server(servicer, server):
                     servicer.Evaluate,
                     request_deserializer=jixiao_dot_v1_dot_evaluation__pb2.EvaluateRequest.FromString,
                     response_serializer=jixiao_dot_v1_dot_evaluation__pb2.Evaluation.SerializeToString,
+            ),
+            'EvaluateBatch': grpc.stream_stream_rpc_method_handler(
+                    servicer.EvaluateBatch,
+                    request_deserializer=jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateRequest.FromString,
+                    response_serializer=jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateResult.SerializeToString,
             ),
             'ListPacks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPacks,
@@ -130,6 +155,33 @@ class EvaluationService:
             '/jixiao.v1.EvaluationService/Evaluate',
             jixiao_dot_v1_dot_evaluation__pb2.EvaluateRequest.SerializeToString,
             jixiao_dot_v1_dot_evaluation__pb2.Evaluation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvaluateBatch(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/jixiao.v1.EvaluationService/EvaluateBatch',
+            jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateRequest.SerializeToString,
+            jixiao_dot_v1_dot_evaluation__pb2.BatchEvaluateResult.FromString,
             options,
             channel_credentials,
             insecure,

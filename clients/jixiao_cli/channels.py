@@ -1,0 +1,70 @@
+"""Channels to a Jixiao server that ride out a server process dying.
+
+A server runs several processes on one port and restarts one that dies (the rule
+engine's failure mode is a crash). Calls that were in flight on it fail with UNAVAILABLE
+when its connection breaks; this channel retries them (up to 4 attempts, with jittered
+backoff) on a new connection, which lands on a live process. Only calls that are safe to
+repeat are retried: every EvaluationService call, and the admin calls that are idempotent
+(publishing the same files again or activating the active version changes nothing) —
+not RollbackPack, which would roll back twice if its first attempt had gone through.
+
+A streamed call (EvaluateBatch) is retried only until its first result arrives or
+its requests outgrow gRPC's retry buffer (256 KiB); after that an UNAVAILABLE reaches the
+caller, who resends the items whose results it has not received.
+
+Keepalive pings every 20 s while calls are open notice a connection that died silently
+(a vanished host) within 30 s, so no call waits past that for a reply that cannot come;
+callers should set deadlines all the same.
+"""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+EVALUATION_SERVICE = "jixiao.v1.EvaluationService"
+ADMIN_SERVICE = "jixiao.v1.PackAdminService"
+IDEMPOTENT_ADMIN_METHODS = ("PublishPackVersion", "ListPackVersions", "ActivatePackVersion", "ListActivations")
+
+RETRY_POLICY = {
+    "maxAttempts": 4,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "1s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+SERVICE_CONFIG = {
+    "methodConfig": [{
+        "name": [{"service": EVALUATION_SERVICE},
+                 *({"service": ADMIN_SERVICE, "method": method} for method in IDEMPOTENT_ADMIN_METHODS)],
+        "retryPolicy": RETRY_POLICY,
+    }],
+    # Stop retrying when most calls fail (a server down, not one process restarting):
+    # each failure costs a token, each success gives back a tenth; below half, no retries.
+    "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
+}
+CHANNEL_OPTIONS = (
+    ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+    ("grpc.enable_retries", 1),
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 0),
+    # Reconnect at once after a server process died rather than after the default 1 s.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
+    # A connection of this channel's own: gRPC otherwise shares one connection among
+    # channels to the same target, and the server's kernel spreads connections, not
+    # calls, over its processes — N channels should mean N connections.
+    ("grpc.use_local_subchannel_pool", 1),
+)
+
+
+def open_channel(target: str, tls_ca: bytes | None = None) -> grpc.Channel:
+    """A channel to `target` ("host:port") with retries and keepalive; TLS trusting the
+    PEM CA certificates `tls_ca` when given, plaintext otherwise."""
+    if tls_ca is None:
+        return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca)
+    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)

@@ -1,0 +1,62 @@
+"""What one jixiao-server process serves with: the options it was started with.
+
+A frozen, picklable record, so that the supervisor can hand the same settings to each
+server process it starts (see supervisor.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    packs_dir: Path
+    registry_path: Path | None = None
+    registry_url: str | None = None
+    trusted_keys: tuple[Path, ...] = ()
+    require_signatures: bool = False
+    auth_config: Path | None = None
+    tokens_env: str | None = None
+    require_token_for_evaluate: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    log_format: str = "auto"
+    log_level: str = "info"
+    threads: int = 8  # --workers: threads serving calls in one process
+    grace: float = 10.0
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def available_cpus(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota.
+
+    A container limited to 2 CPUs (`docker run --cpus 2`, a Kubernetes CPU limit) still
+    sees every CPU of the host in its affinity mask; its quota says how many it may use.
+    """
+    cpus = len(os.sched_getaffinity(0))
+    quota = cgroup_cpu_quota(cgroup_root)
+    return max(1, min(cpus, math.ceil(quota))) if quota else cpus
+
+
+def cgroup_cpu_quota(root: Path) -> float | None:
+    """CPUs' worth of time per period the cgroup allows (v2 cpu.max, else v1 CFS); None if unlimited."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()  # v2: "200000 100000" or "max 100000"
+    except (OSError, ValueError):
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()  # v1: -1 when unlimited
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    if quota in ("max", "-1") or int(period) <= 0:
+        return None
+    return int(quota) / int(period)
