@@ -29,6 +29,11 @@ class EmptyEvaluation(evaluation_pb2_grpc.EvaluationServiceServicer):
     def ListPacks(self, request, context):
         return evaluation_pb2.ListPacksResponse()
 
+    def EvaluateBatch(self, request_iterator, context):
+        # The caller is read while the stream runs, after the handler returned its generator.
+        for request in request_iterator:
+            yield evaluation_pb2.BatchEvaluateResult(key=f"{request.key}:{caller()}")
+
 
 def serve(tokens: TokenTable, require_token_for_evaluate: bool = False) -> tuple[grpc.Server, grpc.Channel]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2),
@@ -116,3 +121,10 @@ def test_evaluation_can_require_an_evaluate_or_deploy_token(channel_for) -> None
     for token in ("evaluate-secret", "deploy-secret"):
         stub.ListPacks(evaluation_pb2.ListPacksRequest(), metadata=bearer(token), timeout=5)
     health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+
+
+def test_a_streaming_call_runs_as_the_tokens_name_while_it_streams(channel_for) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel_for(require_token_for_evaluate=True))
+    requests = [evaluation_pb2.BatchEvaluateRequest(key=str(i)) for i in range(3)]
+    results = stub.EvaluateBatch(iter(requests), metadata=bearer("evaluate-secret"), timeout=5)
+    assert [r.key for r in results] == ["0:portal", "1:portal", "2:portal"]

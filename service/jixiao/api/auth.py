@@ -8,8 +8,10 @@ PERMISSION_DENIED. While a checked call runs, `caller()` names its token.
 
 from __future__ import annotations
 
+import inspect
+
 from contextvars import ContextVar
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import grpc
 import structlog
@@ -88,14 +90,31 @@ def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | N
 
 def _as_caller(behaviour: Callable, name: str) -> Callable:
     # The handler runs on a worker thread, not the one that intercepted: set the name there.
+    # A streaming handler is a generator whose body runs during iteration, so the name is
+    # set around each step of it, not only around the call that creates it.
     def run(request, context):
         reset = _caller.set(name)
         try:
-            return behaviour(request, context)
+            result = behaviour(request, context)
         finally:
             _caller.reset(reset)
+        if inspect.isgenerator(result):
+            return _steps_as_caller(result, name)
+        return result
 
     return run
+
+
+def _steps_as_caller(steps: Iterator, name: str) -> Iterator:
+    while True:
+        reset = _caller.set(name)
+        try:
+            item = next(steps)
+        except StopIteration:
+            return
+        finally:
+            _caller.reset(reset)
+        yield item
 
 
 _HANDLER_KINDS = {
