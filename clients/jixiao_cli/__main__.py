@@ -2,4 +2,5 @@
 
 from jixiao_cli.main import cli
 
-cli(prog_name="jixiao")
+if __name__ == "__main__":  # not when a worker process of `jixiao batch --jobs` imports it
+    cli(prog_name="jixiao")

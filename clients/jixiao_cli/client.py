@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import grpc
 from google.protobuf import message, struct_pb2
@@ -19,6 +19,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
+
+from .channels import open_channel
 
 DEFAULT_DEADLINE_SECONDS = 10.0
 # The publish gate compiles the pack and runs its golden cases in a child process
@@ -86,10 +88,21 @@ class JixiaoClient:
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
                  language: str = "zh") -> evaluation_pb2.Evaluation:
         """Score `facts` with a pack; the active version unless `version` is given."""
-        request = evaluation_pb2.EvaluateRequest(
-            pack_id=pack_id, version=version or "", facts=facts_to_struct(facts),
-            language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"))
-        return self._call(self._stub.Evaluate, request)
+        return self._call(self._stub.Evaluate, evaluate_request(pack_id, facts, version, language))
+
+    def evaluate_batch(self, items: Iterable[evaluation_pb2.BatchEvaluateRequest]
+                       ) -> Iterator[evaluation_pb2.BatchEvaluateResult]:
+        """Stream `items` (read as the server takes them) and yield each result as it
+        comes, in the order of the items. An item that fails has a result whose `error`
+        `error_from_status_message` reads. The stream has no deadline; if it breaks,
+        JixiaoError is raised (UNAVAILABLE: resend the items not answered yet)."""
+        results = self._stub.EvaluateBatch(iter(items), metadata=self._metadata)
+        try:
+            yield from results
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from error
+        finally:
+            results.cancel()
 
     def list_packs(self) -> list[evaluation_pb2.PackSummary]:
         """Every pack version the server can evaluate with."""
@@ -146,20 +159,18 @@ class JixiaoClient:
             raise error_from_rpc(error) from error
 
 
-def open_channel(target: str, root_certificates: bytes | None = None) -> grpc.Channel:
-    """A plaintext channel, or a TLS one trusting `root_certificates` (PEM) when given."""
-    if root_certificates is None:
-        return grpc.insecure_channel(target)
-    credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
-    return grpc.secure_channel(target, credentials)
-
-
 def error_from_rpc(error: grpc.RpcError) -> JixiaoError:
     """A JixiaoError with the code, message and details of a failed call."""
     if not isinstance(error, grpc.Call):
         return JixiaoError(grpc.StatusCode.UNKNOWN, str(error))
     code = error.code()
     return _error(code, error.details() or code.name, rpc_status.from_call(error))
+
+
+def error_from_status_message(status: status_pb2.Status) -> JixiaoError:
+    """A JixiaoError for a google.rpc.Status carried in a reply, e.g. a batch item's error."""
+    code = next((c for c in grpc.StatusCode if c.value[0] == status.code), grpc.StatusCode.UNKNOWN)
+    return _error(code, status.message or code.name, status)
 
 
 def error_from_status(status: grpc.Status) -> JixiaoError:
@@ -191,6 +202,14 @@ def _unpack(detail: Any, kind: type[message.Message]) -> message.Message | None:
     unpacked = kind()
     detail.Unpack(unpacked)
     return unpacked
+
+
+def evaluate_request(pack_id: str, facts: Mapping[str, Any], version: str | None = None,
+                     language: str = "zh") -> evaluation_pb2.EvaluateRequest:
+    """The request to score `facts` with a pack version (empty: the server's choice)."""
+    return evaluation_pb2.EvaluateRequest(
+        pack_id=pack_id, version=version or "", facts=facts_to_struct(facts),
+        language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"))
 
 
 def facts_to_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:

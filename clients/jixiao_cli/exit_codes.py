@@ -7,6 +7,7 @@ FAILED = 1  # a pack test failed, a publish or change was refused, or the server
 USAGE = 2  # bad usage or input: missing file, bad JSON/YAML, unknown pack, invalid facts or pack
 UNAVAILABLE = 3  # the server could not be reached or did not answer in time
 DENIED = 4  # no token, an unknown token, or a token without the role the call needs
+INTERRUPTED = 130  # Ctrl-C: `jixiao batch` stopped, and a rerun resumes it
 
 
 class CliError(Exception):

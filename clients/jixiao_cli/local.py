@@ -15,10 +15,13 @@ from typing import Any, Callable, Mapping
 from jixiao.api import convert, errors
 from jixiao.api.servicer import PackSource
 from jixiao.catalog import NoActiveVersion, RegistryCatalog
+from jixiao.core.bundle import load_bundle
+from jixiao.core.cases import GoldenCase
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.errors import FactsError
 from jixiao.core.evaluator import evaluate
-from jixiao.packs import BUNDLED_PACKS, PackLibrary, PackNotFound
+from jixiao.core.results import Evaluation
+from jixiao.packs import BUNDLED_PACKS, PackLibrary, PackNotFound, pack_schema
 from jixiao.v1 import evaluation_pb2
 
 from .client import error_from_status
@@ -28,15 +31,17 @@ from .registry_file import open_registry_file
 class LocalJixiao:
     """Evaluates with one pack source; `close` frees what the source holds."""
 
-    def __init__(self, source: PackSource, close: Callable[[], None]):
+    def __init__(self, source: PackSource, close: Callable[[], None],
+                 cases: Callable[[str, str], tuple[GoldenCase, ...]] = lambda _id, _version: ()):
         self._library = source
         self._close = close
+        self._cases = cases
 
     @classmethod
     def from_folder(cls, packs_dir: Path | None = None) -> "LocalJixiao":
         """The packs under a folder (the bundled rules/ by default); the newest is the default."""
         library = PackLibrary.from_directory(packs_dir or BUNDLED_PACKS)
-        return cls(library, library.close)
+        return cls(library, library.close, lambda pack_id, version: library.loaded(pack_id, version).cases)
 
     @classmethod
     def from_registry(cls, path: Path) -> "LocalJixiao":
@@ -52,17 +57,26 @@ class LocalJixiao:
             catalog.close()
             registry.close()
 
-        return cls(catalog, close)
+        def cases(pack_id: str, version: str) -> tuple[GoldenCase, ...]:
+            source = f"registry:{pack_id}@{version}"
+            return tuple(load_bundle(registry.bundle(pack_id, version), pack_schema(), source).cases)
+
+        return cls(catalog, close, cases)
 
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
                  language: str = "zh") -> evaluation_pb2.Evaluation:
         """Score `facts` with a pack; the default version unless `version` is given."""
+        return convert.evaluation_message(self.evaluate_result(pack_id, facts, version, language))
+
+    def evaluate_result(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
+                        language: str = "zh") -> Evaluation:
+        """`evaluate`'s result as the core gives it, without building the reply message:
+        for a caller that keeps a few numbers of each of many evaluations (a batch)."""
         compiled = self._get(pack_id, version)
         try:
-            evaluation = evaluate(compiled, facts, language)
+            return evaluate(compiled, facts, language)
         except FactsError as error:
             raise error_from_status(errors.status_for(error)) from error
-        return convert.evaluation_message(evaluation)
 
     def list_packs(self) -> list[evaluation_pb2.PackSummary]:
         """Every pack version available."""
@@ -72,6 +86,12 @@ class LocalJixiao:
     def get_pack(self, pack_id: str, version: str | None = None) -> evaluation_pb2.Pack:
         """One pack version's indicator tree and fact schema."""
         return convert.pack_message(self._get(pack_id, version))
+
+    def golden_cases(self, pack_id: str, version: str | None = None) -> tuple[GoldenCase, ...]:
+        """The golden cases shipped with a pack version, in file name order. The server's
+        API serves none: only a pack source in this process has them."""
+        pack = self._get(pack_id, version).pack
+        return self._cases(pack.id, pack.version)
 
     def close(self) -> None:
         """Free the rule engine's resources held by the compiled packs."""

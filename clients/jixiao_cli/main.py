@@ -14,6 +14,7 @@ from jixiao.packs import load_pack_dir
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
+from .batch_commands import batch, template
 from .failures import describe_error
 from .facts_file import read_facts
 from .output import console, echo_json, format_option, language_option, message_dict
@@ -38,11 +39,12 @@ bundled rules/).
 Exit status:
   0  success
   1  a pack test failed, a publish or other change was refused,
-     or the server reported an internal error
+     rows of a batch failed, or the server reported an internal error
   2  bad usage or input: missing or unreadable file, bad JSON/YAML,
      invalid pack, unknown pack or version, invalid facts
   3  the server is unavailable or did not answer in time
   4  not allowed: no token, an unknown token, or a token without the role
+  130  interrupted (run jixiao batch again to resume)
 
 Errors are one line on stderr. Set JIXIAO_DEBUG=1 to see the traceback instead.
 """
@@ -166,4 +168,6 @@ for command in (validate_pack, keygen, sign_pack, publish_pack, list_versions, a
                 rollback_pack, activation_history, diff_versions):
     pack.add_command(command)
 cli.add_command(rescore)
+cli.add_command(batch)
+cli.add_command(template)
 cli.add_command(token)

@@ -52,18 +52,18 @@ def render_pack_list(packs: list[evaluation_pb2.PackSummary], language: str = "z
     table = _table(words["packs"], unbroken=(0, 1, 4))
     for pack in packs:
         table.add_row(pack.id, pack.version, words["yes"] if pack.default_version else "",
-                      _pick(pack.title, pack.title_en, language), short_digest(pack.digest))
+                      in_language(pack.title, pack.title_en, language), short_digest(pack.digest))
     return table
 
 
 def render_pack(pack: evaluation_pb2.Pack, language: str = "zh") -> Group:
     """A pack's summary line, its indicator tree and its fact schema."""
     words = HEADINGS[language]
-    grades = ", ".join(f"{_pick(band.grade, band.grade_en, language)} ≥ {band.min_rate}%"
+    grades = ", ".join(f"{in_language(band.grade, band.grade_en, language)} ≥ {band.min_rate}%"
                        for band in pack.grades)
     summary = Text.assemble(
         (f"{pack.id}@{pack.version}", "bold"),
-        f"  {_pick(pack.title, pack.title_en, language)}  sha256 {short_digest(pack.digest)}\n",
+        f"  {in_language(pack.title, pack.title_en, language)}  sha256 {short_digest(pack.digest)}\n",
         words["outline"].format(framework=pack.framework, weight=pack.total_weight, grades=grades),
     )
     return Group(summary, render_indicator_tree(pack, language), render_fact_table(pack, language))
@@ -82,7 +82,7 @@ def _add_indicator_rows(table: Table, node: evaluation_pb2.IndicatorSpec, langua
     method = node.method
     if method and language == "zh":
         method = f"{METHOD_NAMES.get(method, method)} {method}"
-    table.add_row(indented_name(_pick(node.name, node.name_en, language), node.level),
+    table.add_row(indented_name(in_language(node.name, node.name_en, language), node.level),
                   node.id, node.weight, method, ", ".join(node.facts),
                   style="bold" if node.level == 1 else None)
     for child in node.children:
@@ -100,9 +100,9 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
         if fact.required:
             presence = words["required"]
         else:
-            presence = words["default"].format(value=_value_text(fact.default_value))
-        table.add_row(fact.name, kind, _pick(fact.label, fact.label_en, language), fact.unit,
-                      _range_text(fact.min, fact.max), presence)
+            presence = words["default"].format(value=value_text(fact.default_value))
+        table.add_row(fact.name, kind, in_language(fact.label, fact.label_en, language), fact.unit,
+                      range_text(fact.min, fact.max), presence)
     return table
 
 
@@ -113,7 +113,8 @@ def _table(headings: tuple[str, ...], unbroken: tuple[int, ...]) -> Table:
                    for index, heading in enumerate(headings)))
 
 
-def _range_text(low: str, high: str) -> str:
+def range_text(low: str, high: str) -> str:
+    """A fact's bounds as people write them: "[2000, 2100]", "≥ 0", or "" when unbounded."""
     if low and high:
         return f"[{low}, {high}]"
     if low:
@@ -123,7 +124,7 @@ def _range_text(low: str, high: str) -> str:
     return ""
 
 
-def _value_text(value: struct_pb2.Value) -> str:
+def value_text(value: struct_pb2.Value) -> str:
     """A default as a request would write it: 1 rather than the wire's 1.0."""
     if not value.WhichOneof("kind"):
         return ""
@@ -133,5 +134,6 @@ def _value_text(value: struct_pb2.Value) -> str:
     return json.dumps(plain, ensure_ascii=False)
 
 
-def _pick(zh: str, en: str, language: str) -> str:
+def in_language(zh: str, en: str, language: str) -> str:
+    """The English text when asked for and there is one, else the Chinese."""
     return en if language == "en" and en else zh

@@ -1,0 +1,189 @@
+"""`jixiao batch` and `jixiao template`: score a whole file of projects, and the workbook
+evaluators fill in for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from jixiao.v1 import evaluation_pb2
+
+from . import exit_codes
+from .batch_input import INPUT_SUFFIXES, BatchInput
+from .batch_outcomes import Outcome, RowScore
+from .batch_output import OUTPUT_SUFFIXES, ErrorFile, ScoreFile, default_errors_path, open_score_file
+from .batch_progress import batch_progress
+from .batch_scoring import InProcessPacks, ScoreRequest, score_here, score_in_workers
+from .batch_streams import score_on_server
+from .client import JixiaoClient, JixiaoError
+from .exit_codes import CliError
+from .failures import describe_error
+from .local import LocalJixiao
+from .output import language_option
+from .targets import LOCAL, REGISTRY, SERVER, chosen_place, evaluation_target_options, open_evaluation
+
+_output_path = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--pack", "pack_id", required=True, help="The pack's id, e.g. quality-district-funding.")
+@click.option("--version", help="The pack version (default: the active one; with --local the newest). "
+                                "Every row is scored with the same version.")
+@click.option("--out", "output", required=True, type=_output_path, metavar="OUTPUT",
+              help="The scores: a .jsonl, .csv or .xlsx file. If it exists, the batch resumes.")
+@evaluation_target_options
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Streams to the server, or with --local/--registry worker processes.")
+@click.option("--key-column", metavar="NAME",
+              help="The column (.jsonl: the field) holding each row's key (default: key or 编号; "
+                   "without one, the row number).")
+@click.option("--errors", "errors_path", type=_output_path, metavar="FILE",
+              help="Where failed rows go (default: OUTPUT's name with .errors.jsonl).")
+@language_option
+@click.pass_context
+def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | None, output: Path,
+          jobs: int, key_column: str | None, errors_path: Path | None, language: str,
+          **_target: object) -> None:
+    """Score every row of INPUT (.csv, .xlsx or .jsonl) and write the scores to OUTPUT.
+
+    \b
+    INPUT
+      .csv/.xlsx  a header row of fact names (budget.spent; a survey share
+                  survey.awareness.familiar) or labels (预算批复金额, 预算批复金额（元）;
+                  问卷：首义质量奖政策知晓率.非常了解), and a key column (key or 编号).
+                  When row 2 holds fact names, as in `jixiao template`'s workbook,
+                  it is the header and data starts in row 3. CSV: UTF-8 or GB18030.
+      .jsonl      one object a line: {"key": ..., "facts": {...}}, or the facts.
+    Booleans: TRUE/FALSE, true/false, 是/否, 1/0. Shares: percent, 27.5 or 27.5%.
+    An empty cell is a missing fact. Keys must be unique.
+
+    \b
+    OUTPUT, a row per scored project, written as it is scored:
+      .jsonl  {"key", "pack", "version", "digest", "score", "grade",
+               "level1": {id: score}, "leaves": {id: score}}
+      .csv    key, version, digest, total, grade, then each level-1 and each
+              leaf indicator by id (UTF-8 with a byte-order mark, for Excel)
+      .xlsx   the same columns, row 2 naming them; rows wait in
+              NAME.journal.jsonl until the run completes
+    Failed rows go to the errors file (key, row, message), rewritten by every run.
+
+    \b
+    Run it again with the same OUTPUT to resume: rows whose key OUTPUT holds are
+    skipped, failed rows are tried again. An interruption loses at most the rows
+    in flight. With --jobs > 1 rows may be written out of input order.
+
+    \b
+    Exit status: 0 every row scored; 1 some rows failed ("N scored, M failed");
+    2 bad usage or input file; 3 server unavailable; 130 interrupted.
+    """
+    errors_path = errors_path or default_errors_path(output)
+    _check_files(input_path, output, errors_path)
+    place = chosen_place(ctx)
+    with open_evaluation(ctx) as service:
+        pack = service.get_pack(pack_id, version)
+        request = ScoreRequest(pack.id, pack.version, language)
+        scores = open_score_file(output, pack, language)
+        try:
+            with BatchInput(input_path, pack, key_column, scores.done) as rows:
+                if scores.done:
+                    click.echo(f"resuming {output} ({len(scores.done)} done)", err=True)
+                outcomes = _score(ctx, place, service, request, rows, jobs)
+                scored, failed = _write_outcomes(outcomes, scores, errors_path, rows, pack)
+            scores.finish()
+        finally:
+            scores.close()
+    summary = f"{scored} scored, {failed} failed" + (f" (see {errors_path})" if failed else "")
+    if rows.skipped:
+        summary += f"; {rows.skipped} skipped (already in {output})"
+    click.echo(summary, err=True)
+    if failed:
+        raise click.exceptions.Exit(exit_codes.FAILED)
+
+
+def _check_files(input_path: Path, output: Path, errors_path: Path) -> None:
+    if input_path.suffix.lower() not in INPUT_SUFFIXES:
+        raise click.UsageError(f"INPUT must be a .csv, .xlsx or .jsonl file, not {input_path.name}")
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise click.UsageError(f"--out must be a .jsonl, .csv or .xlsx file, not {output.name}")
+    if len({path.resolve() for path in (input_path, output, errors_path)}) < 3:
+        raise click.UsageError("INPUT, --out and the errors file must be three different files")
+
+
+def _score(ctx: click.Context, place: str, service: LocalJixiao | JixiaoClient, request: ScoreRequest,
+           rows: BatchInput, jobs: int) -> Iterator[Outcome]:
+    """The rows' outcomes: from the server's streams, from worker processes, or from here."""
+    if place == SERVER:
+        return score_on_server(lambda: open_evaluation(ctx), request, rows, jobs)
+    if jobs > 1:
+        packs = InProcessPacks(ctx.params.get("packs") if place == LOCAL else None,
+                               ctx.params.get("registry") if place == REGISTRY else None)
+        return score_in_workers(packs, request, rows, jobs)
+    return score_here(service, request, rows)
+
+
+def _write_outcomes(outcomes: Iterator[Outcome], scores: ScoreFile, errors_path: Path, rows: BatchInput,
+                    pack: evaluation_pb2.Pack) -> tuple[int, int]:
+    """Write each outcome as it comes; the counts of rows scored and failed."""
+    scored = failed = 0
+    errors = ErrorFile(errors_path)
+    progress = batch_progress(rows.estimate, f"{pack.id} {pack.version}")
+    try:
+        for outcome in outcomes:
+            if isinstance(outcome, RowScore):
+                scores.write(outcome)
+                scored += 1
+            else:
+                errors.write(outcome)
+                failed += 1
+            progress.update(scored + failed + rows.skipped, failed)
+    except KeyboardInterrupt:
+        raise CliError(f"interrupted after {scored} scored, {failed} failed: run the same command "
+                       f"again to go on", exit_codes.INTERRUPTED) from None
+    except (JixiaoError, CliError) as error:
+        message, code = describe_error(error)
+        raise CliError(f"{message} (stopped after {scored} scored, {failed} failed: run the same "
+                       f"command again to go on)", code) from None
+    finally:
+        getattr(outcomes, "close", lambda: None)()
+        progress.close()
+        errors.close()
+    return scored, failed
+
+
+@click.command()
+@click.option("--pack", "pack_id", required=True, help="The pack's id, e.g. quality-district-funding.")
+@click.option("--version", help="The pack version (default: the active one; with --local the newest).")
+@click.option("--out", "output", required=True, type=_output_path, metavar="FILE.xlsx",
+              help="The workbook to write.")
+@evaluation_target_options
+@language_option
+@click.pass_context
+def template(ctx: click.Context, pack_id: str, version: str | None, output: Path, language: str,
+             **_target: object) -> None:
+    """Write the .xlsx workbook evaluators fill in for `jixiao batch`.
+
+    \b
+    Sheet 1: row 1 the labels with units, row 2 the fact names (the header
+    `jixiao batch` reads), row 3 an example (the pack's first golden case with
+    --local or --registry; else defaults), key column first. Cells check what they
+    can: TRUE/FALSE lists, number ranges, shares 0–100.
+    Sheet 2: each column's fact, label, type, unit, range and default.
+    """
+    from .template_workbook import template_workbook  # openpyxl: only this command needs it here
+
+    if output.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"--out must be an .xlsx file, not {output.name}")
+    with open_evaluation(ctx) as service:
+        pack = service.get_pack(pack_id, version)
+        cases = service.golden_cases(pack.id, pack.version) if isinstance(service, LocalJixiao) else ()
+    example = (cases[0].name, cases[0].facts) if cases else None
+    book = template_workbook(pack, example, language)
+    try:
+        book.save(output)
+    except OSError as error:
+        raise CliError(f"cannot write {output}: {error.strerror}") from None
+    click.echo(f"wrote {output}: {pack.id} {pack.version}, fill in from row 3; "
+               f"then: jixiao batch {output.name} --pack {pack.id} --version {pack.version} --out RESULTS")
