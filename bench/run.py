@@ -1,0 +1,322 @@
+"""Jixiao's benchmark: one command, one table, the targets of issue 4 beside the figures.
+
+    .venv/bin/python bench/run.py            # the full run (about 20 minutes on 2 cores)
+    .venv/bin/python bench/run.py --quick    # a smoke run (well under a minute)
+
+Rows (see bench/README.md for what each one measures):
+  in-process `evaluate` of the 2019 case, and of varied projects; the same checks as a
+  zen-engine decision generated from the pack; durable-rules' matching alone; the plain
+  Python reference matcher; unary Evaluate against a real server with 1, 8 and 32
+  clients (and 32 clients at half the load they can drive); EvaluateBatch throughput;
+  the server's memory before and after a long stream.
+
+Progress goes to stderr; stdout gets only the table and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from bench_common import CASE, PACK_ID, VERSION, case_facts, load_compiled, machine, variants
+from grpc_load import Load, Server, batch, evaluate_payloads, has_batch, paced, server_help, unary
+
+from jixiao.core.compiler import PlainMatcher
+from jixiao.core.evaluator import evaluate
+from jixiao.core.facts import check_facts
+
+EQUIVALENCE_VARIANTS = 200
+STREAM_ROWS = 100_000
+SOAK_EVALUATIONS = 1_000_000
+MEMORY_GROWTH_LIMIT_MB = 20.0
+STREAMED_TARGET = 4_000
+P99_TARGET_MS = 5.0
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Timing:
+    count: int
+    elapsed: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed
+
+    def cut(self, p: int) -> float:
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
+
+
+def timed(calls: dict[str, Callable[[int], object]], seconds: float, rounds: int, warm_up: int = 200
+          ) -> dict[str, Timing]:
+    """Time each call `call(i)` for i = 0, 1, … for `seconds` in all (each), every call timed.
+
+    The calls take turns, in `rounds` slices each, so that whatever else the machine does
+    in the meantime falls on all of them alike.
+    """
+    for call in calls.values():
+        for i in range(warm_up):
+            call(i)
+    latencies: dict[str, list[float]] = {name: [] for name in calls}
+    spent = dict.fromkeys(calls, 0.0)
+    clock = time.perf_counter
+    for _ in range(rounds):
+        for name, call in calls.items():
+            gc.collect()
+            own = latencies[name]
+            i = len(own)
+            began = clock()
+            deadline = began + seconds / rounds
+            while (started := clock()) < deadline:
+                call(i)
+                own.append(clock() - started)
+                i += 1
+            spent[name] += clock() - began
+    return {name: Timing(len(latencies[name]), spent[name], latencies[name]) for name in calls}
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    measurement: str
+    n: str = "—"
+    rate: str = "—"
+    mean: str = "—"
+    p50: str = "—"
+    p99: str = "—"
+    target: str = ""
+    verdict: str = ""
+    notes: str = ""
+
+    def line(self) -> str:
+        cells = (self.measurement, self.n, self.rate, self.mean, self.p50, self.p99, self.target,
+                 self.verdict, self.notes)
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+HEADER = ("| measurement | N | evaluations/s | mean | p50 | p99 | target | met? | notes |\n"
+          "|---|---:|---:|---:|---:|---:|---|---|---|")
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.2f} ms"
+
+
+def met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def in_process_row(label: str, timing: Timing, notes: str = "") -> Row:
+    return Row(label, f"{timing.count:,}", f"{timing.rate:,.0f}", us(timing.elapsed / timing.count),
+               us(timing.cut(50)), us(timing.cut(99)), notes=notes)
+
+
+def unary_row(label: str, load: Load, notes: str = "") -> Row:
+    return Row(label, f"{load.calls:,}", f"{load.rate:,.0f}", ms(statistics.fmean(load.latencies)),
+               ms(load.percentile(50)), ms(load.percentile(99)),
+               notes=(notes + "; " if notes else "") + f"{load.cores()}; busy server processes: {load.spread()} cores"
+               + (f"; **{load.errors:,} calls failed**" if load.errors else ""))
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: short timings, small N")
+    parser.add_argument("--seconds", type=float, help="seconds per timed row (default 5; 0.5 with --quick)")
+    parser.add_argument("--rows", type=int, help=f"rows streamed for the throughput row "
+                                                 f"(default {STREAM_ROWS:,}; 2,000 with --quick)")
+    parser.add_argument("--evaluations", type=int, help=f"evaluations streamed between the two memory readings "
+                                                        f"(default {SOAK_EVALUATIONS:,}; 20,000 with --quick)")
+    parser.add_argument("--variants", type=int, help="distinct random projects cycled through by the varied "
+                                                     "rows and the server rows (default 5,000; 500 with --quick)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count(),
+                        help="server processes, when jixiao-server has --processes (default: every CPU)")
+    parser.add_argument("--streams", type=int, help="concurrent EvaluateBatch streams (default 4 per process)")
+    parser.add_argument("--no-server", action="store_true", help="in-process rows only")
+    args = parser.parse_args()
+    quick = args.quick
+    seconds = args.seconds or (0.5 if quick else 5.0)
+    unary_seconds = max(seconds, 1.0)
+    rows = args.rows or (2_000 if quick else STREAM_ROWS)
+    soak = args.evaluations or (20_000 if quick else SOAK_EVALUATIONS)
+    pool_size = args.variants or (500 if quick else 5_000)
+    load_average = os.getloadavg()[0]
+    began, busy_at_start = time.monotonic(), busy_seconds()
+    own_at_start = os.times().user + os.times().system
+
+    say(f"loading {PACK_ID}@{VERSION} and drawing {pool_size:,} random projects …")
+    compiled = load_compiled()
+    facts = case_facts()
+    pool = variants(compiled, max(pool_size, EQUIVALENCE_VARIANTS))
+    values = check_facts(compiled.pack.facts, facts)
+    table: list[Row] = []
+
+    # zen-engine: generate, prove equivalent, then time.
+    try:
+        from zen_decision import ZenMatcher, check_equivalence
+        zen = ZenMatcher(compiled)
+    except ImportError:
+        zen = None
+        say("zen-engine is not installed: pip install -e '.[bench]'")
+    if zen is not None:
+        sets = [facts, *pool[:EQUIVALENCE_VARIANTS]]
+        firings = check_equivalence(compiled, sets, zen)
+        say(f"zen-engine fires exactly the pack matcher's rules on {len(sets)} fact sets ({firings:,} firings)")
+
+    say("in-process rows …")
+    plain = PlainMatcher(compiled.pack, compiled.rules)
+    calls = {
+        "case": lambda i: evaluate(compiled, facts),
+        "pool": lambda i: evaluate(compiled, pool[i % len(pool)]),
+        "durable": lambda i: compiled.matcher.match(values),
+        "plain": lambda i: plain.match(values),
+    }
+    if zen is not None:
+        calls["zen"] = lambda i: zen.match(values)
+    timings = timed(calls, seconds, rounds=3 if quick else 10)
+    case_timing, pool_timing = timings["case"], timings["pool"]
+    durable_timing, plain_timing, zen_timing = timings["durable"], timings["plain"], timings.get("zen")
+
+    fired = len(compiled.matcher.match(values))
+    checks = f"{len(compiled.rules)} rules, {fired} fire"
+    zen_p50 = zen_timing.cut(50) if zen_timing else None
+    for label, timing in ((f"in-process `evaluate`, 2019 case repeated", case_timing),
+                          (f"in-process `evaluate`, {len(pool):,} varied projects cycled", pool_timing)):
+        row = in_process_row(label, timing, "durable-rules matcher, rationales in Chinese"
+                             + ("; the same case every call: leaf memo hits" if timing is case_timing else
+                                "; random facts: mostly memo misses on amounts and shares"))
+        if zen_p50:
+            row.target = f"p50 ≤ zen-engine's ({us(zen_p50)})"
+            row.verdict = met(timing.cut(50) <= zen_p50)
+        table.append(row)
+    if zen_timing:
+        table.append(in_process_row(
+            "zen-engine decision, matching only (2019 case)", zen_timing,
+            f"JDM generated from the pack: decision table, hit policy collect, {checks}; context built from "
+            f"checked values per call; fires the same rules as durable-rules on {EQUIVALENCE_VARIANTS + 1} fact sets"))
+    else:
+        table.append(Row("zen-engine decision, matching only", notes="zen-engine not installed (`.[bench]`)"))
+    table.append(in_process_row("durable-rules matching alone (2019 case)", durable_timing,
+                                f"`CompiledPack.matcher.match` on checked values; {checks}"))
+    table.append(in_process_row("plain-Python matching alone (2019 case)", plain_timing,
+                                "the reference matcher (`jixiao.core.compiler.PlainMatcher`), for scale"))
+
+    server_line = "not run (--no-server)"
+    if not args.no_server:
+        table.extend(server_rows(args, pool, unary_seconds, rows, soak, quick))
+        server_line = SERVER_LINE[0]
+
+    print(f"Jixiao benchmark: {PACK_ID}@{VERSION} ({CASE.name} and random variants), "
+          f"{'--quick' if quick else 'full run'}\n")
+    print(HEADER)
+    for row in table:
+        print(row.line())
+    elapsed = time.monotonic() - began
+    times = os.times()
+    others = (busy_seconds() - busy_at_start - (times.user + times.system - own_at_start) - SERVER_CPU[0]) / elapsed
+    print(f"\nMachine: {machine()}; load average {load_average:.2f} at start; other processes used "
+          f"{max(others, 0):.2f} cores on average during the run ({elapsed / 60:.1f} min)")
+    print(f"Server: {server_line}")
+    return 0
+
+
+SERVER_LINE = [""]
+SERVER_CPU = [0.0]
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat: all but idle and iowait)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def server_rows(args: argparse.Namespace, pool: list[dict], seconds: float, rows: int, soak: int,
+                quick: bool) -> list[Row]:
+    out: list[Row] = []
+    multi = "--processes" in server_help()
+    processes = args.processes if multi else None
+    streams = args.streams or 4 * (processes or 1)
+    payloads = evaluate_payloads(pool, PACK_ID, VERSION)
+    say(f"starting jixiao-server{f' --processes {processes}' if processes else ' (one process: no --processes)'} …")
+    server = Server(processes).start()
+    shown = ["jixiao-server", *server.command[1:]]
+    shown[shown.index("--port") + 1] = "<free port>"
+    shown[shown.index("--registry") + 1] = "<temporary folder>/registry.sqlite3"
+    SERVER_LINE[0] = "`" + " ".join(shown) + "`"
+    try:
+        started_rss = server.rss_mb()
+        say("unary rows …")
+        loads = {}
+        for clients in (1, 8, 32):
+            loads[clients] = load = unary(server, payloads, clients, seconds)
+            row = unary_row(f"gRPC Evaluate, {clients} client{'s' if clients > 1 else ''}, back to back", load,
+                            "varied projects")
+            if clients == 32:
+                row.target = f"p99 ≤ {P99_TARGET_MS:g} ms"
+                row.verdict = met(load.percentile(99) * 1e3 <= P99_TARGET_MS)
+            out.append(row)
+        half = loads[32].rate / 2
+        load = paced(server, payloads, 32, half, seconds)
+        row = unary_row(f"gRPC Evaluate, 32 clients paced at {half:,.0f}/s in all", load,
+                        "half what 32 clients drove back to back: latency without queueing")
+        row.target = f"p99 ≤ {P99_TARGET_MS:g} ms"
+        row.verdict = met(load.percentile(99) * 1e3 <= P99_TARGET_MS)
+        out.append(row)
+
+        if not has_batch():
+            out.append(Row("EvaluateBatch, streamed", notes="no EvaluateBatch in the generated stubs"))
+            return out
+        say(f"streaming {rows:,} rows …")
+        load = batch(server, payloads, rows, streams)
+        reduced = "" if rows >= STREAM_ROWS else f"reduced N (target is over {STREAM_ROWS:,}); "
+        out.append(Row(f"EvaluateBatch, {rows:,} rows over {streams} streams", f"{load.calls:,}",
+                       f"{load.rate:,.0f}", target=f"≥ {STREAMED_TARGET:,}/s",
+                       verdict=met(load.rate >= STREAMED_TARGET) + (" (reduced N)" if reduced else ""),
+                       notes=f"{reduced}{load.errors} item errors; varied projects; {load.cores()}; "
+                             f"busy server processes: {load.spread()} cores"))
+
+        say(f"memory: streaming {soak:,} evaluations …")
+        time.sleep(1)
+        before = server.rss_mb()
+        samples: list[float] = []
+        every = 2.0 if quick else 10.0
+        load = batch(server, payloads, soak, streams, sample=lambda: samples.append(server.rss_mb()),
+                     sample_every=every)
+        time.sleep(1)
+        after = server.rss_mb()
+        growth = after - before
+        judged = soak >= SOAK_EVALUATIONS
+        out.append(Row(
+            f"server RSS before → after {soak:,} streamed evaluations", f"{load.calls:,}", f"{load.rate:,.0f}",
+            target=f"growth < {MEMORY_GROWTH_LIMIT_MB:g} MB over {SOAK_EVALUATIONS:,}",
+            verdict=met(growth < MEMORY_GROWTH_LIMIT_MB) + ("" if judged else " (reduced N)"),
+            notes=(f"{before:,.1f} → {after:,.1f} MB ({growth:+,.1f} MB), peak {max(samples + [after]):,.1f} MB; "
+                   f"{started_rss:,.1f} MB when just started; whole process tree, VmRSS summed; "
+                   f"{load.errors} item errors")))
+    finally:
+        SERVER_CPU[0] = server.cpu_seconds()
+        server.stop()
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
