@@ -147,7 +147,6 @@ class _Builder:
             grades=grades,
             facts=tuple(self.facts.values()),
             indicators=indicators,
-            source=doc,
         )
 
     def grades(self, raw: list, path: Path) -> tuple[GradeBand, ...]:

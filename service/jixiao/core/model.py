@@ -6,7 +6,7 @@ Everything here is plain data. `loader.load_pack` builds it from a pack document
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Mapping, Union
@@ -225,7 +225,6 @@ class Pack:
     facts: tuple[FactSpec, ...]
     indicators: tuple[Indicator, ...]
     digest: str = ""  # sha256 of the pack's files (see digest.py); set by bundle.load_bundle
-    source: Mapping = field(default_factory=dict, compare=False, repr=False)
 
     def fact(self, name: str) -> FactSpec | None:
         return _fact_index(self).get(name)
