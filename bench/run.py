@@ -199,7 +199,7 @@ def main() -> int:
     fired = len(compiled.matcher.match(values))
     checks = f"{len(compiled.rules)} rules, {fired} fire"
     zen_p50 = zen_timing.cut(50) if zen_timing else None
-    for label, timing in ((f"in-process `evaluate`, 2019 case repeated", case_timing),
+    for label, timing in (("in-process `evaluate`, 2019 case repeated", case_timing),
                           (f"in-process `evaluate`, {len(pool):,} varied projects cycled", pool_timing)):
         row = in_process_row(label, timing, "durable-rules matcher, rationales in Chinese"
                              + ("; the same case every call: leaf memo hits" if timing is case_timing else
