@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 
 from jixiao.api.errors import status_for
 from jixiao.core.errors import FactsError, FactViolation
 from jixiao.packs import PackNotFound
 
-
-def details(status: grpc.Status, kind):
-    (_, binary), = [m for m in status.trailing_metadata if m[0] == "grpc-status-details-bin"]
-    found = []
-    for packed in status_pb2.Status.FromString(binary).details:
-        if packed.Is(kind.DESCRIPTOR):
-            message = kind()
-            packed.Unpack(message)
-            found.append(message)
-    return found
+from status_details import details
 
 
 def test_every_fact_violation_is_a_field_violation_in_one_invalid_argument_status() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 
 from jixiao.api.errors import status_for
 from jixiao.catalog import NoActiveVersion
@@ -12,16 +12,7 @@ from jixiao.registry.signing import SignatureError
 from jixiao.registry.store import VersionConflict
 from jixiao.registry.trial import CaseFailure, TrialReport
 
-
-def details(status: grpc.Status, kind):
-    (_, binary), = [m for m in status.trailing_metadata if m[0] == "grpc-status-details-bin"]
-    found = []
-    for packed in status_pb2.Status.FromString(binary).details:
-        if packed.Is(kind.DESCRIPTOR):
-            message = kind()
-            packed.Unpack(message)
-            found.append(message)
-    return found
+from status_details import details
 
 
 def test_a_conflicting_version_is_already_exists_with_both_digests() -> None:

@@ -17,10 +17,11 @@ from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_status import rpc_status
 
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
+
+from admin_calls import details
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -89,18 +90,6 @@ def walk(nodes):
     for node in nodes:
         yield node
         yield from walk(node.children)
-
-
-def details(error: grpc.RpcError, kind):
-    status = rpc_status.from_call(error)
-    assert status is not None, "the status carries no google.rpc details"
-    found = []
-    for packed in status.details:
-        if packed.Is(kind.DESCRIPTOR):
-            message = kind()
-            packed.Unpack(message)
-            found.append(message)
-    return found
 
 
 @pytest.fixture(scope="module")
