@@ -8,6 +8,7 @@ names. It reports all problems found, not the first only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
@@ -201,7 +202,7 @@ class _Builder:
             value, violations = coerce(spec, raw["default"])
             for v in violations:
                 self.problem(path + ("default",), f"default does not fit the fact: {v.description}")
-            spec = FactSpec(**{**spec.__dict__, "default": value, "has_default": True})
+            spec = dataclasses.replace(spec, default=value, has_default=True)
         return spec
 
     # --- the tree --------------------------------------------------------------

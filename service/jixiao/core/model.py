@@ -58,7 +58,12 @@ class FactSpec:
         return not self.has_default
 
     def option(self, key: str) -> SurveyOption | None:
-        return next((o for o in self.options if o.key == key), None)
+        # Read for every survey deduction of every evaluation: index the options once.
+        index = self.__dict__.get("_option_index")
+        if index is None:
+            index = {o.key: o for o in self.options}
+            object.__setattr__(self, "_option_index", index)
+        return index.get(key)
 
 
 # --- conditions -------------------------------------------------------------------
