@@ -13,9 +13,8 @@ from decimal import Decimal
 from typing import Callable, Protocol
 
 from .conditions import holds, negate, without_not
-from .leafcache import ENTRIES_PER_LEAF, LeafCache
-from .rationale import LEAF_VARIABLES
-from .references import leaf_inputs
+from .facts import FactChecker
+from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from .model import (
     AllOrNothing, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
     Pack, Ratio, Survey, AllOf,
@@ -53,9 +52,9 @@ class CompiledPack:
     rules: tuple[Rule, ...]
     rules_by_leaf: dict[str, tuple[Rule, ...]]
     matcher: Matcher
-    leaf_inputs: dict[str, tuple[str, ...]]  # the values each leaf's result depends on
+    checker: FactChecker  # the pack's fact schema, prepared
     checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement)
-    leaf_cache: LeafCache
+    tree: tuple[NodePlan, ...]  # how each top-level indicator is scored (scoring.py)
 
     def close(self) -> None:
         """Free the matcher's engine resources; the pack must not be used afterwards."""
@@ -120,7 +119,7 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
                  cache_entries: int = ENTRIES_PER_LEAF) -> CompiledPack:
     """Turn a validated pack into rules and hand them to a matcher.
 
-    `cache_entries` bounds each leaf's memo of recent results (0: no memo).
+    `cache_entries` bounds each leaf's memo of recent results (0: no memo; see scoring.py).
     """
     rules: list[Rule] = []
     by_leaf: dict[str, tuple[Rule, ...]] = {}
@@ -138,7 +137,7 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
         rules=frozen,
         rules_by_leaf=by_leaf,
         matcher=matcher_factory(pack, frozen),
-        leaf_inputs={leaf.id: leaf_inputs(leaf, LEAF_VARIABLES) for leaf in leaves},
+        checker=FactChecker(pack.facts),
         checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement))),
-        leaf_cache=LeafCache([leaf.id for leaf in leaves], cache_entries),
+        tree=plan_tree(pack, by_leaf, cache_entries),
     )

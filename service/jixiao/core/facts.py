@@ -3,12 +3,18 @@
 `check_facts` turns the caller's nested object into typed values keyed by fact name
 (and by `<survey>.<option>` for each survey share), or raises `FactsError` naming
 every violation at once: a caller fixes all of them in one round trip.
+
+`FactChecker` does the same for one pack's schema, prepared once: every request is
+checked, so each fact gets a converter for the values callers usually send (a decimal
+string, an int, a boolean, a survey object). Anything else, and any value that fails,
+goes through `coerce`, which either accepts it (a float, "1,234.5") or names what is
+wrong: the fast path never decides that a value is bad.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .decimals import HUNDRED, ZERO, plain
 from .errors import FactsError, FactViolation
@@ -149,26 +155,105 @@ def _coerce_survey(spec: FactSpec, raw: object) -> tuple[Value | None, list[Fact
 
 def check_facts(specs: tuple[FactSpec, ...], facts: Mapping) -> dict[str, Value]:
     """Typed values for every declared fact (defaults filled in), or FactsError with all violations."""
-    if not isinstance(facts, Mapping):
-        raise FactsError([FactViolation("facts", "expected an object of facts")])
-    values: dict[str, Value] = {}
-    violations: list[FactViolation] = []
-    for spec in specs:
-        raw = lookup(facts, spec.name)
-        if raw is _MISSING or raw is None:
-            if spec.has_default:
-                values.update(_expand(spec, spec.default))
+    return FactChecker(specs).check(facts)
+
+
+_SLOW = object()  # a fast converter's answer for "let `coerce` decide"
+
+
+class FactChecker:
+    """`check_facts` for one fact schema, with per-fact converters prepared once."""
+
+    def __init__(self, specs: tuple[FactSpec, ...]):
+        self._specs = specs
+        self._plan = tuple(
+            (spec, spec.name, "." not in spec.name, _fast_converter(spec), _expansion(spec))
+            for spec in specs
+        )
+
+    def check(self, facts: Mapping) -> dict[str, Value]:
+        if not isinstance(facts, Mapping):
+            raise FactsError([FactViolation("facts", "expected an object of facts")])
+        values: dict[str, Value] = {}
+        violations: list[FactViolation] = []
+        for spec, name, flat, fast, expansion in self._plan:
+            raw = facts.get(name, _MISSING) if flat else lookup(facts, name)
+            if raw is _MISSING or raw is None:
+                if spec.has_default:
+                    values.update(_expand(spec, spec.default))
+                    continue
+                violations.append(FactViolation(name, f"missing (expected {TYPE_NAMES[spec.type]})"))
                 continue
-            violations.append(FactViolation(spec.name, f"missing (expected {TYPE_NAMES[spec.type]})"))
-            continue
-        value, problems = coerce(spec, raw)
-        if problems:
-            violations.extend(problems)
-        else:
-            values.update(_expand(spec, value))
-    if violations:
-        raise FactsError(violations)
-    return values
+            value = fast(raw)
+            if value is _SLOW:
+                value, problems = coerce(spec, raw)
+                if problems:
+                    violations.extend(problems)
+                    continue
+            values[name] = value  # type: ignore[assignment]
+            for key, option_name in expansion:
+                values[option_name] = value[key]  # type: ignore[index]
+        if violations:
+            raise FactsError(violations)
+        return values
+
+
+def _expansion(spec: FactSpec) -> tuple[tuple[str, str], ...]:
+    """(option key, `<survey>.<option>`) for a survey's shares; () for other facts."""
+    return tuple((o.key, f"{spec.name}.{o.key}") for o in spec.options) if spec.type is FactType.SURVEY else ()
+
+
+def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
+    """The fact's value from the usual kinds of raw value, or `_SLOW` to let `coerce` decide."""
+    lo, hi = spec.minimum, spec.maximum
+    if spec.type is FactType.BOOLEAN:
+        return lambda raw: raw if raw is True or raw is False else _SLOW
+    if spec.type is FactType.TEXT:
+        return lambda raw: raw if type(raw) is str else _SLOW
+    if spec.type is FactType.INTEGER:
+        def integer(raw: object) -> object:
+            if type(raw) is not int or (lo is not None and raw < lo) or (hi is not None and raw > hi):
+                return _SLOW
+            return raw
+        return integer
+    if spec.type is FactType.DECIMAL:
+        def decimal(raw: object) -> object:
+            value = _plain_decimal(raw)
+            if value is _SLOW or (lo is not None and value < lo) or (hi is not None and value > hi):  # type: ignore[operator]
+                return _SLOW
+            return value
+        return decimal
+    keys = frozenset(o.key for o in spec.options)
+    order = tuple(o.key for o in spec.options)
+
+    def survey(raw: object) -> object:
+        if type(raw) is not dict or raw.keys() != keys:
+            return _SLOW
+        shares = {}
+        total = ZERO
+        for key in order:
+            share = _plain_decimal(raw[key])  # type: ignore[index]
+            if share is _SLOW or share < ZERO or share > HUNDRED:  # type: ignore[operator]
+                return _SLOW
+            shares[key] = share
+            total += share  # type: ignore[operator]
+        return shares if total <= HUNDRED else _SLOW
+    return survey
+
+
+def _plain_decimal(raw: object) -> object:
+    """A finite Decimal from a plain decimal string or an int; `_SLOW` for anything else."""
+    kind = type(raw)
+    if kind is str:
+        try:
+            value = Decimal(raw)  # type: ignore[arg-type]
+        except InvalidOperation:
+            return _SLOW
+    elif kind is int:
+        value = Decimal(raw)  # type: ignore[arg-type]
+    else:
+        return _SLOW
+    return value if value.is_finite() else _SLOW
 
 
 def _expand(spec: FactSpec, value: Value) -> dict[str, Value]:

@@ -64,8 +64,41 @@ def format_value(pack: Pack, name: str, value: object, fmt: str | None, language
     return str(value)
 
 
+def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Callable[[object], str]:
+    """`format_value` for one placeholder, with what the pack and format decide chosen once.
+
+    Gives the same text as `format_value(pack, name, value, fmt, language)` for any value.
+    """
+    if fmt == "shares":
+        return _shares_formatter(pack, name, language)
+    if fmt == "yesno":
+        yes, no = _yesno(True, language), _yesno(False, language)
+        return lambda value: yes if value else no
+    if fmt in _NUMBER_FORMATTERS:
+        number = _NUMBER_FORMATTERS[fmt]
+        return lambda value: number(value if type(value) is Decimal else Decimal(value))  # type: ignore[arg-type]
+    plain = decimals.plain
+
+    def automatic(value: object) -> str:
+        kind = type(value)
+        if kind is Decimal:
+            return plain(value)  # type: ignore[arg-type]
+        if kind is str:
+            return value  # type: ignore[return-value]
+        return format_value(pack, name, value, None, language)
+    return automatic
+
+
+def _shares_formatter(pack: Pack, name: str, language: str) -> Callable[[object], str]:
+    spec = pack.fact(name)
+    labels = tuple((option.key, option.label.get(language)) for option in (spec.options if spec else ()))
+    sep, gap = (", ", " ") if language == "en" else ("、", "")
+    percent_value = decimals.percent_value
+    return lambda shares: sep.join(f"{label}{gap}{percent_value(shares[key])}" for key, label in labels)  # type: ignore[index]
+
+
 @lru_cache(maxsize=4096)
-def _parse(template: str) -> tuple[tuple[str, str | None, str | None], ...]:
+def parse_template(template: str) -> tuple[tuple[str, str | None, str | None], ...]:
     """A template as (literal text, placeholder name, format) triples, parsed once."""
     parts = []
     position = 0
@@ -79,7 +112,7 @@ def _parse(template: str) -> tuple[tuple[str, str | None, str | None], ...]:
 def render(template: str, context: Mapping[str, object], pack: Pack, language: str) -> str:
     """Fill a template's placeholders from the context (leaf values and typed facts)."""
     out = []
-    for literal, name, fmt in _parse(template):
+    for literal, name, fmt in parse_template(template):
         out.append(literal)
         if name is not None:
             out.append(format_value(pack, name, context[name], fmt, language))

@@ -1,0 +1,355 @@
+"""Scoring prepared once per pack: a plan per node of the indicator tree.
+
+Every request walks the same tree with the same templates, so what can be decided from
+the pack alone is decided when the pack is compiled: each leaf knows its rules, the
+values its result depends on, its scoring method's steps and its templates, split into
+literal text and placeholders whose formatter is already chosen. An evaluation then
+only does what depends on the facts: which rules fired, the Decimal arithmetic and the
+rendering of the values.
+
+Each leaf also memoises its recent results. A leaf's result is a pure function of its
+fired rules, the values its rules and templates read, and the language. Batches of real
+projects repeat most leaves (the same checks pass, the same amounts recur), so a memo
+hit skips the leaf's arithmetic and text. Every leaf's memo is capped and simply emptied
+when full: memory stays bounded whatever the traffic, and no lock is needed (dict reads
+and writes are atomic under the GIL). A hit returns the very same `NodeResult` object,
+which lets an adapter reuse what it built from it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from operator import itemgetter
+from typing import TYPE_CHECKING, Callable, Hashable, Mapping
+
+from . import decimals
+from .decimals import CONTEXT, HUNDRED, ZERO
+from .model import (
+    AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, Ratio,
+    Survey, Text, grade_for, method_name,
+)
+from .rationale import LEAF_VARIABLES, join_sentences, parse_template, value_formatter, verdict
+from .references import leaf_inputs
+from .results import Deduction, NodeResult
+
+if TYPE_CHECKING:
+    from .compiler import Rule
+
+LANGUAGES = ("zh", "en")
+ENTRIES_PER_LEAF = 256
+
+# Quotients (ratio shortfalls) are reported to this many places; sums stay exact.
+_POINTS_PLACES = Decimal("0.000001")
+_ONE = Decimal(1)
+
+Values = Mapping[str, object]
+Finding = tuple[str, "Deduction | None"]  # a rule's text, and its deduction when it fired
+
+
+class Template:
+    """One template in one language: literal text around placeholders with chosen formatters."""
+
+    __slots__ = ("head", "parts")
+
+    def __init__(self, template: str, pack: Pack, language: str):
+        parsed = parse_template(template)
+        self.head = parsed[0][0]
+        parts = []
+        for (_literal, name, fmt), (literal, _n, _f) in zip(parsed, parsed[1:]):
+            assert name is not None
+            parts.append((name in LEAF_VARIABLES, name, value_formatter(pack, name, fmt, language), literal))
+        self.parts = tuple(parts)
+
+    def render(self, own: Values, values: Values) -> str:
+        """Fill the placeholders: a leaf's own values (score, ratio, ...) shadow facts."""
+        out = [self.head]
+        for is_own, name, fmt, literal in self.parts:
+            out.append(fmt(own[name] if is_own and name in own else values[name]))
+            out.append(literal)
+        return "".join(out)
+
+
+class Texts:
+    """A pack text compiled for every language."""
+
+    __slots__ = ("by_language",)
+
+    def __init__(self, text: Text, pack: Pack):
+        self.by_language = {language: Template(text.get(language), pack, language) for language in LANGUAGES}
+
+    def render(self, language: str, own: Values, values: Values) -> str:
+        return self.by_language[language].render(own, values)
+
+
+def _texts(text: Text | None, pack: Pack) -> Texts | None:
+    return Texts(text, pack) if text else None
+
+
+class LeafPlan:
+    """How one leaf is scored, prepared once; `score` is called once per evaluation."""
+
+    def __init__(self, leaf: Indicator, level: int, rules: tuple["Rule", ...], pack: Pack, entries: int):
+        self.leaf = leaf
+        self.level = level
+        self.weight = leaf.weight
+        self.names = {language: leaf.name.get(language) for language in LANGUAGES}
+        self.method = method_name(leaf.scoring)
+        self.grades = pack.grades
+        self.indices = tuple(rule.index for rule in rules)
+        self.rationale = _texts(leaf.rationale, pack)
+        self.key_of = _key_function(leaf_inputs(leaf, LEAF_VARIABLES), pack)
+        self.apply = _method(leaf, pack, {rule.key: rule for rule in rules})
+        self.inferred = _texts(leaf.scoring.inferred, pack) if isinstance(leaf.scoring, Bands) else None
+        self.memo: dict[Hashable, NodeResult] = {}
+        self.entries = entries
+
+    def score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
+        keys = tuple([index for index in self.indices if index in fired])
+        memo_key = (language, keys, self.key_of(values))
+        result = self.memo.get(memo_key)
+        if result is None:
+            result = self._score(values, fired, language)
+            if self.entries:
+                if len(self.memo) >= self.entries:
+                    self.memo.clear()
+                self.memo[memo_key] = result
+        return result
+
+    def _score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
+        weight = self.weight
+        own: dict[str, object] = {"weight": weight}
+        raw, findings = self.apply(own, values, fired, language)
+        score = decimals.round_score(min(max(raw, ZERO), weight))
+        deducted = weight - score
+        findings_text = _join([text for text, _ in findings], language)
+        own["score"] = score
+        own["deducted"] = deducted
+        own["findings"] = findings_text
+        evidence = self.rationale.render(language, own, values) if self.rationale else findings_text
+        rationale = join_sentences(evidence, verdict(deducted, score, language), language)
+        if self.inferred:
+            note = self.inferred.render(language, own, values)
+            rationale += f" (Note: {note})" if language == "en" else f"（注：{note}）"
+        rate = decimals.rate_percent(score, weight)
+        return NodeResult(
+            id=self.leaf.id,
+            name=self.names[language],
+            level=self.level,
+            weight=weight,
+            score=score,
+            rate=rate,
+            grade=grade_for(self.grades, rate).grade if self.level == 1 else None,
+            method=self.method,
+            deductions=tuple(deduction for _, deduction in findings if deduction is not None),
+            rationale=rationale,
+        )
+
+
+class ParentPlan:
+    """A node with children: the sum of their scores, graded at level 1."""
+
+    def __init__(self, node: Indicator, level: int, children: tuple["NodePlan", ...], grades: tuple[GradeBand, ...]):
+        self.node = node
+        self.level = level
+        self.children = children
+        self.names = {language: node.name.get(language) for language in LANGUAGES}
+        self.grades = grades
+
+    def score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
+        children = tuple([child.score(values, fired, language) for child in self.children])
+        score = sum([c.score for c in children], ZERO)
+        rate = decimals.rate_percent(score, self.node.weight)
+        return NodeResult(
+            id=self.node.id,
+            name=self.names[language],
+            level=self.level,
+            weight=self.node.weight,
+            score=score,
+            rate=rate,
+            grade=grade_for(self.grades, rate).grade if self.level == 1 else None,
+            children=children,
+        )
+
+
+NodePlan = LeafPlan | ParentPlan
+
+
+def plan_tree(pack: Pack, rules_by_leaf: Mapping[str, tuple["Rule", ...]],
+              entries_per_leaf: int = ENTRIES_PER_LEAF) -> tuple[NodePlan, ...]:
+    """A plan for each top-level indicator; `entries_per_leaf=0` turns the memo off."""
+
+    def plan(node: Indicator, level: int) -> NodePlan:
+        if node.is_leaf:
+            return LeafPlan(node, level, rules_by_leaf[node.id], pack, entries_per_leaf)
+        return ParentPlan(node, level, tuple(plan(child, level + 1) for child in node.children), pack.grades)
+
+    return tuple(plan(node, 1) for node in pack.indicators)
+
+
+def _key_function(inputs: tuple[str, ...], pack: Pack) -> Callable[[Values], Hashable]:
+    """The memo key's part that depends on values: every value the leaf reads, hashable."""
+    surveys = {name for name in inputs if (spec := pack.fact(name)) is not None and spec.type is FactType.SURVEY}
+    if surveys:
+        return lambda values: tuple(
+            tuple(values[name].items()) if name in surveys else values[name] for name in inputs)  # type: ignore[union-attr]
+    if not inputs:
+        return lambda values: ()
+    return itemgetter(*inputs)  # one input gives the value itself: still a fine key
+
+
+def _join(texts: list[str], language: str) -> str:
+    parts = [t.strip().rstrip("。；;.") for t in texts if t and t.strip()]
+    return ("; " if language == "en" else "；").join(parts)
+
+
+# --- scoring methods: (own, values, fired, language) -> (unrounded score, findings) ---
+
+
+Apply = Callable[[dict, Values, frozenset, str], tuple[Decimal, list[Finding]]]
+
+
+def _method(leaf: Indicator, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    """The leaf's scoring method, given its rules by key (check id, band, option)."""
+    scoring = leaf.scoring
+    builder = _METHODS.get(type(scoring))
+    if builder is None:
+        raise TypeError(f"unknown scoring method {type(scoring).__name__}")
+    return builder(leaf, scoring, pack, rules)
+
+
+def _ratio(leaf: Indicator, scoring: Ratio, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    actual_name, target_name = scoring.actual.name, scoring.target.name
+    reason = Texts(scoring.reason, pack)
+    shortfall = rules["shortfall"]
+
+    def apply(own, values, fired, language):
+        actual = Decimal(values[actual_name])
+        target = Decimal(values[target_name])
+        ratio = CONTEXT.divide(actual, target)
+        own.update(ratio=ratio, actual=actual, target=target)
+        if shortfall.index not in fired:
+            return weight, []
+        raw = CONTEXT.multiply(weight, min(ratio, _ONE))
+        points = (weight - raw).quantize(_POINTS_PLACES).normalize()
+        text = reason.render(language, own, values)
+        return raw, [(text, Deduction(shortfall.rule_id, points, text))]
+    return apply
+
+
+def _deductions(leaf: Indicator, scoring: Deductions, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    checks = tuple(
+        (rules[check.id].index, rules[check.id].rule_id, check.points, Texts(check.reason, pack), _texts(check.met, pack))
+        for check in scoring.checks
+    )
+
+    def apply(own, values, fired, language):
+        findings: list[Finding] = []
+        total = ZERO
+        for index, rule_id, points, reason, met in checks:
+            if index in fired:
+                total += points
+                text = reason.render(language, own, values)
+                findings.append((text, Deduction(rule_id, points, text)))
+            elif met:
+                findings.append((met.render(language, own, values), None))
+        return weight - total, findings
+    return apply
+
+
+def _all_or_nothing(leaf: Indicator, scoring: AllOrNothing, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    not_met = rules["not_met"]
+    reason, met = Texts(scoring.reason, pack), _texts(scoring.met, pack)
+
+    def apply(own, values, fired, language):
+        if not_met.index in fired:
+            text = reason.render(language, own, values)
+            return ZERO, [(text, Deduction(not_met.rule_id, weight, text))]
+        return weight, [(met.render(language, own, values), None)] if met else []
+    return apply
+
+
+def _survey(leaf: Indicator, scoring: Survey, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    spec = pack.fact(scoring.fact.name)
+    assert spec is not None
+    options = tuple(
+        (rules[key].index, rules[key].rule_id, f"{scoring.fact.name}.{key}", option_weight,
+         {language: spec.option(key).label.get(language) for language in LANGUAGES},  # type: ignore[union-attr]
+         decimals.plain(option_weight))
+        for key, option_weight in scoring.weights.items() if key in rules
+    )
+
+    def apply(own, values, fired, language):
+        findings: list[Finding] = []
+        total = ZERO
+        for index, rule_id, share_name, option_weight, labels, shown_weight in options:
+            if index not in fired:
+                continue
+            share = Decimal(values[share_name])
+            points = weight * share / HUNDRED * (1 - option_weight)
+            total += points
+            if language == "en":
+                text = f"{decimals.percent_value(share)} answered “{labels[language]}” (option weight {shown_weight})"
+            else:
+                text = f"选择“{labels[language]}”的占{decimals.percent_value(share)}（该选项权重{shown_weight}）"
+            findings.append((text, Deduction(rule_id, points.normalize(), text)))
+        return weight - total, findings
+    return apply
+
+
+def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    name = scoring.value.name
+    bands = tuple(
+        (rules[f"band{i}"].index, rules[f"band{i}"].rule_id, band.deduct, _texts(band.reason, pack), i)
+        for i, band in enumerate(scoring.bands) if f"band{i}" in rules
+    )
+
+    def apply(own, values, fired, language):
+        value = own["value"] = values[name]
+        for index, rule_id, deduct, reason, position in bands:
+            if index in fired:
+                text = reason.render(language, own, values) if reason else _band_reason(position, scoring, value, language)
+                return weight - deduct, [(text, Deduction(rule_id, deduct, text))]
+        return weight, []
+    return apply
+
+
+def _band_reason(index: int, bands: Bands, value: object, language: str) -> str:
+    band = bands.bands[index]
+    shown = decimals.plain(Decimal(value))  # type: ignore[arg-type]
+    if band.minimum is None:
+        lowest = bands.bands[index - 1].minimum if index else None
+        if language == "en":
+            return f"{bands.value.name} is {shown}, below {decimals.plain(lowest)}" if lowest is not None else f"{bands.value.name} is {shown}"
+        return f"{bands.value.name}为{shown}，低于{decimals.plain(lowest)}" if lowest is not None else f"{bands.value.name}为{shown}"
+    if language == "en":
+        return f"{bands.value.name} is {shown}, in the band from {decimals.plain(band.minimum)}"
+    return f"{bands.value.name}为{shown}，落在{decimals.plain(band.minimum)}及以上一档"
+
+
+def _judgement(leaf: Indicator, scoring: Judgement, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    score_name, reason_name = scoring.score.name, scoring.reason.name
+    judgement = rules["judgement"]
+
+    def apply(own, values, fired, language):
+        score = Decimal(values[score_name])
+        reason = str(values[reason_name]).strip()
+        if judgement.index in fired:
+            return score, [(reason, Deduction(judgement.rule_id, weight - score, reason))]
+        return weight, [(reason, None)]
+    return apply
+
+
+_METHODS: dict[type, Callable[..., Apply]] = {
+    Ratio: _ratio,
+    Deductions: _deductions,
+    AllOrNothing: _all_or_nothing,
+    Survey: _survey,
+    Bands: _bands,
+    Judgement: _judgement,
+}
