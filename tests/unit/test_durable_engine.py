@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from decimal import Decimal
 
@@ -98,3 +99,22 @@ _plain = compiled_methods("plain")
 @given(method_facts())
 def test_durable_rules_and_the_plain_evaluator_agree(facts):
     assert evaluate(_durable, facts) == evaluate(_plain, facts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.integers(min_value=-10**20, max_value=10**20),
+    st.booleans(),
+    st.text(max_size=12),
+), min_size=1, max_size=8), st.integers(min_value=0, max_value=1023))
+def test_the_fact_reads_as_json_dumps_of_its_values_as_floats(raw, sid):
+    from jixiao.engine.durable import _json_value, fact_json
+
+    values = {f"v.{i}": value for i, value in enumerate(raw)}
+    fields = tuple((name, f'"a{i}": ') for i, name in enumerate(values))
+    expected = {f"a{i}": _json_value(value) for i, value in enumerate(raw)}
+    expected.update(id="0", sid=str(sid), _eval=1)
+    written = fact_json(fields, values, str(sid))
+    assert json.loads(written) == json.loads(json.dumps([expected]))
+    assert [type(v) for v in json.loads(written)[0].values()] == [type(v) for v in expected.values()]
