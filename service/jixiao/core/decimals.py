@@ -55,7 +55,9 @@ def percent_value(value: Decimal) -> str:
     """A value already in percent: 75.93 → "75.93%", 0 → "0" (as the report writes shares)."""
     if value == 0:
         return "0"
-    return plain(value.quantize(CENT, rounding=ROUND_HALF_UP)) + "%"
+    # Quantized to 2 places, str() never uses an exponent and always has a point: strip
+    # the trailing zeros directly (what `plain` does), this runs for every survey share.
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP)).rstrip("0").rstrip(".") + "%"
 
 
 def to_decimal(value: object) -> Decimal:

@@ -167,7 +167,7 @@ class FactChecker:
     def __init__(self, specs: tuple[FactSpec, ...]):
         self._specs = specs
         self._plan = tuple(
-            (spec, spec.name, "." not in spec.name, _fast_converter(spec), _expansion(spec))
+            (spec, spec.name, _getter(spec.name), _fast_converter(spec), _expansion(spec))
             for spec in specs
         )
 
@@ -176,8 +176,8 @@ class FactChecker:
             raise FactsError([FactViolation("facts", "expected an object of facts")])
         values: dict[str, Value] = {}
         violations: list[FactViolation] = []
-        for spec, name, flat, fast, expansion in self._plan:
-            raw = facts.get(name, _MISSING) if flat else lookup(facts, name)
+        for spec, name, get, fast, expansion in self._plan:
+            raw = get(facts)
             if raw is _MISSING or raw is None:
                 if spec.has_default:
                     values.update(_expand(spec, spec.default))
@@ -196,6 +196,24 @@ class FactChecker:
         if violations:
             raise FactsError(violations)
         return values
+
+
+def _getter(name: str) -> Callable[[Mapping], object]:
+    """`lookup(facts, name)` for one name, walking plain dicts without splitting the name."""
+    parts = tuple(name.split("."))
+
+    def get(facts: Mapping) -> object:
+        if name in facts:
+            return facts[name]
+        node: object = facts
+        for part in parts:
+            if type(node) is not dict:
+                return lookup(facts, name)  # another kind of Mapping, or not a mapping
+            node = node.get(part, _MISSING)  # type: ignore[attr-defined]
+            if node is _MISSING:
+                return _MISSING
+        return node
+    return get
 
 
 def _expansion(spec: FactSpec) -> tuple[tuple[str, str], ...]:

@@ -78,6 +78,7 @@ def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Ca
         number = _NUMBER_FORMATTERS[fmt]
         return lambda value: number(value if type(value) is Decimal else Decimal(value))  # type: ignore[arg-type]
     plain = decimals.plain
+    yes, no = _yesno(True, language), _yesno(False, language)
 
     def automatic(value: object) -> str:
         kind = type(value)
@@ -85,6 +86,10 @@ def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Ca
             return plain(value)  # type: ignore[arg-type]
         if kind is str:
             return value  # type: ignore[return-value]
+        if kind is bool:
+            return yes if value else no
+        if kind is int:
+            return int.__repr__(value)  # type: ignore[arg-type]
         return format_value(pack, name, value, None, language)
     return automatic
 

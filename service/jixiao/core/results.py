@@ -1,13 +1,17 @@
-"""What an evaluation returns: the scored indicator tree, immutable."""
+"""What an evaluation returns: the scored indicator tree, immutable.
+
+Nodes and deductions are named tuples: an evaluation creates dozens of them, and a named
+tuple is built in a third of the time a frozen dataclass takes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Deduction:
+class Deduction(NamedTuple):
     """One reason a leaf lost points. `points` is exact (not rounded)."""
 
     rule_id: str  # "<leaf id>#<check id>", e.g. "decision.targets.clarity#declaration_form"
@@ -15,8 +19,7 @@ class Deduction:
     reason: str
 
 
-@dataclass(frozen=True)
-class NodeResult:
+class NodeResult(NamedTuple):
     id: str
     name: str
     level: int  # 1 for the dimensions, 3 for the usual leaves

@@ -1,0 +1,111 @@
+"""The per-request fast paths give exactly what their plain definitions give.
+
+Facts are checked by per-fact converters that fall back to `coerce`, placeholders are
+formatted by formatters chosen once per pack, survey shares by a shortcut of `plain`:
+each is compared here with the straightforward definition, on generated inputs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jixiao.core import decimals
+from jixiao.core.errors import FactsError
+from jixiao.core.facts import _MISSING, _expand, check_facts, coerce, lookup
+from jixiao.core.model import FactSpec, FactType, SurveyOption, Text
+from jixiao.core.rationale import format_value, value_formatter
+
+from .packs import compiled_methods
+
+def reference_check(specs, facts):
+    """check_facts as first written: `lookup` and `coerce` for every value, all violations."""
+    values, violations = {}, []
+    for spec in specs:
+        raw = lookup(facts, spec.name)
+        if raw is _MISSING or raw is None:
+            if spec.has_default:
+                values.update(_expand(spec, spec.default))
+            else:
+                violations.append(spec.name)
+            continue
+        value, problems = coerce(spec, raw)
+        if problems:
+            violations.extend(p.fact for p in problems)
+        else:
+            values.update(_expand(spec, value))
+    return values, violations
+
+
+SPECS = (
+    FactSpec("a.amount", FactType.DECIMAL, Text("金额"), minimum=Decimal(0), maximum=Decimal("1000000")),
+    FactSpec("a.count", FactType.INTEGER, Text("数量"), minimum=Decimal(0)),
+    FactSpec("a.rate", FactType.DECIMAL, Text("比率")),
+    FactSpec("b.flag", FactType.BOOLEAN, Text("是否")),
+    FactSpec("b.note", FactType.TEXT, Text("说明"), default="无", has_default=True),
+    FactSpec("s.survey", FactType.SURVEY, Text("问卷"),
+             options=(SurveyOption("yes", Text("是")), SurveyOption("no", Text("否")))),
+)
+
+raw_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**7),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+    st.sampled_from(["", " 12.5 ", "1,234.5", "abc", "NaN", "1e400", "-0", "100.00"]),
+    st.text(max_size=5),
+)
+surveys = st.one_of(
+    raw_values,
+    st.dictionaries(st.sampled_from(["yes", "no", "maybe"]),
+                    st.one_of(st.decimals(0, 120, places=2).map(str), raw_values), max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(amount=raw_values, count=raw_values, rate=raw_values, flag=raw_values, note=raw_values, survey=surveys,
+       flat=st.booleans())
+def test_fact_checker_agrees_with_coerce(amount, count, rate, flag, note, survey, flat):
+    if flat:
+        facts = {"a.amount": amount, "a.count": count, "a.rate": rate, "b.flag": flag, "s.survey": survey}
+    else:
+        facts = {"a": {"amount": amount, "count": count, "rate": rate}, "b": {"flag": flag, "note": note},
+                 "s": {"survey": survey}}
+    expected, expected_violations = reference_check(SPECS, facts)
+    try:
+        values = check_facts(SPECS, facts)
+    except FactsError as error:
+        assert sorted(v.fact for v in error.violations) == sorted(expected_violations)
+    else:
+        assert not expected_violations
+        assert values == expected
+        assert [type(v) for v in values.values()] == [type(v) for v in expected.values()]
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=0, max_value=10**9))
+def test_percent_value_is_plain_of_the_rounded_value(value):
+    expected = "0" if value == 0 else decimals.plain(value.quantize(decimals.CENT, rounding="ROUND_HALF_UP")) + "%"
+    assert decimals.percent_value(value) == expected
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("fmt", [None, "money", "percent", "percent_value", "number", "yesno", "shares"])
+def test_chosen_formatters_agree_with_format_value(fmt, language):
+    pack = compiled_methods("plain").pack
+    survey = next(f for f in pack.facts if f.type is FactType.SURVEY)
+    shares = {o.key: Decimal("12.5") for o in survey.options}
+    samples = {
+        None: [Decimal("3.50"), Decimal("1E+2"), "文字", True, False, 7, shares],
+        "money": [Decimal("398761"), 12, Decimal("0.005")],
+        "percent": [Decimal("0.79752"), Decimal(1)],
+        "percent_value": [Decimal("75.93"), Decimal(0)],
+        "number": [Decimal("2.500"), 3],
+        "yesno": [True, False],
+        "shares": [shares],
+    }[fmt]
+    for value in samples:
+        name = survey.name if value is shares else "x"
+        formatter = value_formatter(pack, name, fmt, language)
+        assert formatter(value) == format_value(pack, name, value, fmt, language), (fmt, value)
