@@ -18,12 +18,12 @@ which lets an adapter reuse what it built from it.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping
 
 from . import decimals
-from .decimals import CONTEXT, HUNDRED, ZERO
+from .decimals import CENT, CONTEXT, HUNDRED, ZERO
 from .model import (
     AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, Ratio,
     Survey, Text, grade_for, method_name,
@@ -119,7 +119,7 @@ class LeafPlan:
         weight = self.weight
         own: dict[str, object] = {"weight": weight}
         raw, findings = self.apply(own, values, fired, language)
-        score = decimals.round_score(min(max(raw, ZERO), weight))
+        score = min(max(raw, ZERO), weight).quantize(CENT, rounding=ROUND_HALF_UP)  # decimals.round_score
         deducted = weight - score
         findings_text = _join([text for text, _ in findings], language)
         own["score"] = score
@@ -132,43 +132,50 @@ class LeafPlan:
             rationale += f" (Note: {note})" if language == "en" else f"（注：{note}）"
         rate = decimals.rate_percent(score, weight)
         return NodeResult(
-            id=self.leaf.id,
-            name=self.names[language],
-            level=self.level,
-            weight=weight,
-            score=score,
-            rate=rate,
-            grade=grade_for(self.grades, rate).grade if self.level == 1 else None,
-            method=self.method,
-            deductions=tuple(deduction for _, deduction in findings if deduction is not None),
-            rationale=rationale,
+            self.leaf.id, self.names[language], self.level, weight, score, rate,
+            grade_for(self.grades, rate).grade if self.level == 1 else None,
+            self.method,
+            tuple([deduction for _, deduction in findings if deduction is not None]),
+            rationale,
         )
 
 
 class ParentPlan:
-    """A node with children: the sum of their scores, graded at level 1."""
+    """A node with children: the sum of their scores, graded at level 1.
 
-    def __init__(self, node: Indicator, level: int, children: tuple["NodePlan", ...], grades: tuple[GradeBand, ...]):
+    Memoised on its children's identities: when every child is a memo hit, so is the
+    parent. Ids are safe keys here because each memo entry holds its children, so no id
+    in a live key can be reused by another object.
+    """
+
+    def __init__(self, node: Indicator, level: int, children: tuple["NodePlan", ...], grades: tuple[GradeBand, ...],
+                 entries: int):
         self.node = node
         self.level = level
         self.children = children
         self.names = {language: node.name.get(language) for language in LANGUAGES}
         self.grades = grades
+        self.memo: dict[tuple[int, ...], NodeResult] = {}
+        self.entries = entries
 
     def score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
         children = tuple([child.score(values, fired, language) for child in self.children])
-        score = sum([c.score for c in children], ZERO)
-        rate = decimals.rate_percent(score, self.node.weight)
-        return NodeResult(
-            id=self.node.id,
-            name=self.names[language],
-            level=self.level,
-            weight=self.node.weight,
-            score=score,
-            rate=rate,
-            grade=grade_for(self.grades, rate).grade if self.level == 1 else None,
-            children=children,
-        )
+        memo_key = tuple(map(id, children))
+        result = self.memo.get(memo_key)
+        if result is None:
+            node = self.node
+            score = sum([c.score for c in children], ZERO)
+            rate = decimals.rate_percent(score, node.weight)
+            result = NodeResult(
+                node.id, self.names[language], self.level, node.weight, score, rate,
+                grade_for(self.grades, rate).grade if self.level == 1 else None,
+                None, (), "", children,
+            )
+            if self.entries:
+                if len(self.memo) >= self.entries:
+                    self.memo.clear()
+                self.memo[memo_key] = result
+        return result
 
 
 NodePlan = LeafPlan | ParentPlan
@@ -176,12 +183,15 @@ NodePlan = LeafPlan | ParentPlan
 
 def plan_tree(pack: Pack, rules_by_leaf: Mapping[str, tuple["Rule", ...]],
               entries_per_leaf: int = ENTRIES_PER_LEAF) -> tuple[NodePlan, ...]:
-    """A plan for each top-level indicator; `entries_per_leaf=0` turns the memo off."""
+    """A plan for each top-level indicator; each node memoises up to `entries_per_leaf`
+    results (0 turns the memo off)."""
 
     def plan(node: Indicator, level: int) -> NodePlan:
         if node.is_leaf:
             return LeafPlan(node, level, rules_by_leaf[node.id], pack, entries_per_leaf)
-        return ParentPlan(node, level, tuple(plan(child, level + 1) for child in node.children), pack.grades)
+        children = tuple(plan(child, level + 1) for child in node.children)
+        # A parent's entry holds its whole subtree: keep a quarter as many.
+        return ParentPlan(node, level, children, pack.grades, -(-entries_per_leaf // 4))
 
     return tuple(plan(node, 1) for node in pack.indicators)
 
