@@ -7,7 +7,7 @@ with exactly two places) so that no client sees a binary float.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Mapping
+from typing import Mapping, TypeVar
 
 from google.protobuf import json_format, struct_pb2
 
@@ -36,11 +36,28 @@ FACT_TYPES = {
 
 def decimal_text(value: Decimal | None) -> str:
     """A weight, score or bound as the wire writes it: "2.39", "3", "0.5"; "" for None."""
-    return "" if value is None else plain(value)
+    if value is None:
+        return ""
+    try:
+        return _PLAIN[value]
+    except KeyError:
+        pass
+    except TypeError:  # a signalling NaN cannot be hashed
+        return plain(value)
+    text = plain(value)  # a function of the value alone (2.390 and 2.39 both give "2.39")
+    if len(_PLAIN) >= _TEXT_CACHE_ENTRIES:
+        _PLAIN.clear()
+    _PLAIN[value] = text
+    return text
 
 
 def rate_text(value: Decimal) -> str:
     """A rate in percent with exactly two places: "68.75", "72.70"."""
+    text = str(value)
+    # The core's rates are already quantized to 2 places, and then str() is what fixed2
+    # writes ('.' third from the end rules out an exponent, whose digits would follow it).
+    if len(text) > 3 and text[-3] == ".":
+        return text
     return fixed2(value)
 
 
@@ -63,13 +80,36 @@ def facts_from_struct(facts: struct_pb2.Struct) -> dict[str, object]:
     floats, which the core reads through their shortest repr (2.5 stays 2.5). NaN and
     infinities are passed on so that the core names the fact they were sent for.
     """
-    return {key: _plain_value(value) for key, value in facts.fields.items()}
+    return _struct_dict(facts.fields)
+
+
+def _struct_dict(fields) -> dict[str, object]:
+    # Keys then lookups: the map's items() is a Python-level generator (collections.abc),
+    # slower than indexing the upb map, and this runs for every fact of every request.
+    out: dict[str, object] = {}
+    for key in fields:
+        value = fields[key]
+        kind = value.WhichOneof("kind")
+        if kind == "string_value":
+            out[key] = value.string_value
+        elif kind == "struct_value":
+            out[key] = _struct_dict(value.struct_value.fields)
+        elif kind == "bool_value":
+            out[key] = value.bool_value
+        elif kind == "number_value":
+            number = value.number_value
+            out[key] = int(number) if number.is_integer() else number
+        elif kind == "list_value":
+            out[key] = [_plain_value(item) for item in value.list_value.values]
+        else:
+            out[key] = None
+    return out
 
 
 def _plain_value(value: struct_pb2.Value) -> object:
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
-        return facts_from_struct(value.struct_value)
+        return _struct_dict(value.struct_value.fields)
     if kind == "list_value":
         return [_plain_value(item) for item in value.list_value.values]
     if kind == "number_value":
@@ -83,40 +123,158 @@ def _plain_value(value: struct_pb2.Value) -> object:
 
 
 # --- evaluations out --------------------------------------------------------------
+#
+# Replies are written straight in protobuf's wire format and parsed once, in C: setting
+# ~45 nodes' fields one by one from Python, and copying each subtree into its parent
+# again at every level, cost more than the scoring itself. The bytes are exactly those
+# protobuf writes for the same message (fields in number order, proto3 defaults left
+# out); tests/api/test_convert_fast.py holds them to a field-by-field reference.
+#
+# The core memoises leaf results: a memo hit is the very NodeResult object an earlier
+# evaluation returned, so a leaf's encoding is kept by the node's identity and reused.
+# An entry holds its node, so the id cannot be reused while the entry lives; the cache
+# is emptied when full (no lock: dict reads and writes are atomic under the GIL).
+
+_LEAF_CACHE_ENTRIES = 4096
+_TEXT_CACHE_ENTRIES = 8192
+#: id(leaf) → (leaf, the leaf as a child field of its parent: tag, length, message)
+_leaf_fields: dict[int, tuple[NodeResult, bytes]] = {}
+#: a node's fields 1-4 (or an evaluation's 1-5), the same for every evaluation with a pack
+_heads: dict[tuple, object] = {}
+_PLAIN: dict[Decimal, str] = {}
+Head = TypeVar("Head")
+
+# Field tags (field number << 3 | 2 for strings and messages, | 0 for varints).
+_CHILD = b"\x5a"  # IndicatorScore.children, 11
+_INDICATOR = b"\x4a"  # Evaluation.indicators, 9
+
+# The varint of every length below 16384 (one or two bytes), looked up rather than computed.
+_LENGTHS = [bytes((n,)) for n in range(0x80)] + [bytes((n & 0x7F | 0x80, n >> 7)) for n in range(0x80, 0x4000)]
+
+
+def _varint(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64  # a negative int32 takes ten bytes, as protobuf writes it
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _length(size: int) -> bytes:
+    return _LENGTHS[size] if size < 0x4000 else _varint(size)
+
+
+def _text_field(tag: bytes, text: str) -> bytes:
+    """A string field, its tag included; nothing for "" (proto3 leaves defaults out)."""
+    if not text:
+        return b""
+    data = text.encode()
+    size = len(data)
+    return tag + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
+
+
+def _int_field(tag: bytes, value: int) -> bytes:
+    return tag + _varint(value) if value else b""
+
+
+def _ascii_fields(tag1: str, text1: str, tag2: str, text2: str) -> bytes:
+    """Two string fields whose values are ASCII and non-empty (decimals): encoded at once."""
+    if len(text1) < 0x80 and len(text2) < 0x80:
+        return f"{tag1}{chr(len(text1))}{text1}{tag2}{chr(len(text2))}{text2}".encode()
+    return _text_field(tag1.encode(), text1) + _text_field(tag2.encode(), text2)
+
+
+def evaluation_bytes(evaluation: Evaluation) -> bytes:
+    """The reply for one evaluation, serialised: `evaluation_message(evaluation)`'s bytes."""
+    key = (evaluation.pack_id, evaluation.version, evaluation.digest, evaluation.language,
+           evaluation.total_weight)
+    head = _heads.get(key)
+    if head is None:
+        head = _keep_head(key, b"".join((
+            _text_field(b"\x0a", evaluation.pack_id),
+            _text_field(b"\x12", evaluation.version),
+            _text_field(b"\x1a", evaluation.digest),
+            _int_field(b"\x20", language_enum(evaluation.language)),
+            _text_field(b"\x2a", decimal_text(evaluation.total_weight)),
+        )))
+    parts = [head, _text_field(b"\x32", decimal_text(evaluation.score)),
+             _text_field(b"\x3a", rate_text(evaluation.rate)), _text_field(b"\x42", evaluation.grade)]
+    for node in evaluation.indicators:
+        parts.append(_INDICATOR + _child_field(node)[1:])  # the same field under another tag
+    return b"".join(parts)
 
 
 def evaluation_message(evaluation: Evaluation) -> pb.Evaluation:
     """The reply for one evaluation: the whole scored tree."""
-    return pb.Evaluation(
-        pack_id=evaluation.pack_id,
-        version=evaluation.version,
-        digest=evaluation.digest,
-        language=language_enum(evaluation.language),
-        total_weight=decimal_text(evaluation.total_weight),
-        score=decimal_text(evaluation.score),
-        score_rate=rate_text(evaluation.rate),
-        grade=evaluation.grade,
-        indicators=[indicator_score(node) for node in evaluation.indicators],
-    )
+    return pb.Evaluation.FromString(evaluation_bytes(evaluation))
 
 
 def indicator_score(node: NodeResult) -> pb.IndicatorScore:
-    return pb.IndicatorScore(
-        id=node.id,
-        name=node.name,
-        level=node.level,
-        weight=decimal_text(node.weight),
-        score=decimal_text(node.score),
-        score_rate=rate_text(node.rate),
-        grade=node.grade or "",
-        method=node.method or "",
-        deductions=[
-            pb.Deduction(rule_id=d.rule_id, points=decimal_text(d.points), reason=d.reason)
-            for d in node.deductions
-        ],
-        rationale=node.rationale,
-        children=[indicator_score(child) for child in node.children],
-    )
+    field = _child_field(node)
+    start = 2
+    while field[start - 1] & 0x80:  # past the tag and the length's varint
+        start += 1
+    return pb.IndicatorScore.FromString(field[start:])
+
+
+def _keep_head(key: tuple, head: Head) -> Head:
+    if len(_heads) >= _TEXT_CACHE_ENTRIES:
+        _heads.clear()
+    _heads[key] = head
+    return head
+
+
+def _child_field(node: NodeResult) -> bytes:
+    """`node` as an IndicatorScore.children field: tag, length, serialised message."""
+    children = node.children
+    if not children:
+        entry = _leaf_fields.get(id(node))
+        if entry is not None and entry[0] is node:
+            return entry[1]
+    key = (node.id, node.name, node.level, node.weight, node.method)
+    head = _heads.get(key)
+    if head is None:  # fields 1-4 and 8: the same for a pack's node every time
+        head = _keep_head(key, (
+            b"".join((_text_field(b"\x0a", node.id), _text_field(b"\x12", node.name),
+                      _int_field(b"\x18", node.level), _text_field(b"\x22", decimal_text(node.weight)))),
+            _text_field(b"\x42", node.method or "")))
+    first, method = head
+    score, rate = decimal_text(node.score), rate_text(node.rate)
+    if 0 < len(score) < 0x80 and 0 < len(rate) < 0x80:  # decimals: ASCII, so one encode
+        parts = [first, f"*{chr(len(score))}{score}2{chr(len(rate))}{rate}".encode()]
+    else:
+        parts = [first, _text_field(b"\x2a", score), _text_field(b"\x32", rate)]
+    if node.grade:
+        parts.append(_text_field(b"\x3a", node.grade))
+    if method:
+        parts.append(method)
+    for deduction in node.deductions:
+        data = b"".join((_text_field(b"\x0a", deduction.rule_id),
+                         _text_field(b"\x12", decimal_text(deduction.points)),
+                         _text_field(b"\x1a", deduction.reason)))
+        parts.append(b"\x4a" + _length(len(data)))
+        parts.append(data)
+    rationale = node.rationale
+    if rationale:
+        data = rationale.encode()
+        parts.append(b"\x52" + _length(len(data)))
+        parts.append(data)
+    if children:
+        get = _leaf_fields.get
+        for child in children:
+            entry = get(id(child))
+            parts.append(entry[1] if entry is not None and entry[0] is child else _child_field(child))
+    data = b"".join(parts)
+    size = len(data)
+    field = _CHILD + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
+    if not children:
+        if len(_leaf_fields) >= _LEAF_CACHE_ENTRIES:
+            _leaf_fields.clear()
+        _leaf_fields[id(node)] = (node, field)
+    return field
 
 
 # --- packs out --------------------------------------------------------------------

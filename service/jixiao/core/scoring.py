@@ -197,14 +197,22 @@ def plan_tree(pack: Pack, rules_by_leaf: Mapping[str, tuple["Rule", ...]],
 
 
 def _key_function(inputs: tuple[str, ...], pack: Pack) -> Callable[[Values], Hashable]:
-    """The memo key's part that depends on values: every value the leaf reads, hashable."""
-    surveys = {name for name in inputs if (spec := pack.fact(name)) is not None and spec.type is FactType.SURVEY}
-    if surveys:
-        return lambda values: tuple(
-            tuple(values[name].items()) if name in surveys else values[name] for name in inputs)  # type: ignore[union-attr]
-    if not inputs:
+    """The memo key's part that depends on values: every value the leaf reads, hashable.
+
+    A survey (a mapping of shares) is keyed by its shares, which the checked values also
+    hold one by one as `<survey>.<option>`.
+    """
+    names: list[str] = []
+    for name in inputs:
+        spec = pack.fact(name)
+        if spec is not None and spec.type is FactType.SURVEY:
+            names.extend(f"{name}.{option.key}" for option in spec.options)
+        else:
+            names.append(name)
+    names = list(dict.fromkeys(names))
+    if not names:
         return lambda values: ()
-    return itemgetter(*inputs)  # one input gives the value itself: still a fine key
+    return itemgetter(*names)  # one input gives the value itself: still a fine key
 
 
 def _join(texts: list[str], language: str) -> str:
