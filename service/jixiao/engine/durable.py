@@ -45,6 +45,7 @@ MAX_ATTRIBUTES = 240
 SID_POOL = 1024
 
 _MARKER_RULE = "_eval"
+_MARKER = -1  # the marker rule's index among the fired rules
 _OPS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _ARITHMETIC = {"add": "$add", "sub": "$sub", "mul": "$mul", "div": "$div"}
 _ruleset_names = itertools.count()
@@ -61,6 +62,7 @@ class _Chunk:
     def __init__(self, label: str, rules: list[Rule], attributes: dict[str, str]):
         self.label = label
         self.rule_by_name = {f"r{rule.index}": rule.index for rule in rules}
+        self.rule_by_name[_MARKER_RULE] = _MARKER
         self.attributes = {ref: attributes[ref] for ref in _refs(rules)}
         self.fields = tuple((ref, json.dumps(attr) + ": ") for ref, attr in self.attributes.items())
         self.definition = json.dumps(
@@ -111,20 +113,23 @@ class DurableMatcher:
             sid = str(next(self._sids))
             for chunk in self._chunks:
                 fired.update(self._match_chunk(chunk, sid, values))
+        fired.discard(_MARKER)
         return frozenset(fired)
 
-    def _match_chunk(self, chunk: _Chunk, sid: str, values: dict[str, object]) -> Iterable[int]:
+    def _match_chunk(self, chunk: _Chunk, sid: str, values: dict[str, object]) -> list[int]:
+        """Indices of the chunk's rules that fire; -1, the marker rule, among them."""
         facts = fact_json(chunk.fields, values, sid)
+        by_name = chunk.rule_by_name
         try:
             handle = chunk.open()
             code, state = _engine.assert_facts(handle, facts)
             if code not in (0, 1, 2):
                 raise EngineError(f"assert_facts returned {code}")
-            names: list[str] = []
+            fired: list[int] = []
             started = _engine.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
-                names.append(_rule_name(message))
+                fired.append(by_name[_rule_name(message)])  # an unknown name: KeyError, below
                 message = _engine.complete_and_start_action(handle, state)
             _engine.delete_state(handle, sid)
         except EngineError:
@@ -132,11 +137,11 @@ class DurableMatcher:
             raise
         except Exception as exc:  # any engine fault poisons the ruleset (DURABLE_RULES.md)
             self._retire()
-            raise EngineError(f"rule engine failed on {chunk.label}: {exc}") from exc
-        if _MARKER_RULE not in names:
+            raise EngineError(f"rule engine failed on {chunk.label}: {exc!r}") from exc
+        if _MARKER not in fired:
             self._retire()
             raise EngineError(f"rule engine skipped the marker rule on {chunk.label}")
-        return (chunk.rule_by_name[name] for name in names if name != _MARKER_RULE)
+        return fired
 
     def _retire(self) -> None:
         for chunk in self._chunks:
