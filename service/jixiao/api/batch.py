@@ -20,11 +20,13 @@ from google.rpc import code_pb2
 from jixiao.core.compiler import CompiledPack
 from jixiao.v1 import evaluation_pb2 as pb
 
+from .convert import evaluation_result
 from .details import status_message
 from .errors import status_for
 
 Lookup = Callable[[str, str | None], CompiledPack]
-Score = Callable[[pb.EvaluateRequest, Lookup], pb.Evaluation]
+#: Scores one request: the Evaluation, or it serialised (wrapped in the result without a second parse).
+Score = Callable[[pb.EvaluateRequest, Lookup], pb.Evaluation | bytes]
 
 log = structlog.get_logger("jixiao.api")
 
@@ -61,17 +63,21 @@ def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,
     started = time.perf_counter()
     items, failures = 0, Counter[str]()
     outcome = "OK"
+    get = packs.get
     try:
         for item in requests:
             items += 1
             try:
-                evaluation = score(item.request, packs.get)
+                evaluation = score(item.request, get)
+                if type(evaluation) is bytes:
+                    result = evaluation_result(item.key, evaluation)
+                else:
+                    result = pb.BatchEvaluateResult(key=item.key, evaluation=evaluation)
             except Exception as error:  # that item's status; the stream goes on
                 status = status_message(status_for(error))
                 failures[code_pb2.Code.Name(status.code)] += 1
-                yield pb.BatchEvaluateResult(key=item.key, error=status)
-            else:
-                yield pb.BatchEvaluateResult(key=item.key, evaluation=evaluation)
+                result = pb.BatchEvaluateResult(key=item.key, error=status)
+            yield result
     except (GeneratorExit, grpc.RpcError):  # the client cancelled, or its deadline passed
         outcome = "CANCELLED"
         raise

@@ -44,11 +44,7 @@ def decimal_text(value: Decimal | None) -> str:
         pass
     except TypeError:  # a signalling NaN cannot be hashed
         return plain(value)
-    text = plain(value)  # a function of the value alone (2.390 and 2.39 both give "2.39")
-    if len(_PLAIN) >= _TEXT_CACHE_ENTRIES:
-        _PLAIN.clear()
-    _PLAIN[value] = text
-    return text
+    return _keep(_PLAIN, value, plain(value))  # a function of the value alone: 2.390 and 2.39 give "2.39"
 
 
 def rate_text(value: Decimal) -> str:
@@ -56,7 +52,8 @@ def rate_text(value: Decimal) -> str:
     text = str(value)
     # The core's rates are already quantized to 2 places, and then str() is what fixed2
     # writes ('.' third from the end rules out an exponent, whose digits would follow it).
-    if len(text) > 3 and text[-3] == ".":
+    # Long ones take fixed2's way, which raises when they pass the context's precision.
+    if 3 < len(text) < 20 and text[-3] == ".":
         return text
     return fixed2(value)
 
@@ -92,10 +89,10 @@ def _struct_dict(fields) -> dict[str, object]:
         kind = value.WhichOneof("kind")
         if kind == "string_value":
             out[key] = value.string_value
-        elif kind == "struct_value":
-            out[key] = _struct_dict(value.struct_value.fields)
         elif kind == "bool_value":
             out[key] = value.bool_value
+        elif kind == "struct_value":
+            out[key] = _struct_dict(value.struct_value.fields)
         elif kind == "number_value":
             number = value.number_value
             out[key] = int(number) if number.is_integer() else number
@@ -136,13 +133,17 @@ def _plain_value(value: struct_pb2.Value) -> object:
 # is emptied when full (no lock: dict reads and writes are atomic under the GIL).
 
 _LEAF_CACHE_ENTRIES = 4096
-_TEXT_CACHE_ENTRIES = 8192
+_TEXT_CACHE_ENTRIES = 8192  # each of the caches below
 #: id(leaf) → (leaf, the leaf as a child field of its parent: tag, length, message)
 _leaf_fields: dict[int, tuple[NodeResult, bytes]] = {}
-#: a node's fields 1-4 (or an evaluation's 1-5), the same for every evaluation with a pack
-_heads: dict[tuple, object] = {}
+# What every evaluation with a pack repeats: an evaluation's fields 1-5, a node's fields
+# 1-4 and 8, a rule id's field; and decimal_text's texts.
+_evaluation_heads: dict[tuple, bytes] = {}
+_node_heads: dict[tuple, tuple[bytes, bytes]] = {}
+_rule_fields: dict[str, bytes] = {}
 _PLAIN: dict[Decimal, str] = {}
-Head = TypeVar("Head")
+Key = TypeVar("Key")
+Value = TypeVar("Value")
 
 # Field tags (field number << 3 | 2 for strings and messages, | 0 for varints).
 _CHILD = b"\x5a"  # IndicatorScore.children, 11
@@ -180,20 +181,13 @@ def _int_field(tag: bytes, value: int) -> bytes:
     return tag + _varint(value) if value else b""
 
 
-def _ascii_fields(tag1: str, text1: str, tag2: str, text2: str) -> bytes:
-    """Two string fields whose values are ASCII and non-empty (decimals): encoded at once."""
-    if len(text1) < 0x80 and len(text2) < 0x80:
-        return f"{tag1}{chr(len(text1))}{text1}{tag2}{chr(len(text2))}{text2}".encode()
-    return _text_field(tag1.encode(), text1) + _text_field(tag2.encode(), text2)
-
-
 def evaluation_bytes(evaluation: Evaluation) -> bytes:
     """The reply for one evaluation, serialised: `evaluation_message(evaluation)`'s bytes."""
     key = (evaluation.pack_id, evaluation.version, evaluation.digest, evaluation.language,
            evaluation.total_weight)
-    head = _heads.get(key)
+    head = _evaluation_heads.get(key)
     if head is None:
-        head = _keep_head(key, b"".join((
+        head = _keep(_evaluation_heads, key, b"".join((
             _text_field(b"\x0a", evaluation.pack_id),
             _text_field(b"\x12", evaluation.version),
             _text_field(b"\x1a", evaluation.digest),
@@ -203,13 +197,23 @@ def evaluation_bytes(evaluation: Evaluation) -> bytes:
     parts = [head, _text_field(b"\x32", decimal_text(evaluation.score)),
              _text_field(b"\x3a", rate_text(evaluation.rate)), _text_field(b"\x42", evaluation.grade)]
     for node in evaluation.indicators:
-        parts.append(_INDICATOR + _child_field(node)[1:])  # the same field under another tag
+        if node.children:
+            parts.append(_parent_field(node, _INDICATOR))
+        else:  # a level-1 leaf: its field as a child, under the other tag
+            parts.append(_INDICATOR + _child_field(node)[1:])
     return b"".join(parts)
 
 
 def evaluation_message(evaluation: Evaluation) -> pb.Evaluation:
     """The reply for one evaluation: the whole scored tree."""
     return pb.Evaluation.FromString(evaluation_bytes(evaluation))
+
+
+def evaluation_result(key: str, evaluation: bytes) -> pb.BatchEvaluateResult:
+    """A stream's result for `key` around a serialised Evaluation (`evaluation_bytes`), parsed once."""
+    data = key.encode()
+    head = b"\x0a" + _length(len(data)) + data if data else b""  # proto3 leaves "" out
+    return pb.BatchEvaluateResult.FromString(b"".join((head, b"\x12", _length(len(evaluation)), evaluation)))
 
 
 def indicator_score(node: NodeResult) -> pb.IndicatorScore:
@@ -220,29 +224,67 @@ def indicator_score(node: NodeResult) -> pb.IndicatorScore:
     return pb.IndicatorScore.FromString(field[start:])
 
 
-def _keep_head(key: tuple, head: Head) -> Head:
-    if len(_heads) >= _TEXT_CACHE_ENTRIES:
-        _heads.clear()
-    _heads[key] = head
-    return head
+def _keep(cache: dict[Key, Value], key: Key, value: Value) -> Value:
+    """Remember `value` under `key`, emptying `cache` first when it is full."""
+    if len(cache) >= _TEXT_CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _child_field(node: NodeResult) -> bytes:
     """`node` as an IndicatorScore.children field: tag, length, serialised message."""
-    children = node.children
-    if not children:
-        entry = _leaf_fields.get(id(node))
-        if entry is not None and entry[0] is node:
-            return entry[1]
+    if node.children:
+        return _parent_field(node)
+    entry = _leaf_fields.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    return _leaf_field(node)
+
+
+def _parent_field(node: NodeResult, tag: bytes = _CHILD) -> bytes:
+    """A node with children as a field (`tag`, length, message): its fields, then each child's."""
+    parts = _common_fields(node)
+    get = _leaf_fields.get
+    for child in node.children:
+        if child.children:
+            parts.append(_parent_field(child))
+        else:
+            entry = get(id(child))
+            parts.append(entry[1] if entry is not None and entry[0] is child else _leaf_field(child))
+    data = b"".join(parts)
+    size = len(data)
+    return tag + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
+
+
+def _leaf_field(node: NodeResult) -> bytes:
+    """A leaf's field, encoded and kept for the next evaluation that returns the same leaf."""
+    data = b"".join(_common_fields(node))
+    size = len(data)
+    field = _CHILD + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
+    if len(_leaf_fields) >= _LEAF_CACHE_ENTRIES:
+        _leaf_fields.clear()
+    _leaf_fields[id(node)] = (node, field)
+    return field
+
+
+def _common_fields(node: NodeResult) -> list[bytes]:
+    """An IndicatorScore's fields up to 10 (all but the children), in field order."""
     key = (node.id, node.name, node.level, node.weight, node.method)
-    head = _heads.get(key)
+    head = _node_heads.get(key)
     if head is None:  # fields 1-4 and 8: the same for a pack's node every time
-        head = _keep_head(key, (
+        head = _keep(_node_heads, key, (
             b"".join((_text_field(b"\x0a", node.id), _text_field(b"\x12", node.name),
                       _int_field(b"\x18", node.level), _text_field(b"\x22", decimal_text(node.weight)))),
             _text_field(b"\x42", node.method or "")))
     first, method = head
-    score, rate = decimal_text(node.score), rate_text(node.rate)
+    try:
+        score = _PLAIN[node.score]
+    except (KeyError, TypeError):
+        score = decimal_text(node.score)
+    rate = str(node.rate)
+    if not (3 < len(rate) < 20 and rate[-3] == "."):  # rate_text's fast case, inline
+        rate = rate_text(node.rate)
     if 0 < len(score) < 0x80 and 0 < len(rate) < 0x80:  # decimals: ASCII, so one encode
         parts = [first, f"*{chr(len(score))}{score}2{chr(len(rate))}{rate}".encode()]
     else:
@@ -252,29 +294,21 @@ def _child_field(node: NodeResult) -> bytes:
     if method:
         parts.append(method)
     for deduction in node.deductions:
-        data = b"".join((_text_field(b"\x0a", deduction.rule_id),
-                         _text_field(b"\x12", decimal_text(deduction.points)),
-                         _text_field(b"\x1a", deduction.reason)))
-        parts.append(b"\x4a" + _length(len(data)))
-        parts.append(data)
+        rule = _rule_fields.get(deduction.rule_id)
+        if rule is None:
+            rule = _keep(_rule_fields, deduction.rule_id, _text_field(b"\x0a", deduction.rule_id))
+        points, reason = decimal_text(deduction.points), deduction.reason.encode()
+        if 0 < len(points) < 0x80 and 0 < len(reason) < 0x80:
+            data = rule + f"\x12{chr(len(points))}{points}\x1a{chr(len(reason))}".encode() + reason
+        else:
+            data = rule + _text_field(b"\x12", points) + _text_field(b"\x1a", deduction.reason)
+        parts.append(b"\x4a" + _length(len(data)) + data)
     rationale = node.rationale
     if rationale:
         data = rationale.encode()
-        parts.append(b"\x52" + _length(len(data)))
-        parts.append(data)
-    if children:
-        get = _leaf_fields.get
-        for child in children:
-            entry = get(id(child))
-            parts.append(entry[1] if entry is not None and entry[0] is child else _child_field(child))
-    data = b"".join(parts)
-    size = len(data)
-    field = _CHILD + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
-    if not children:
-        if len(_leaf_fields) >= _LEAF_CACHE_ENTRIES:
-            _leaf_fields.clear()
-        _leaf_fields[id(node)] = (node, field)
-    return field
+        size = len(data)
+        parts.append(b"\x52" + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data)
+    return parts
 
 
 # --- packs out --------------------------------------------------------------------

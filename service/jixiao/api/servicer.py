@@ -8,6 +8,7 @@ import grpc
 
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.evaluator import evaluate
+from jixiao.core.results import Evaluation
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
@@ -34,14 +35,16 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
 
     def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Evaluation:
         def produce():
-            reply = score(request, self._library.get)
-            return reply, {"version": reply.version, "score": reply.score, "grade": reply.grade}
+            evaluation = evaluation_for(request, self._library.get)
+            outcome = {"version": evaluation.version, "score": convert.decimal_text(evaluation.score),
+                       "grade": evaluation.grade}
+            return convert.evaluation_message(evaluation), outcome
 
         return answer(context, "Evaluate", produce, pack=request.pack_id, requested_version=request.version)
 
     def EvaluateBatch(self, requests: Iterable[pb.BatchEvaluateRequest],
                       context: grpc.ServicerContext) -> Iterator[pb.BatchEvaluateResult]:
-        return answer_batch(requests, self._library.get, score)
+        return answer_batch(requests, self._library.get, score_serialised)
 
     def ListPacks(self, request: pb.ListPacksRequest, context: grpc.ServicerContext) -> pb.ListPacksResponse:
         def produce():
@@ -61,8 +64,18 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
         return answer(context, "GetPack", produce, pack=request.pack_id, requested_version=request.version)
 
 
-def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:
+def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
     """Evaluate one request with the pack version `lookup` gives; raises what `status_for` maps."""
     compiled = lookup(request.pack_id, request.version or None)
     facts = convert.facts_from_struct(request.facts)
-    return convert.evaluation_message(evaluate(compiled, facts, convert.language_code(request.language)))
+    return evaluate(compiled, facts, convert.language_code(request.language))
+
+
+def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:
+    """The reply to one request (see `evaluation_for`)."""
+    return convert.evaluation_message(evaluation_for(request, lookup))
+
+
+def score_serialised(request: pb.EvaluateRequest, lookup: Lookup) -> bytes:
+    """The reply to one request, serialised: a stream wraps it in its result without parsing it twice."""
+    return convert.evaluation_bytes(evaluation_for(request, lookup))
