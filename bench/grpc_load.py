@@ -1,18 +1,23 @@
 """Load against a real `jixiao-server` subprocess: unary latency, streamed throughput, memory.
 
-The clients run in this process on grpc.aio, one channel (one TCP connection) per
-client, so that a server whose processes share the port with SO_REUSEPORT gets
-connections spread over its processes. Requests are serialised once, before timing, and
-replies are checked but parsed only as far as needed: the client's own cost is kept
-small, because it shares the machine's cores with the server.
+The clients run in this process, one TCP connection per client or stream, so that a
+server whose processes share the port with SO_REUSEPORT gets connections spread over
+its processes. Unary calls go through grpc.aio; EvaluateBatch streams through a minimal
+HTTP/2 client of this module (see below: grpc.aio costs 100-250 µs of CPU per streamed
+result, the threaded grpc client more, this one 10-35 µs). Requests are serialised once,
+before timing, and replies are checked but parsed only as far as needed: the client's
+own cost is kept small, because it shares the machine's cores with the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
+import selectors
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -200,7 +205,10 @@ def evaluate_payloads(fact_sets: Sequence[dict], pack_id: str, version: str) -> 
 
 
 def check_reply(raw: bytes, expected_score: str | None = None) -> pb.Evaluation:
-    reply = pb.Evaluation.FromString(raw)
+    return _check_evaluation(pb.Evaluation.FromString(raw), expected_score)
+
+
+def _check_evaluation(reply: pb.Evaluation, expected_score: str | None = None) -> pb.Evaluation:
     if not reply.score or not reply.indicators:
         raise AssertionError("Evaluate replied without a score")
     if expected_score is not None and reply.score != expected_score:
@@ -407,8 +415,7 @@ async def _streams(target: str, payloads: list[bytes], rows: int, streams: int,
                     if not ok:
                         errors += 1
                     elif received % 1000 == 0:
-                        result = pb.BatchEvaluateResult.FromString(raw)
-                        check_reply(result.evaluation.SerializeToString())
+                        _check_result(raw)
                     received += 1
             except grpc.aio.AioRpcError as error:  # the whole stream failed (a server worker died?)
                 print(f"an EvaluateBatch stream failed after {received:,} results: {error.code().name} "
@@ -438,10 +445,341 @@ async def _streams(target: str, payloads: list[bytes], rows: int, streams: int,
 
 
 def batch(server: Server, payloads: list[bytes], rows: int, streams: int,
-          sample: Callable[[], None] | None = None, sample_every: float = 5.0) -> Load:
-    """`rows` items through `streams` concurrent EvaluateBatch streams; `sample` is called now and then."""
+          sample: Callable[[], None] | None = None, sample_every: float = 5.0, client: str = "h2") -> Load:
+    """`rows` items through `streams` concurrent EvaluateBatch streams; `sample` is called now and then.
+
+    `client` "h2" streams through this module's own HTTP/2 client (the lean one, below);
+    "aio" through grpc.aio, for comparison.
+    """
     def run():
-        calls, errors, elapsed = asyncio.run(_streams(server.target, payloads, rows, streams, sample, sample_every))
+        if client == "h2":
+            calls, errors, elapsed = _h2_streams(server.target, payloads, rows, streams, sample, sample_every)
+        elif client == "aio":
+            calls, errors, elapsed = asyncio.run(_streams(server.target, payloads, rows, streams, sample,
+                                                          sample_every))
+        else:
+            raise ValueError(f"unknown client {client!r}: h2 or aio")
         return calls, errors, elapsed, []
 
     return _measured(server, run)
+
+
+# --- EvaluateBatch over a minimal HTTP/2 client -----------------------------------------
+#
+# grpcio's Python layers cost this client 100-250 µs of CPU per streamed result (grpc.aio;
+# its threaded client costs more): completion-queue wake-ups, task switches and a few
+# syscalls per message, on the cores the server needs. A stream is one HTTP/2 stream of
+# length-prefixed messages, so the bench speaks it itself over a plain socket: one
+# connection per stream (SO_REUSEPORT still spreads them), requests written many to a
+# syscall within the server's flow-control windows, results read in large chunks. The
+# server does exactly the work it does for any gRPC client.
+#
+# Response headers and trailers are HPACK-compressed and not decoded: a stream that ends
+# (trailers, RST_STREAM, GOAWAY, a closed connection) before answering each of its
+# requests counts the missing results as errors and says so on stderr, as a failed grpc
+# call did.
+
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_FRAME_HEAD = struct.Struct(">IBI")  # length (24 bits) and type in the first word, flags, stream id
+_DATA, _HEADERS, _RST_STREAM, _SETTINGS, _PUSH_PROMISE, _PING, _GOAWAY, _WINDOW_UPDATE = 0, 1, 3, 4, 5, 6, 7, 8
+_END_STREAM = _ACK = 0x1
+_END_HEADERS, _PADDED = 0x4, 0x8
+_INITIAL_WINDOW = 65535
+_RECEIVE_WINDOW = 1 << 30  # what the server may send before this client acknowledges it
+_MAX_FRAME = 1 << 20
+_MOST_IN_FLIGHT = 256  # requests a stream sends ahead of its results, at most
+_SILENCE_SECONDS = 120.0  # a stream that hears nothing for this long has failed
+_TICK_SECONDS = 0.01  # the client wakes up at most this often: results are read many to a syscall
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream.to_bytes(4, "big") + payload
+
+
+def _literal(name: bytes, value: bytes) -> bytes:
+    """An HPACK header field: literal without indexing, new name, no Huffman coding."""
+    return b"\x00" + bytes((len(name),)) + name + bytes((len(value),)) + value
+
+
+def _word(data: bytearray, start: int) -> int:
+    return int.from_bytes(data[start:start + 4], "big") & 0x7FFFFFFF
+
+
+class _H2Stream:
+    """A connection to the server carrying one EvaluateBatch call at a time, driven by `_h2_streams`."""
+
+    def __init__(self, target: str, number: int):
+        host, port = target.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        self.authority = target.encode()
+        self.number = number
+        self.out = bytearray()  # bytes the socket has not taken yet
+        self.inbox = bytearray()  # bytes received, not yet a whole frame
+        self.messages = bytearray()  # the stream's DATA, not yet a whole message
+        self.connection_window = self.peer_window = self.stream_window = _INITIAL_WINDOW
+        self.connection_unacknowledged = self.stream_unacknowledged = 0
+        self.stream_id = -1
+        self.sent: collections.deque[bytes] = collections.deque()  # keys of the requests awaiting results
+        self.received = self.errors = self.unanswered = 0  # results; error results; requests never answered
+        self.answered = 0  # results read in the last tick
+        self.closed_sending = self.done = self.dead = False
+        self.failure = ""
+        self.heard = time.monotonic()
+        settings = struct.pack(">HIHIHI", 2, 0, 4, _RECEIVE_WINDOW, 5, _MAX_FRAME)  # no push; window; frames
+        self.out += _PREFACE + _frame(_SETTINGS, 0, 0, settings)
+        self.out += _frame(_WINDOW_UPDATE, 0, 0, (_RECEIVE_WINDOW - _INITIAL_WINDOW).to_bytes(4, "big"))
+
+    def start(self, path: bytes) -> None:
+        """Open the next stream (its headers): the requests sent from now on go on it."""
+        if self.dead:
+            raise RuntimeError(f"connection {self.number} is closed: {self.failure}")
+        self.stream_id += 2
+        self.stream_window = self.peer_window
+        self.stream_unacknowledged = 0
+        self.sent.clear()
+        self.received = self.errors = self.unanswered = 0
+        self.closed_sending = self.done = False
+        self.failure = ""
+        block = (b"\x83\x86"  # :method POST, :scheme http: both in HPACK's static table
+                 + b"\x04" + bytes((len(path),)) + path  # :path, its name from the static table
+                 + b"\x01" + bytes((len(self.authority),)) + self.authority  # :authority, likewise
+                 + _literal(b"content-type", b"application/grpc") + _literal(b"te", b"trailers"))
+        self.out += _frame(_HEADERS, _END_HEADERS, self.stream_id, block)
+
+    def room(self, size: int) -> bool:
+        """Whether a request of `size` bytes may be sent now: flow control, and no more in flight
+        than twice what the stream answered in the last tick (at least 16), so that the server
+        never waits for requests while rows still go to whichever stream is answered fastest."""
+        size += 5
+        wanted = min(max(16, 2 * self.answered + 8), _MOST_IN_FLIGHT)
+        return len(self.sent) < wanted and self.connection_window >= size and self.stream_window >= size
+
+    def send(self, key: bytes, request: bytes) -> None:
+        """One BatchEvaluateRequest (already serialised, `key` its key) as one DATA frame."""
+        size = len(request) + 5
+        self.connection_window -= size
+        self.stream_window -= size
+        self.sent.append(key)
+        out = self.out
+        out += size.to_bytes(3, "big") + b"\x00\x00" + self.stream_id.to_bytes(4, "big")
+        out += b"\x00" + len(request).to_bytes(4, "big")  # gRPC: not compressed, length
+        out += request
+
+    def close_sending(self) -> None:
+        self.closed_sending = True
+        self.out += _frame(_DATA, _END_STREAM, self.stream_id)
+
+    def flush(self) -> None:
+        if self.out and not self.dead:
+            try:
+                written = self.sock.send(self.out)
+            except BlockingIOError:
+                return
+            except OSError as error:
+                self._lost(f"connection error: {error}")
+                return
+            del self.out[:written]
+
+    def fail(self, why: str) -> None:
+        """The stream is over before its end: whatever it still awaited counts as errors."""
+        if not self.done:
+            self.failure = why
+            self.unanswered += len(self.sent)
+            self.sent.clear()
+            self.messages.clear()
+            self.done = True
+
+    def _lost(self, why: str) -> None:
+        self.fail(why)
+        self.dead = True
+
+    def read(self, check: Callable[[bytes], None]) -> None:
+        """Take what the socket has, act on every whole frame, check every whole result."""
+        try:
+            chunk = self.sock.recv(1 << 18)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._lost(f"connection error: {error}")
+            return
+        if not chunk:
+            self._lost("the server closed the connection")
+            return
+        self.heard = time.monotonic()
+        inbox = self.inbox
+        inbox += chunk
+        position, end = 0, len(inbox)
+        while end - position >= 9:
+            size_kind, flags, stream = _FRAME_HEAD.unpack_from(inbox, position)
+            size = size_kind >> 8
+            if end - position - 9 < size:
+                break
+            start, position = position + 9, position + 9 + size
+            kind = size_kind & 0xFF
+            stream &= 0x7FFFFFFF
+            if kind == _DATA:
+                self.connection_unacknowledged += size
+                if stream == self.stream_id and not self.done:  # after a failure, whatever comes is dropped
+                    self.stream_unacknowledged += size
+                    if flags & _PADDED:
+                        self.messages += inbox[start + 1:position - inbox[start]]
+                    else:
+                        self.messages += inbox[start:position]
+                    if flags & _END_STREAM:
+                        self._results(check)
+                        self.fail("the stream ended without trailers")
+            elif kind == _HEADERS:
+                if stream == self.stream_id and flags & _END_STREAM:  # trailers: the call is over
+                    self._results(check)
+                    if self.sent:
+                        self.fail(f"the call ended with {len(self.sent):,} requests unanswered")
+                    self.done = True
+            elif kind == _SETTINGS:
+                if not flags & _ACK:
+                    for offset in range(start, position - 5, 6):
+                        setting, value = struct.unpack_from(">HI", inbox, offset)
+                        if setting == 4:  # SETTINGS_INITIAL_WINDOW_SIZE: open streams' windows move too
+                            self.stream_window += value - self.peer_window
+                            self.peer_window = value
+                    self.out += _frame(_SETTINGS, _ACK, 0)
+            elif kind == _WINDOW_UPDATE:
+                if stream == 0:
+                    self.connection_window += _word(inbox, start)
+                elif stream == self.stream_id:
+                    self.stream_window += _word(inbox, start)
+            elif kind == _PING:
+                if not flags & _ACK:
+                    self.out += _frame(_PING, _ACK, 0, bytes(inbox[start:position]))
+            elif kind == _RST_STREAM:
+                if stream == self.stream_id:
+                    self.fail(f"RST_STREAM, HTTP/2 error code {_word(inbox, start)}")
+            elif kind == _GOAWAY:
+                code = _word(inbox, start + 4)
+                if code or _word(inbox, start) < self.stream_id:
+                    self.fail(f"GOAWAY, HTTP/2 error code {code}")
+        del inbox[:position]
+        self._results(check)
+        if self.connection_unacknowledged > _RECEIVE_WINDOW // 2:  # let the server send on
+            self.out += _frame(_WINDOW_UPDATE, 0, 0, self.connection_unacknowledged.to_bytes(4, "big"))
+            self.connection_unacknowledged = 0
+        if self.stream_unacknowledged > _RECEIVE_WINDOW // 2 and not self.done:
+            self.out += _frame(_WINDOW_UPDATE, 0, self.stream_id, self.stream_unacknowledged.to_bytes(4, "big"))
+            self.stream_unacknowledged = 0
+
+    def _results(self, check: Callable[[bytes], None]) -> None:
+        """Each whole BatchEvaluateResult: its key must be the next one due; count the errors."""
+        messages, sent = self.messages, self.sent
+        position, end = 0, len(messages)
+        while end - position >= 5:
+            size = int.from_bytes(messages[position + 1:position + 5], "big")
+            start = position + 5
+            if end - start < size:
+                break
+            position = start + size
+            due = sent.popleft() if sent else b"(none)"
+            length = messages[start + 1] if size > 1 and messages[start] == 0x0A else 0
+            if length < 0x80:  # key (field 1) first, then field 2 (an evaluation) or 3 (an error)
+                after = start + 2 + length if length else start
+                key, evaluation = messages[start + 2:after], messages[after:after + 1] == b"\x12"
+            else:
+                text, evaluation = _result_key(bytes(messages[start:position]))
+                key = text.encode()
+            if key != due:
+                raise AssertionError(f"EvaluateBatch answered {key.decode()!r} where {due.decode()!r} was due")
+            if not evaluation:
+                self.errors += 1
+            elif self.received % 1000 == 0:
+                check(bytes(messages[start:position]))
+            self.received += 1
+        del messages[:position]
+
+
+def _check_result(raw: bytes) -> None:
+    _check_evaluation(pb.BatchEvaluateResult.FromString(raw).evaluation)
+
+
+def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
+                sample: Callable[[], None] | None, sample_every: float) -> tuple[int, int, float]:
+    path = f"{SERVICE}/EvaluateBatch".encode()
+    fields = [b"\x12" + _varint(len(payload)) + payload for payload in payloads]  # BatchEvaluateRequest.request
+    largest = max(map(len, fields)) + 32
+    if largest + 5 > 16384:  # HTTP/2's smallest maximum frame: one request, one DATA frame
+        raise ValueError(f"a request of {largest:,} bytes needs several DATA frames, which this client does not send")
+    selector = selectors.DefaultSelector()
+    connections: list[_H2Stream] = []
+    try:
+        for number in range(streams):
+            connections.append(_H2Stream(target, number))
+            selector.register(connections[-1].sock, selectors.EVENT_READ, connections[-1])
+
+        def run(take: Callable[[_H2Stream], int | None]) -> None:
+            """Drive a new stream on every connection, each taking rows from `take`, until all are done."""
+            for connection in connections:
+                connection.start(path)
+            live = list(connections)
+            writing: set[_H2Stream] = set()
+            next_sample = time.monotonic() + sample_every
+            tick = 0.0
+            while live:
+                for connection in live:
+                    while not connection.closed_sending and connection.room(largest):
+                        row = take(connection)
+                        if row is None:
+                            connection.close_sending()
+                            break
+                        key = str(row).encode()
+                        head = b"\x0a" + (bytes((len(key),)) if len(key) < 0x80 else _varint(len(key)))
+                        connection.send(key, head + key + fields[row % len(fields)])
+                for connection in connections:
+                    connection.flush()
+                    if connection.dead:
+                        if connection.sock.fileno() >= 0:  # closed by the server: stop watching it
+                            selector.unregister(connection.sock)
+                            connection.sock.close()
+                    elif bool(connection.out) != (connection in writing):
+                        (writing.add if connection.out else writing.discard)(connection)
+                        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if connection.out else 0)
+                        selector.modify(connection.sock, events, connection)
+                # At most one round per tick: results pile up meanwhile and are read many to a syscall.
+                pause = tick - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                for connection in live:
+                    connection.answered = connection.received
+                for key, mask in selector.select(timeout=1.0):
+                    if mask & selectors.EVENT_READ:
+                        key.data.read(_check_result)
+                for connection in live:
+                    connection.answered = connection.received - connection.answered
+                now = time.monotonic()
+                tick = now + _TICK_SECONDS
+                for connection in live:
+                    if not connection.done and now - connection.heard > _SILENCE_SECONDS:
+                        connection.fail(f"no answer for {_SILENCE_SECONDS:.0f} s")
+                    if connection.done and connection.failure:
+                        print(f"an EvaluateBatch stream failed after {connection.received:,} results: "
+                              f"{connection.failure}", file=sys.stderr)
+                live = [connection for connection in live if not connection.done]
+                if sample is not None and now >= next_sample:
+                    sample()
+                    next_sample = now + sample_every
+
+        # Connect and warm up first, one row per connection checked in full: the timing is
+        # for scoring, not for handshakes.
+        run(lambda connection: None if connection.sent or connection.received else 0)
+        for connection in connections:
+            if connection.received != 1 or connection.errors or connection.unanswered:
+                raise RuntimeError(f"EvaluateBatch warm-up failed on connection {connection.number}: "
+                                   f"{connection.failure or 'an error result'}")
+        source = _Rows(rows)
+        began = time.perf_counter()
+        run(lambda _connection: source.take())
+        elapsed = time.perf_counter() - began
+        return (sum(c.received - c.errors for c in connections),
+                sum(c.errors + c.unanswered for c in connections), elapsed)
+    finally:
+        selector.close()
+        for connection in connections:
+            connection.sock.close()

@@ -3,15 +3,17 @@
     .venv/bin/python bench/profile.py                      # evaluate(), the 2019 case repeated
     .venv/bin/python bench/profile.py --what varied        # evaluate(), random projects cycled
     .venv/bin/python bench/profile.py --what servicer      # a server's work per request, minus gRPC
+    .venv/bin/python bench/profile.py --what servicer-batch  # the same per streamed item
     .venv/bin/python bench/profile.py --what server-unary  # a real one-process server, 8 clients
     .venv/bin/python bench/profile.py --what server-batch  # a real one-process server, 2 streams
 
 Prints the functions that take the most time: by their own time (where the CPU actually
 is) and by total time including callees (which step is expensive).
 
-- evaluate / varied / servicer run in this process under pyinstrument. `servicer` is the
-  server's work per Evaluate without the network: parse the EvaluateRequest, Struct →
-  dict, evaluate, Evaluation → message, serialise the reply.
+- evaluate / varied / servicer / servicer-batch run in this process under pyinstrument.
+  `servicer` is the server's work per Evaluate without the network: parse the
+  EvaluateRequest, Struct → dict, evaluate, Evaluation → message, serialise the reply;
+  `servicer-batch` the same for a streamed item (BatchEvaluateRequest → result).
 - server-unary / server-batch start `jixiao-server --processes 1`, load it from this
   process, and sample it with `py-spy record --gil` (only the thread holding the GIL is
   sampled: a Python server process can do no more than that thread does). Needs ptrace
@@ -23,6 +25,7 @@ Needs the bench extra (`pip install -e '.[bench]'`: pyinstrument, py-spy).
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import shutil
 import subprocess
@@ -68,18 +71,29 @@ def workload(what: str, count: int) -> tuple[Callable[[int], object], str]:
     pool = variants(compiled, count)
     if what == "varied":
         return (lambda i: evaluate(compiled, pool[i % len(pool)])), f"evaluate(), {len(pool):,} random projects cycled"
-    from grpc_load import evaluate_payloads
+    from grpc_load import batch_item, evaluate_payloads
 
-    from jixiao.api import convert
+    from jixiao.api.batch import answer_batch
+    from jixiao.api.servicer import score, score_serialised
+    from jixiao.logs import configure_logging
     from jixiao.v1 import evaluation_pb2 as pb
 
     payloads = evaluate_payloads(pool, PACK_ID, VERSION)
+    if what == "servicer-batch":
+        configure_logging("console", "warning")  # as the bench's servers run: the stream's log line is left out
+        items = [batch_item(str(i), payload) for i, payload in enumerate(payloads)]
 
-    def serve(i: int) -> bytes:
+        def requests():
+            for i in itertools.count():
+                yield pb.BatchEvaluateRequest.FromString(items[i % len(items)])
+
+        results = answer_batch(requests(), lambda _pack, _version: compiled, score_serialised)
+        return ((lambda i: next(results).SerializeToString()),
+                f"EvaluateBatch item bytes → evaluate → result bytes, {len(pool):,} random projects cycled")
+
+    def serve(i: int) -> bytes:  # what EvaluationServicer.Evaluate and gRPC's (de)serialisers do
         request = pb.EvaluateRequest.FromString(payloads[i % len(payloads)])
-        evaluation = evaluate(compiled, convert.facts_from_struct(request.facts),
-                              convert.language_code(request.language))
-        return convert.evaluation_message(evaluation).SerializeToString()
+        return score(request, lambda _pack, _version: compiled).SerializeToString()
 
     return serve, f"request bytes → evaluate → reply bytes, {len(pool):,} random projects cycled"
 
@@ -186,13 +200,15 @@ def profile_server(args: argparse.Namespace) -> int:
             print(f"expected one server process, found {pids}", file=sys.stderr)
             return 2
         unary(server, payloads, 8, 1.0)  # warm up
+        # Enough rows to keep 2 streams busy while py-spy samples, at the rate a short run reaches.
+        rows = int((args.seconds + 2) * batch(server, payloads, 2_000, 2).rate) if args.what == "server-batch" else 0
         loads = []
 
         def drive() -> None:
             if args.what == "server-unary":
                 loads.append(unary(server, payloads, 8, args.seconds + 2))
             else:
-                loads.append(batch(server, payloads, int((args.seconds + 2) * 900), 2))
+                loads.append(batch(server, payloads, rows, 2))
 
         driver = threading.Thread(target=drive)
         driver.start()
@@ -218,7 +234,8 @@ def profile_server(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--what", choices=("evaluate", "varied", "servicer", "server-unary", "server-batch"),
+    parser.add_argument("--what", choices=("evaluate", "varied", "servicer", "servicer-batch", "server-unary",
+                                           "server-batch"),
                         default="evaluate")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to profile (default 10)")
     parser.add_argument("--variants", type=int, default=2_000, help="random projects, where used (default 2,000)")

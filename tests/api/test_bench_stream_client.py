@@ -1,0 +1,113 @@
+"""The bench's own HTTP/2 EvaluateBatch client agrees with grpc.aio against a real gRPC server.
+
+bench/grpc_load.py streams through a minimal HTTP/2 client of its own (grpcio's Python
+layers would take the cores the server is measured on). Here both clients stream the
+same rows, good and bad, through an in-process server: same counts, every key in order,
+no hang when the server goes away mid-stream.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from grpc_health.v1 import health
+
+from jixiao.packs import PackLibrary
+from jixiao.server import build_server
+from jixiao.v1 import evaluation_pb2 as pb
+
+# Appended, not prepended: bench/profile.py must not shadow the standard library's profile.
+sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
+
+import grpc_load  # noqa: E402
+from bench_common import PACK_ID, VERSION, case_facts  # noqa: E402
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+class InProcess:
+    """What grpc_load.batch needs of a server: its target (and CPU, here nothing)."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def cpu_by_process(self) -> dict[int, float]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[InProcess]:
+    library = PackLibrary.from_directory(RULES)
+    grpc_server, port = build_server(library, port=0, health_servicer=health.HealthServicer())
+    grpc_server.start()
+    yield InProcess(f"127.0.0.1:{port}")
+    grpc_server.stop(None).wait()
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def payloads() -> list[bytes]:
+    good = case_facts()
+    missing = copy.deepcopy(good)
+    del missing["budget"]["spent"]
+    return [*grpc_load.evaluate_payloads([good, good], PACK_ID, VERSION),
+            *grpc_load.evaluate_payloads([missing], PACK_ID, VERSION),
+            *grpc_load.evaluate_payloads([good], "no-such-pack", "")]
+
+
+@pytest.mark.parametrize("client", ["h2", "aio"])
+def test_both_clients_count_the_same_evaluations_and_item_errors(server, payloads, client) -> None:
+    samples: list[int] = []
+    load = grpc_load.batch(server, payloads, 1_003, 3, sample=lambda: samples.append(1), sample_every=0.01,
+                           client=client)
+    # rows cycle good, good, missing facts, unknown pack: 1,003 rows = 250 of each and 3 more
+    assert (load.calls, load.errors) == (502, 501)
+    assert samples
+
+
+def test_a_result_out_of_order_fails_the_run(server, payloads, monkeypatch) -> None:
+    original = grpc_load._H2Stream.send
+
+    def send_with_wrong_key(self, key: bytes, request: bytes) -> None:
+        original(self, key + b"x" if key == b"7" else key, request)
+
+    monkeypatch.setattr(grpc_load._H2Stream, "send", send_with_wrong_key)
+    with pytest.raises(AssertionError, match="answered '7' where '7x' was due"):
+        grpc_load.batch(server, payloads, 20, 1)
+    time.sleep(0.5)  # the server notices the closed connection: its log line lands in this test's output
+
+
+def test_a_server_that_goes_away_mid_stream_fails_its_rows_instead_of_hanging(payloads, capsys) -> None:
+    library = PackLibrary.from_directory(RULES)
+    grpc_server, port = build_server(library, port=0, health_servicer=health.HealthServicer())
+    grpc_server.start()
+    original = grpc_load._H2Stream._results
+    stopping = threading.Event()
+
+    def results_then_stop(self, check) -> None:
+        original(self, check)
+        if self.received >= 50 and not stopping.is_set():
+            stopping.set()
+            grpc_server.stop(None)
+
+    try:
+        grpc_load._H2Stream._results = results_then_stop
+        load = grpc_load.batch(InProcess(f"127.0.0.1:{port}"), payloads[:1], 100_000, 2)
+    finally:
+        grpc_load._H2Stream._results = original
+        grpc_server.stop(None).wait()
+        library.close()
+    assert load.calls >= 50 and load.errors > 0 and load.calls + load.errors < 100_000  # rows never sent
+    assert "an EvaluateBatch stream failed after" in capsys.readouterr().err
+
+
+def test_requests_the_bench_sends_are_the_messages_a_grpc_client_would_send() -> None:
+    payload = pb.EvaluateRequest(pack_id=PACK_ID, version=VERSION).SerializeToString()
+    item = pb.BatchEvaluateRequest.FromString(grpc_load.batch_item("row-1", payload))
+    assert (item.key, item.request.pack_id, item.request.version) == ("row-1", PACK_ID, VERSION)
