@@ -2,11 +2,12 @@
 
 The clients run in this process, one TCP connection per client or stream, so that a
 server whose processes share the port with SO_REUSEPORT gets connections spread over
-its processes. Unary calls go through grpc.aio; EvaluateBatch streams through a minimal
-HTTP/2 client of this module (see below: grpc.aio costs 100-250 µs of CPU per streamed
-result, the threaded grpc client more, this one 10-35 µs). Requests are serialised once,
-before timing, and replies are checked but parsed only as far as needed: the client's
-own cost is kept small, because it shares the machine's cores with the server.
+its processes. Unary calls go through grpc.aio; EvaluateBatch streams through a lean
+client of this module built on the `h2` HTTP/2 library (see below: grpc.aio costs
+100-250 µs of CPU per streamed result, the threaded grpc client more, this one 65-80 µs).
+Requests are serialised once, before timing, and replies are checked but parsed only as
+far as needed: the client's own cost is kept small, because it shares the machine's cores
+with the server.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ import os
 import selectors
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import grpc
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from jixiao.v1 import evaluation_pb2 as pb
@@ -448,7 +455,7 @@ def batch(server: Server, payloads: list[bytes], rows: int, streams: int,
           sample: Callable[[], None] | None = None, sample_every: float = 5.0, client: str = "h2") -> Load:
     """`rows` items through `streams` concurrent EvaluateBatch streams; `sample` is called now and then.
 
-    `client` "h2" streams through this module's own HTTP/2 client (the lean one, below);
+    `client` "h2" streams through this module's lean client on the `h2` library (below);
     "aio" through grpc.aio, for comparison.
     """
     def run():
@@ -464,45 +471,39 @@ def batch(server: Server, payloads: list[bytes], rows: int, streams: int,
     return _measured(server, run)
 
 
-# --- EvaluateBatch over a minimal HTTP/2 client -----------------------------------------
+# --- EvaluateBatch over a lean HTTP/2 client (h2) -----------------------------------------
 #
-# grpcio's Python layers cost this client 100-250 µs of CPU per streamed result (grpc.aio;
+# Why: grpcio's Python layers cost a client 100-250 µs of CPU per streamed result (grpc.aio;
 # its threaded client costs more): completion-queue wake-ups, task switches and a few
-# syscalls per message, on the cores the server needs. A stream is one HTTP/2 stream of
-# length-prefixed messages, so the bench speaks it itself over a plain socket: one
-# connection per stream (SO_REUSEPORT still spreads them), requests written many to a
-# syscall within the server's flow-control windows, results read in large chunks. The
-# server does exactly the work it does for any gRPC client.
+# syscalls per message, on the cores the server needs. A gRPC stream is one HTTP/2 stream
+# of length-prefixed messages, so the bench drives it itself with the `h2` library, which
+# does the HTTP/2 part (framing, HPACK, flow-control windows, SETTINGS and PING), over a
+# plain non-blocking socket: one connection per stream (SO_REUSEPORT still spreads them),
+# requests written many to a syscall within the server's flow-control windows, results read
+# in large chunks, and a receive window and frame size large enough that the server never
+# waits for this client. It costs 65-80 µs of CPU per result here (grpc.aio about 155),
+# some 40 of them in h2's handling of the DATA frames (a third of that is h2 formatting each
+# frame it receives for its trace log, logging on or off). The server does exactly the work
+# it does for any gRPC client.
 #
-# Response headers and trailers are HPACK-compressed and not decoded: a stream that ends
-# (trailers, RST_STREAM, GOAWAY, a closed connection) before answering each of its
-# requests counts the missing results as errors and says so on stderr, as a failed grpc
-# call did.
+# What it checks: each result's key is the next one due (in order), its error flag is
+# counted, every 1,000th result is parsed in full; the call must end with HTTP status 200
+# and grpc-status 0 after answering every request. A stream that ends otherwise (a non-zero
+# grpc-status, RST_STREAM, GOAWAY, a closed connection, silence) says so on stderr and
+# counts the requests it left unanswered as errors, as a failed grpc call did. (h2 takes any
+# GOAWAY, even a graceful one, as the end of the connection: the stream fails there.)
 
-_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-_FRAME_HEAD = struct.Struct(">IBI")  # length (24 bits) and type in the first word, flags, stream id
-_DATA, _HEADERS, _RST_STREAM, _SETTINGS, _PUSH_PROMISE, _PING, _GOAWAY, _WINDOW_UPDATE = 0, 1, 3, 4, 5, 6, 7, 8
-_END_STREAM = _ACK = 0x1
-_END_HEADERS, _PADDED = 0x4, 0x8
-_INITIAL_WINDOW = 65535
 _RECEIVE_WINDOW = 1 << 30  # what the server may send before this client acknowledges it
-_MAX_FRAME = 1 << 20
+_MAX_FRAME = 1 << 20  # the largest DATA frame the server may send (HTTP/2 allows up to 16 MiB - 1)
+_READ_BYTES = 1 << 20  # one recv's worth
 _MOST_IN_FLIGHT = 256  # requests a stream sends ahead of its results, at most
 _SILENCE_SECONDS = 120.0  # a stream that hears nothing for this long has failed
 _TICK_SECONDS = 0.01  # the client wakes up at most this often: results are read many to a syscall
-
-
-def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
-    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream.to_bytes(4, "big") + payload
-
-
-def _literal(name: bytes, value: bytes) -> bytes:
-    """An HPACK header field: literal without indexing, new name, no Huffman coding."""
-    return b"\x00" + bytes((len(name),)) + name + bytes((len(value),)) + value
-
-
-def _word(data: bytearray, start: int) -> int:
-    return int.from_bytes(data[start:start + 4], "big") & 0x7FFFFFFF
+_STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+#: Events h2 has already acted on (it keeps the windows and settings, answers SETTINGS and PING):
+#: a WINDOW_UPDATE makes room that the next tick's `flush` uses.
+_BOOKKEEPING = frozenset((h2.events.WindowUpdated, h2.events.SettingsAcknowledged, h2.events.RemoteSettingsChanged,
+                          h2.events.PingReceived, h2.events.PingAckReceived))
 
 
 class _H2Stream:
@@ -513,66 +514,88 @@ class _H2Stream:
         self.sock = socket.create_connection((host, int(port)))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
-        self.authority = target.encode()
         self.number = number
+        self.authority = target.encode()
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
+        self.conn.initiate_connection()
+        self.conn.update_settings({h2.settings.SettingCodes.ENABLE_PUSH: 0,
+                                   h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: _RECEIVE_WINDOW,
+                                   h2.settings.SettingCodes.MAX_FRAME_SIZE: _MAX_FRAME})
+        self.conn.increment_flow_control_window(_RECEIVE_WINDOW - self.conn.inbound_flow_control_window)
         self.out = bytearray()  # bytes the socket has not taken yet
-        self.inbox = bytearray()  # bytes received, not yet a whole frame
+        self.pending = bytearray()  # gRPC messages not yet handed to h2 (flow control)
         self.messages = bytearray()  # the stream's DATA, not yet a whole message
-        self.connection_window = self.peer_window = self.stream_window = _INITIAL_WINDOW
-        self.connection_unacknowledged = self.stream_unacknowledged = 0
-        self.stream_id = -1
+        self.stream_id = 0
         self.sent: collections.deque[bytes] = collections.deque()  # keys of the requests awaiting results
         self.received = self.errors = self.unanswered = 0  # results; error results; requests never answered
         self.answered = 0  # results read in the last tick
-        self.closed_sending = self.done = self.dead = False
+        self.closed_sending = self.ended_sending = self.done = self.dead = False
         self.failure = ""
+        self.http_status: bytes | None = None
+        self.grpc_status: bytes | None = None
+        self.grpc_message = b""
         self.heard = time.monotonic()
-        settings = struct.pack(">HIHIHI", 2, 0, 4, _RECEIVE_WINDOW, 5, _MAX_FRAME)  # no push; window; frames
-        self.out += _PREFACE + _frame(_SETTINGS, 0, 0, settings)
-        self.out += _frame(_WINDOW_UPDATE, 0, 0, (_RECEIVE_WINDOW - _INITIAL_WINDOW).to_bytes(4, "big"))
 
     def start(self, path: bytes) -> None:
         """Open the next stream (its headers): the requests sent from now on go on it."""
         if self.dead:
             raise RuntimeError(f"connection {self.number} is closed: {self.failure}")
-        self.stream_id += 2
-        self.stream_window = self.peer_window
-        self.stream_unacknowledged = 0
+        self.stream_id = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(self.stream_id, [
+            (b":method", b"POST"), (b":scheme", b"http"), (b":path", path), (b":authority", self.authority),
+            (b"content-type", b"application/grpc"), (b"te", b"trailers")])
         self.sent.clear()
+        self.pending.clear()
+        self.messages.clear()
         self.received = self.errors = self.unanswered = 0
-        self.closed_sending = self.done = False
+        self.closed_sending = self.ended_sending = self.done = False
         self.failure = ""
-        block = (b"\x83\x86"  # :method POST, :scheme http: both in HPACK's static table
-                 + b"\x04" + bytes((len(path),)) + path  # :path, its name from the static table
-                 + b"\x01" + bytes((len(self.authority),)) + self.authority  # :authority, likewise
-                 + _literal(b"content-type", b"application/grpc") + _literal(b"te", b"trailers"))
-        self.out += _frame(_HEADERS, _END_HEADERS, self.stream_id, block)
+        self.http_status = self.grpc_status = None
+        self.grpc_message = b""
 
     def room(self, size: int) -> bool:
-        """Whether a request of `size` bytes may be sent now: flow control, and no more in flight
-        than twice what the stream answered in the last tick (at least 16), so that the server
-        never waits for requests while rows still go to whichever stream is answered fastest."""
-        size += 5
+        """Whether a request of `size` bytes may be queued now: no more in flight than twice what
+        the stream answered in the last tick (at least 16), so that the server never waits for
+        requests while rows still go to whichever stream is answered fastest; and within the
+        flow-control window, except for a request queued alone: `flush` sends it as the window opens."""
         wanted = min(max(16, 2 * self.answered + 8), _MOST_IN_FLIGHT)
-        return len(self.sent) < wanted and self.connection_window >= size and self.stream_window >= size
+        if len(self.sent) >= wanted:
+            return False
+        return not self.pending or len(self.pending) + size + 5 <= self.conn.local_flow_control_window(self.stream_id)
 
     def send(self, key: bytes, request: bytes) -> None:
-        """One BatchEvaluateRequest (already serialised, `key` its key) as one DATA frame."""
-        size = len(request) + 5
-        self.connection_window -= size
-        self.stream_window -= size
+        """Queue one BatchEvaluateRequest (already serialised, `key` its key) as a gRPC message."""
         self.sent.append(key)
-        out = self.out
-        out += size.to_bytes(3, "big") + b"\x00\x00" + self.stream_id.to_bytes(4, "big")
-        out += b"\x00" + len(request).to_bytes(4, "big")  # gRPC: not compressed, length
-        out += request
+        self.pending += b"\x00" + len(request).to_bytes(4, "big")  # gRPC: not compressed, length
+        self.pending += request
 
     def close_sending(self) -> None:
         self.closed_sending = True
-        self.out += _frame(_DATA, _END_STREAM, self.stream_id)
 
     def flush(self) -> None:
-        if self.out and not self.dead:
+        """Hand h2 what the windows allow, as few DATA frames as may be, and write out what h2 has."""
+        if self.dead:
+            return
+        conn = self.conn
+        try:
+            if not self.done:
+                pending = self.pending
+                if pending:
+                    room = conn.local_flow_control_window(self.stream_id)
+                    largest = conn.max_outbound_frame_size
+                    while pending and room > 0:
+                        size = min(len(pending), room, largest)
+                        conn.send_data(self.stream_id, bytes(pending[:size]))
+                        del pending[:size]
+                        room -= size
+                if self.closed_sending and not pending and not self.ended_sending:
+                    conn.end_stream(self.stream_id)
+                    self.ended_sending = True
+            self.out += conn.data_to_send()
+        except h2.exceptions.ProtocolError as error:
+            self._lost(f"HTTP/2: {error!r}")
+            return
+        if self.out:
             try:
                 written = self.sock.send(self.out)
             except BlockingIOError:
@@ -588,17 +611,23 @@ class _H2Stream:
             self.failure = why
             self.unanswered += len(self.sent)
             self.sent.clear()
+            self.pending.clear()
             self.messages.clear()
             self.done = True
+            if not self.dead:  # let the server stop too, if the stream is still open on our side
+                try:
+                    self.conn.reset_stream(self.stream_id, h2.errors.ErrorCodes.CANCEL)
+                except h2.exceptions.ProtocolError:
+                    pass  # already closed
 
     def _lost(self, why: str) -> None:
-        self.fail(why)
         self.dead = True
+        self.fail(why)
 
     def read(self, check: Callable[[bytes], None]) -> None:
-        """Take what the socket has, act on every whole frame, check every whole result."""
+        """Take what the socket has, act on h2's events, check every whole result."""
         try:
-            chunk = self.sock.recv(1 << 18)
+            chunk = self.sock.recv(_READ_BYTES)
         except BlockingIOError:
             return
         except OSError as error:
@@ -608,65 +637,69 @@ class _H2Stream:
             self._lost("the server closed the connection")
             return
         self.heard = time.monotonic()
-        inbox = self.inbox
-        inbox += chunk
-        position, end = 0, len(inbox)
-        while end - position >= 9:
-            size_kind, flags, stream = _FRAME_HEAD.unpack_from(inbox, position)
-            size = size_kind >> 8
-            if end - position - 9 < size:
-                break
-            start, position = position + 9, position + 9 + size
-            kind = size_kind & 0xFF
-            stream &= 0x7FFFFFFF
-            if kind == _DATA:
-                self.connection_unacknowledged += size
-                if stream == self.stream_id and not self.done:  # after a failure, whatever comes is dropped
-                    self.stream_unacknowledged += size
-                    if flags & _PADDED:
-                        self.messages += inbox[start + 1:position - inbox[start]]
-                    else:
-                        self.messages += inbox[start:position]
-                    if flags & _END_STREAM:
-                        self._results(check)
-                        self.fail("the stream ended without trailers")
-            elif kind == _HEADERS:
-                if stream == self.stream_id and flags & _END_STREAM:  # trailers: the call is over
+        conn, stream_id = self.conn, self.stream_id
+        try:
+            events = conn.receive_data(chunk)
+        except h2.exceptions.ProtocolError as error:
+            self._lost(f"HTTP/2: {error!r}")
+            return
+        received = 0  # flow-controlled bytes of this stream's DATA, acknowledged once below
+        for event in events:
+            kind = type(event)
+            if kind is h2.events.DataReceived:
+                if event.stream_id == stream_id:
+                    received += event.flow_controlled_length
+                    if not self.done:  # after a failure, whatever comes is dropped
+                        self.messages += event.data
+                else:  # an earlier stream's: only the connection's window needs it back
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif kind in _BOOKKEEPING:
+                continue
+            elif kind is h2.events.ConnectionTerminated:
+                self._results(check)
+                self._lost(f"GOAWAY, HTTP/2 error code {event.error_code!r}"
+                           + (f" ({event.additional_data!r})" if event.additional_data else ""))
+                return
+            elif getattr(event, "stream_id", stream_id) != stream_id:
+                continue  # the end of an earlier stream
+            elif kind is h2.events.ResponseReceived or kind is h2.events.TrailersReceived:
+                self._headers(event.headers)  # a Trailers-Only response has grpc-status in its headers
+            elif kind is h2.events.StreamEnded:
+                if not self.done:
                     self._results(check)
-                    if self.sent:
-                        self.fail(f"the call ended with {len(self.sent):,} requests unanswered")
-                    self.done = True
-            elif kind == _SETTINGS:
-                if not flags & _ACK:
-                    for offset in range(start, position - 5, 6):
-                        setting, value = struct.unpack_from(">HI", inbox, offset)
-                        if setting == 4:  # SETTINGS_INITIAL_WINDOW_SIZE: open streams' windows move too
-                            self.stream_window += value - self.peer_window
-                            self.peer_window = value
-                    self.out += _frame(_SETTINGS, _ACK, 0)
-            elif kind == _WINDOW_UPDATE:
-                if stream == 0:
-                    self.connection_window += _word(inbox, start)
-                elif stream == self.stream_id:
-                    self.stream_window += _word(inbox, start)
-            elif kind == _PING:
-                if not flags & _ACK:
-                    self.out += _frame(_PING, _ACK, 0, bytes(inbox[start:position]))
-            elif kind == _RST_STREAM:
-                if stream == self.stream_id:
-                    self.fail(f"RST_STREAM, HTTP/2 error code {_word(inbox, start)}")
-            elif kind == _GOAWAY:
-                code = _word(inbox, start + 4)
-                if code or _word(inbox, start) < self.stream_id:
-                    self.fail(f"GOAWAY, HTTP/2 error code {code}")
-        del inbox[:position]
+                    self._ended()
+            elif kind is h2.events.StreamReset:
+                self._results(check)
+                self.fail(f"RST_STREAM, HTTP/2 error code {event.error_code!r}")
+        if received and not self.dead:  # h2 sends WINDOW_UPDATE once half the window is used up
+            conn.acknowledge_received_data(received, stream_id)
         self._results(check)
-        if self.connection_unacknowledged > _RECEIVE_WINDOW // 2:  # let the server send on
-            self.out += _frame(_WINDOW_UPDATE, 0, 0, self.connection_unacknowledged.to_bytes(4, "big"))
-            self.connection_unacknowledged = 0
-        if self.stream_unacknowledged > _RECEIVE_WINDOW // 2 and not self.done:
-            self.out += _frame(_WINDOW_UPDATE, 0, self.stream_id, self.stream_unacknowledged.to_bytes(4, "big"))
-            self.stream_unacknowledged = 0
+
+    def _headers(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """Note the HTTP status, grpc-status and grpc-message of response headers or trailers."""
+        for name, value in headers:
+            if name == b":status":
+                self.http_status = value
+            elif name == b"grpc-status":
+                self.grpc_status = value
+            elif name == b"grpc-message":
+                self.grpc_message = value
+
+    def _ended(self) -> None:
+        """The server ended the stream: it must have said 200, grpc-status 0, and answered everything."""
+        if self.http_status != b"200":
+            self.fail(f"HTTP status {(self.http_status or b'(none)').decode()}")
+        elif self.grpc_status is None:
+            self.fail("the stream ended without a grpc-status")
+        elif self.grpc_status != b"0":
+            code = int(self.grpc_status)
+            message = urllib.parse.unquote(self.grpc_message.decode("ascii", "replace"))
+            self.fail(f"grpc-status {code} ({_STATUS_NAMES.get(code, 'unknown')}): {message}"
+                      + (f"; {len(self.sent):,} requests unanswered" if self.sent else ""))
+        elif self.sent:
+            self.fail(f"the call ended with {len(self.sent):,} requests unanswered")
+        else:
+            self.done = True
 
     def _results(self, check: Callable[[bytes], None]) -> None:
         """Each whole BatchEvaluateResult: its key must be the next one due; count the errors."""
@@ -704,9 +737,7 @@ def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
                 sample: Callable[[], None] | None, sample_every: float) -> tuple[int, int, float]:
     path = f"{SERVICE}/EvaluateBatch".encode()
     fields = [b"\x12" + _varint(len(payload)) + payload for payload in payloads]  # BatchEvaluateRequest.request
-    largest = max(map(len, fields)) + 32
-    if largest + 5 > 16384:  # HTTP/2's smallest maximum frame: one request, one DATA frame
-        raise ValueError(f"a request of {largest:,} bytes needs several DATA frames, which this client does not send")
+    largest = max(map(len, fields)) + 32  # the longest request, with room for its key
     selector = selectors.DefaultSelector()
     connections: list[_H2Stream] = []
     try:

@@ -4,7 +4,8 @@ bench/run.py compares durable-rules with zen-engine on "the same checks"; these 
 are what makes that claim true: the JDM generated from the compiled pack agrees with
 the durable-rules matcher on the 2019 case and on 200 random variants, and the
 generator translates every kind of condition (AllOf, AnyOf, arithmetic, text, booleans)
-the way the reference evaluator reads it. Skipped without the bench extra.
+the way the reference evaluator reads it. Skipped without the bench extra (scripts/test.sh
+installs it).
 """
 
 from __future__ import annotations

@@ -1,26 +1,34 @@
-"""The bench's own HTTP/2 EvaluateBatch client agrees with grpc.aio against a real gRPC server.
+"""The bench's lean EvaluateBatch client (on h2) agrees with grpc.aio against a real gRPC server.
 
-bench/grpc_load.py streams through a minimal HTTP/2 client of its own (grpcio's Python
-layers would take the cores the server is measured on). Here both clients stream the
-same rows, good and bad, through an in-process server: same counts, every key in order,
-no hang when the server goes away mid-stream.
+bench/grpc_load.py streams through a lean client of its own built on the h2 library
+(grpcio's Python layers would take the cores the server is measured on). Here both clients
+stream the same rows, good and bad, through an in-process server: same counts, every key
+in order, no hang when the server goes away mid-stream, and a stream that ends with a
+non-OK grpc-status is reported and its unanswered rows counted.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import sys
 import threading
 import time
+from concurrent import futures
 from pathlib import Path
 from typing import Iterator
 
+import grpc
 import pytest
 from grpc_health.v1 import health
 
+from jixiao.api.servicer import EvaluationServicer
 from jixiao.packs import PackLibrary
 from jixiao.server import build_server
 from jixiao.v1 import evaluation_pb2 as pb
+from jixiao.v1 import evaluation_pb2_grpc
+
+pytest.importorskip("h2", reason="h2 is in the bench extra: pip install -e '.[bench]'")
 
 # Appended, not prepended: bench/profile.py must not shadow the standard library's profile.
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
@@ -105,6 +113,45 @@ def test_a_server_that_goes_away_mid_stream_fails_its_rows_instead_of_hanging(pa
         library.close()
     assert load.calls >= 50 and load.errors > 0 and load.calls + load.errors < 100_000  # rows never sent
     assert "an EvaluateBatch stream failed after" in capsys.readouterr().err
+
+
+class AbortsAfter(EvaluationServicer):
+    """Answers the first `calls_ok` EvaluateBatch calls (the client's warm-up) in full; every
+    later call gets `results` results, then ends with RESOURCE_EXHAUSTED."""
+
+    MESSAGE = "enough: 100% done, ça suffit"  # grpc-message is percent-encoded on the wire
+
+    def __init__(self, library: PackLibrary, calls_ok: int, results: int):
+        super().__init__(library)
+        self.calls = itertools.count()
+        self.calls_ok, self.results = calls_ok, results
+
+    def EvaluateBatch(self, requests, context):
+        cut = next(self.calls) >= self.calls_ok
+        for number, result in enumerate(super().EvaluateBatch(requests, context)):
+            if cut and number == self.results:
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.MESSAGE)
+            yield result
+
+
+@pytest.mark.parametrize("results", [5, 0], ids=["after-results", "trailers-only"])
+def test_a_stream_that_ends_with_an_error_status_is_reported_and_its_rows_counted(payloads, capsys,
+                                                                                    results) -> None:
+    library = PackLibrary.from_directory(RULES)
+    grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(AbortsAfter(library, 2, results), grpc_server)
+    port = grpc_server.add_insecure_port("127.0.0.1:0")
+    grpc_server.start()
+    try:
+        load = grpc_load.batch(InProcess(f"127.0.0.1:{port}"), payloads[:1], 1_000, 2)
+    finally:
+        grpc_server.stop(None).wait()
+        library.close()
+    assert load.calls == 2 * results  # each stream's results before the abort, all good
+    assert load.errors > 0 and load.calls + load.errors <= 1_000  # what each stream had sent, unanswered
+    err = capsys.readouterr().err
+    assert err.count(f"failed after {results:,} results: grpc-status 8 (RESOURCE_EXHAUSTED): "
+                     f"{AbortsAfter.MESSAGE}; ") == 2, err
 
 
 def test_requests_the_bench_sends_are_the_messages_a_grpc_client_would_send() -> None:
