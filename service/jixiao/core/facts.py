@@ -165,7 +165,6 @@ class FactChecker:
     """`check_facts` for one fact schema, with per-fact converters prepared once."""
 
     def __init__(self, specs: tuple[FactSpec, ...]):
-        self._specs = specs
         self._plan = tuple(
             (spec, spec.name, _getter(spec.name), _fast_converter(spec), _expansion(spec))
             for spec in specs
