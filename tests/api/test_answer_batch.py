@@ -12,7 +12,7 @@ from google.protobuf import struct_pb2
 from google.rpc import code_pb2, error_details_pb2
 
 from jixiao.api.batch import answer_batch
-from jixiao.api.servicer import score
+from jixiao.api.servicer import score, score_serialised
 from jixiao.core.cases import load_case
 from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb
@@ -34,10 +34,12 @@ def facts_2019() -> dict:
     return load_case(GOLDEN_2019.read_text(encoding="utf-8"), str(GOLDEN_2019)).facts
 
 
-def item(key: str, facts: dict, version: str = "1.0.0", pack_id: str = PACK_ID) -> pb.BatchEvaluateRequest:
+def item(key: str, facts: dict, version: str = "1.0.0", pack_id: str = PACK_ID,
+         language: int = pb.LANGUAGE_UNSPECIFIED) -> pb.BatchEvaluateRequest:
     message = struct_pb2.Struct()
     message.update(facts)
-    return pb.BatchEvaluateRequest(key=key, request=pb.EvaluateRequest(pack_id=pack_id, version=version, facts=message))
+    return pb.BatchEvaluateRequest(key=key, request=pb.EvaluateRequest(pack_id=pack_id, version=version, facts=message,
+                                                                       language=language))
 
 
 def test_each_request_is_read_only_after_the_previous_result_was_taken(library, facts_2019) -> None:
@@ -91,3 +93,22 @@ def test_items_naming_no_version_keep_the_version_active_when_the_stream_first_u
     assert [(r.key, r.evaluation.version) for r in results] == [
         ("before", "1.0.0"), ("after", "1.0.0"), ("pinned", "1.1.0")]
     assert next_stream[0].evaluation.version == "1.1.0"
+
+
+# A stream wraps serialised evaluations in its results (servicer.score_serialised): the
+# same bytes as wrapping messages.
+def test_serialised_evaluations_give_the_results_messages_gave(library, facts_2019) -> None:
+    facts = facts_2019
+    missing = copy.deepcopy(facts)
+    del missing["budget"]["spent"]
+    items = [item("a", facts), item("", facts), item("b", missing), item("k" * 300, facts),
+             item("c", facts, version="9.9.9"), item("键", facts, version="1.1.0", language=pb.LANGUAGE_EN),
+             item("", missing)]
+
+    by_message = [r.SerializeToString() for r in answer_batch(iter(items), library.get, score)]
+    by_bytes = [r.SerializeToString() for r in answer_batch(iter(items), library.get, score_serialised)]
+
+    assert by_bytes == by_message
+    assert [pb.BatchEvaluateResult.FromString(r).WhichOneof("outcome") for r in by_bytes] == [
+        "evaluation", "evaluation", "error", "evaluation", "error", "evaluation", "error"]
+    assert pb.BatchEvaluateResult.FromString(by_bytes[3]).key == "k" * 300
