@@ -185,6 +185,7 @@ class Load:
     client_cpu: float  # CPU seconds this process used
     errors: int = 0
     per_process: list[float] = field(default_factory=list)  # CPU seconds of each busy server process
+    lateness: list[float] = field(default_factory=list)  # paced calls: how late the client sent each, seconds
 
     def spread(self) -> str:
         """Cores each busy server process used: shows whether SO_REUSEPORT spread the connections."""
@@ -264,14 +265,19 @@ async def _closed_loop(target: str, payloads: list[bytes], clients: int, seconds
 
 
 async def _open_loop(target: str, payloads: list[bytes], clients: int, rate: float, seconds: float
-                     ) -> tuple[list[float], int, float]:
-    """Each client sends at rate/clients per second on a fixed schedule, whatever the replies do."""
+                     ) -> tuple[list[float], int, float, list[float]]:
+    """Each client sends at rate/clients per second on a fixed schedule, whatever the replies do.
+
+    Returns the latencies (from when each call was due), errors, elapsed time, and how
+    late each call left this process (its timers wake up to a millisecond late).
+    """
     channels = _channels(target, clients)
     try:
         calls = [channel.unary_unary(f"{SERVICE}/Evaluate") for channel in channels]
         for call in calls:
             check_reply(await call(payloads[0], timeout=CALL_TIMEOUT_SECONDS))
         latencies: list[float] = []
+        lateness: list[float] = []
         interval = clients / rate
         began = time.perf_counter()
         stop = began + seconds
@@ -279,6 +285,7 @@ async def _open_loop(target: str, payloads: list[bytes], clients: int, rate: flo
         errors = [0]
 
         async def one(call, payload: bytes, scheduled: float) -> None:
+            lateness.append(time.perf_counter() - scheduled)
             try:
                 await call(payload, timeout=CALL_TIMEOUT_SECONDS)
             except grpc.aio.AioRpcError:
@@ -300,7 +307,7 @@ async def _open_loop(target: str, payloads: list[bytes], clients: int, rate: flo
 
         scheduled = await asyncio.gather(*(client(n) for n in range(clients)))
         await asyncio.gather(*(t for tasks in scheduled for t in tasks))
-        return latencies, errors[0], time.perf_counter() - began
+        return latencies, errors[0], time.perf_counter() - began, lateness
     finally:
         for channel in channels:
             await channel.close()
@@ -332,11 +339,16 @@ def unary(server: Server, payloads: list[bytes], clients: int, seconds: float, w
 
 def paced(server: Server, payloads: list[bytes], clients: int, rate: float, seconds: float) -> Load:
     """`clients` callers sending `rate` calls per second in all, on a fixed schedule."""
+    lateness: list[float] = []
+
     def run():
-        latencies, errors, elapsed = asyncio.run(_open_loop(server.target, payloads, clients, rate, seconds))
+        latencies, errors, elapsed, late = asyncio.run(_open_loop(server.target, payloads, clients, rate, seconds))
+        lateness.extend(late)
         return len(latencies), errors, elapsed, latencies
 
-    return _measured(server, run)
+    load = _measured(server, run)
+    load.lateness = lateness
+    return load
 
 
 # --- EvaluateBatch ----------------------------------------------------------------------

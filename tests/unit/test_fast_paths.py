@@ -109,3 +109,12 @@ def test_chosen_formatters_agree_with_format_value(fmt, language):
         name = survey.name if value is shares else "x"
         formatter = value_formatter(pack, name, fmt, language)
         assert formatter(value) == format_value(pack, name, value, fmt, language), (fmt, value)
+
+
+def test_a_full_memo_drops_its_oldest_entry_only():
+    from jixiao.core.scoring import remember
+
+    memo: dict = {}
+    for i in range(10):
+        remember(memo, i, str(i), 4)
+    assert list(memo.items()) == [(6, "6"), (7, "7"), (8, "8"), (9, "9")]

@@ -16,6 +16,7 @@ from jixiao.core.decimals import fixed2, plain
 from jixiao.core.model import FactSpec, FactType, Indicator, Pack, method_name
 from jixiao.core.references import facts_read
 from jixiao.core.results import Evaluation, NodeResult
+from jixiao.core.scoring import remember
 from jixiao.v1 import evaluation_pb2 as pb
 
 LANGUAGE_CODES = {
@@ -130,7 +131,7 @@ def _plain_value(value: struct_pb2.Value) -> object:
 # The core memoises leaf results: a memo hit is the very NodeResult object an earlier
 # evaluation returned, so a leaf's encoding is kept by the node's identity and reused.
 # An entry holds its node, so the id cannot be reused while the entry lives; the cache
-# is emptied when full (no lock: dict reads and writes are atomic under the GIL).
+# drops its oldest entry when full (no lock: dict reads and writes are atomic under the GIL).
 
 _LEAF_CACHE_ENTRIES = 4096
 _TEXT_CACHE_ENTRIES = 8192  # each of the caches below
@@ -225,10 +226,8 @@ def indicator_score(node: NodeResult) -> pb.IndicatorScore:
 
 
 def _keep(cache: dict[Key, Value], key: Key, value: Value) -> Value:
-    """Remember `value` under `key`, emptying `cache` first when it is full."""
-    if len(cache) >= _TEXT_CACHE_ENTRIES:
-        cache.clear()
-    cache[key] = value
+    """Remember `value` under `key`, dropping the oldest entry when `cache` is full."""
+    remember(cache, key, value, _TEXT_CACHE_ENTRIES)
     return value
 
 
@@ -262,9 +261,7 @@ def _leaf_field(node: NodeResult) -> bytes:
     data = b"".join(_common_fields(node))
     size = len(data)
     field = _CHILD + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
-    if len(_leaf_fields) >= _LEAF_CACHE_ENTRIES:
-        _leaf_fields.clear()
-    _leaf_fields[id(node)] = (node, field)
+    remember(_leaf_fields, id(node), (node, field), _LEAF_CACHE_ENTRIES)
     return field
 
 

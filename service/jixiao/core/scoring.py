@@ -10,9 +10,9 @@ rendering of the values.
 Each leaf also memoises its recent results. A leaf's result is a pure function of its
 fired rules, the values its rules and templates read, and the language. Batches of real
 projects repeat most leaves (the same checks pass, the same amounts recur), so a memo
-hit skips the leaf's arithmetic and text. Every leaf's memo is capped and simply emptied
-when full: memory stays bounded whatever the traffic, and no lock is needed (dict reads
-and writes are atomic under the GIL). A hit returns the very same `NodeResult` object,
+hit skips the leaf's arithmetic and text. Every leaf's memo is capped and drops its
+oldest entry when full (`remember`): memory stays bounded whatever the traffic, and no
+lock is needed (dict reads and writes are atomic under the GIL). A hit returns the very same `NodeResult` object,
 which lets an adapter reuse what it built from it.
 """
 
@@ -110,9 +110,7 @@ class LeafPlan:
         if result is None:
             result = self._score(values, fired, language)
             if self.entries:
-                if len(self.memo) >= self.entries:
-                    self.memo.clear()
-                self.memo[memo_key] = result
+                remember(self.memo, memo_key, result, self.entries)
         return result
 
     def _score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
@@ -172,13 +170,25 @@ class ParentPlan:
                 None, (), "", children,
             )
             if self.entries:
-                if len(self.memo) >= self.entries:
-                    self.memo.clear()
-                self.memo[memo_key] = result
+                remember(self.memo, memo_key, result, self.entries)
         return result
 
 
 NodePlan = LeafPlan | ParentPlan
+
+
+def remember(memo: dict, key: Hashable, value: object, entries: int) -> None:
+    """Keep `value` under `key` in a memo of at most `entries`, dropping the oldest first.
+
+    One entry at a time: emptying a full memo at once would free hundreds of results
+    inside one call, a pause that shows in the latency of whichever request did it.
+    """
+    if len(memo) >= entries:
+        try:
+            del memo[next(iter(memo))]
+        except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+            pass
+    memo[key] = value
 
 
 def plan_tree(pack: Pack, rules_by_leaf: Mapping[str, tuple["Rule", ...]],
