@@ -7,13 +7,14 @@ literal text and placeholders whose formatter is already chosen. An evaluation t
 only does what depends on the facts: which rules fired, the Decimal arithmetic and the
 rendering of the values.
 
-Each leaf also memoises its recent results. A leaf's result is a pure function of its
-fired rules, the values its rules and templates read, and the language. Batches of real
-projects repeat most leaves (the same checks pass, the same amounts recur), so a memo
-hit skips the leaf's arithmetic and text. Every leaf's memo is capped and drops its
-oldest entry when full (`remember`): memory stays bounded whatever the traffic, and no
-lock is needed (dict reads and writes are atomic under the GIL). A hit returns the very same `NodeResult` object,
-which lets an adapter reuse what it built from it.
+Each node also memoises its recent results. A leaf's result is a pure function of its
+fired rules, the values its rules and templates read, and the language; a parent's, of
+its children's. Batches of real projects repeat most leaves (the same checks pass, the
+same amounts recur), so a memo hit skips the leaf's arithmetic and text. Every memo is
+capped and drops its oldest entry when full (`remember`): memory stays bounded whatever
+the traffic, and no lock is needed (dict reads and writes are atomic under the GIL). A
+hit returns the very same `NodeResult` object, which lets an adapter reuse what it built
+from it.
 """
 
 from __future__ import annotations
