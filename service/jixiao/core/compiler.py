@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Protocol
 
-from .conditions import holds, negate, without_not
+from .conditions import divisors, holds, negate, without_not
 from .facts import FactChecker
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from .model import (
     AllOrNothing, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
-    Pack, Ratio, Survey, AllOf,
+    Operand, Pack, Ratio, Survey, AllOf,
 )
 
 
@@ -54,6 +54,7 @@ class CompiledPack:
     matcher: Matcher
     checker: FactChecker  # the pack's fact schema, prepared
     checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement)
+    divisions: tuple[tuple[str, Operand], ...]  # (rule id, divisor) of every division a rule computes
     tree: tuple[NodePlan, ...]  # how each top-level indicator is scored (scoring.py)
 
     def close(self) -> None:
@@ -139,5 +140,6 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
         matcher=matcher_factory(pack, frozen),
         checker=FactChecker(pack.facts),
         checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement))),
+        divisions=tuple(dict.fromkeys((rule.rule_id, divisor) for rule in frozen for divisor in divisors(rule.condition))),
         tree=plan_tree(pack, by_leaf, cache_entries),
     )

@@ -40,6 +40,25 @@ def condition_refs(condition: Condition) -> Iterator[str]:
         yield from condition_refs(condition.condition)
 
 
+def divisors(condition: Condition) -> Iterator[Operand]:
+    """The right-hand operand of every division a condition computes, inner ones first."""
+    if isinstance(condition, Compare):
+        yield from _operand_divisors(condition.operand)
+    elif isinstance(condition, (AllOf, AnyOf)):
+        for c in condition.conditions:
+            yield from divisors(c)
+    elif isinstance(condition, Not):
+        yield from divisors(condition.condition)
+
+
+def _operand_divisors(operand: Operand) -> Iterator[Operand]:
+    if isinstance(operand, Arithmetic):
+        yield from _operand_divisors(operand.left)
+        yield from _operand_divisors(operand.right)
+        if operand.op == "div":
+            yield operand.right
+
+
 def negate(condition: Condition) -> Condition:
     """The condition's negation with no `Not` left in it (De Morgan, inverted comparisons)."""
     if isinstance(condition, Compare):

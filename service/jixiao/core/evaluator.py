@@ -15,7 +15,8 @@ from . import decimals
 from .compiler import CompiledPack
 from .decimals import ZERO
 from .errors import FactsError, FactViolation
-from .model import Judgement, Ratio, grade_for
+from .conditions import ArithmeticError_, operand_refs, operand_value
+from .model import FactRef, Judgement, Ratio, grade_for
 from .results import Evaluation
 from .scoring import LANGUAGES
 
@@ -26,7 +27,7 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh") -> Ev
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
     values = compiled.checker.check(facts)
-    if compiled.checked_leaves:
+    if compiled.checked_leaves or compiled.divisions:
         _check_method_inputs(compiled, values)
     fired = compiled.matcher.match(values)
     indicators = tuple([node.score(values, fired, language) for node in compiled.tree])
@@ -46,8 +47,21 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh") -> Ev
 
 
 def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object]) -> None:
-    """Input errors that only a scoring method knows: a zero target, an out-of-range judgement."""
+    """Input errors that only the pack's rules know: a zero target or divisor, an out-of-range judgement."""
     violations: list[FactViolation] = []
+    for rule_id, divisor in compiled.divisions:
+        try:
+            zero = operand_value(divisor, values) == 0
+        except ArithmeticError_:  # a division inside the divisor: reported for that one
+            continue
+        if zero:
+            names = list(dict.fromkeys(operand_refs(divisor)))
+            if isinstance(divisor, FactRef):
+                violations.append(FactViolation(divisor.name, f"is 0, but rule {rule_id} divides by it"))
+            else:
+                violations.append(FactViolation(
+                    names[0] if names else "facts",
+                    f"makes the divisor of rule {rule_id} 0 (computed from {', '.join(names) or 'literals'})"))
     for leaf in compiled.checked_leaves:
         scoring = leaf.scoring
         if isinstance(scoring, Ratio) and values[scoring.target.name] == 0:

@@ -417,6 +417,8 @@ class _Builder:
             for side, kind in ((0, lt), (1, rt)):
                 if kind is not None and kind not in NUMERIC:
                     self.problem(path + (op, side), f"arithmetic needs numbers, got a {kind.value}")
+            if op == "div" and isinstance(right, Decimal) and right == 0:
+                self.problem(path + (op, 1), "divides by 0")
             return Arithmetic(op, left, right), FactType.DECIMAL
         self.problem(path, "expected a literal, {fact: NAME} or {add|sub|mul|div: [a, b]}")
         return Decimal(0), None
