@@ -38,6 +38,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from jixiao.api.auth import hash_token
 from jixiao.core.cases import load_case
+from jixiao.v1 import admin_pb2_grpc
+
+from admin_calls import bearer
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
@@ -211,6 +214,25 @@ def launch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 def channel(jixiao_server: RunningServer) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(jixiao_server.address) as channel:
         yield channel
+
+
+@pytest.fixture(scope="module")
+def server_channel(server: RunningServer) -> Iterator[grpc.Channel]:
+    """A channel to the module's own `server` fixture (a server started for that module)."""
+    with server.channel() as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def admin(server_channel: grpc.Channel) -> admin_pb2_grpc.PackAdminServiceStub:
+    """The PackAdminService of the module's own `server`."""
+    return admin_pb2_grpc.PackAdminServiceStub(server_channel)
+
+
+@pytest.fixture(scope="module")
+def deploy(auth_config: AuthConfig) -> list[tuple[str, str]]:
+    """Call metadata carrying the deploy token of `auth_config`."""
+    return bearer(auth_config.deploy_token)
 
 
 @pytest.fixture(scope="session")

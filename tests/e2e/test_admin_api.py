@@ -14,7 +14,7 @@ import pytest
 from google.rpc import error_details_pb2
 
 from jixiao.packs import read_bundle
-from jixiao.v1 import admin_pb2, admin_pb2_grpc
+from jixiao.v1 import admin_pb2
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
@@ -34,24 +34,8 @@ def server(launch_server, auth_config):
 
 
 @pytest.fixture(scope="module")
-def channel(server):
-    with server.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def admin(channel) -> admin_pb2_grpc.PackAdminServiceStub:
-    return admin_pb2_grpc.PackAdminServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def evaluation(channel) -> evaluation_pb2_grpc.EvaluationServiceStub:
-    return evaluation_pb2_grpc.EvaluationServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def deploy(auth_config) -> list[tuple[str, str]]:
-    return bearer(auth_config.deploy_token)
+def evaluation(server_channel) -> evaluation_pb2_grpc.EvaluationServiceStub:
+    return evaluation_pb2_grpc.EvaluationServiceStub(server_channel)
 
 
 @pytest.fixture(scope="module")

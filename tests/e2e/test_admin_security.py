@@ -67,22 +67,6 @@ def server(launch_server, auth_config, tls_certificate, trusted_key, signed_pack
     assert running.stop() == 0, running.log()
 
 
-@pytest.fixture(scope="module")
-def channel(server):
-    with server.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def admin(channel) -> admin_pb2_grpc.PackAdminServiceStub:
-    return admin_pb2_grpc.PackAdminServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def deploy(auth_config) -> list[tuple[str, str]]:
-    return bearer(auth_config.deploy_token)
-
-
 def refused_publish(admin, deploy, folder: Path, signature: str = "") -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as refused:
         admin.PublishPackVersion(publish_request(folder, signature), metadata=deploy, timeout=DEADLINE_S)
@@ -118,8 +102,8 @@ def test_the_container_health_check_speaks_tls_to_a_tls_server(server, tls_certi
 # --- tokens for evaluation --------------------------------------------------------------
 
 
-def test_evaluation_without_a_token_is_unauthenticated_when_tokens_are_required(channel, golden_2019_facts) -> None:
-    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+def test_evaluation_without_a_token_is_unauthenticated_when_tokens_are_required(server_channel, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(server_channel)
     request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts))
 
     with pytest.raises(grpc.RpcError) as refused:
@@ -128,8 +112,8 @@ def test_evaluation_without_a_token_is_unauthenticated_when_tokens_are_required(
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
-def test_evaluation_with_an_evaluate_token_is_served(channel, auth_config, golden_2019_facts) -> None:
-    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+def test_evaluation_with_an_evaluate_token_is_served(server_channel, auth_config, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(server_channel)
     request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts))
 
     reply = stub.Evaluate(request, metadata=bearer(auth_config.evaluate_token), timeout=DEADLINE_S)
@@ -137,8 +121,8 @@ def test_evaluation_with_an_evaluate_token_is_served(channel, auth_config, golde
     assert (reply.version, reply.score) == ("1.0.0", "75.03")
 
 
-def test_a_batch_stream_needs_the_same_token_as_evaluate(channel, auth_config, golden_2019_facts) -> None:
-    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+def test_a_batch_stream_needs_the_same_token_as_evaluate(server_channel, auth_config, golden_2019_facts) -> None:
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(server_channel)
     item = pb.BatchEvaluateRequest(key="a", request=pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)))
 
     with pytest.raises(grpc.RpcError) as refused:
@@ -162,7 +146,7 @@ def test_a_pack_signed_by_the_trusted_key_is_published_naming_the_key(admin, dep
 
 
 def test_each_kind_of_bad_signature_is_refused_with_its_own_reason_and_message(
-        admin, channel, deploy, auth_config, make_pack_version, trusted_key, golden_2019_facts) -> None:
+        admin, server_channel, deploy, auth_config, make_pack_version, trusted_key, golden_2019_facts) -> None:
     unsigned = make_pack_version("1.0.3")
     stranger = make_pack_version("1.0.4")
     tampered = make_pack_version("1.0.5")
@@ -192,7 +176,7 @@ def test_each_kind_of_bad_signature_is_refused_with_its_own_reason_and_message(
     assert "does not trust" in refusals["stranger"].details()
     assert "changed after signing" in refusals["tampered"].details()
     assert "made for quality-district-funding@1.0.1" in refusals["moved"].details()
-    stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+    stub = evaluation_pb2_grpc.EvaluationServiceStub(server_channel)
     still = stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)),
                           metadata=bearer(auth_config.evaluate_token), timeout=DEADLINE_S)
     assert (still.version, still.score) == ("1.0.0", "75.03")

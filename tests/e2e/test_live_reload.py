@@ -12,11 +12,11 @@ import grpc
 import pytest
 
 from jixiao.registry.store import Registry
-from jixiao.v1 import admin_pb2, admin_pb2_grpc
+from jixiao.v1 import admin_pb2
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
-from admin_calls import PACK_ID, bearer, struct
+from admin_calls import PACK_ID, struct
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +33,6 @@ def server(launch_server, auth_config):
     running = launch_server("reload", args=["--auth-config", str(auth_config.path)])
     yield running
     assert running.stop() == 0, running.log()
-
-
-@pytest.fixture(scope="module")
-def admin(server):
-    with server.channel() as channel:
-        yield admin_pb2_grpc.PackAdminServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def deploy(auth_config):
-    return bearer(auth_config.deploy_token)
 
 
 @pytest.fixture(scope="module")
