@@ -122,23 +122,12 @@ def score_record(score: RowScore) -> dict:
             "leaves": dict(score.leaves)}
 
 
-class JsonlScores:
-    """Scores as JSON lines, one object a row, appended as they come."""
+class _AppendedScores:
+    """A score file that rows are appended to as they come, opened at the first row (or at
+    `finish`): a refused input leaves no file. Subclasses read what is done and `_open`."""
 
-    def __init__(self, path: Path, pack: evaluation_pb2.Pack):
-        self.path = path
-        self.done: set[str] = set()
-        if path.exists():
-            for number, line in _complete_lines(path):
-                record = _json_record(path, number, line)
-                _check_digest(path, number, record.get("digest"), record.get("version"), pack)
-                self.done.add(str(record.get("key")))
-        self._stream: TextIO | None = None
-
-    def write(self, score: RowScore) -> None:
-        stream = self._opened()
-        stream.write(json.dumps(score_record(score), ensure_ascii=False) + "\n")
-        stream.flush()
+    path: Path
+    _stream: TextIO | None = None
 
     def finish(self) -> None:
         """Every row is already in place; the file exists even if no row was scored."""
@@ -149,9 +138,33 @@ class JsonlScores:
             self._stream.close()
 
     def _opened(self) -> TextIO:
-        if self._stream is None:  # not before the first row: a refused input leaves no file
-            self._stream = _append(self.path, "utf-8")
+        if self._stream is None:
+            self._stream = self._open()
         return self._stream
+
+    def _open(self) -> TextIO:
+        raise NotImplementedError
+
+
+class JsonlScores(_AppendedScores):
+    """Scores as JSON lines, one object a row, appended as they come."""
+
+    def __init__(self, path: Path, pack: evaluation_pb2.Pack):
+        self.path = path
+        self.done: set[str] = set()
+        if path.exists():
+            for number, line in _complete_lines(path):
+                record = _json_record(path, number, line)
+                _check_digest(path, number, record.get("digest"), record.get("version"), pack)
+                self.done.add(str(record.get("key")))
+
+    def write(self, score: RowScore) -> None:
+        stream = self._opened()
+        stream.write(json.dumps(score_record(score), ensure_ascii=False) + "\n")
+        stream.flush()
+
+    def _open(self) -> TextIO:
+        return _append(self.path, "utf-8")
 
 
 def _json_record(path: Path, number: int, line: str) -> dict:
@@ -168,7 +181,7 @@ def _json_record(path: Path, number: int, line: str) -> dict:
 # --- .csv ----------------------------------------------------------------------------
 
 
-class CsvScores:
+class CsvScores(_AppendedScores):
     """Scores as CSV with a header of ids, UTF-8 with the byte-order mark Excel needs."""
 
     def __init__(self, path: Path, pack: evaluation_pb2.Pack, columns: ScoreColumns):
@@ -190,28 +203,19 @@ class CsvScores:
                 _check_digest(path, number, cells[2], cells[1], pack)
                 self.done.add(cells[0])
         self._header_written = header_written
-        self._stream: TextIO | None = None
 
     def write(self, score: RowScore) -> None:
         stream = self._opened()
         csv.writer(stream).writerow(self.columns.cells(score))
         stream.flush()
 
-    def finish(self) -> None:
-        """Every row is already in place; the header is there even if no row was scored."""
-        self._opened()
-
-    def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-
-    def _opened(self) -> TextIO:
-        if self._stream is None:  # not before the first row: a refused input leaves no file
-            self._stream = _append(self.path, "utf-8" if self._header_written else "utf-8-sig")
-            if not self._header_written:
-                csv.writer(self._stream).writerow(self.columns.ids)
-                self._stream.flush()
-        return self._stream
+    def _open(self) -> TextIO:
+        """The file, with the header written first if it was not there yet."""
+        stream = _append(self.path, "utf-8" if self._header_written else "utf-8-sig")
+        if not self._header_written:
+            csv.writer(stream).writerow(self.columns.ids)
+            stream.flush()
+        return stream
 
 
 # --- .xlsx ---------------------------------------------------------------------------
