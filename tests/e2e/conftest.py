@@ -176,6 +176,14 @@ def jixiao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     assert server.stop() == 0, server.log()
 
 
+def kill_still_running(servers: list[RunningServer]) -> None:
+    """Kill (and reap) every server a test left running."""
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
 @pytest.fixture
 def start_jixiao_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """Start a server of the test's own (e.g. another command); it is killed if still running."""
@@ -187,10 +195,7 @@ def start_jixiao_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]
         return server
 
     yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+    kill_still_running(started)
 
 
 @pytest.fixture(scope="session")
@@ -204,10 +209,7 @@ def launch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
         return server
 
     yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+    kill_still_running(started)
 
 
 @pytest.fixture(scope="session")
