@@ -17,13 +17,13 @@ import random
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
 
 from jixiao.core.compiler import CompiledPack
+from jixiao.core.conditions import comparisons
 from jixiao.core.errors import FactsError
 from jixiao.core.evaluator import evaluate
 from jixiao.core.facts import check_facts
-from jixiao.core.model import Arithmetic, Compare, AllOf, AnyOf, Condition, FactRef, FactType, Pack
+from jixiao.core.model import Arithmetic, FactRef, FactType, Pack
 from jixiao.core.yaml12 import parse_yaml
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
@@ -47,20 +47,12 @@ def case_facts(packs: Path = BUNDLED_PACKS) -> dict:
 # --- random variants ----------------------------------------------------------------
 
 
-def _walk(condition: Condition) -> Iterator[Compare]:
-    if isinstance(condition, Compare):
-        yield condition
-    elif isinstance(condition, (AllOf, AnyOf)):
-        for part in condition.conditions:
-            yield from _walk(part)
-
-
 def _edges(compiled: CompiledPack) -> tuple[dict[str, set[Decimal]], list[tuple[str, str]]]:
     """Per fact, the literals rules compare it with; and the pairs of facts compared with each other."""
     literals: dict[str, set[Decimal]] = {}
     pairs: list[tuple[str, str]] = []
     for rule in compiled.rules:
-        for compare in _walk(rule.condition):
+        for compare in comparisons(rule.condition):
             name = compare.fact.name
             if isinstance(compare.operand, Decimal):
                 literals.setdefault(name, set()).update(

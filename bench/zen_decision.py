@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from jixiao.core.compiler import CompiledPack, Rule
-from jixiao.core.conditions import condition_refs
+from jixiao.core.conditions import comparisons, condition_refs
 from jixiao.core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand
 
 _OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -37,11 +37,8 @@ def attribute_names(rules: tuple[Rule, ...]) -> dict[str, str]:
 
 
 def _texts(condition: Condition):
-    if isinstance(condition, Compare):
-        yield from _operand_texts(condition.operand)
-    elif isinstance(condition, (AllOf, AnyOf)):
-        for part in condition.conditions:
-            yield from _texts(part)
+    for compare in comparisons(condition):
+        yield from _operand_texts(compare.operand)
 
 
 def _operand_texts(operand: Operand):

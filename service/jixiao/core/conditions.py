@@ -28,27 +28,28 @@ def operand_refs(operand: Operand) -> Iterator[str]:
         yield from operand_refs(operand.right)
 
 
-def condition_refs(condition: Condition) -> Iterator[str]:
-    """Every fact name a condition reads, in order, with repeats."""
+def comparisons(condition: Condition) -> Iterator[Compare]:
+    """Every comparison in a condition, in order (through all, any and not)."""
     if isinstance(condition, Compare):
-        yield condition.fact.name
-        yield from operand_refs(condition.operand)
+        yield condition
     elif isinstance(condition, (AllOf, AnyOf)):
         for c in condition.conditions:
-            yield from condition_refs(c)
+            yield from comparisons(c)
     elif isinstance(condition, Not):
-        yield from condition_refs(condition.condition)
+        yield from comparisons(condition.condition)
+
+
+def condition_refs(condition: Condition) -> Iterator[str]:
+    """Every fact name a condition reads, in order, with repeats."""
+    for compare in comparisons(condition):
+        yield compare.fact.name
+        yield from operand_refs(compare.operand)
 
 
 def divisors(condition: Condition) -> Iterator[Operand]:
     """The right-hand operand of every division a condition computes, inner ones first."""
-    if isinstance(condition, Compare):
-        yield from _operand_divisors(condition.operand)
-    elif isinstance(condition, (AllOf, AnyOf)):
-        for c in condition.conditions:
-            yield from divisors(c)
-    elif isinstance(condition, Not):
-        yield from divisors(condition.condition)
+    for compare in comparisons(condition):
+        yield from _operand_divisors(compare.operand)
 
 
 def _operand_divisors(operand: Operand) -> Iterator[Operand]:

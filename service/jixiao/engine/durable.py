@@ -31,7 +31,7 @@ from typing import Iterable
 
 import durable_rules_engine as _engine
 
-from ..core.conditions import condition_refs
+from ..core.conditions import comparisons, condition_refs
 from ..core.errors import PackError, PackProblem
 from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand, Pack
 from ..core.compiler import Matcher, Rule
@@ -214,20 +214,11 @@ def _operand(operand: Operand, attributes: dict[str, str]) -> object:
 def _condition(condition: Condition, attributes: dict[str, str]) -> dict:
     """Translate a Not-free condition to durable-rules JSON; `$ex` guards where arithmetic reads."""
     body = _translate(condition, attributes)
-    guarded = dict.fromkeys(ref for compare in _arithmetic(condition) for ref in condition_refs(compare))
+    guarded = dict.fromkeys(ref for compare in comparisons(condition) if isinstance(compare.operand, Arithmetic)
+                            for ref in condition_refs(compare))
     if not guarded:
         return body
     return {"$and": [{"$ex": {attributes[ref]: 1}} for ref in guarded] + [body]}
-
-
-def _arithmetic(condition: Condition) -> Iterable[Compare]:
-    """The comparisons of a condition whose operand is an arithmetic expression."""
-    if isinstance(condition, Compare):
-        if isinstance(condition.operand, Arithmetic):
-            yield condition
-    elif isinstance(condition, (AllOf, AnyOf)):
-        for part in condition.conditions:
-            yield from _arithmetic(part)
 
 
 def _translate(condition: Condition, attributes: dict[str, str]) -> dict:
