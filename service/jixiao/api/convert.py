@@ -275,13 +275,7 @@ def _common_fields(node: NodeResult) -> list[bytes]:
                       _int_field(b"\x18", node.level), _text_field(b"\x22", decimal_text(node.weight)))),
             _text_field(b"\x42", node.method or "")))
     first, method = head
-    try:
-        score = _PLAIN[node.score]
-    except (KeyError, TypeError):
-        score = decimal_text(node.score)
-    rate = str(node.rate)
-    if not (3 < len(rate) < 20 and rate[-3] == "."):  # rate_text's fast case, inline
-        rate = rate_text(node.rate)
+    score, rate = decimal_text(node.score), rate_text(node.rate)
     if 0 < len(score) < 0x80 and 0 < len(rate) < 0x80:  # decimals: ASCII, so one encode
         parts = [first, f"*{chr(len(score))}{score}2{chr(len(rate))}{rate}".encode()]
     else:

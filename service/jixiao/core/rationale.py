@@ -35,13 +35,7 @@ def _yesno(value: object, language: str) -> str:
 
 
 def _shares(pack: Pack, name: str, shares: Mapping[str, Decimal], language: str) -> str:
-    spec = pack.fact(name)
-    sep = ", " if language == "en" else "、"
-    parts = []
-    for option in spec.options if spec else ():
-        share = decimals.percent_value(shares[option.key])
-        parts.append(f"{option.label.get(language)} {share}" if language == "en" else f"{option.label.get(language)}{share}")
-    return sep.join(parts)
+    return _shares_formatter(pack, name, language)(shares)
 
 
 _NUMBER_FORMATTERS: dict[str, Callable[[Decimal], str]] = {
@@ -95,6 +89,7 @@ def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Ca
 
 
 def _shares_formatter(pack: Pack, name: str, language: str) -> Callable[[object], str]:
+    """A survey's shares as the report lists them: each option's label and percentage."""
     spec = pack.fact(name)
     labels = tuple((option.key, option.label.get(language)) for option in (spec.options if spec else ()))
     sep, gap = (", ", " ") if language == "en" else ("、", "")
