@@ -50,7 +50,6 @@ MatcherFactory = Callable[[Pack, tuple[Rule, ...]], Matcher]
 class CompiledPack:
     pack: Pack
     rules: tuple[Rule, ...]
-    rules_by_leaf: dict[str, tuple[Rule, ...]]
     matcher: Matcher
     checker: FactChecker  # the pack's fact schema, prepared
     checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement)
@@ -136,7 +135,6 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
     return CompiledPack(
         pack=pack,
         rules=frozen,
-        rules_by_leaf=by_leaf,
         matcher=matcher_factory(pack, frozen),
         checker=FactChecker(pack.facts),
         checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement))),
