@@ -109,16 +109,6 @@ def parse_template(template: str) -> tuple[tuple[str, str | None, str | None], .
     return tuple(parts)
 
 
-def render(template: str, context: Mapping[str, object], pack: Pack, language: str) -> str:
-    """Fill a template's placeholders from the context (leaf values and typed facts)."""
-    out = []
-    for literal, name, fmt in parse_template(template):
-        out.append(literal)
-        if name is not None:
-            out.append(format_value(pack, name, context[name], fmt, language))
-    return "".join(out)
-
-
 def verdict(deducted: Decimal, score: Decimal, language: str) -> str:
     """The sentence a report closes each indicator with."""
     if language == "en":

@@ -19,12 +19,12 @@ from it.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping
 
 from . import decimals
-from .decimals import CENT, CONTEXT, HUNDRED, ZERO
+from .decimals import CONTEXT, HUNDRED, ZERO
 from .model import (
     AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, Ratio,
     Survey, Text, grade_for, method_name,
@@ -118,7 +118,7 @@ class LeafPlan:
         weight = self.weight
         own: dict[str, object] = {"weight": weight}
         raw, findings = self.apply(own, values, fired, language)
-        score = min(max(raw, ZERO), weight).quantize(CENT, rounding=ROUND_HALF_UP)  # decimals.round_score
+        score = decimals.round_score(min(max(raw, ZERO), weight))
         deducted = weight - score
         findings_text = _join([text for text, _ in findings], language)
         own["score"] = score
