@@ -84,24 +84,7 @@ def facts_from_struct(facts: struct_pb2.Struct) -> dict[str, object]:
 def _struct_dict(fields) -> dict[str, object]:
     # Keys then lookups: the map's items() is a Python-level generator (collections.abc),
     # slower than indexing the upb map, and this runs for every fact of every request.
-    out: dict[str, object] = {}
-    for key in fields:
-        value = fields[key]
-        kind = value.WhichOneof("kind")
-        if kind == "string_value":
-            out[key] = value.string_value
-        elif kind == "bool_value":
-            out[key] = value.bool_value
-        elif kind == "struct_value":
-            out[key] = _struct_dict(value.struct_value.fields)
-        elif kind == "number_value":
-            number = value.number_value
-            out[key] = int(number) if number.is_integer() else number
-        elif kind == "list_value":
-            out[key] = [_plain_value(item) for item in value.list_value.values]
-        else:
-            out[key] = None
-    return out
+    return {key: _plain_value(fields[key]) for key in fields}
 
 
 def _plain_value(value: struct_pb2.Value) -> object:
