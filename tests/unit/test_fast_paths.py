@@ -112,9 +112,11 @@ def test_chosen_formatters_agree_with_format_value(fmt, language):
 
 
 def test_a_full_memo_drops_its_oldest_entry_only():
+    from collections import OrderedDict
+
     from jixiao.core.scoring import remember
 
-    memo: dict = {}
+    memo: OrderedDict = OrderedDict()
     for i in range(10):
         remember(memo, i, str(i), 4)
     assert list(memo.items()) == [(6, "6"), (7, "7"), (8, "8"), (9, "9")]

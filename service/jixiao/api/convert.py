@@ -6,6 +6,7 @@ with exactly two places) so that no client sees a binary float.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Mapping, TypeVar
 
@@ -119,13 +120,13 @@ def _plain_value(value: struct_pb2.Value) -> object:
 _LEAF_CACHE_ENTRIES = 4096
 _TEXT_CACHE_ENTRIES = 8192  # each of the caches below
 #: id(leaf) → (leaf, the leaf as a child field of its parent: tag, length, message)
-_leaf_fields: dict[int, tuple[NodeResult, bytes]] = {}
+_leaf_fields: OrderedDict[int, tuple[NodeResult, bytes]] = OrderedDict()
 # What every evaluation with a pack repeats: an evaluation's fields 1-5, a node's fields
 # 1-4 and 8, a rule id's field; and decimal_text's texts.
-_evaluation_heads: dict[tuple, bytes] = {}
-_node_heads: dict[tuple, tuple[bytes, bytes]] = {}
-_rule_fields: dict[str, bytes] = {}
-_PLAIN: dict[Decimal, str] = {}
+_evaluation_heads: OrderedDict[tuple, bytes] = OrderedDict()
+_node_heads: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
+_rule_fields: OrderedDict[str, bytes] = OrderedDict()
+_PLAIN: OrderedDict[Decimal, str] = OrderedDict()
 Key = TypeVar("Key")
 Value = TypeVar("Value")
 
@@ -208,7 +209,7 @@ def indicator_score(node: NodeResult) -> pb.IndicatorScore:
     return pb.IndicatorScore.FromString(field[start:])
 
 
-def _keep(cache: dict[Key, Value], key: Key, value: Value) -> Value:
+def _keep(cache: OrderedDict[Key, Value], key: Key, value: Value) -> Value:
     """Remember `value` under `key`, dropping the oldest entry when `cache` is full."""
     remember(cache, key, value, _TEXT_CACHE_ENTRIES)
     return value

@@ -19,6 +19,7 @@ from it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping
@@ -101,7 +102,7 @@ class LeafPlan:
         self.key_of = _key_function(leaf_inputs(leaf, LEAF_VARIABLES), pack)
         self.apply = _method(leaf, pack, {rule.key: rule for rule in rules})
         self.inferred = _texts(leaf.scoring.inferred, pack) if isinstance(leaf.scoring, Bands) else None
-        self.memo: dict[Hashable, NodeResult] = {}
+        self.memo: OrderedDict[Hashable, NodeResult] = OrderedDict()
         self.entries = entries
 
     def score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
@@ -154,7 +155,7 @@ class ParentPlan:
         self.children = children
         self.names = {language: node.name.get(language) for language in LANGUAGES}
         self.grades = grades
-        self.memo: dict[tuple[int, ...], NodeResult] = {}
+        self.memo: OrderedDict[tuple[int, ...], NodeResult] = OrderedDict()
         self.entries = entries
 
     def score(self, values: Values, fired: frozenset[int], language: str) -> NodeResult:
@@ -178,16 +179,18 @@ class ParentPlan:
 NodePlan = LeafPlan | ParentPlan
 
 
-def remember(memo: dict, key: Hashable, value: object, entries: int) -> None:
+def remember(memo: OrderedDict, key: Hashable, value: object, entries: int) -> None:
     """Keep `value` under `key` in a memo of at most `entries`, dropping the oldest first.
 
-    One entry at a time: emptying a full memo at once would free hundreds of results
-    inside one call, a pause that shows in the latency of whichever request did it.
+    One entry at a time, and in constant time (an OrderedDict has its oldest entry at
+    hand; a plain dict would scan past every deleted slot to find it): emptying a full
+    memo at once would free hundreds of results inside one call, a pause that shows in
+    the latency of whichever request did it.
     """
     if len(memo) >= entries:
         try:
-            del memo[next(iter(memo))]
-        except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+            memo.popitem(last=False)
+        except KeyError:  # another thread emptied it meanwhile
             pass
     memo[key] = value
 
