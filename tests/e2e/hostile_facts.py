@@ -1,0 +1,121 @@
+"""Hostile fact values and shapes, drawn reproducibly from a seed.
+
+Each case starts from a valid request (the 2019 report's facts) and spoils one to three
+facts: numbers in every notation a caller might send (exponents, 17+ digits, tiny,
+huge, grouped wrongly, other scripts' digits, full-width), floats of every class, wrong
+types, nested objects and lists, long and odd strings, and whole-shape changes (missing
+facts, flat dotted keys, unknown survey options). The fuzz test sends them through a
+real server and holds each reply to the plain reference evaluator.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from typing import Callable, Iterator
+
+NUMBER_TEXTS = [
+    "1e16", "10000000000000000", "9999999999999999", "0.0000001", "1e400", "1e-400", "-1e16", "1E+16",
+    "89.99999999999999999", "123456789012345678901234567890", "1e5000", "0e0", "-0", "+0", "0.0", "-0.0",
+    "398761", "398761.00", "398,761.00", "3,9,8,7,6,1", ",,,398761,,,", "398_761", "39,8761", "398,761,",
+    ".5", "5.", "5..0", "--5", "+-5", "٣٩٨٧٦١", "३९८७६१", "３９８７６１．００", "３９８，７６１", "12%", "12.5%", "%",
+    "1e5", "1E5", "0x10", "NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "", " ", " 398761 ",
+    "398761\n", "\t1", "1 000", "1\u00a0000", "999999999999999", "999999999999999.9", "0.000000000000001",
+    "100", "100.0000000000000001", "99.995", "90", "89.99", "60", "59.999999", "-1", "-0.01", "1" * 400,
+    "0." + "0" * 300 + "1", "1" + "0" * 30, "2.5e-3", "١٫٥", "½", "Ⅻ", "𝟗𝟗", "1,000,000.5", "1,000,000,000,000,000",
+]
+FLOATS = [
+    1e308, -1e308, 5e-324, -5e-324, 2.2250738585072014e-308, 1e16, 9999999999999998.0, 1e15, 0.1, -0.0, 0.0,
+    2.0 ** 53, 2.0 ** 53 + 2, 2.0 ** 63, 2.0 ** 64, 1e-7, 1e22, 123456.789, 89.99999999999999, math.inf,
+    -math.inf, math.nan, 1.7976931348623157e308, 3.0, 50.0, 100.0, 100.00000000000001,
+]
+INTEGERS = [0, 1, -1, 2 ** 31, 2 ** 53, 2 ** 53 + 1, 2 ** 63 - 1, -(2 ** 63), 10 ** 15, 10 ** 16, 999_999_999_999_999]
+ODD_TEXTS = ["", "x" * 10_000, "质量" * 500, "\u0000", "\x1b[31m", "a\u202eb", "🙂" * 50, "true", "null", "{}", "[]"]
+
+
+def _number_text(rng: random.Random) -> str:
+    """A random number text: sign, up to 40 digits, a point anywhere, sometimes an exponent."""
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 40)))
+    point = rng.randint(0, len(digits))
+    text = digits[:point] + ("." if rng.random() < 0.6 else "") + digits[point:]
+    if rng.random() < 0.2:
+        text = rng.choice("-+") + text
+    if rng.random() < 0.15:
+        text += rng.choice("eE") + rng.choice(["", "-", "+"]) + str(rng.randint(0, 400))
+    return text
+
+
+def hostile_value(rng: random.Random, depth: int = 0) -> object:
+    """One value a careless or malicious caller might send for any fact."""
+    kind = rng.random()
+    if kind < 0.30:
+        return rng.choice(NUMBER_TEXTS)
+    if kind < 0.45:
+        return _number_text(rng)
+    if kind < 0.58:
+        return rng.choice(FLOATS)
+    if kind < 0.65:
+        return rng.choice(INTEGERS)
+    if kind < 0.72:
+        return rng.choice([True, False, None])
+    if kind < 0.80:
+        return rng.choice(ODD_TEXTS)
+    if kind < 0.88 and depth < 25:
+        return {rng.choice(["strongly", "yes", "x", "", "very_satisfied"]): hostile_value(rng, depth + 1)
+                for _ in range(rng.randint(0, 4))}
+    if depth < 25:
+        return [hostile_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return None
+
+
+def _leaf_paths(facts: dict, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            yield prefix + (key,)
+            yield from _leaf_paths(value, prefix + (key,))
+        else:
+            yield prefix + (key,)
+
+
+def _set(facts: dict, path: tuple[str, ...], value: object) -> None:
+    node = facts
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+def _delete(facts: dict, path: tuple[str, ...]) -> None:
+    node = facts
+    for part in path[:-1]:
+        node = node[part]
+    node.pop(path[-1], None)
+
+
+def _flatten_one(facts: dict, rng: random.Random, paths: list[tuple[str, ...]]) -> None:
+    """Send one fact both nested and as a flat dotted key with another value."""
+    path = rng.choice([p for p in paths if len(p) > 1])
+    facts[".".join(path)] = hostile_value(rng)
+
+
+SHAPES: list[Callable[[dict, random.Random, list[tuple[str, ...]]], None]] = [
+    lambda facts, rng, paths: _set(facts, rng.choice(paths), hostile_value(rng)),
+    lambda facts, rng, paths: _delete(facts, rng.choice(paths)),
+    _flatten_one,
+    lambda facts, rng, paths: facts.__setitem__(rng.choice(["unknown", "budget ", "预算", "x" * 300]),
+                                                hostile_value(rng)),
+]
+
+
+def hostile_cases(base: dict, seed: int, count: int) -> Iterator[dict]:
+    """`count` spoiled copies of `base`, the same ones for the same seed."""
+    rng = random.Random(seed)
+    paths = list(_leaf_paths(base))
+    for _ in range(count):
+        facts = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            try:
+                rng.choice(SHAPES)(facts, rng, list(_leaf_paths(facts)) or paths)
+            except (KeyError, TypeError, IndexError):  # a path an earlier change removed or replaced
+                pass
+        yield facts
