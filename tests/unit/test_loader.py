@@ -28,7 +28,7 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_the_digest_covers_every_byte_of_every_file_but_not_line_ends():
-    files = {"pack.yaml": METHODS_PACK, "cases/a.yaml": "name: a\nfacts: {}\nexpected: {score: 1}\n"}
+    files = {"pack.yaml": METHODS_PACK, "cases/a.yaml": "name: a\nfacts: {}\nexpected: {score: 1, grade: x}\n"}
     first = load_bundle(make_bundle(files), pack_schema())
     assert first.pack.digest == first.bundle.digest and len(first.pack.digest) == 64
     crlf = {path: text.replace("\n", "\r\n").encode() for path, text in files.items()}

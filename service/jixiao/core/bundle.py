@@ -3,6 +3,11 @@
 Both the pack folder on disk and a publish request carry a bundle; loading one through
 `load_bundle` is the only way a pack enters the service, so the digest that a reply names
 is always the digest of exactly the files that were validated.
+
+A bundle is bounded before anything reads it: how many files, how large each one, how
+large all together (`make_bundle`), so a publish request costs the server little
+whatever it holds. Parsing happens later, in `load_bundle`, under the YAML loader's own
+limits (yaml12.py).
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ from typing import Mapping
 from .cases import GoldenCase, load_case
 from .digest import bundle_digest, normalize_text
 from .errors import PackError, PackProblem
+from .identifiers import echo
 from .loader import load_pack
 from .model import Pack
 
 PACK_FILE = "pack.yaml"
-_CASE_FILE = re.compile(r"^cases/[A-Za-z0-9_.\-\u4e00-\u9fff]+\.yaml$")
+_CASE_FILE = re.compile(r"cases/[A-Za-z0-9_.\-\u4e00-\u9fff]{1,100}\.yaml")  # fullmatch
+#: Files in one pack: pack.yaml and up to 199 golden cases.
+MAX_FILES = 200
+#: Bytes in one file, and in all of a pack's files together.
+MAX_FILE_BYTES = 1_000_000
+MAX_TOTAL_BYTES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -41,20 +52,34 @@ class LoadedBundle:
 
 
 def make_bundle(files: Mapping[str, bytes | str], source: str = "") -> Bundle:
-    """Check the file names and encodings of a pack's files; raises PackError naming each bad one."""
+    """Check the count, sizes, names and encodings of a pack's files; raises PackError naming each bad one."""
+    where = (lambda path: f"{source}/{path}") if source else (lambda path: path)
+    if len(files) > MAX_FILES:
+        raise PackError([PackProblem("", f"{len(files)} files, more than the {MAX_FILES} a pack may have",
+                                     source or "the pack")])
     problems = []
+    sizes = {path: len(content) if isinstance(content, bytes) else len(content.encode("utf-8"))
+             for path, content in files.items()}
+    total = sum(sizes.values())
+    if total > MAX_TOTAL_BYTES:
+        raise PackError([PackProblem("", f"the files hold {total:,} bytes, more than the {MAX_TOTAL_BYTES:,} a "
+                                         "pack may have", source or "the pack")])
     texts: dict[str, str] = {}
     for path, content in files.items():
-        where = f"{source}/{path}" if source else path
-        if path != PACK_FILE and not _CASE_FILE.match(path):
-            problems.append(PackProblem("", "not part of a pack: expected pack.yaml or cases/<name>.yaml", where))
+        if path != PACK_FILE and not _CASE_FILE.fullmatch(path):
+            problems.append(PackProblem("", "not part of a pack: expected pack.yaml or cases/<name>.yaml",
+                                        where(echo(path))))
+            continue
+        if sizes[path] > MAX_FILE_BYTES:
+            problems.append(PackProblem("", f"{sizes[path]:,} bytes, more than the {MAX_FILE_BYTES:,} a pack file "
+                                            "may have", where(path)))
             continue
         try:
             texts[path] = normalize_text(content)
         except UnicodeDecodeError as exc:
-            problems.append(PackProblem("", f"not UTF-8 text: {exc.reason} at byte {exc.start}", where))
+            problems.append(PackProblem("", f"not UTF-8 text: {exc.reason} at byte {exc.start}", where(path)))
     if PACK_FILE not in files:
-        problems.append(PackProblem("", "a pack needs a pack.yaml", f"{source}/{PACK_FILE}" if source else PACK_FILE))
+        problems.append(PackProblem("", "a pack needs a pack.yaml", where(PACK_FILE)))
     if problems:
         raise PackError(problems)
     return Bundle(texts)

@@ -10,7 +10,11 @@ from .compiler import CompiledPack
 from .decimals import plain
 from .errors import FactsError, PackError, PackProblem
 from .evaluator import evaluate
-from .yaml12 import YamlSyntaxError, parse_yaml
+from .yaml12 import YamlSyntaxError, parse_yaml, yaml_problem
+
+
+#: What every golden case that expects a result must state about it, at least.
+ASSERTED = ("score", "grade")
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,16 @@ def load_case(text: str, filename: str = "case.yaml") -> GoldenCase:
     try:
         doc, _ = parse_yaml(text)
     except YamlSyntaxError as exc:
-        raise PackError([PackProblem("", f"not valid YAML: {exc}", filename, exc.line)]) from None
+        raise PackError([PackProblem("", yaml_problem(exc), filename, exc.line)]) from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("facts"), Mapping) or not isinstance(doc.get("expected"), Mapping):
         raise PackError([PackProblem("", "a golden case needs 'facts' and 'expected' mappings", filename, 1)])
+    expected = doc["expected"]
+    if "error" not in expected and not all(key in expected for key in ASSERTED):
+        missing = " and ".join(key for key in ASSERTED if key not in expected)
+        raise PackError([PackProblem("expected", f"a golden case must state at least the total score and grade "
+                                                 f"it expects (missing: {missing}), e.g. "
+                                                 "expected: {score: \"75.03\", grade: 中}; a case that states "
+                                                 "nothing proves nothing", filename, 1)])
     return GoldenCase(name=str(doc.get("name", filename)), facts=_json_like(doc["facts"]),
                       expected=doc["expected"], file=filename, language=str(doc.get("language", "zh")))
 

@@ -9,7 +9,6 @@ names. It reports all problems found, not the first only.
 from __future__ import annotations
 
 import dataclasses
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
@@ -18,6 +17,7 @@ import jsonschema
 from .decimals import ZERO, plain
 from .errors import PackError, PackProblem
 from .facts import coerce
+from .identifiers import InvalidIdentifier, check_pack_id, check_version
 from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
@@ -25,10 +25,9 @@ from .model import (
 )
 from .references import leaf_texts
 from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
-from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml
+from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 
 SCHEMA_TAG = "jixiao.pack/v1"
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$")
 NUMERIC = (FactType.DECIMAL, FactType.INTEGER)
 ARITHMETIC_OPS = ("add", "sub", "mul", "div")
 
@@ -38,7 +37,7 @@ def load_pack(text: str, filename: str = "pack.yaml", schema: Mapping | None = N
     try:
         document, lines = parse_yaml(text)
     except YamlSyntaxError as exc:
-        raise PackError([PackProblem("", f"not valid YAML: {exc}", filename, exc.line)]) from None
+        raise PackError([PackProblem("", yaml_problem(exc), filename, exc.line)]) from None
     return build_pack(document, filename=filename, lines=lines, schema=schema)
 
 
@@ -122,8 +121,12 @@ class _Builder:
             self.problem(("schema",), f"expected schema: {SCHEMA_TAG}")
         pack_id = str(self.required(doc, "id", ()) or "")
         version = str(self.required(doc, "version", ()) or "")
-        if version and not SEMVER.match(version):
-            self.problem(("version",), f"'{version}' is not a semantic version like 1.0.0")
+        for field, value, check in (("id", pack_id, check_pack_id), ("version", version, check_version)):
+            try:
+                if value:
+                    check(value, field)
+            except InvalidIdentifier as bad:
+                self.problem((field,), bad.problem)
         total = self.decimal(self.required(doc, "total_weight", ()) or 0, ("total_weight",))
         grades = self.grades(doc.get("grades") or [], ("grades",))
         for i, raw in enumerate(doc.get("facts") or []):
