@@ -35,6 +35,7 @@ from ..core.conditions import comparisons, condition_refs
 from ..core.errors import PackError, PackProblem
 from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand, Pack
 from ..core.compiler import Matcher, Rule
+from . import containment
 
 #: Rules one fact may match at once: 63 plus the marker rule make the engine's 64
 #: (measured: 64 rules and the marker, all true, fail with error 303).
@@ -120,6 +121,7 @@ class DurableMatcher:
         """Indices of the chunk's rules that fire; -1, the marker rule, among them."""
         facts = fact_json(chunk.fields, values, sid)
         by_name = chunk.rule_by_name
+        containment.before_engine(chunk.label, facts, sid)  # refuses a request that crashed a worker
         try:
             handle = chunk.open()
             code, state = _engine.assert_facts(handle, facts)
@@ -138,6 +140,8 @@ class DurableMatcher:
         except Exception as exc:  # any engine fault poisons the ruleset (DURABLE_RULES.md)
             self._retire()
             raise EngineError(f"rule engine failed on {chunk.label}: {exc!r}") from exc
+        finally:
+            containment.after_engine()
         if _MARKER not in fired:
             self._retire()
             raise EngineError(f"rule engine skipped the marker rule on {chunk.label}")
