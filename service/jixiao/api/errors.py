@@ -14,6 +14,7 @@ from google.rpc import code_pb2, error_details_pb2
 
 from jixiao.catalog import NoActiveVersion
 from jixiao.core.errors import FactsError
+from jixiao.engine.containment import QuarantinedRequest
 from jixiao.packs import PackNotFound
 
 from .details import rich_status, within_budget
@@ -36,6 +37,8 @@ def status_for(error: Exception) -> grpc.Status:
     for kind, refusal in REFUSALS.items():
         if isinstance(error, kind):
             return refusal(error)
+    if isinstance(error, QuarantinedRequest):
+        return quarantined(error)
     return internal(error)
 
 
@@ -84,3 +87,11 @@ def internal(error: Exception) -> grpc.Status:
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error", error_id=error_id, exc_info=error)
     return rich_status(code_pb2.INTERNAL, f"internal error; quote error id {error_id} to the operators")
+
+
+def quarantined(error: QuarantinedRequest) -> grpc.Status:
+    """INTERNAL with an error id: the request crashed a server process before (engine/containment.py)."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("quarantined request refused", error_id=error_id, digest=error.digest, ruleset=error.label)
+    return rich_status(code_pb2.INTERNAL, "this request crashed a server process before and is refused; "
+                                          f"quote error id {error_id} to the operators")
