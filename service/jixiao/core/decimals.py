@@ -1,4 +1,4 @@
-"""Decimal arithmetic and the report's number formats, in one place."""
+"""Decimal arithmetic, the report's number formats and the numbers the rule engine reads exactly."""
 
 from __future__ import annotations
 
@@ -73,3 +73,54 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, str):
         return Decimal(value.strip())
     raise TypeError(f"{type(value).__name__} is not a number")
+
+
+# --- what the rule engine reads exactly -----------------------------------------------
+#
+# durable-rules reads every number as a C double (or a 64-bit int) and compares doubles.
+# A double tells apart, and orders, any two decimals of at most 15 significant digits
+# (DBL_DIG), and holds every integer below 2^53 exactly. So a value within these limits
+# compares in the engine exactly as Decimal compares it, and its positional text (no
+# exponent: the engine's JSON reader stops a number at an `e`) is always readable.
+
+#: Significant digits a number may carry (trailing zeros after the point aside).
+ENGINE_DIGITS = 15
+#: Digits after the decimal point (trailing zeros aside).
+ENGINE_PLACES = 15
+#: Numbers, integers included, are below this in magnitude.
+ENGINE_BOUND = 10 ** 15
+ENGINE_LIMITS = (f"at most {ENGINE_DIGITS} significant digits and {ENGINE_PLACES} decimal places, "
+                 f"below 10^15 in magnitude")
+
+
+def _stripped(value: Decimal) -> tuple[int, tuple[int, ...], int]:
+    """(sign, digits, exponent) of a finite Decimal without trailing zeros; zero is (0, (0,), 0)."""
+    sign, digits, exponent = value.as_tuple()
+    if not any(digits):
+        return 0, (0,), 0
+    kept = len(digits)
+    while digits[kept - 1] == 0:
+        kept -= 1
+    return sign, digits[:kept], exponent + len(digits) - kept  # type: ignore[operator]
+
+
+def engine_problem(value: Decimal) -> str | None:
+    """Why the rule engine could not compare `value` exactly, or None when it can."""
+    if not value.is_finite():
+        return "is not a finite number"
+    _sign, digits, exponent = _stripped(value)
+    if exponent + len(digits) > 15:
+        return "is 10^15 or more in magnitude"
+    if len(digits) > ENGINE_DIGITS:
+        return f"has {len(digits)} significant digits"
+    if exponent < -ENGINE_PLACES:
+        return f"has {-exponent} decimal places"
+    return None
+
+
+def positional(value: Decimal) -> str:
+    """`value` in plain positional notation without trailing zeros: Decimal("1E+16") → "10000000000000000"."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    sign, digits, exponent = _stripped(value)
+    return format(Decimal((sign, digits, exponent)), "f")

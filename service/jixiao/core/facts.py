@@ -9,15 +9,23 @@ checked, so each fact gets a converter for the values callers usually send (a de
 string, an int, a boolean, a survey object). Anything else, and any value that fails,
 goes through `coerce`, which either accepts it (a float, "1,234.5") or names what is
 wrong: the fast path never decides that a value is bad.
+
+Numbers have one syntax (`NUMBER_FORMS`, matched whole by `_NUMBER`; Python's Decimal()
+is never given the caller's raw text, since it also reads "1_000", " 1", "1e5", "NaN"
+and other scripts' digits) and must stay within what the rule engine compares exactly
+(`decimals.ENGINE_LIMITS`): anything else is an input error naming the fact.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import math
+import re
+from decimal import Decimal
 from typing import Callable, Mapping
 
-from .decimals import HUNDRED, ZERO, plain
+from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, ZERO, engine_problem, plain
 from .errors import FactsError, FactViolation
+from .identifiers import echo
 from .model import FactSpec, FactType
 
 Value = Decimal | int | bool | str | Mapping[str, Decimal]
@@ -31,6 +39,25 @@ TYPE_NAMES = {
     FactType.TEXT: "a text",
     FactType.SURVEY: "an object of option shares in percent",
 }
+
+
+#: The accepted number texts, as the messages show them.
+NUMBER_FORMS = ('ASCII digits with an optional sign and decimal point ("-1234.5", "398761.00"), '
+                'thousands separated by commas in groups of three ("398,761.00"); '
+                'full-width digits and punctuation are read as ASCII ("３９８７６１．００"); '
+                'no spaces, exponents, underscores or other scripts\' digits')
+SHARE_FORMS = NUMBER_FORMS + '; a share may end in "%" ("27.5%")'
+#: The one number syntax (after full-width characters are read as ASCII), matched whole.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+#: The fast path's subset of it: a plain decimal of at most 15 characters, which is
+#: therefore always within the engine's limits.
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_MAX = 15
+#: Number texts longer than this are refused before they are read.
+NUMBER_TEXT_MAX = 64
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
+_SYNTAX = object()  # `parse_number`'s answer for a text that is not in the number syntax
+_ENGINE_LIMITS_TEXT = f"numbers may have {ENGINE_LIMITS}, so that the rules compare them exactly"
 
 
 def lookup(facts: Mapping, name: str) -> object:
@@ -47,41 +74,64 @@ def lookup(facts: Mapping, name: str) -> object:
 
 def _describe(raw: object) -> str:
     if isinstance(raw, str):
-        return f"got {raw!r}"
+        return f"got {echo(repr(raw))}"
     if raw is None:
         return "got null"
     if isinstance(raw, bool):
         return f"got {'true' if raw else 'false'}"
+    if isinstance(raw, int) and raw.bit_length() > 64:
+        return f"got an integer of {len(str(abs(raw))) if raw.bit_length() < 10_000 else 'thousands of'} digits"
     if isinstance(raw, (int, float, Decimal)):
-        return f"got {raw}"
+        return f"got {echo(str(raw))}"
     return f"got {type(raw).__name__ if not isinstance(raw, Mapping) else 'an object'}"
 
 
-def _number(raw: object) -> Decimal | None:
-    """A finite Decimal from a decimal string ("1,234.5" too), an int, a float or a Decimal."""
+def parse_number(raw: object, share: bool = False) -> Decimal | str | None:
+    """A number from a caller's value: the Decimal, or why it is refused (a str), or None
+    when the value is not a number at all (a boolean, an object).
+
+    Texts follow `NUMBER_FORMS` (with a trailing "%" when `share`); ints and floats are
+    taken as they are (a float through its shortest repr). Every number must be within
+    the engine's limits (`decimals.engine_problem`). `_SYNTAX` is the answer for a text
+    that is not in the number syntax.
+    """
     kind = type(raw)
-    try:
-        if kind is str:
-            try:
-                value = Decimal(raw)  # the common case: a plain decimal string
-            except InvalidOperation:
-                text = raw.strip().replace(",", "")  # type: ignore[union-attr]
-                if not text:
-                    return None
-                value = Decimal(text)
-        elif kind is bool:
-            return None
-        elif isinstance(raw, Decimal):
-            value = raw
-        elif isinstance(raw, int):
-            value = Decimal(raw)
-        elif isinstance(raw, float):
-            value = Decimal(repr(raw))
-        else:
-            return None
-    except InvalidOperation:
+    if kind is str:
+        text: str = raw  # type: ignore[assignment]
+        if len(text) > NUMBER_TEXT_MAX:
+            return f"is {len(text)} characters long, more than {NUMBER_TEXT_MAX}"
+        if not text.isascii():
+            text = text.translate(_FULL_WIDTH)
+        if share and text.endswith("%"):
+            text = text[:-1]
+        if _NUMBER.fullmatch(text) is None:
+            return _SYNTAX  # type: ignore[return-value]
+        value = Decimal(text.replace(",", ""))
+    elif kind is bool:
         return None
-    return value if value.is_finite() else None
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        if not -ENGINE_BOUND < raw < ENGINE_BOUND:
+            return "is 10^15 or more in magnitude"
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            return "is not a finite number"
+        value = Decimal(repr(raw))
+    else:
+        return None
+    problem = engine_problem(value)
+    return problem if problem is not None else value
+
+
+def _number_violation(name: str, expected: str, raw: object, parsed: object, forms: str) -> FactViolation:
+    """The violation for a value `parse_number` did not turn into a Decimal."""
+    if parsed is None:
+        return FactViolation(name, f"expected {expected}, {_describe(raw)}")
+    if parsed is _SYNTAX:
+        return FactViolation(name, f"expected {expected}, {_describe(raw)}; write {forms}")
+    return FactViolation(name, f"{_describe(raw)}, which {parsed}; {_ENGINE_LIMITS_TEXT}")
 
 
 def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
@@ -98,16 +148,16 @@ def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolatio
         return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
     if spec.type is FactType.SURVEY:
         return _coerce_survey(spec, raw)
-    number = _number(raw)
-    if number is None:
-        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+    number = parse_number(raw)
+    if not isinstance(number, Decimal):
+        return None, [_number_violation(name, expected, raw, number, NUMBER_FORMS)]
     if spec.type is FactType.INTEGER:
         if number != number.to_integral_value():
             return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
-        value: Value = int(number)
+        value: Value = int(number)  # type: ignore[arg-type]
     else:
         value = number
-    problem = _range_problem(spec, number)
+    problem = _range_problem(spec, number)  # type: ignore[arg-type]
     if problem:
         return None, [FactViolation(name, problem)]
     return value, []
@@ -129,17 +179,17 @@ def _coerce_survey(spec: FactSpec, raw: object) -> tuple[Value | None, list[Fact
     for key in raw:
         if key not in known:
             violations.append(FactViolation(
-                f"{spec.name}.{key}", f"unknown option; expected one of {', '.join(sorted(known))}"))
+                f"{spec.name}.{echo(str(key))}", f"unknown option; expected one of {', '.join(sorted(known))}"))
     shares: dict[str, Decimal] = {}
     for option in spec.options:
         name = f"{spec.name}.{option.key}"
         if option.key not in raw:
             violations.append(FactViolation(name, "missing survey share"))
             continue
-        share = _number(raw[option.key])
-        if share is None:
-            violations.append(FactViolation(
-                name, f"expected a share in percent (e.g. \"27.5\"), {_describe(raw[option.key])}"))
+        share = parse_number(raw[option.key], share=True)
+        if not isinstance(share, Decimal):
+            violations.append(_number_violation(
+                name, 'a share in percent (e.g. "27.5")', raw[option.key], share, SHARE_FORMS))
         elif share < ZERO or share > HUNDRED:
             violations.append(FactViolation(name, f"share {plain(share)}% is out of range [0, 100]"))
         else:
@@ -229,7 +279,8 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
         return lambda raw: raw if type(raw) is str else _SLOW
     if spec.type is FactType.INTEGER:
         def integer(raw: object) -> object:
-            if type(raw) is not int or (lo is not None and raw < lo) or (hi is not None and raw > hi):
+            if (type(raw) is not int or not -ENGINE_BOUND < raw < ENGINE_BOUND  # type: ignore[operator]
+                    or (lo is not None and raw < lo) or (hi is not None and raw > hi)):
                 return _SLOW
             return raw
         return integer
@@ -259,18 +310,16 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
 
 
 def _plain_decimal(raw: object) -> object:
-    """A finite Decimal from a plain decimal string or an int; `_SLOW` for anything else."""
+    """A Decimal from a plain decimal string of at most 15 characters or an int below 10^15;
+    `_SLOW` for anything else. Such a value is always in the syntax and the engine's limits."""
     kind = type(raw)
     if kind is str:
-        try:
-            value = Decimal(raw)  # type: ignore[arg-type]
-        except InvalidOperation:
+        if len(raw) > _PLAIN_MAX or _PLAIN.fullmatch(raw) is None:  # type: ignore[arg-type]
             return _SLOW
-    elif kind is int:
-        value = Decimal(raw)  # type: ignore[arg-type]
-    else:
-        return _SLOW
-    return value if value.is_finite() else _SLOW
+        return Decimal(raw)  # type: ignore[arg-type]
+    if kind is int and -ENGINE_BOUND < raw < ENGINE_BOUND:  # type: ignore[operator]
+        return Decimal(raw)  # type: ignore[arg-type]
+    return _SLOW
 
 
 def _expand(spec: FactSpec, value: Value) -> dict[str, Value]:

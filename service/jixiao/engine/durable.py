@@ -1,77 +1,321 @@
 """The one module that talks to durable-rules, through its C module only.
 
 durable-rules decides which of a pack's rules fire; nothing else in Jixiao imports it.
-It is used the way `docs/DURABLE_RULES.md` (shared) found safe:
+It is used the way it was measured to be safe:
 
 - never `Host` or `durable.lang` (background threads that crash under load);
 - one evaluation = one session id from a fixed pool, one `assert_facts` with one fact
   carrying an explicit id and a marker attribute that a marker rule always matches (so
   at least one action runs before `delete_state`), actions drained synchronously with
   `start_action_for_state` / `complete_and_start_action`, then `delete_state`;
-- the engine's limits are checked when compiling: rules are split over several rulesets
-  so that no fact can make more than `RULES_PER_RULESET` conditions true at once and no
-  fact carries more than `MAX_ATTRIBUTES` attributes;
+- every number reaches the engine in positional notation within `decimals.ENGINE_LIMITS`
+  (its JSON reader stops a number at an exponent and then reads garbage); the fact
+  checker refuses other values, and this adapter refuses them again (`UnsafeValue`)
+  without calling the engine. Within those limits a double orders values exactly as
+  Decimal does, so comparisons with constants and other facts are decided exactly;
+- arithmetic is never done by the engine (it computes in doubles, and int ÷ int in
+  integers): for a comparison with an arithmetic right side, the adapter computes in
+  Decimal, as the reference evaluator does, the sign of left − right and asserts it as
+  an attribute of its own, which the engine compares with 0;
+- the engine's limits are checked when compiling (`_plan`): a fact can never make more
+  alpha nodes pending at once than the engine's stack holds (`ENGINE_STACK`, counted on
+  a copy of the network the engine builds), no engine rule has more `$and`/`$or` than
+  `CONNECTIVES_PER_RULE`, no fact more than `MAX_ATTRIBUTES` attributes. A rule too big
+  for one ruleset is split over several engine rules when its top level is an `any`;
+  what cannot be split is refused with a PackError naming the rule;
 - values are type-checked before they reach the engine (it compares strings loosely with
-  numbers); every fact carries every attribute its ruleset reads, and every attribute an
-  arithmetic expression reads is also guarded with `$ex` (the engine can read a stale
-  value for an attribute missing from an expression). Comparisons go unguarded: a guard
-  costs a condition per attribute (about a fifth of the engine's time on the bundled
-  pack) and can never be false on the facts we assert;
+  numbers), and every fact carries every attribute its ruleset reads;
 - one lock per process: the C code holds the GIL anyway, so threads gain nothing;
-- any unexpected engine error retires the rulesets (they are rebuilt on next use).
+- an engine error retires the rulesets (they are rebuilt on next use), and the input that
+  caused it is remembered (`FAILURES_REMEMBERED`): the same input is refused without
+  calling the engine again, because each failing call leaks the engine's memory (about
+  90 KB, retired or not).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Iterable
 
 import durable_rules_engine as _engine
 
-from ..core.conditions import comparisons, condition_refs
+from ..core.conditions import comparisons, condition_refs, operand_value
+from ..core.decimals import ENGINE_BOUND, ENGINE_LIMITS, engine_problem, positional
 from ..core.errors import PackError, PackProblem
-from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand, Pack
+from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Pack
 from ..core.compiler import Matcher, Rule
-from . import containment
 
-#: Rules one fact may match at once: 63 plus the marker rule make the engine's 64
-#: (measured: 64 rules and the marker, all true, fail with error 303).
-RULES_PER_RULESET = 63
+#: Alpha nodes the engine keeps pending at once while it matches one fact (its stack).
+#: Measured: an `any` of 63 true comparisons plus the marker rule passes, 64 fail with
+#: error 303; so do 63 and 64 one-comparison rules.
+ENGINE_STACK = 64
+#: `$and`/`$or` per engine rule: each takes two of the rule's 31 expression slots
+#: (measured: 15 nested connectives are created, 16 fail with error 113).
+CONNECTIVES_PER_RULE = 15
 #: Attributes per fact: the engine fails at about 251.
 MAX_ATTRIBUTES = 240
 #: Session ids: hashed to 32 bits by the engine; these 1,024 were checked not to collide.
 SID_POOL = 1024
+#: Inputs that made the engine fail, refused without calling it again (per matcher).
+FAILURES_REMEMBERED = 1024
 
 _MARKER_RULE = "_eval"
 _MARKER = -1  # the marker rule's index among the fired rules
 _OPS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
-_ARITHMETIC = {"add": "$add", "sub": "$sub", "mul": "$mul", "div": "$div"}
 _ruleset_names = itertools.count()
 _lock = threading.Lock()
 
 
 class EngineError(RuntimeError):
-    """durable-rules failed in a way it should not; the rulesets have been retired."""
+    """durable-rules failed in a way it should not, or was about to be given an input it
+    failed on before."""
+
+
+class UnsafeValue(EngineError):
+    """A value outside what the engine is proven to read; the engine was not called.
+
+    The fact checker refuses such values as input errors first, so this means a bug."""
+
+
+# --- numbers and JSON as the engine reads them ----------------------------------------
+
+
+def value_text(value: object) -> str:
+    """A typed fact value as the engine's JSON reader reads it correctly, or UnsafeValue.
+
+    Decimals within the engine's limits in positional notation (a short `str` is one
+    already: at most 15 characters without an exponent is at most 15 digits, 14 places,
+    below 10^15); ints below 10^15; booleans; texts as JSON strings. Nothing else.
+    """
+    kind = type(value)
+    if kind is Decimal:
+        text = str(value)
+        if len(text) <= 15 and "E" not in text and value.is_finite():  # type: ignore[union-attr]
+            return text
+        problem = engine_problem(value)  # type: ignore[arg-type]
+        if problem is not None:
+            raise UnsafeValue(f"refused to give the rule engine a number that {problem} "
+                              f"(it reads exactly only {ENGINE_LIMITS})")
+        return positional(value)  # type: ignore[arg-type]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        if not -ENGINE_BOUND < value < ENGINE_BOUND:  # type: ignore[operator]
+            raise UnsafeValue("refused to give the rule engine an integer of 10^15 or more in magnitude")
+        return int.__repr__(value)  # type: ignore[arg-type]
+    if kind is str:
+        return json.dumps(value)
+    raise UnsafeValue(f"refused to give the rule engine a {kind.__name__}")
+
+
+def fact_json(fields: tuple[tuple[str, str], ...], values: dict[str, object], sid: str) -> str:
+    """The one-fact list asserted for an evaluation. `fields` are (value name, `"attribute": `)."""
+    return fact_body(fields, values) + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
+
+
+def fact_body(fields: tuple[tuple[str, str], ...], values: dict[str, object]) -> str:
+    """The fact's JSON up to its id, sid and marker: what depends on the request."""
+    return "[{" + ", ".join([prefix + value_text(values[ref]) for ref, prefix in fields])
+
+
+class _Raw(str):
+    """JSON text already written (an engine expression), placed as it is by `_dump`."""
+
+
+def _dump(value: object) -> str:
+    """JSON for a ruleset definition: numbers through `value_text` (never an exponent)."""
+    if type(value) is _Raw:
+        return str.__str__(value)  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_dump(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dump(v) for v in value) + "]"
+    return value_text(value)
+
+
+# --- conditions as engine expressions, and the network the engine builds of them -------
+#
+# An expression is ("cmp", attribute, operator, right side's JSON) or ("and"|"or", parts).
+
+
+def _expression(condition: Condition, attributes: dict[str, str], signs: dict[Compare, str]) -> tuple:
+    """A Not-free condition as an engine expression: nested all/any of the same kind
+    flattened, repeats and one-part all/any dropped (fewer connectives, same meaning)."""
+    if isinstance(condition, Compare):
+        if isinstance(condition.operand, Arithmetic):
+            return ("cmp", signs[condition], _OPS[condition.op], "0")
+        attr = attributes[condition.fact.name]
+        if isinstance(condition.operand, FactRef):
+            return ("cmp", attr, _OPS[condition.op], _dump({"$m": attributes[condition.operand.name]}))
+        return ("cmp", attr, _OPS[condition.op], value_text(condition.operand))
+    if isinstance(condition, (AllOf, AnyOf)):
+        kind = "and" if isinstance(condition, AllOf) else "or"
+        parts: list[tuple] = []
+        for part in condition.conditions:
+            expression = _expression(part, attributes, signs)
+            parts.extend(expression[1] if expression[0] == kind else (expression,))
+        parts = list(dict.fromkeys(parts))
+        if not parts:
+            raise ValueError(f"an empty {'all' if kind == 'and' else 'any'} cannot be given to the rule engine")
+        return parts[0] if len(parts) == 1 else (kind, tuple(parts))
+    raise TypeError(f"conditions reaching the engine contain no Not, got {type(condition).__name__}")
+
+
+def _expression_json(expression: tuple) -> str:
+    if expression[0] == "cmp":
+        _, attr, op, right = expression
+        return f'{{"{op}": {{"{attr}": {right}}}}}'
+    return f'{{"${expression[0]}": [' + ", ".join(_expression_json(e) for e in expression[1]) + "]}"
+
+
+def _connectives(expression: tuple) -> int:
+    if expression[0] == "cmp":
+        return 0
+    return 1 + sum(_connectives(e) for e in expression[1])
+
+
+_MARKER_EXPRESSION = ("cmp", _MARKER_RULE, "$ex", "1")
+
+
+class _Network:
+    """The alpha network durable-rules builds for a ruleset (rete.c `createAlpha`), kept
+    only to bound how many nodes one fact can leave pending on the engine's stack.
+
+    A comparison is a node, shared with an identical one under the same parent; an `and`
+    chains its parts; an `or` adds a join node that each part's last node links to. While
+    matching, each node pushes every child that matches; the bound assumes all match.
+    """
+
+    def __init__(self) -> None:
+        self.children: list[list[int]] = [[]]  # node 0 is the root
+        self.shared: list[dict[tuple, int]] = [{}]
+
+    def copy(self) -> "_Network":
+        net = _Network()
+        net.children = [list(c) for c in self.children]
+        net.shared = [dict(s) for s in self.shared]
+        return net
+
+    def _node(self) -> int:
+        self.children.append([])
+        self.shared.append({})
+        return len(self.children) - 1
+
+    def add(self, expression: tuple, parent: int = 0) -> int:
+        """Add one rule's expression under `parent`; the node its rule hangs from."""
+        kind = expression[0]
+        if kind == "cmp":
+            node = self.shared[parent].get(expression)
+            if node is None:
+                node = self.shared[parent][expression] = self._node()
+                self.children[parent].append(node)
+            return node
+        if kind == "and":
+            for part in expression[1]:
+                parent = self.add(part, parent)
+            return parent
+        join = self._node()
+        for part in expression[1]:
+            self.children[self.add(part, parent)].append(join)
+        return join
+
+    def stack(self) -> int:
+        """The most nodes pending at once: a node that pushes k children leaves k - 1 of
+        them pending while the first is followed, so pending(n) = k + max(0, max over the
+        children of pending(child) - 1); computed bottom-up, without recursion."""
+        pending: dict[int, int] = {}
+        todo = [(0, False)]
+        while todo:
+            node, ready = todo.pop()
+            if node in pending:
+                continue
+            children = self.children[node]
+            if ready or not children:
+                deepest = max((pending[c] for c in children), default=0)
+                pending[node] = len(children) + max(0, deepest - 1)
+                continue
+            todo.append((node, True))
+            todo.extend((c, False) for c in children if c not in pending)
+        return pending[0]
+
+
+def _fits(expression: tuple) -> bool:
+    """Whether one engine rule of this expression, with the marker rule, fits a ruleset."""
+    if _connectives(expression) > CONNECTIVES_PER_RULE:
+        return False
+    net = _Network()
+    net.add(_MARKER_EXPRESSION)
+    net.add(expression)
+    return net.stack() <= ENGINE_STACK
+
+
+def _pieces(rule: Rule, expression: tuple) -> list[tuple]:
+    """The engine rules that stand for `rule`: itself, or its top-level `any` in groups."""
+    if _fits(expression):
+        return [expression]
+    if expression[0] != "or":
+        raise _too_big(rule, expression)
+    groups: list[list[tuple]] = []
+    for part in expression[1]:
+        if not _fits(part):
+            raise _too_big(rule, part)
+        if groups and _fits(("or", tuple(groups[-1] + [part]))):
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    return [group[0] if len(group) == 1 else ("or", tuple(group)) for group in groups]
+
+
+def _too_big(rule: Rule, expression: tuple) -> PackError:
+    return PackError([PackProblem("", (
+        f"rule {rule.rule_id} is too big for the rule engine: "
+        f"{'a part of its condition' if expression[0] != 'or' else 'its condition'} needs "
+        f"{_connectives(expression)} nested all/any (at most {CONNECTIVES_PER_RULE}) or would leave more "
+        f"than {ENGINE_STACK - 1} comparisons pending at once (an all of comparisons costs one, an any "
+        f"one per part); split it into several checks, or move a wide any to the top of the condition"))])
+
+
+def _attribute_names(expressions: Iterable[tuple]) -> list[str]:
+    names: list[str] = []
+    for expression in expressions:
+        if expression[0] == "cmp":
+            names.append(expression[1])
+            if expression[3].startswith('{"$m"'):
+                names.append(json.loads(expression[3])["$m"])
+        else:
+            names.extend(_attribute_names(expression[1]))
+    return names
+
+
+def _signs(rules: tuple[Rule, ...]) -> dict[Compare, str]:
+    """An attribute name for each distinct comparison with an arithmetic right side."""
+    found = dict.fromkeys(compare for rule in rules for compare in comparisons(rule.condition)
+                          if isinstance(compare.operand, Arithmetic))
+    return {compare: f"s{i}" for i, compare in enumerate(found)}
+
+
+# --- the matcher -----------------------------------------------------------------------
 
 
 class _Chunk:
-    """One durable-rules ruleset holding some of a pack's rules."""
+    """One durable-rules ruleset holding some of a pack's engine rules."""
 
-    def __init__(self, label: str, rules: list[Rule], attributes: dict[str, str]):
+    def __init__(self, label: str, rules: list[tuple[str, int, tuple]], fields: dict[str, str]):
         self.label = label
-        self.rule_by_name = {f"r{rule.index}": rule.index for rule in rules}
+        self.rule_by_name = {name: index for name, index, _ in rules}
         self.rule_by_name[_MARKER_RULE] = _MARKER
-        self.attributes = {ref: attributes[ref] for ref in _refs(rules)}
-        self.fields = tuple((ref, json.dumps(attr) + ": ") for ref, attr in self.attributes.items())
-        self.definition = json.dumps(
-            {
-                **{f"r{rule.index}": {"all": [{"m": _condition(rule.condition, attributes)}]} for rule in rules},
-                _MARKER_RULE: {"all": [{"m": {"$ex": {_MARKER_RULE: 1}}}]},
-            }
-        )
+        used = set(_attribute_names(expression for _, _, expression in rules))
+        #: (value name, `"attribute": `) for every attribute the chunk's rules read
+        self.fields = tuple((ref, json.dumps(attr) + ": ") for attr, ref in fields.items() if attr in used)
+        self.definition = _dump({
+            **{name: {"all": [{"m": _Raw(_expression_json(expression))}]} for name, _, expression in rules},
+            _MARKER_RULE: {"all": [{"m": _Raw(_expression_json(_MARKER_EXPRESSION))}]},
+        })
         self.handle: int | None = None
 
     def open(self) -> int:
@@ -88,27 +332,69 @@ class _Chunk:
                 pass
 
 
+def _plan(rules: tuple[Rule, ...], attributes: dict[str, str],
+          signs: dict[Compare, str]) -> list[list[tuple[str, int, tuple]]]:
+    """The engine rules, (name, rule index, expression), grouped into rulesets that no fact
+    can break: each within ENGINE_STACK and MAX_ATTRIBUTES (see the module's docstring)."""
+    chunks: list[list[tuple[str, int, tuple]]] = []
+    current: list[tuple[str, int, tuple]] = []
+    net = _Network()
+    net.add(_MARKER_EXPRESSION)
+    names: set[str] = set()
+    for rule in rules:
+        try:
+            expression = _expression(rule.condition, attributes, signs)
+        except ValueError as exc:
+            raise PackError([PackProblem("", f"rule {rule.rule_id}: {exc}")]) from None
+        for k, piece in enumerate(_pieces(rule, expression)):
+            name = f"r{rule.index}" if k == 0 else f"r{rule.index}/{k}"
+            piece_names = set(_attribute_names([piece]))
+            trial = net.copy()
+            trial.add(piece)
+            if current and (trial.stack() > ENGINE_STACK or len(names | piece_names) > MAX_ATTRIBUTES):
+                chunks.append(current)
+                current, names = [], set()
+                trial = _Network()
+                trial.add(_MARKER_EXPRESSION)
+                trial.add(piece)
+            if len(piece_names) > MAX_ATTRIBUTES:
+                raise PackError([PackProblem("", f"rule {rule.rule_id} reads {len(piece_names)} facts; "
+                                                 f"the rule engine allows {MAX_ATTRIBUTES} per ruleset")])
+            current.append((name, rule.index, piece))
+            names |= piece_names
+            net = trial
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
 class DurableMatcher:
     """Decides which rules fire with durable-rules' C engine."""
 
     def __init__(self, pack: Pack, rules: tuple[Rule, ...]):
-        refs = list(dict.fromkeys(_refs(rules)))
+        refs = list(dict.fromkeys(ref for rule in rules for ref in condition_refs(rule.condition)))
         attributes = {ref: f"a{i}" for i, ref in enumerate(refs)}
-        self._chunks = []
-        for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
-            chunk_rules = list(rules[start:start + RULES_PER_RULESET])
-            chunk = _Chunk(f"{pack.id}@{pack.version}/{start // RULES_PER_RULESET}", chunk_rules, attributes)
-            if len(chunk.attributes) > MAX_ATTRIBUTES:
-                raise PackError([PackProblem(
-                    "", f"rules {start}-{start + len(chunk_rules) - 1} read {len(chunk.attributes)} facts; "
-                        f"the rule engine allows {MAX_ATTRIBUTES} per ruleset")])
-            self._chunks.append(chunk)
+        signs = _signs(rules)
+        #: (sign attribute, left fact, right operand) of each comparison the adapter computes
+        self._signs = tuple((attr, compare.fact.name, compare.operand) for compare, attr in signs.items())
+        fields = {attr: ref for ref, attr in attributes.items()}
+        fields.update({attr: attr for attr in signs.values()})  # a sign's value goes by its own name
+        self._chunks = [
+            _Chunk(f"{pack.id}@{pack.version}/{i}", chunk, fields)
+            for i, chunk in enumerate(_plan(rules, attributes, signs))
+        ]
         self._sids = itertools.cycle(range(SID_POOL))
+        self._failed: OrderedDict[bytes, str] = OrderedDict()  # digest of a failing input → its error
         with _lock:
             for chunk in self._chunks:
                 chunk.open()
 
     def match(self, values: dict[str, object]) -> frozenset[int]:
+        if self._signs:
+            values = dict(values)
+            for attr, fact, operand in self._signs:
+                left, right = values[fact], operand_value(operand, values)
+                values[attr] = (left > right) - (left < right)  # type: ignore[operator]
         fired: set[int] = set()
         with _lock:
             sid = str(next(self._sids))
@@ -119,9 +405,15 @@ class DurableMatcher:
 
     def _match_chunk(self, chunk: _Chunk, sid: str, values: dict[str, object]) -> list[int]:
         """Indices of the chunk's rules that fire; -1, the marker rule, among them."""
-        facts = fact_json(chunk.fields, values, sid)
+        body = fact_body(chunk.fields, values)  # UnsafeValue here: the engine is not called
+        facts = body + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
+        digest = None
+        if self._failed:
+            digest = _digest(chunk.label, body)
+            if digest in self._failed:
+                raise EngineError(f"rule engine failed on {chunk.label} with this input before "
+                                  f"({self._failed[digest]}); not asked again")
         by_name = chunk.rule_by_name
-        containment.before_engine(chunk.label, facts, sid)  # refuses a request that crashed a worker
         try:
             handle = chunk.open()
             code, state = _engine.assert_facts(handle, facts)
@@ -134,18 +426,25 @@ class DurableMatcher:
                 fired.append(by_name[_rule_name(message)])  # an unknown name: KeyError, below
                 message = _engine.complete_and_start_action(handle, state)
             _engine.delete_state(handle, sid)
-        except EngineError:
-            self._retire()
+        except EngineError as exc:
+            self._fail(chunk, body, exc)
             raise
-        except Exception as exc:  # any engine fault poisons the ruleset (DURABLE_RULES.md)
-            self._retire()
-            raise EngineError(f"rule engine failed on {chunk.label}: {exc!r}") from exc
-        finally:
-            containment.after_engine()
+        except Exception as exc:  # any engine fault poisons the ruleset
+            error = EngineError(f"rule engine failed on {chunk.label}: {exc!r}")
+            self._fail(chunk, body, error)
+            raise error from exc
         if _MARKER not in fired:
-            self._retire()
-            raise EngineError(f"rule engine skipped the marker rule on {chunk.label}")
+            error = EngineError(f"rule engine skipped the marker rule on {chunk.label}")
+            self._fail(chunk, body, error)
+            raise error
         return fired
+
+    def _fail(self, chunk: _Chunk, body: str, error: EngineError) -> None:
+        """Retire the rulesets and remember the input, so that it never reaches the engine again."""
+        self._retire()
+        self._failed[_digest(chunk.label, body)] = str(error)[:200]
+        if len(self._failed) > FAILURES_REMEMBERED:
+            self._failed.popitem(last=False)
 
     def _retire(self) -> None:
         for chunk in self._chunks:
@@ -154,6 +453,10 @@ class DurableMatcher:
     def close(self) -> None:
         with _lock:
             self._retire()
+
+
+def _digest(label: str, body: str) -> bytes:
+    return hashlib.blake2b(f"{label}\n{body}".encode(), digest_size=16).digest()
 
 
 def durable_matcher(pack: Pack, rules: tuple[Rule, ...]) -> Matcher:
@@ -168,72 +471,4 @@ def _rule_name(message: str) -> str:
     return message[2:message.index('"', 2)]
 
 
-def _refs(rules: Iterable[Rule]) -> list[str]:
-    return [ref for rule in rules for ref in condition_refs(rule.condition)]
-
-
-def fact_json(fields: tuple[tuple[str, str], ...], values: dict[str, object], sid: str) -> str:
-    """The one-fact list asserted for an evaluation: JSON that reads as `json.dumps` of
-    the fact with every Decimal turned into a float (`_json_value`).
-
-    `fields` are (value name, `"attribute": `) pairs. A decimal with a point and no
-    exponent travels as its own digits: the engine reads numbers with C's `atof`, which
-    rounds them to the same double as `float()`, and formatting a Decimal is far cheaper
-    than converting it (this function runs on every evaluation).
-    """
-    parts = [prefix + _json_text(values[ref]) for ref, prefix in fields]
-    return "[{" + ", ".join(parts) + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
-
-
-def _json_text(value: object) -> str:
-    kind = type(value)
-    if kind is Decimal:
-        text = str(value)
-        if "." in text and "E" not in text:
-            return text
-        number = float(value)  # type: ignore[arg-type]
-        return float.__repr__(number) if number - number == 0 else json.dumps(number)  # json: Infinity
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
-    return json.dumps(_json_value(value))
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def _operand(operand: Operand, attributes: dict[str, str]) -> object:
-    if isinstance(operand, FactRef):
-        return {"$m": attributes[operand.name]}
-    if isinstance(operand, Arithmetic):
-        return {_ARITHMETIC[operand.op]: {"$l": _operand(operand.left, attributes),
-                                          "$r": _operand(operand.right, attributes)}}
-    return _json_value(operand)
-
-
-def _condition(condition: Condition, attributes: dict[str, str]) -> dict:
-    """Translate a Not-free condition to durable-rules JSON; `$ex` guards where arithmetic reads."""
-    body = _translate(condition, attributes)
-    guarded = dict.fromkeys(ref for compare in comparisons(condition) if isinstance(compare.operand, Arithmetic)
-                            for ref in condition_refs(compare))
-    if not guarded:
-        return body
-    return {"$and": [{"$ex": {attributes[ref]: 1}} for ref in guarded] + [body]}
-
-
-def _translate(condition: Condition, attributes: dict[str, str]) -> dict:
-    if isinstance(condition, Compare):
-        attr = attributes[condition.fact.name]
-        return {_OPS[condition.op]: {attr: _operand(condition.operand, attributes)}}
-    if isinstance(condition, AllOf):
-        return {"$and": [_translate(c, attributes) for c in condition.conditions]}
-    if isinstance(condition, AnyOf):
-        return {"$or": [_translate(c, attributes) for c in condition.conditions]}
-    raise TypeError(f"conditions reaching the engine contain no Not, got {type(condition).__name__}")
-
-
-__all__ = ["DurableMatcher", "EngineError", "durable_matcher"]
+__all__ = ["DurableMatcher", "EngineError", "UnsafeValue", "durable_matcher", "fact_json", "value_text"]
