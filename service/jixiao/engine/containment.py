@@ -7,7 +7,7 @@ its client's automatic retry) can send the same request again, to the next worke
 crash that one too. So right before the engine is called, the engine adapter
 (durable.py) calls `before_engine` with what it is about to assert; that
 
-1. digests it: blake2b over the ruleset's label and the fact JSON without its per-call
+1. digests it: blake2b over the ruleset's label and the fact's JSON up to its per-call
    session id (the same request digests the same in every worker, at every call);
 2. refuses it with `QuarantinedRequest` if the digest is quarantined (the API answers
    INTERNAL with an error id and logs the digest);
@@ -70,10 +70,10 @@ class QuarantinedRequest(Exception):
         self.label = label  # the ruleset it was about to reach, "pack@version/chunk"
 
 
-def request_digest(label: str, facts: str, sid: str) -> bytes:
-    """The digest of asserting `facts` into ruleset `label`, whatever session `sid` it uses."""
-    text = facts.replace(f'"sid": "{sid}"', '"sid": ""', 1)
-    return hashlib.blake2b(f"{label}\n{text}".encode(), digest_size=DIGEST_SIZE).digest()
+def request_digest(label: str, body: str) -> bytes:
+    """The digest of asserting a fact whose JSON starts with `body` (all that depends on the
+    request: no session id) into ruleset `label`."""
+    return hashlib.blake2b(f"{label}\n{body}".encode(), digest_size=DIGEST_SIZE).digest()
 
 
 def _layout(capacity: int, workers: int) -> tuple[int, int]:
@@ -133,7 +133,7 @@ class ContainmentRecord:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-class _Guard:
+class Guard:
     """A worker's side: its slot, and the quarantine as far as it has read it."""
 
     def __init__(self, path: str, worker: int):
@@ -149,8 +149,8 @@ class _Guard:
         self._read = 0  # quarantine entries read so far
         self._labels: dict[str, bytes] = {}
 
-    def enter(self, label: str, facts: str, sid: str) -> None:
-        digest = request_digest(label, facts, sid)
+    def enter(self, label: str, body: str) -> None:
+        digest = request_digest(label, body)
         self._refresh()
         if digest in self._quarantined:
             raise QuarantinedRequest(digest.hex(), label)
@@ -202,7 +202,7 @@ class _Guard:
         return cached
 
 
-_guard: _Guard | None = None
+_guard: Guard | None = None
 _abort_if_marked = failpoints.abort_if_marked if failpoints.ENGINE_ABORT is not None else None
 
 
@@ -210,16 +210,17 @@ def install(path: str, worker: int) -> None:
     """In a supervised worker, before it serves: record engine calls in slot `worker` of the
     supervisor's record at `path` and refuse what it quarantines."""
     global _guard
-    _guard = _Guard(path, worker)
+    _guard = Guard(path, worker)
 
 
-def before_engine(label: str, facts: str, sid: str) -> None:
-    """Right before `facts` are asserted into ruleset `label`: refuse a quarantined request
-    (QuarantinedRequest), record this one; then the test failpoint."""
+def before_engine(label: str, body: str) -> None:
+    """Right before a fact whose JSON starts with `body` (without its session id) is asserted
+    into ruleset `label`: refuse a quarantined request (QuarantinedRequest), record this one;
+    then the test failpoint."""
     if _guard is not None:
-        _guard.enter(label, facts, sid)
+        _guard.enter(label, body)
     if _abort_if_marked is not None:
-        _abort_if_marked(facts)
+        _abort_if_marked(body)
 
 
 def after_engine() -> None:
@@ -228,5 +229,5 @@ def after_engine() -> None:
         _guard.leave()
 
 
-__all__ = ["CRASH_SIGNALS", "ContainmentRecord", "QuarantinedRequest", "after_engine", "before_engine",
+__all__ = ["CRASH_SIGNALS", "ContainmentRecord", "Guard", "QuarantinedRequest", "after_engine", "before_engine",
            "install", "request_digest"]

@@ -49,6 +49,7 @@ from ..core.decimals import ENGINE_BOUND, ENGINE_LIMITS, engine_problem, positio
 from ..core.errors import PackError, PackProblem
 from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Pack
 from ..core.compiler import Matcher, Rule
+from . import containment
 
 #: Alpha nodes the engine keeps pending at once while it matches one fact (its stack).
 #: Measured: an `any` of 63 true comparisons plus the marker rule passes, 64 fail with
@@ -413,6 +414,7 @@ class DurableMatcher:
             if digest in self._failed:
                 raise EngineError(f"rule engine failed on {chunk.label} with this input before "
                                   f"({self._failed[digest]}); not asked again")
+        containment.before_engine(chunk.label, body)  # refuses a request that crashed a server process
         by_name = chunk.rule_by_name
         try:
             handle = chunk.open()
@@ -433,6 +435,8 @@ class DurableMatcher:
             error = EngineError(f"rule engine failed on {chunk.label}: {exc!r}")
             self._fail(chunk, body, error)
             raise error from exc
+        finally:
+            containment.after_engine()
         if _MARKER not in fired:
             error = EngineError(f"rule engine skipped the marker rule on {chunk.label}")
             self._fail(chunk, body, error)

@@ -32,15 +32,16 @@ def engine_abort_pattern(marker: str) -> re.Pattern[str] | None:
     if not _MARKER.fullmatch(marker):
         raise FailpointError(f"{ENGINE_ABORT_VARIABLE} must be 1-64 ASCII letters, digits, '.', '+' or '-', "
                              f"got {echo(marker)!r}")
-    # A value follows `"aN": ` and ends at `,` or `}`: a number as is, a text in quotes.
-    return re.compile(r'(?<=": )(?:' + re.escape(marker) + '|"' + re.escape(marker) + r'")(?=[,}])')
+    # A value follows `"aN": ` and ends at `,`, `}` or the end: a number as is, a text in quotes.
+    return re.compile(r'(?<=": )(?:' + re.escape(marker) + '|"' + re.escape(marker) + r'")(?=[,}]|$)')
 
 
 ENGINE_ABORT = engine_abort_pattern(os.environ.get(ENGINE_ABORT_VARIABLE, ""))
 
 
 def abort_if_marked(facts: str) -> None:
-    """Abort the process if the failpoint is set and `facts` (the JSON for the engine) holds its marker."""
+    """Abort the process if the failpoint is set and `facts` (the fact's JSON for the engine, or
+    its start) holds its marker."""
     if ENGINE_ABORT is not None and ENGINE_ABORT.search(facts):
         os.abort()
 
