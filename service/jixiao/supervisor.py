@@ -10,10 +10,22 @@ serves nothing. It
   exits: it binds without SO_REUSEPORT first, so a port another program holds is refused
   as a single server refuses it, and no other program can take the port while a worker
   is being restarted. With port 0 that first bind picks the port all workers share;
-- restarts a worker that dies (the engine's failure modes are crashes), at once after a
-  healthy run, with a doubling delay (up to 30 s) when it keeps dying young. Calls in
-  flight on the dead worker fail with UNAVAILABLE, which clients retry (a new connection
-  lands on a live worker); the others serve on;
+- contains a request that crashes a worker (engine/containment.py): each worker records
+  the digest of what it is about to give the engine in a slot of a file shared with the
+  supervisor; when a worker dies by a crash signal (SIGSEGV, SIGABRT, …) with its slot
+  set, the supervisor quarantines that digest, and every worker refuses the request from
+  its next engine call on (INTERNAL with an error id), so neither a retry nor a caller
+  sending it again crashes another worker. The quarantine lasts as long as the supervisor;
+- restarts a worker that dies (the engine's failure modes are crashes). Calls in flight on
+  the dead worker fail with UNAVAILABLE, which clients retry (a new connection lands on a
+  live worker); the others serve on. When to restart:
+  - at once when its death was contained: the request that killed it is quarantined, so
+    the cause is gone, however often that happens;
+  - at once when it had served and no other worker serves now: a delay would leave the
+    service with no worker while calls wait;
+  - else at once after a healthy run (10 s), with a doubling delay (0.5 s up to 30 s)
+    while it keeps dying young, and always so for a worker that dies before it serves
+    (a broken start would otherwise respawn in a busy loop);
 - gives up and exits 1 if a worker cannot start at all the first time (a configuration
   the checks before it did not catch), rather than restarting it forever;
 - forwards SIGTERM or SIGINT to every worker, each of which reports NOT_SERVING, lets
@@ -35,6 +47,7 @@ from typing import Callable
 
 import structlog
 
+from .engine import containment
 from .settings import ServerSettings
 
 RESTART_DELAY_FIRST_S = 0.5
@@ -100,9 +113,11 @@ class _Slot:
 class Supervisor:
     """Runs `count` workers on the reserved port until asked to stop."""
 
-    def __init__(self, settings: ServerSettings, count: int, worker_main: WorkerMain):
+    def __init__(self, settings: ServerSettings, count: int, worker_main: WorkerMain,
+                 record: containment.ContainmentRecord):
         self._settings = settings
         self._worker_main = worker_main
+        self._record = record
         self._slots = [_Slot(index) for index in range(count)]
         # spawn, not fork: a forked gRPC process is unsafe, and the workers must not
         # inherit the supervisor's sockets or registry connection.
@@ -140,7 +155,8 @@ class Supervisor:
     def _start(self, slot: _Slot) -> None:
         reader, writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=self._worker_main, args=(self._settings, slot.index, os.getpid(), writer),
+            target=_contained_worker,
+            args=(self._worker_main, self._record.path, self._settings, slot.index, os.getpid(), writer),
             name=f"jixiao-worker-{slot.index}")
         process.start()
         writer.close()
@@ -189,13 +205,41 @@ class Supervisor:
                 log.error("worker exited before serving", worker=slot.index, worker_pid=process.pid, **outcome)
                 failed_start = slot.index
                 continue
-            slot.young_deaths = slot.young_deaths + 1 if lived < HEALTHY_RUN_S or not slot.serving else 0
-            delay = 0.0 if slot.young_deaths == 0 else min(
-                RESTART_DELAY_FIRST_S * 2 ** (slot.young_deaths - 1), RESTART_DELAY_MAX_S)
+            contained = self._contain(slot, process, outcome)
+            delay = self._restart_delay(slot, lived, contained)
             slot.restart_at = time.monotonic() + delay
             log.warning("worker died; restarting it", worker=slot.index, worker_pid=process.pid, lived_s=lived,
-                        restart_in_s=delay, **outcome)
+                        restart_in_s=delay, contained=contained, **outcome)
         return failed_start
+
+    def _contain(self, slot: _Slot, process: BaseProcess, outcome: dict[str, object]) -> bool:
+        """Quarantine the request a worker crashed on, if it died in the engine; whether it did."""
+        in_engine = self._record.in_engine(slot.index)
+        crashed = process.exitcode is not None and -process.exitcode in containment.CRASH_SIGNALS
+        if in_engine is not None and crashed:
+            digest, label = in_engine
+            if self._record.quarantine(digest):
+                log.error("request quarantined: it crashed a server process", digest=digest.hex(), ruleset=label,
+                          worker=slot.index, worker_pid=process.pid, quarantined=len(self._record.quarantined),
+                          **outcome)
+            elif self._record.full:
+                log.error("quarantine full: a request that crashed a server process is not refused",
+                          digest=digest.hex(), ruleset=label, worker=slot.index, **outcome)
+                in_engine = None
+        self._record.clear(slot.index)  # after the quarantine: a worker waiting on this slot reads both
+        return in_engine is not None and crashed
+
+    def _restart_delay(self, slot: _Slot, lived: float, contained: bool) -> float:
+        """Seconds before a dead worker's restart (see the module's docstring)."""
+        if contained:
+            return 0.0
+        slot.young_deaths = slot.young_deaths + 1 if lived < HEALTHY_RUN_S or not slot.serving else 0
+        if slot.young_deaths == 0:
+            return 0.0
+        others = [s for s in self._slots if s is not slot and s.serving and s.process is not None]
+        if slot.serving and not any(s.process.is_alive() for s in others):
+            return 0.0
+        return min(RESTART_DELAY_FIRST_S * 2 ** (slot.young_deaths - 1), RESTART_DELAY_MAX_S)
 
     # --- stopping ------------------------------------------------------------------
 
@@ -232,13 +276,25 @@ def supervise(settings: ServerSettings, count: int, worker_main: WorkerMain) -> 
     """
     reservation = PortReservation(settings.host, settings.port)
     try:
-        supervisor = Supervisor(replace(settings, port=reservation.port), count, worker_main)
-        signal.signal(signal.SIGTERM, supervisor.request_stop)
-        signal.signal(signal.SIGINT, supervisor.request_stop)
-        log.info("supervisor starting workers", workers=count, address=f"{settings.host}:{reservation.port}")
-        return supervisor.run()
+        record = containment.ContainmentRecord(count)
+        try:
+            supervisor = Supervisor(replace(settings, port=reservation.port), count, worker_main, record)
+            signal.signal(signal.SIGTERM, supervisor.request_stop)
+            signal.signal(signal.SIGINT, supervisor.request_stop)
+            log.info("supervisor starting workers", workers=count, address=f"{settings.host}:{reservation.port}")
+            return supervisor.run()
+        finally:
+            record.close()
     finally:
         reservation.close()
+
+
+def _contained_worker(worker_main: WorkerMain, record_path: str, settings: ServerSettings, index: int,
+                      supervisor_pid: int, ready: connection.Connection) -> None:
+    """A worker process's entry: record its engine calls in slot `index` of the supervisor's
+    containment record, then run `worker_main`."""
+    containment.install(record_path, index)
+    worker_main(settings, index, supervisor_pid, ready)
 
 
 def die_with_supervisor(supervisor_pid: int) -> None:
