@@ -2,11 +2,17 @@
 
 A server runs several processes on one port and restarts one that dies (the rule
 engine's failure mode is a crash). Calls that were in flight on it fail with UNAVAILABLE
-when its connection breaks; this channel retries them (up to 4 attempts, with jittered
-backoff) on a new connection, which lands on a live process. Only calls that are safe to
-repeat are retried: every EvaluationService call, and the admin calls that are idempotent
-(publishing the same files again or activating the active version changes nothing) —
-not RollbackPack, which would roll back twice if its first attempt had gone through.
+when its connection breaks; this channel retries them, with jittered backoff, on a new
+connection, which lands on a live process. Only calls that are safe to repeat are
+retried:
+
+- every EvaluationService call, resent once (2 attempts): the process may have died *on*
+  that request, and resending it more would crash one process after another. The server
+  quarantines a request that crashed one of its processes, so the resent call is answered
+  (INTERNAL, with an error id) instead of crashing another;
+- the admin calls that are idempotent (publishing the same files again or activating the
+  active version changes nothing), up to 4 attempts: they do not reach the rule engine.
+  Not RollbackPack, which would roll back twice if its first attempt had gone through.
 
 A streamed call (EvaluateBatch) is retried only until its first result arrives or
 its requests outgrow gRPC's retry buffer (256 KiB); after that an UNAVAILABLE reaches the
@@ -27,19 +33,23 @@ EVALUATION_SERVICE = "jixiao.v1.EvaluationService"
 ADMIN_SERVICE = "jixiao.v1.PackAdminService"
 IDEMPOTENT_ADMIN_METHODS = ("PublishPackVersion", "ListPackVersions", "ActivatePackVersion", "ListActivations")
 
+#: Attempts of an evaluation call: the first and one resend.
+EVALUATION_ATTEMPTS = 2
+ADMIN_ATTEMPTS = 4
 RETRY_POLICY = {
-    "maxAttempts": 4,
+    "maxAttempts": ADMIN_ATTEMPTS,
     "initialBackoff": "0.1s",
     "maxBackoff": "1s",
     "backoffMultiplier": 2,
     "retryableStatusCodes": ["UNAVAILABLE"],
 }
+EVALUATION_RETRY_POLICY = {**RETRY_POLICY, "maxAttempts": EVALUATION_ATTEMPTS}
 SERVICE_CONFIG = {
-    "methodConfig": [{
-        "name": [{"service": EVALUATION_SERVICE},
-                 *({"service": ADMIN_SERVICE, "method": method} for method in IDEMPOTENT_ADMIN_METHODS)],
-        "retryPolicy": RETRY_POLICY,
-    }],
+    "methodConfig": [
+        {"name": [{"service": EVALUATION_SERVICE}], "retryPolicy": EVALUATION_RETRY_POLICY},
+        {"name": [{"service": ADMIN_SERVICE, "method": method} for method in IDEMPOTENT_ADMIN_METHODS],
+         "retryPolicy": RETRY_POLICY},
+    ],
     # Stop retrying when most calls fail (a server down, not one process restarting):
     # each failure costs a token, each success gives back a tenth; below half, no retries.
     "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},

@@ -19,6 +19,10 @@ SIGNATURE_REFUSALS = {
     "SIGNATURE_MALFORMED": "signature.json is malformed",
 }
 
+#: How gRPC's message starts when no connection could be made (the server is down or
+#: unreachable), as opposed to one that broke during the call ("Socket closed").
+CONNECT_FAILED = "failed to connect"
+
 
 def describe_error(error: Exception) -> tuple[str, int]:
     """The one stderr line and the exit status for a failure."""
@@ -54,6 +58,10 @@ def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
         return f"not found: {error.message}", exit_codes.USAGE
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return f"refused: {error.message}", exit_codes.FAILED
+    if code == grpc.StatusCode.UNAVAILABLE and not error.message.startswith(CONNECT_FAILED):
+        return (f"server unavailable: the server closed the connection while answering this request (a server "
+                f"process may have crashed on this input; evaluations are resent once): {error.message}",
+                exit_codes.UNAVAILABLE)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return f"server unavailable: {error.message}", exit_codes.UNAVAILABLE
     return f"server error ({code.name}): {error.message}", exit_codes.FAILED
