@@ -4,6 +4,11 @@ A rule is a condition over facts. The matcher (durable-rules in the service, the
 evaluator in tests) decides which rules fire; the evaluator then does the Decimal
 arithmetic and writes the rationale. Keeping the decision in rules and the arithmetic
 in Python is what makes a deduction traceable to one rule id.
+
+Before compiling, `pack_limit_problems` refuses what no matcher should be handed: a
+condition nested deeper than `MAX_CONDITION_DEPTH` (all/any/not and arithmetic levels
+together), and a number a rule compares with that the rule engine cannot compare exactly
+(`decimals.ENGINE_LIMITS`), each named by its path in pack.yaml.
 """
 
 from __future__ import annotations
@@ -13,12 +18,19 @@ from decimal import Decimal
 from typing import Callable, Protocol
 
 from .conditions import divisors, holds, negate, without_not
+from .decimals import ENGINE_LIMITS, engine_problem, plain
+from .errors import PackError, PackProblem
 from .facts import FactChecker
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from .model import (
-    AllOrNothing, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
-    Operand, Pack, Ratio, Survey, AllOf,
+    AllOrNothing, AnyOf, Arithmetic, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
+    Not, Operand, Pack, Ratio, Survey, AllOf,
 )
+from .yaml12 import format_path
+
+#: Levels a check's condition may nest: all, any, not and arithmetic (add, sub, mul, div)
+#: each count one. Far beyond any real rule; it keeps every walk over a condition shallow.
+MAX_CONDITION_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -115,12 +127,89 @@ def band_conditions(bands: Bands) -> list[tuple[int, Condition]]:
     return out
 
 
+def _leaf_paths(pack: Pack) -> dict[str, tuple]:
+    """Each leaf's path in pack.yaml: ("indicators", 0, "children", 2, ...)."""
+    paths: dict[str, tuple] = {}
+    todo = [(node, ("indicators", i)) for i, node in enumerate(pack.indicators)]
+    while todo:
+        node, path = todo.pop()
+        if node.is_leaf:
+            paths[node.id] = path
+        todo.extend((child, path + ("children", j)) for j, child in enumerate(node.children))
+    return paths
+
+
+def _condition_problems(condition: Condition, path: tuple) -> list[PackProblem]:
+    """Too-deep nesting and constants the engine cannot compare exactly, in one condition.
+
+    Walked with a list rather than recursion, and never below MAX_CONDITION_DEPTH."""
+    problems: list[PackProblem] = []
+    todo: list[tuple[object, tuple, int]] = [(condition, path, 1)]
+    while todo:
+        node, where, depth = todo.pop()
+        if depth > MAX_CONDITION_DEPTH:
+            problems.append(PackProblem(format_path(where), (
+                f"the condition nests more than {MAX_CONDITION_DEPTH} levels deep here (all, any, not and "
+                f"add/sub/mul/div each count one); the limit is {MAX_CONDITION_DEPTH}")))
+            break
+        if isinstance(node, (AllOf, AnyOf)):
+            key = "all" if isinstance(node, AllOf) else "any"
+            todo.extend((c, where + (key, i), depth + 1) for i, c in enumerate(node.conditions))
+        elif isinstance(node, Not):
+            todo.append((node.condition, where + ("not",), depth + 1))
+        elif isinstance(node, Compare):
+            operand = node.operand
+            if isinstance(operand, Decimal):
+                problem = engine_problem(operand)
+                if problem is not None:
+                    problems.append(_number_problem(where + (node.op,), operand, problem))
+            elif isinstance(operand, Arithmetic):
+                todo.append((operand, where + (node.op,), depth + 1))
+        elif isinstance(node, Arithmetic):
+            todo.extend((side, where + (node.op, i), depth + 1) for i, side in enumerate((node.left, node.right))
+                        if isinstance(side, Arithmetic))
+    return problems
+
+
+def _number_problem(path: tuple, value: Decimal, problem: str) -> PackProblem:
+    shown = plain(value) if value.is_finite() and abs(value.adjusted()) < 40 else str(value)
+    return PackProblem(format_path(path), f"{shown} {problem}; a number a rule compares with may have "
+                                          f"{ENGINE_LIMITS}, so that the rule engine compares it exactly")
+
+
+def pack_limit_problems(pack: Pack) -> list[PackProblem]:
+    """What no matcher is handed (see the module's docstring), each with its path."""
+    problems: list[PackProblem] = []
+    paths = _leaf_paths(pack)
+    for leaf in pack.leaves():
+        path, scoring = paths[leaf.id], leaf.scoring
+        if isinstance(scoring, Deductions):
+            for k, check in enumerate(scoring.checks):
+                problems += _condition_problems(check.when, path + ("scoring", "checks", k, "when"))
+        elif isinstance(scoring, AllOrNothing):
+            problems += _condition_problems(scoring.passes, path + ("scoring", "pass"))
+        elif isinstance(scoring, Bands):
+            for i, band in enumerate(scoring.bands):
+                problem = engine_problem(band.minimum) if band.minimum is not None else None
+                if problem is not None:
+                    problems.append(_number_problem(path + ("scoring", "bands", i, "min"), band.minimum, problem))
+        elif isinstance(scoring, Judgement):
+            problem = engine_problem(leaf.weight)
+            if problem is not None:
+                problems.append(_number_problem(path + ("weight",), leaf.weight, problem))
+    return problems
+
+
 def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
                  cache_entries: int = ENTRIES_PER_LEAF) -> CompiledPack:
     """Turn a validated pack into rules and hand them to a matcher.
 
+    Raises PackError for what `pack_limit_problems` finds (before any matcher sees it).
     `cache_entries` bounds each leaf's memo of recent results (0: no memo; see scoring.py).
     """
+    problems = pack_limit_problems(pack)
+    if problems:
+        raise PackError(problems)
     rules: list[Rule] = []
     by_leaf: dict[str, tuple[Rule, ...]] = {}
     for leaf in pack.leaves():
