@@ -1,24 +1,31 @@
 """The publish gate: nothing reaches the registry that is not valid, signed as required, and
-proven by its own golden cases.
+proven by its own golden cases and by generated edge facts.
 
-Order matters: the cheap checks first (the files parse; the version is new or identical),
-then the signature, then the expensive trial in a child process, then one transaction.
+The server parses nothing of the pack: a publish request's files are untrusted text, so
+only the trial process (trial.py) reads them as YAML. In the server, in this order:
+
+1. the files are bounded and named right (`core.bundle.make_bundle`, before this gate);
+2. the digest: the same files already published are "unchanged", with no trial;
+3. an unsigned pack where signatures are required is refused, with no trial;
+4. the trial, in a confined child process, which also says what the pack is (id, version,
+   title, each checked whole);
+5. a version published with other files is a conflict;
+6. the signature, which binds the id, version and digest;
+7. one registry transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.bundle import Bundle, load_bundle
-from ..core.errors import PackError
-from ..packs import pack_schema
-from .signing import TrustPolicy
+from ..core.bundle import Bundle
+from .signing import SignatureError, TrustPolicy
 from .store import PublishOutcome, Registry, VersionConflict, VersionNotFound
-from .trial import TrialReport, try_in_child_process
+from .trial import TrialAbandoned, TrialReport, TrialsBusy, try_in_child_process
 
 
 class GateRefused(Exception):
-    """The pack failed validation, compilation or a golden case. Carries the whole report."""
+    """The pack failed validation, compilation, a golden case or a generated edge case. Carries the whole report."""
 
     def __init__(self, pack_ref: str, report: TrialReport):
         self.pack_ref = pack_ref
@@ -31,6 +38,20 @@ class GateRefused(Exception):
         super().__init__(f"{pack_ref} refused: " + " | ".join(parts))
 
 
+class GateBusy(GateRefused):
+    """Too many packs are being tried at once; nothing was tried. Publish again shortly."""
+
+    def __init__(self, busy: TrialsBusy):
+        super().__init__("these pack files", TrialReport(problems=[str(busy)]))
+
+
+class GateStopping(GateRefused):
+    """The server is stopping; the trial was abandoned and nothing was published."""
+
+    def __init__(self, abandoned: TrialAbandoned):
+        super().__init__("these pack files", TrialReport(problems=[str(abandoned)]))
+
+
 @dataclass(frozen=True)
 class PublishRequest:
     bundle: Bundle
@@ -39,23 +60,32 @@ class PublishRequest:
 
 
 def publish(registry: Registry, request: PublishRequest, trust: TrustPolicy) -> PublishOutcome:
-    """Publish one pack version through the gate. Raises GateRefused, SignatureError or VersionConflict."""
+    """Publish one pack version through the gate.
+
+    Raises GateRefused (GateBusy, GateStopping), SignatureError or VersionConflict.
+    """
     bundle = request.bundle
-    try:
-        pack = load_bundle(bundle, pack_schema()).pack
-    except PackError as exc:
-        raise GateRefused("these pack files", TrialReport(problems=[str(p) for p in exc.problems])) from None
-    try:
-        existing = registry.record(pack.id, pack.version)
-    except VersionNotFound:
-        existing = None
+    existing = registry.record_by_digest(bundle.digest)
     if existing is not None:
-        if existing.digest != bundle.digest:
-            raise VersionConflict(pack.id, pack.version, existing.digest, bundle.digest)
         return PublishOutcome(existing, created=False)
-    signed_by = trust.verify(bundle, pack.id, pack.version, request.signature)
-    report = try_in_child_process(bundle)
+    if request.signature is None and trust.require_signatures:
+        raise SignatureError("unsigned", "these pack files are not signed, and this service requires signed packs "
+                                         "(sign them with `jixiao pack sign`)")
+    try:
+        report = try_in_child_process(bundle)
+    except TrialsBusy as busy:
+        raise GateBusy(busy) from None
+    except TrialAbandoned as abandoned:
+        raise GateStopping(abandoned) from None
     if not report.passed:
-        raise GateRefused(pack.ref, report)
-    return registry.publish(pack.id, pack.version, pack.title.zh, bundle, request.publisher,
+        ref = f"{report.pack_id}@{report.version}" if report.pack_id else "these pack files"
+        raise GateRefused(ref, report)
+    try:
+        published = registry.record(report.pack_id, report.version)
+    except VersionNotFound:
+        published = None
+    if published is not None:
+        raise VersionConflict(report.pack_id, report.version, published.digest, bundle.digest)
+    signed_by = trust.verify(bundle, report.pack_id, report.version, request.signature)
+    return registry.publish(report.pack_id, report.version, report.title, bundle, request.publisher,
                             request.signature, signed_by)

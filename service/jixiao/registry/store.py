@@ -7,7 +7,8 @@ nothing. Every change also bumps a generation counter, which is how other proces
 sharing the registry notice it cheaply.
 
 A published version never changes: publishing it again with the same files is a no-op,
-with other files it is refused.
+with other files it is refused. Ids and versions are checked whole before they are
+written (`core.identifiers`), so "1.1.0\\n" can never become a version of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..core.bundle import Bundle
+from ..core.identifiers import check_pack_id, check_version
 
 metadata = sa.MetaData()
 
@@ -38,6 +40,10 @@ pack_versions = sa.Table(
     sa.Column("signature", sa.Text, nullable=True),  # JSON of the signature document
     sa.Column("key_id", sa.String(100), nullable=True),
 )
+
+#: The gate looks a bundle up by digest before anything else (registries made before it
+#: existed get it when next opened).
+digest_index = sa.Index("pack_versions_by_digest", pack_versions.c.digest)
 
 active_versions = sa.Table(
     "active_versions", metadata,
@@ -147,6 +153,7 @@ class Registry:
             sa.event.listen(self._engine, "begin", _sqlite_begin)
         with self._writing(queue=False) as conn:
             metadata.create_all(conn)
+            digest_index.create(conn, checkfirst=True)
             if conn.execute(sa.select(registry_state.c.value).where(registry_state.c.key == "generation")).first() is None:
                 conn.execute(sa.insert(registry_state).values(key="generation", value=0))
 
@@ -204,6 +211,12 @@ class Registry:
             row = self._row(conn, pack_id, version)
             return self._record(row, self._active(conn, pack_id) == version)
 
+    def record_by_digest(self, digest: str) -> VersionRecord | None:
+        """The version published with exactly these files, if any (the digest names id, version and files)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(pack_versions).where(pack_versions.c.digest == digest).limit(1)).first()
+            return None if row is None else self._record(row, self._active(conn, row.pack_id) == row.version)
+
     def bundle(self, pack_id: str, version: str) -> Bundle:
         with self._engine.connect() as conn:
             return Bundle(json.loads(self._row(conn, pack_id, version).files))
@@ -224,7 +237,12 @@ class Registry:
 
     def publish(self, pack_id: str, version: str, title: str, bundle: Bundle, publisher: str,
                 signature: dict | None = None, signed_by: str | None = None) -> PublishOutcome:
-        """Store a validated version. Same files again: no-op. Other files: VersionConflict."""
+        """Store a validated version. Same files again: no-op. Other files: VersionConflict.
+
+        Raises InvalidIdentifier for an id or version that is not one, whole.
+        """
+        check_pack_id(pack_id)
+        check_version(version)
         digest = bundle.digest
         with self._writing() as conn:
             existing = conn.execute(sa.select(pack_versions).where(
@@ -245,7 +263,12 @@ class Registry:
             return PublishOutcome(self._record(row, False), created=True)
 
     def activate(self, pack_id: str, version: str, actor: str) -> Activation | None:
-        """Make `version` the one used when a request names none. None if it already is."""
+        """Make `version` the one used when a request names none. None if it already is.
+
+        Raises InvalidIdentifier for an id or version that is not one, whole.
+        """
+        check_pack_id(pack_id)
+        check_version(version)
         with self._writing() as conn:
             self._row(conn, pack_id, version)
             current = self._active(conn, pack_id)
