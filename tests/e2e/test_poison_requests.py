@@ -10,7 +10,10 @@ to the module's server whatever ran before it.
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -18,7 +21,7 @@ from datetime import datetime
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 from jixiao.engine.failpoints import ENGINE_ABORT_VARIABLE
 from jixiao.v1 import evaluation_pb2 as pb
@@ -70,6 +73,16 @@ def poison(facts: dict, variant: int) -> pb.EvaluateRequest:
     return evaluate_request(facts)
 
 
+@pytest.fixture
+def both_serving(server) -> None:
+    """Each test starts with both workers serving (a worker a previous test crashed has restarted)."""
+    def serving() -> bool:
+        workers = worker_pids(server.process.pid)
+        listening = {line["pid"] for line in log_lines(server) if line["event"].startswith("jixiao-server listening")}
+        return len(workers) == 2 and workers <= listening
+    wait_for(serving, "both workers to serve")
+
+
 def moment(line: dict) -> float:
     return datetime.fromisoformat(line["timestamp"].replace("Z", "+00:00")).timestamp()
 
@@ -114,7 +127,7 @@ class Attacker(threading.Thread):
 
 
 def test_a_request_that_crashes_a_worker_is_quarantined_while_healthy_calls_go_on(
-        server, request_2019, golden_2019_facts) -> None:
+        server, both_serving, request_2019, golden_2019_facts) -> None:
     start = len(server.log())
     workers = worker_pids(server.process.pid)
     stop = threading.Event()
@@ -174,7 +187,7 @@ def batch(channel: grpc.Channel, requests: list[pb.EvaluateRequest]) -> list[pb.
 
 
 def test_a_batch_item_that_crashes_a_worker_is_quarantined_and_the_stream_goes_on(
-        server, request_2019, golden_2019_facts) -> None:
+        server, both_serving, request_2019, golden_2019_facts) -> None:
     start = len(server.log())
     requests = [request_2019, poison(golden_2019_facts, variant=3), request_2019]
 
@@ -201,3 +214,23 @@ def test_a_batch_item_that_crashes_a_worker_is_quarantined_and_the_stream_goes_o
     (quarantined,) = [line for line in lines if line["event"] == QUARANTINED]
     refused = [line for line in lines if line["event"] == REFUSED]
     assert len(refused) >= BATCHES and {line["digest"] for line in refused} == {quarantined["digest"]}
+
+
+def test_the_cli_resends_a_request_that_crashed_a_worker_once_and_says_it_was_refused(
+        server, both_serving, golden_2019_facts, tmp_path) -> None:
+    start = len(server.log())
+    facts = tmp_path / "poison.json"
+    facts.write_text(json.dumps(json.loads(json_format.MessageToJson(poison(golden_2019_facts, variant=4).facts))))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+
+    done = subprocess.run([sys.executable, "-m", "jixiao_cli", "score", str(facts), "--pack", PACK_ID,
+                           "--version", "1.0.0", "--server", server.address],
+                          capture_output=True, text=True, env=environment, timeout=60)
+
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("server error (INTERNAL): this request crashed a server process before and is refused")
+    assert ERROR_ID.search(line)
+    lines = log_lines(server, start)
+    assert [(line["signal"], line["contained"]) for line in lines if line["event"] == DIED] == [("SIGABRT", True)]
+    assert len([line for line in lines if line["event"] == REFUSED]) == 1  # sent twice: crashed once, refused once
