@@ -26,6 +26,10 @@ A case is `{"mode": ..., "slot": ..., "value": ...}` with the value encoded (`en
   loaded and compiled for durable-rules (`pack refused`: PackError, with its message) and
   evaluated like mode "evaluate".
 
+- mode "ruleset": the value is `{"definition": <ruleset JSON>, "fact": <fact JSON>}`,
+  given to durable-rules as they are: `fired` with the sorted names of the fired rules,
+  or `engine error` with the engine's message.
+
 Anything else a case raises is `error`, with its type and message.
 """
 
@@ -178,12 +182,27 @@ def run_cases(cases: list[dict], timeout: float = 300) -> list[dict]:
 
 
 def _raw(text: str) -> dict:
+    rules = {"r": {"all": [{"m": {"$lt": {"a0": 90}}}]}, "_eval": {"all": [{"m": {"$ex": {"_eval": 1}}}]}}
+    fired = _fire(json.dumps(rules), '[{"a0": ' + text + ', "id": "0", "sid": "0", "_eval": 1}]')
+    return {"outcome": "fired" if "r" in fired else "not fired"}
+
+
+def _ruleset(definition: str, fact: str) -> dict:
     import durable_rules_engine as engine
 
-    rules = {"r": {"all": [{"m": {"$lt": {"a0": 90}}}]}, "_eval": {"all": [{"m": {"$ex": {"_eval": 1}}}]}}
-    handle = engine.create_ruleset("raw", json.dumps(rules))
     try:
-        _code, state = engine.assert_facts(handle, '[{"a0": ' + text + ', "id": "0", "sid": "0", "_eval": 1}]')
+        return {"outcome": "fired", "fired": sorted(_fire(definition, fact))}
+    except engine.error as exc:
+        return {"outcome": "engine error", "detail": str(exc)}
+
+
+def _fire(definition: str, fact: str) -> list[str]:
+    """The names of the rules that fire for `fact` (sid "0") in a new ruleset of `definition`."""
+    import durable_rules_engine as engine
+
+    handle = engine.create_ruleset("raw", definition)
+    try:
+        _code, state = engine.assert_facts(handle, fact)
         fired = []
         started = engine.start_action_for_state(handle, state)
         message = started[1] if started else None
@@ -193,7 +212,7 @@ def _raw(text: str) -> dict:
         engine.delete_state(handle, "0")
     finally:
         engine.delete_ruleset(handle)
-    return {"outcome": "fired" if "r" in fired else "not fired"}
+    return fired
 
 
 def _pack(text: str, facts: dict) -> dict:
@@ -233,6 +252,8 @@ def _outcome(item: dict, durable, plain) -> dict:
     value = decode(item["value"])
     if item["mode"] == "raw":
         return _raw(str(value))
+    if item["mode"] == "ruleset":
+        return _ruleset(value["definition"], value["fact"])  # type: ignore[index]
     if item["mode"] == "pack":
         return _pack(value["pack"], value["facts"])  # type: ignore[index]
     if item["mode"] == "adapter":

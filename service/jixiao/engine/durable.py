@@ -20,7 +20,9 @@ It is used the way it was measured to be safe:
 - the engine's limits are checked when compiling (`_plan`): a fact can never make more
   alpha nodes pending at once than the engine's stack holds (`ENGINE_STACK`, counted on
   a copy of the network the engine builds), no engine rule has more `$and`/`$or` than
-  `CONNECTIVES_PER_RULE`, no fact more than `MAX_ATTRIBUTES` attributes. A rule too big
+  `CONNECTIVES_PER_RULE`, no fact more than `MAX_ATTRIBUTES` attributes, and no fact
+  starts more than `ACTIONS_PER_RULESET` actions (the engine runs a rule's action once per
+  way its condition holds). A rule too big
   for one ruleset is split over several engine rules when its top level is an `any`;
   what cannot be split is refused with a PackError naming the rule;
 - values are type-checked before they reach the engine (it compares strings loosely with
@@ -55,6 +57,11 @@ from . import containment
 #: Measured: an `any` of 63 true comparisons plus the marker rule passes, 64 fail with
 #: error 303; so do 63 and 64 one-comparison rules.
 ENGINE_STACK = 64
+#: Actions one fact may start in a ruleset, the marker's included. The engine runs a
+#: rule's action once per way its condition holds (an `any` of 63 true parts: 63 times,
+#: an `all` of four `any`s of 8: 4,096 times, ~5 µs each), so this bounds the time a
+#: fact costs; rules are spread over rulesets to stay within it.
+ACTIONS_PER_RULESET = 64
 #: `$and`/`$or` per engine rule: each takes two of the rule's 31 expression slots
 #: (measured: 15 nested connectives are created, 16 fail with error 113).
 CONNECTIVES_PER_RULE = 15
@@ -174,6 +181,20 @@ def _expression_json(expression: tuple) -> str:
     return f'{{"${expression[0]}": [' + ", ".join(_expression_json(e) for e in expression[1]) + "]}"
 
 
+def _activations(expression: tuple) -> int:
+    """How many times at most the engine runs the rule's action for one fact: once per way
+    the expression holds (an `any` adds its parts' ways, an `all` multiplies them)."""
+    if expression[0] == "cmp":
+        return 1
+    counts = [_activations(e) for e in expression[1]]
+    if expression[0] == "or":
+        return sum(counts)
+    product = 1
+    for count in counts:
+        product *= count
+    return product
+
+
 def _connectives(expression: tuple) -> int:
     if expression[0] == "cmp":
         return 0
@@ -247,7 +268,7 @@ class _Network:
 
 def _fits(expression: tuple) -> bool:
     """Whether one engine rule of this expression, with the marker rule, fits a ruleset."""
-    if _connectives(expression) > CONNECTIVES_PER_RULE:
+    if _connectives(expression) > CONNECTIVES_PER_RULE or _activations(expression) >= ACTIONS_PER_RULESET:
         return False
     net = _Network()
     net.add(_MARKER_EXPRESSION)
@@ -276,9 +297,11 @@ def _too_big(rule: Rule, expression: tuple) -> PackError:
     return PackError([PackProblem("", (
         f"rule {rule.rule_id} is too big for the rule engine: "
         f"{'a part of its condition' if expression[0] != 'or' else 'its condition'} needs "
-        f"{_connectives(expression)} nested all/any (at most {CONNECTIVES_PER_RULE}) or would leave more "
+        f"{_connectives(expression)} nested all/any (at most {CONNECTIVES_PER_RULE}), or would leave more "
         f"than {ENGINE_STACK - 1} comparisons pending at once (an all of comparisons costs one, an any "
-        f"one per part); split it into several checks, or move a wide any to the top of the condition"))])
+        f"one per part), or holds in {_activations(expression)} ways at once (at most "
+        f"{ACTIONS_PER_RULESET - 1}: an all of anys multiplies their sizes); split it into several checks, "
+        f"or move a wide any to the top of the condition"))])
 
 
 def _attribute_names(expressions: Iterable[tuple]) -> list[str]:
@@ -336,12 +359,14 @@ class _Chunk:
 def _plan(rules: tuple[Rule, ...], attributes: dict[str, str],
           signs: dict[Compare, str]) -> list[list[tuple[str, int, tuple]]]:
     """The engine rules, (name, rule index, expression), grouped into rulesets that no fact
-    can break: each within ENGINE_STACK and MAX_ATTRIBUTES (see the module's docstring)."""
+    can break: each within ENGINE_STACK, ACTIONS_PER_RULESET and MAX_ATTRIBUTES (see the
+    module's docstring)."""
     chunks: list[list[tuple[str, int, tuple]]] = []
     current: list[tuple[str, int, tuple]] = []
     net = _Network()
     net.add(_MARKER_EXPRESSION)
     names: set[str] = set()
+    actions = 1  # the marker's
     for rule in rules:
         try:
             expression = _expression(rule.condition, attributes, signs)
@@ -350,11 +375,13 @@ def _plan(rules: tuple[Rule, ...], attributes: dict[str, str],
         for k, piece in enumerate(_pieces(rule, expression)):
             name = f"r{rule.index}" if k == 0 else f"r{rule.index}/{k}"
             piece_names = set(_attribute_names([piece]))
+            piece_actions = _activations(piece)
             trial = net.copy()
             trial.add(piece)
-            if current and (trial.stack() > ENGINE_STACK or len(names | piece_names) > MAX_ATTRIBUTES):
+            if current and (trial.stack() > ENGINE_STACK or len(names | piece_names) > MAX_ATTRIBUTES
+                            or actions + piece_actions > ACTIONS_PER_RULESET):
                 chunks.append(current)
-                current, names = [], set()
+                current, names, actions = [], set(), 1
                 trial = _Network()
                 trial.add(_MARKER_EXPRESSION)
                 trial.add(piece)
@@ -363,6 +390,7 @@ def _plan(rules: tuple[Rule, ...], attributes: dict[str, str],
                                                  f"the rule engine allows {MAX_ATTRIBUTES} per ruleset")])
             current.append((name, rule.index, piece))
             names |= piece_names
+            actions += piece_actions
             net = trial
     if current or not chunks:
         chunks.append(current)
