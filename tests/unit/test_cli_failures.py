@@ -1,0 +1,28 @@
+"""The CLI's line for an unavailable server says whether the connection never came or broke
+during the call (a server process may have crashed on the input)."""
+
+from __future__ import annotations
+
+import grpc
+
+from jixiao_cli import exit_codes
+from jixiao_cli.client import JixiaoError
+from jixiao_cli.failures import describe_error
+
+# What grpcio says, as seen from a real server (tests/e2e/test_poison_requests.py).
+BROKE_DURING_THE_CALL = "Stream removed (Socket closed)"
+NEVER_CONNECTED = ("failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: "
+                   "Failed to connect to remote host: Connection refused")
+
+
+def test_a_connection_that_broke_during_the_call_points_at_the_input_not_the_network() -> None:
+    line, status = describe_error(JixiaoError(grpc.StatusCode.UNAVAILABLE, BROKE_DURING_THE_CALL))
+    assert status == exit_codes.UNAVAILABLE
+    assert line.startswith("server unavailable: the server closed the connection while answering this request "
+                           "(a server process may have crashed on this input; evaluations are resent once)")
+    assert line.endswith(BROKE_DURING_THE_CALL)
+
+
+def test_a_server_that_could_not_be_reached_is_just_unavailable() -> None:
+    line, status = describe_error(JixiaoError(grpc.StatusCode.UNAVAILABLE, NEVER_CONNECTED))
+    assert (line, status) == (f"server unavailable: {NEVER_CONNECTED}", exit_codes.UNAVAILABLE)
