@@ -5,6 +5,12 @@ Which version is active is a snapshot swapped in one assignment: a call takes th
 compiled pack it will use at its start and finishes on it, whatever is activated
 meanwhile. A background thread watches the registry's generation counter, so a change
 made by another process (a second server, the CLI) is picked up within the poll interval.
+
+A server that requires signatures checks them again here, on every version it would
+serve, whoever wrote it to the registry and whenever: a version written unsigned (by
+`jixiao pack publish --registry FILE` without signatures, or before they were required),
+signed by a key no longer trusted, or whose stored files no longer match their signature
+is left out with a warning naming it, and a request for it is told why (NOT_FOUND).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import structlog
 
 from .core.compiler import CompiledPack
 from .packs import PackNotFound, compile_bundle, semver_key
+from .registry.signing import SignatureError, TrustPolicy
 from .registry.store import Registry, VersionNotFound
 
 log = structlog.get_logger("jixiao.catalog")
@@ -29,18 +36,29 @@ class NoActiveVersion(LookupError):
         self.pack_id = pack_id
 
 
+class VersionNotServed(PackNotFound):
+    """The version is published, but this server will not serve it (its signature fails the trust policy)."""
+
+    def __init__(self, pack_id: str, version: str, reason: str):
+        super().__init__(f"{pack_id}@{version} is published but this server does not serve it: {reason}",
+                         pack_id, version)
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     generation: int = -1
     active: dict[str, str] = field(default_factory=dict)
-    versions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # semver order
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # semver order, served ones only
+    refused: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack, version) -> why not served
 
 
 class RegistryCatalog:
     """Compiled packs from a registry, refreshed when the registry changes."""
 
-    def __init__(self, registry: Registry, poll_interval: float = 0.5):
+    def __init__(self, registry: Registry, poll_interval: float = 0.5, trust: TrustPolicy | None = None):
         self.registry = registry
+        self._trust = trust or TrustPolicy()
+        self._verdicts: dict[tuple[str, str], str | None] = {}  # versions never change: checked once
         self._poll_interval = poll_interval
         self._snapshot = _Snapshot()
         self._compiled: dict[tuple[str, str], CompiledPack] = {}
@@ -63,6 +81,8 @@ class RegistryCatalog:
         chosen = version or snapshot.active.get(pack_id)
         if chosen is None:
             raise NoActiveVersion(pack_id)
+        if (pack_id, chosen) in snapshot.refused:
+            raise VersionNotServed(pack_id, chosen, snapshot.refused[(pack_id, chosen)])
         if chosen not in snapshot.versions[pack_id] and not self._published_since(pack_id, chosen):
             known = ", ".join(snapshot.versions[pack_id])
             raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; published: {known}", pack_id, chosen)
@@ -95,14 +115,21 @@ class RegistryCatalog:
         if generation == self._snapshot.generation:
             return False
         versions: dict[str, list[str]] = {}
+        refused: dict[tuple[str, str], str] = {}
         for record in self.registry.versions():
-            versions.setdefault(record.pack_id, []).append(record.version)
+            versions.setdefault(record.pack_id, [])
+            reason = self._refusal(record.pack_id, record.version)
+            if reason is None:
+                versions[record.pack_id].append(record.version)
+            else:
+                refused[(record.pack_id, record.version)] = reason
         active = self.registry.active_versions()
         for pack_id, version in active.items():
-            self._compile(pack_id, version)  # before the swap: the first call after it is not slowed
+            if (pack_id, version) not in refused:
+                self._compile(pack_id, version)  # before the swap: the first call after it is not slowed
         previous = self._snapshot.active
         self._snapshot = _Snapshot(
-            generation, active, {p: tuple(sorted(v, key=semver_key)) for p, v in versions.items()})
+            generation, active, {p: tuple(sorted(v, key=semver_key)) for p, v in versions.items()}, refused)
         changed = {p: (previous.get(p), v) for p, v in active.items() if previous.get(p) != v}
         if changed:
             log.info("active versions changed", generation=generation,
@@ -140,11 +167,34 @@ class RegistryCatalog:
             return False
         return True
 
+    def _refusal(self, pack_id: str, version: str) -> str | None:
+        """Why this server will not serve the version (its signature fails the trust policy), or None.
+
+        Checked once per version (published versions never change), and logged then.
+        """
+        key = (pack_id, version)
+        if key in self._verdicts:
+            return self._verdicts[key]
+        reason = None
+        if self._trust.require_signatures:
+            try:
+                self._trust.verify(self.registry.bundle(pack_id, version), pack_id, version,
+                                   self.registry.signature(pack_id, version))
+            except SignatureError as error:
+                reason = str(error)
+                log.warning("published version not served: its signature fails the trust policy",
+                            pack=pack_id, version=version, reason=error.reason, detail=str(error))
+        self._verdicts[key] = reason
+        return reason
+
     def _compile(self, pack_id: str, version: str) -> CompiledPack:
         key = (pack_id, version)
         compiled = self._compiled.get(key)
         if compiled is not None:
             return compiled
+        reason = self._refusal(pack_id, version)
+        if reason is not None:
+            raise VersionNotServed(pack_id, version, reason)
         with self._compile_lock:
             compiled = self._compiled.get(key)
             if compiled is None:
