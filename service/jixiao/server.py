@@ -146,7 +146,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
         cleanup.callback(registry.close)
         if seed:
             startup.seed_registry(registry, settings.packs_dir, trust)
-        catalog = RegistryCatalog(registry, POLL_INTERVAL_S)
+        catalog = RegistryCatalog(registry, POLL_INTERVAL_S, trust)
         cleanup.callback(catalog.close)
         health_servicer = health.HealthServicer()
         try:

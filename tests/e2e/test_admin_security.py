@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import grpc
@@ -203,3 +204,43 @@ def test_a_server_without_tokens_refuses_admin_calls_saying_how_to_configure_the
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "--auth-config" in refused.value.details()
 
+
+
+# --- signatures re-verified when a version is served ----------------------------------------
+
+
+def test_a_version_written_unsigned_into_the_registry_is_not_served_also_after_a_restart(
+        start_jixiao_server, auth_config, trusted_key, signed_packs, make_pack_version, golden_2019_facts,
+        tmp_path) -> None:
+    registry = tmp_path / "registry.sqlite3"
+    options = {"registry": registry, "packs": signed_packs, "args": [
+        "--auth-config", str(auth_config.path), "--require-signatures", "--trusted-key", str(trusted_key[1])]}
+    first = start_jixiao_server(**options)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+    written = subprocess.run([sys.executable, "-m", "jixiao_cli", "pack", "publish", str(make_pack_version("1.0.9")),
+                              "--registry", str(registry), "--as", "ops-cli"],
+                             capture_output=True, text=True, env=environment, timeout=120)
+    assert written.returncode == 0, written.stdout + written.stderr  # the file itself requires nothing
+
+    for server in (first, None):
+        if server is None:
+            assert first.stop() == 0, first.log()
+            server = start_jixiao_server(**options)
+        with server.channel() as channel:
+            stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+            request = pb.EvaluateRequest(pack_id=PACK_ID, version="1.0.9", facts=struct(golden_2019_facts))
+            deadline = time.monotonic() + 5
+            while True:  # the first server's watcher notices the new version within its poll interval
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.Evaluate(request, timeout=DEADLINE_S)
+                if "does not serve it" in refused.value.details() or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+            assert "1.0.9 is published but this server does not serve it" in refused.value.details()
+            assert "not signed" in refused.value.details()
+            served = stub.Evaluate(pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(golden_2019_facts)),
+                                   timeout=DEADLINE_S)
+            assert (served.version, served.score) == ("1.0.0", "75.03")
+        assert "published version not served" in server.log() and '"version": "1.0.9"' in server.log()
+    assert server.stop() == 0, server.log()
