@@ -1,7 +1,9 @@
 """A pack folder as ops ship it: checked, its files for a publish request, its signature.
 
 The files are those `jixiao.packs.read_bundle` reads (pack.yaml and cases/*.yaml), so
-the digest the CLI prints, signs and sends is the digest the registry computes.
+the digest the CLI prints, signs and sends is the digest the registry computes. Like
+those, signature.json must lie in the folder: a symbolic link out of it is neither read
+(and sent) nor written through.
 """
 
 from __future__ import annotations
@@ -48,9 +50,19 @@ def pack_files(directory: Path) -> dict[str, bytes]:
     return {path: text.encode("utf-8") for path, text in read_bundle(directory).files.items()}
 
 
+def _inside(directory: Path) -> Path:
+    """The folder's signature.json; CliError when it is a symbolic link out of the folder."""
+    path = Path(directory) / SIGNATURE_FILE
+    target = path.resolve()
+    if path.is_symlink() and not target.is_relative_to(Path(directory).resolve()):
+        raise CliError(f"{path} is a symbolic link to {target}, outside the pack folder: refused "
+                       "(a pack's files must lie in its folder)")
+    return path
+
+
 def read_signature(directory: Path) -> str:
     """The text of the folder's signature.json; "" when the pack is unsigned."""
-    path = Path(directory) / SIGNATURE_FILE
+    path = _inside(directory)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -61,7 +73,7 @@ def read_signature(directory: Path) -> str:
 
 def write_signature(directory: Path, document: dict) -> Path:
     """Write the signature document beside pack.yaml; returns its path."""
-    path = Path(directory) / SIGNATURE_FILE
+    path = _inside(directory)
     try:
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     except OSError as error:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .core.bundle import PACK_FILE, Bundle, load_bundle, make_bundle
+from .core.bundle import MAX_FILE_BYTES, PACK_FILE, Bundle, load_bundle, make_bundle
 from .core.cases import GoldenCase
 from .core.compiler import CompiledPack, compile_pack
 from .core.errors import PackError, PackProblem
@@ -49,18 +49,46 @@ def pack_schema() -> dict:
 
 
 def read_bundle(directory: Path) -> Bundle:
-    """The pack's files in `directory`: pack.yaml and cases/*.yaml (other files are not part of it)."""
+    """The pack's files in `directory`: pack.yaml and cases/*.yaml (other files are not part of it).
+
+    Every file must be a regular file inside the folder: a symbolic link whose target lies
+    outside it (a `cases` folder linked elsewhere included) is refused, naming the file, so
+    that publishing a folder can never send a file from elsewhere on the machine. Links
+    within the folder are followed. A file is measured before it is read.
+    """
     directory = Path(directory)
     if not (directory / PACK_FILE).is_file():
         raise PackError([PackProblem("", "file not found", str(directory / PACK_FILE))])
+    root = directory.resolve()
     paths = [directory / PACK_FILE, *sorted((directory / "cases").glob("*.yaml"))]
     files: dict[str, bytes] = {}
+    problems = []
     for path in paths:
         try:
-            files[path.relative_to(directory).as_posix()] = path.read_bytes()
+            problem = _not_a_pack_file(path, root)
+            if problem is None:
+                files[path.relative_to(directory).as_posix()] = path.read_bytes()
         except OSError as exc:
-            raise PackError([PackProblem("", f"cannot read: {exc.strerror}", str(path))]) from None
+            problem = f"cannot read: {exc.strerror}"
+        if problem is not None:
+            problems.append(PackProblem("", problem, str(path)))
+    if problems:
+        raise PackError(problems)
     return make_bundle(files, str(directory))
+
+
+def _not_a_pack_file(path: Path, root: Path) -> str | None:
+    """Why `path` cannot be read as one of the pack's files, or None."""
+    target = path.resolve()
+    if not target.is_relative_to(root):
+        return (f"a symbolic link to {target}, outside the pack folder {root}: refused "
+                "(a pack's files must lie in its folder; copy the file in)")
+    if not target.is_file():
+        return "not a regular file"
+    size = target.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return f"{size:,} bytes, more than the {MAX_FILE_BYTES:,} a pack file may have"
+    return None
 
 
 def compile_bundle(bundle: Bundle, source: str = "", matcher_factory=durable_matcher) -> LoadedPack:

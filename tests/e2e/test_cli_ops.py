@@ -146,6 +146,32 @@ def test_sign_writes_signature_json_that_validate_accepts_until_the_pack_changes
     assert "changed after signing" in succeeded(run_cli("pack", "validate", folder))
 
 
+def test_publish_validate_and_sign_refuse_links_out_of_the_pack_folder_naming_the_file(tmp_path) -> None:
+    folder = copy_pack(PACK_1_1_0, tmp_path / "1.1.0")
+    (folder / "cases" / "passwd.yaml").symlink_to("/etc/passwd")
+    registry = tmp_path / "registry.sqlite3"
+
+    for command, exit_code in ((("pack", "publish", folder, "--registry", registry), 2),
+                               (("pack", "validate", folder), 2), (("pack", "test", folder), 1)):
+        result = run_cli(*command)
+        said = result.stdout + result.stderr
+        assert result.returncode == exit_code and "Traceback" not in said, said
+        assert "cases/passwd.yaml" in said and "a symbolic link to /etc/passwd, outside the pack folder" in said
+        assert "root:" not in said
+    assert not registry.exists() or "1.1.0" not in run_cli("pack", "versions", PACK_ID, "--registry", registry).stdout
+
+    (folder / "cases" / "passwd.yaml").unlink()
+    target = tmp_path / "elsewhere.json"
+    target.write_text("keep me\n", encoding="utf-8")
+    (folder / "signature.json").symlink_to(target)
+    succeeded(run_cli("pack", "keygen", "--out", tmp_path / "k"))
+    for command in (("pack", "sign", folder, "--key", tmp_path / "k.key"),
+                    ("pack", "publish", folder, "--registry", registry)):
+        line = one_line_error(run_cli(*command), 2)
+        assert "signature.json is a symbolic link" in line and "outside the pack folder" in line, line
+    assert target.read_text(encoding="utf-8") == "keep me\n"
+
+
 def test_sign_with_a_file_that_is_not_a_key_exits_2(tmp_path) -> None:
     not_a_key = tmp_path / "notes.key"
     not_a_key.write_text("hello", encoding="utf-8")
