@@ -255,3 +255,47 @@ def _alive(pid: int) -> bool:
 def test_the_trial_refuses_files_that_are_not_yaml_of_a_pack(registry) -> None:
     problems = refused(registry, make_bundle({"pack.yaml": "just text", "cases/a.yaml": "x"})).report.problems
     assert any("a pack must be a mapping" in p for p in problems)
+
+
+def test_abandoning_trials_kills_the_running_one_and_refuses_the_waiting_ones(monkeypatch, make_pack_version) -> None:
+    monkeypatch.setattr(trial, "_abandoned", threading.Event())
+    monkeypatch.setattr(trial, "trial_command", lambda: [sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(trial, "_slots", trial._TrialSlots(running=1, waiting=1))
+    bundle = read_bundle(make_pack_version("1.0.1"))
+    outcomes: list[str] = []
+
+    def publish_one() -> None:
+        try:
+            trial.try_in_child_process(bundle)
+            outcomes.append("tried")
+        except trial.TrialAbandoned:
+            outcomes.append("abandoned")
+
+    threads = [threading.Thread(target=publish_one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # one sleeps in its "trial", the other waits for its turn
+    children = _children_of(os.getpid())
+    assert len(children) == 1
+    started = time.monotonic()
+    trial.abandon_trials()
+    for thread in threads:
+        thread.join(5)
+
+    assert outcomes == ["abandoned", "abandoned"]
+    assert time.monotonic() - started < 2
+    assert not _alive(children[0])
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii")
+            except OSError:
+                continue
+            fields = stat.rsplit(") ", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found

@@ -8,7 +8,8 @@ interpreter does, confined:
 
 - memory (RLIMIT_AS, `TRIAL_MEMORY_BYTES`) and CPU time (RLIMIT_CPU, `TRIAL_CPU_S`) limits,
   and a lower scheduling priority, so that a trial cannot starve the server;
-- killed when the wall-clock `TRIAL_TIMEOUT_S` passes, or when the server stops;
+- killed when the wall-clock `TRIAL_TIMEOUT_S` passes, or when the server stops (it calls
+  `abandon_trials`; without that, when its main thread ends);
 - it dies with the server: Linux sends it SIGKILL when the server's thread that started
   it ends (PR_SET_PDEATHSIG), and it exits at once if the server was gone before it could
   ask for that;
@@ -201,9 +202,19 @@ class _TrialSlots:
 _slots = _TrialSlots(TRIALS_AT_ONCE, TRIALS_WAITING)
 
 
+_abandoned = threading.Event()
+
+
+def abandon_trials() -> None:
+    """The server is stopping: kill the running trials and refuse the waiting ones (each
+    publish then fails with TrialAbandoned within POLL_S), so that stopping never waits
+    for a trial's timeout. For good: call it once, when the process stops."""
+    _abandoned.set()
+
+
 def _server_stopping() -> bool:
-    """True once the interpreter is shutting down (the main thread has finished)."""
-    return not threading.main_thread().is_alive()
+    """True once `abandon_trials` was called or the interpreter is shutting down (the main thread has finished)."""
+    return _abandoned.is_set() or not threading.main_thread().is_alive()
 
 
 def try_in_child_process(bundle: Bundle, timeout: float = TRIAL_TIMEOUT_S) -> TrialReport:
@@ -217,9 +228,7 @@ def try_in_child_process(bundle: Bundle, timeout: float = TRIAL_TIMEOUT_S) -> Tr
         # Files, not pipes: nothing can block on a full pipe, and the wait below can look up.
         stdin.write(json.dumps({"files": dict(bundle.files)}, ensure_ascii=False).encode("utf-8"))
         stdin.seek(0)
-        child = subprocess.Popen([sys.executable, "-m", "jixiao.registry.trial", str(os.getpid()),
-                                  str(TRIAL_MEMORY_BYTES), str(TRIAL_CPU_S)],
-                                 stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
+        child = subprocess.Popen(trial_command(), stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
         try:
             _wait(child, time.monotonic() + timeout)
         except subprocess.TimeoutExpired:
@@ -242,6 +251,11 @@ def try_in_child_process(bundle: Bundle, timeout: float = TRIAL_TIMEOUT_S) -> Tr
     except (ValueError, KeyError, TypeError):
         return TrialReport(problems=[f"the trial process wrote no report that could be read (more than "
                                      f"{REPORT_MAX_BYTES:,} bytes of golden case mismatches?)"])
+
+
+def trial_command() -> list[str]:
+    """How the server starts a trial process: this module, told the server's pid and the limits."""
+    return [sys.executable, "-m", "jixiao.registry.trial", str(os.getpid()), str(TRIAL_MEMORY_BYTES), str(TRIAL_CPU_S)]
 
 
 def _wait(child: subprocess.Popen, deadline: float) -> None:
