@@ -17,6 +17,7 @@ A case is `{"mode": ..., "slot": ..., "value": ...}` with the value encoded (`en
   `input error` (FactsError), `equal` (durable's Evaluation equals the plain one) or
   `differ`.
 
+- mode "facts": like "evaluate", the value a dict of facts that replace the base ones;
 - mode "raw": the value, a text, is given to durable-rules itself as the number in a fact
   (`{"a0": <text>, ...}`) against one rule `a0 < 90`, bypassing the adapter: `fired` or
   `not fired`. It shows what the engine's own JSON reader does with a text (and that a
@@ -266,6 +267,8 @@ def _outcome(item: dict, durable, plain) -> dict:
         if fired == expected:
             return {"outcome": "equal"}
         return {"outcome": "differ", "detail": f"durable {sorted(fired)}, plain {sorted(expected)}"}
+    if item["mode"] == "facts":
+        return _evaluated(durable, plain, dict(BASE_FACTS, **value))  # type: ignore[arg-type]
     return _evaluated(durable, plain, dict(BASE_FACTS, **{item["slot"]: value}))
 
 

@@ -113,10 +113,10 @@ def test_the_fact_reads_as_its_values_or_is_refused(raw, sid):
     float it is closest to, an int as an int, no exponent anywhere); beyond them the
     adapter refuses it."""
     from jixiao.core.decimals import ENGINE_BOUND, engine_problem
-    from jixiao.engine.durable import UnsafeValue, fact_json
+    from jixiao.engine.durable import UnsafeValue, fact_json, value_text
 
     values = {f"v.{i}": value for i, value in enumerate(raw)}
-    fields = tuple((name, f'"a{i}": ') for i, name in enumerate(values))
+    fields = tuple((name, f'"a{i}": ', value_text) for i, name in enumerate(values))
     safe = all(engine_problem(v) is None if type(v) is Decimal else
                -ENGINE_BOUND < v < ENGINE_BOUND if type(v) is int else True for v in raw)
     try:

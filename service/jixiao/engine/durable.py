@@ -42,14 +42,14 @@ import json
 import threading
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
 import durable_rules_engine as _engine
 
 from ..core.conditions import comparisons, condition_refs, operand_value
 from ..core.decimals import ENGINE_BOUND, ENGINE_LIMITS, engine_problem, positional
 from ..core.errors import PackError, PackProblem
-from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Pack
+from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, FactType, Pack
 from ..core.compiler import Matcher, Rule
 from . import containment
 
@@ -94,11 +94,23 @@ class UnsafeValue(EngineError):
 
 
 def value_text(value: object) -> str:
-    """A typed fact value as the engine's JSON reader reads it correctly, or UnsafeValue.
+    """A value as the engine's JSON reader reads it correctly, or UnsafeValue: a number
+    (`number_text`), a boolean or a text. Nothing else."""
+    kind = type(value)
+    if kind is Decimal or kind is int:
+        return number_text(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is str:
+        return json.dumps(value)
+    raise UnsafeValue(f"refused to give the rule engine a {kind.__name__}")
 
-    Decimals within the engine's limits in positional notation (a short `str` is one
-    already: at most 15 characters without an exponent is at most 15 digits, 14 places,
-    below 10^15); ints below 10^15; booleans; texts as JSON strings. Nothing else.
+
+def number_text(value: object) -> str:
+    """A Decimal or int within the engine's limits in positional notation, or UnsafeValue.
+
+    A short `str` of a Decimal is one already: at most 15 characters and no exponent is at
+    most 15 digits, 14 places, below 10^15 (this runs for every number of every evaluation).
     """
     kind = type(value)
     if kind is Decimal:
@@ -110,25 +122,43 @@ def value_text(value: object) -> str:
             raise UnsafeValue(f"refused to give the rule engine a number that {problem} "
                               f"(it reads exactly only {ENGINE_LIMITS})")
         return positional(value)  # type: ignore[arg-type]
-    if kind is bool:
-        return "true" if value else "false"
     if kind is int:
         if not -ENGINE_BOUND < value < ENGINE_BOUND:  # type: ignore[operator]
             raise UnsafeValue("refused to give the rule engine an integer of 10^15 or more in magnitude")
         return int.__repr__(value)  # type: ignore[arg-type]
-    if kind is str:
-        return json.dumps(value)
-    raise UnsafeValue(f"refused to give the rule engine a {kind.__name__}")
+    raise UnsafeValue(f"refused to give the rule engine a {kind.__name__} where it compares numbers")
 
 
-def fact_json(fields: tuple[tuple[str, str], ...], values: dict[str, object], sid: str) -> str:
-    """The one-fact list asserted for an evaluation. `fields` are (value name, `"attribute": `)."""
+def boolean_text(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise UnsafeValue(f"refused to give the rule engine a {type(value).__name__} where it compares booleans")
+
+
+def string_text(value: object) -> str:
+    if type(value) is not str:
+        raise UnsafeValue(f"refused to give the rule engine a {type(value).__name__} where it compares texts")
+    return json.dumps(value)
+
+
+#: How a fact's value is written, by the fact's type: the engine compares a text with a
+#: number loosely, so each attribute takes only its own kind of value.
+WRITERS = {FactType.DECIMAL: number_text, FactType.INTEGER: number_text,
+           FactType.BOOLEAN: boolean_text, FactType.TEXT: string_text}
+
+Field = tuple[str, str, Callable[[object], str]]  # (value name, '"attribute": ', writer)
+
+
+def fact_json(fields: tuple[Field, ...], values: dict[str, object], sid: str) -> str:
+    """The one-fact list asserted for an evaluation."""
     return fact_body(fields, values) + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
 
 
-def fact_body(fields: tuple[tuple[str, str], ...], values: dict[str, object]) -> str:
+def fact_body(fields: tuple[Field, ...], values: dict[str, object]) -> str:
     """The fact's JSON up to its id, sid and marker: what depends on the request."""
-    return "[{" + ", ".join([prefix + value_text(values[ref]) for ref, prefix in fields])
+    return "[{" + ", ".join([prefix + write(values[ref]) for ref, prefix, write in fields])
 
 
 class _Raw(str):
@@ -329,13 +359,15 @@ def _signs(rules: tuple[Rule, ...]) -> dict[Compare, str]:
 class _Chunk:
     """One durable-rules ruleset holding some of a pack's engine rules."""
 
-    def __init__(self, label: str, rules: list[tuple[str, int, tuple]], fields: dict[str, str]):
+    def __init__(self, label: str, rules: list[tuple[str, int, tuple]],
+                 fields: dict[str, tuple[str, Callable[[object], str]]]):
         self.label = label
         self.rule_by_name = {name: index for name, index, _ in rules}
         self.rule_by_name[_MARKER_RULE] = _MARKER
         used = set(_attribute_names(expression for _, _, expression in rules))
-        #: (value name, `"attribute": `) for every attribute the chunk's rules read
-        self.fields = tuple((ref, json.dumps(attr) + ": ") for attr, ref in fields.items() if attr in used)
+        #: (value name, `"attribute": `, writer) for every attribute the chunk's rules read
+        self.fields = tuple((ref, json.dumps(attr) + ": ", write)
+                            for attr, (ref, write) in fields.items() if attr in used)
         self.definition = _dump({
             **{name: {"all": [{"m": _Raw(_expression_json(expression))}]} for name, _, expression in rules},
             _MARKER_RULE: {"all": [{"m": _Raw(_expression_json(_MARKER_EXPRESSION))}]},
@@ -406,8 +438,8 @@ class DurableMatcher:
         signs = _signs(rules)
         #: (sign attribute, left fact, right operand) of each comparison the adapter computes
         self._signs = tuple((attr, compare.fact.name, compare.operand) for compare, attr in signs.items())
-        fields = {attr: ref for ref, attr in attributes.items()}
-        fields.update({attr: attr for attr in signs.values()})  # a sign's value goes by its own name
+        fields = {attr: (ref, WRITERS[_fact_type(pack, ref)]) for ref, attr in attributes.items()}
+        fields.update({attr: (attr, number_text) for attr in signs.values()})  # a sign goes by its own name
         self._chunks = [
             _Chunk(f"{pack.id}@{pack.version}/{i}", chunk, fields)
             for i, chunk in enumerate(_plan(rules, attributes, signs))
@@ -422,8 +454,11 @@ class DurableMatcher:
         if self._signs:
             values = dict(values)
             for attr, fact, operand in self._signs:
-                left, right = values[fact], operand_value(operand, values)
-                values[attr] = (left > right) - (left < right)  # type: ignore[operator]
+                try:
+                    left, right = values[fact], operand_value(operand, values)
+                    values[attr] = (left > right) - (left < right)  # type: ignore[operator]
+                except (TypeError, ArithmeticError) as exc:  # not numbers, or NaN: the checker lets neither pass
+                    raise UnsafeValue(f"refused to compare {fact} with arithmetic: {exc!r}"[:300]) from None
         fired: set[int] = set()
         with _lock:
             sid = str(next(self._sids))
@@ -487,6 +522,17 @@ class DurableMatcher:
             self._retire()
 
 
+def _fact_type(pack: Pack, ref: str) -> FactType:
+    """The type of a fact a rule reads; a survey option's share is a decimal."""
+    spec = pack.fact(ref)
+    if spec is not None:
+        return spec.type
+    survey, _, _option = ref.rpartition(".")
+    if pack.fact(survey) is not None:
+        return FactType.DECIMAL
+    raise PackError([PackProblem("", f"a rule reads '{ref}', which is not a declared fact")])
+
+
 def _digest(label: str, body: str) -> bytes:
     return hashlib.blake2b(f"{label}\n{body}".encode(), digest_size=16).digest()
 
@@ -503,4 +549,5 @@ def _rule_name(message: str) -> str:
     return message[2:message.index('"', 2)]
 
 
-__all__ = ["DurableMatcher", "EngineError", "UnsafeValue", "durable_matcher", "fact_json", "value_text"]
+__all__ = ["DurableMatcher", "EngineError", "UnsafeValue", "durable_matcher", "fact_json", "number_text",
+           "value_text"]
