@@ -54,7 +54,10 @@ raw_values = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**7),
     st.floats(allow_nan=True, allow_infinity=True),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
-    st.sampled_from(["", " 12.5 ", "1,234.5", "abc", "NaN", "1e400", "-0", "100.00"]),
+    st.sampled_from(["", " 12.5 ", "1,234.5", "abc", "NaN", "1e400", "-0", "100.00", "1e16", "10000000000000000",
+                     "0.0000001", "89.99999999999999999", "3,9,8,7,6,1", "398_761", "٣٩٨٧٦١", ".5", "5.",
+                     "３９８７６１．００", "12.5%", "999999999999999", "1" * 100]),
+    st.integers(-2**63, 2**63),
     st.text(max_size=5),
 )
 surveys = st.one_of(
@@ -120,3 +123,71 @@ def test_a_full_memo_drops_its_oldest_entry_only():
     for i in range(10):
         remember(memo, i, str(i), 4)
     assert list(memo.items()) == [(6, "6"), (7, "7"), (8, "8"), (9, "9")]
+
+
+# --- numbers: one syntax, and the fast path is a part of it ----------------------------
+
+from jixiao.core.facts import _SLOW, _plain_decimal, parse_number  # noqa: E402
+
+_FULL = str.maketrans("0123456789.,-+%", "０１２３４５６７８９．，－＋％")
+
+
+@st.composite
+def number_texts(draw):
+    """A number in the accepted syntax: sign, digits (grouped by threes or not), fraction,
+    maybe full-width; with the Decimal it stands for."""
+    integer = draw(st.integers(0, 10**20))
+    fraction = draw(st.one_of(st.none(), st.text("0123456789", min_size=1, max_size=20)))
+    sign = draw(st.sampled_from(["", "-", "+"]))
+    digits = f"{integer:,}" if draw(st.booleans()) else str(integer)
+    text = sign + digits + ("." + fraction if fraction is not None else "")
+    value = Decimal(sign + str(integer) + ("." + fraction if fraction is not None else ""))
+    return (text.translate(_FULL) if draw(st.booleans()) else text), value
+
+
+@given(number_texts())
+def test_every_text_in_the_number_syntax_is_read_as_its_value_or_refused_for_its_size(item):
+    text, value = item
+    parsed = parse_number(text)
+    if isinstance(parsed, Decimal):
+        assert parsed == value and parsed.as_tuple() == value.as_tuple()
+    else:  # within the syntax, only the engine's limits refuse a number
+        assert isinstance(parsed, str) and decimals.engine_problem(value) is not None, parsed
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=24),
+    st.text("0123456789,._-+eExXnNaIif% \t٣३１２．，", max_size=16),
+    st.sampled_from(["3,9,8,7,6,1", ",,,398761,,,", "39,8761", "398_761", "٣٩٨٧٦١", "३९८७६१", ".5", "5.", "1e5",
+                     "0x10", "NaN", "Infinity", "-inf", "", " 1", "1 ", "1,000.", "1,0000", "%", "5%"]),
+)
+
+
+@given(HOSTILE)
+def test_a_text_outside_the_syntax_is_never_read_as_a_number(text):
+    parsed = parse_number(text, share=True)
+    ascii_text = text.translate(str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%"))
+    if isinstance(parsed, Decimal):
+        body = ascii_text.removesuffix("%").lstrip("+-")
+        whole, _, fraction = body.partition(".")
+        groups = whole.split(",")
+        assert set(ascii_text) <= set("0123456789.,-+%") and ascii_text.count("%") <= 1
+        assert all(g.isdigit() for g in groups) and (fraction == "" and "." not in body or fraction.isdigit())
+        assert len(groups) == 1 or (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]))
+        assert parsed == Decimal(ascii_text.removesuffix("%").replace(",", ""))
+    if not text.endswith(("%", "％")):
+        assert parse_number(text) == parsed  # "%" is the only difference a share makes
+
+
+@given(st.one_of(HOSTILE, number_texts().map(lambda item: item[0]), st.integers(-10**17, 10**17),
+                 st.floats(), st.booleans(), st.none()))
+def test_the_plain_number_fast_path_gives_what_the_syntax_gives(raw):
+    fast = _plain_decimal(raw)
+    if fast is not _SLOW:
+        slow = parse_number(raw)
+        assert isinstance(slow, Decimal) and fast == slow and fast.as_tuple() == slow.as_tuple()
+
+
+@pytest.mark.parametrize("raw", ["398761.00", "0.5", "-12", "100", 7, 0, "27.5"])
+def test_the_usual_values_take_the_fast_path(raw):
+    assert _plain_decimal(raw) is not _SLOW
