@@ -134,3 +134,25 @@ def test_a_golden_case_must_state_the_total_score_and_grade(expected) -> None:
 def test_a_golden_case_expecting_an_input_error_need_not_state_a_score() -> None:
     case = load_case("facts: {}\nexpected: {error: {violations: [{fact: a}]}}\n", "p/cases/x.yaml")
     assert case.expected["error"]["violations"] == [{"fact": "a"}]
+
+
+def case_schema() -> dict:
+    import json
+    from importlib import resources
+    return json.loads(resources.files("jixiao.schemas").joinpath("case.schema.json").read_text(encoding="utf-8"))
+
+
+def test_the_case_schema_takes_every_bundled_case_and_asks_for_the_score_and_grade() -> None:
+    from pathlib import Path
+
+    from jixiao.core.yaml12 import parse_yaml
+
+    validator = jsonschema.Draft202012Validator(case_schema())
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    cases = sorted(rules.glob("*/*/cases/*.yaml"))
+    assert len(cases) >= 10
+    for path in cases:
+        document, _ = parse_yaml(path.read_text(encoding="utf-8"))
+        assert validator.is_valid(document), (path, [e.message for e in validator.iter_errors(document)])
+    assert not validator.is_valid({"name": "x", "facts": {}, "expected": {"score": "1"}})
+    assert not validator.is_valid({"name": "x", "facts": {}, "expected": {}})
