@@ -19,9 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.bundle import Bundle
+from ..core.identifiers import InvalidIdentifier, check_pack_id, check_version
 from .signing import SignatureError, TrustPolicy
 from .store import PublishOutcome, Registry, VersionConflict, VersionNotFound
 from .trial import TrialAbandoned, TrialReport, TrialsBusy, try_in_child_process
+
+
+def _ref(report: TrialReport) -> str:
+    """`id@version` as the trial reported them, if they are an id and a version (the server
+    trusts nothing the trial process says without checking it)."""
+    try:
+        return f"{check_pack_id(report.pack_id)}@{check_version(report.version)}"
+    except InvalidIdentifier:
+        return "these pack files"
 
 
 class GateRefused(Exception):
@@ -78,8 +88,7 @@ def publish(registry: Registry, request: PublishRequest, trust: TrustPolicy) -> 
     except TrialAbandoned as abandoned:
         raise GateStopping(abandoned) from None
     if not report.passed:
-        ref = f"{report.pack_id}@{report.version}" if report.pack_id else "these pack files"
-        raise GateRefused(ref, report)
+        raise GateRefused(_ref(report), report)
     try:
         published = registry.record(report.pack_id, report.version)
     except VersionNotFound:

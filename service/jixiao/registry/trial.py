@@ -13,7 +13,8 @@ interpreter does, confined:
 - it dies with the server: Linux sends it SIGKILL when the server's thread that started
   it ends (PR_SET_PDEATHSIG), and it exits at once if the server was gone before it could
   ask for that;
-- at most `TRIALS_AT_ONCE` trials run at a time and `TRIALS_WAITING` more wait for a turn;
+- at most `TRIALS_AT_ONCE` trials run at a time (per server process) and `TRIALS_WAITING`
+  more wait for a turn;
   a publish beyond those is refused at once with `TrialsBusy` (it holds no thread meanwhile),
   so a burst of publishes can neither take every core nor every request thread.
 
