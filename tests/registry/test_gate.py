@@ -299,3 +299,14 @@ def _children_of(pid: int) -> list[int]:
             if int(fields[1]) == pid and fields[0] != "Z":
                 found.append(int(entry.name))
     return found
+
+
+def test_a_trial_process_sees_none_of_the_server_settings_but_the_failpoints(monkeypatch) -> None:
+    monkeypatch.setenv("JIXIAO_TOKENS", "secret-hashes")
+    monkeypatch.setenv("JIXIAO_REGISTRY_URL", "postgresql://ops:password@db/jixiao")
+    monkeypatch.setenv(ENGINE_ABORT_VARIABLE, "123.45")
+
+    environment = trial.trial_environment()
+
+    assert "JIXIAO_TOKENS" not in environment and "JIXIAO_REGISTRY_URL" not in environment
+    assert environment[ENGINE_ABORT_VARIABLE] == "123.45" and environment["PATH"] == os.environ["PATH"]

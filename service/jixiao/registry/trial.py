@@ -229,7 +229,8 @@ def try_in_child_process(bundle: Bundle, timeout: float = TRIAL_TIMEOUT_S) -> Tr
         # Files, not pipes: nothing can block on a full pipe, and the wait below can look up.
         stdin.write(json.dumps({"files": dict(bundle.files)}, ensure_ascii=False).encode("utf-8"))
         stdin.seek(0)
-        child = subprocess.Popen(trial_command(), stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
+        child = subprocess.Popen(trial_command(), stdin=stdin, stdout=stdout, stderr=stderr,
+                                 env=trial_environment(), start_new_session=True)
         try:
             _wait(child, time.monotonic() + timeout)
         except subprocess.TimeoutExpired:
@@ -257,6 +258,13 @@ def try_in_child_process(bundle: Bundle, timeout: float = TRIAL_TIMEOUT_S) -> Tr
 def trial_command() -> list[str]:
     """How the server starts a trial process: this module, told the server's pid and the limits."""
     return [sys.executable, "-m", "jixiao.registry.trial", str(os.getpid()), str(TRIAL_MEMORY_BYTES), str(TRIAL_CPU_S)]
+
+
+def trial_environment() -> dict[str, str]:
+    """The server's environment without its settings (tokens, a registry URL with its
+    password): a trial needs none of them. Failpoints are kept, for tests."""
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith("JIXIAO_") or name.startswith("JIXIAO_FAILPOINT_")}
 
 
 def _wait(child: subprocess.Popen, deadline: float) -> None:
