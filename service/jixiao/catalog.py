@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from .core.compiler import CompiledPack
+from .core.identifiers import echo
 from .packs import PackNotFound, compile_bundle, semver_key
 from .registry.signing import SignatureError, TrustPolicy
 from .registry.store import Registry, VersionNotFound
@@ -32,7 +33,7 @@ class NoActiveVersion(LookupError):
     """The pack is published but none of its versions is active yet."""
 
     def __init__(self, pack_id: str):
-        super().__init__(f"pack '{pack_id}' has no active version; activate one, or name a version")
+        super().__init__(f"pack '{echo(pack_id)}' has no active version; activate one, or name a version")
         self.pack_id = pack_id
 
 
@@ -77,7 +78,7 @@ class RegistryCatalog:
         snapshot = self._snapshot
         if pack_id not in snapshot.versions:
             known = ", ".join(sorted(snapshot.versions)) or "none"
-            raise PackNotFound(f"no pack '{pack_id}'; known packs: {known}", pack_id)
+            raise PackNotFound(f"no pack '{echo(pack_id)}'; known packs: {known}", pack_id)
         chosen = version or snapshot.active.get(pack_id)
         if chosen is None:
             raise NoActiveVersion(pack_id)
@@ -85,14 +86,15 @@ class RegistryCatalog:
             raise VersionNotServed(pack_id, chosen, snapshot.refused[(pack_id, chosen)])
         if chosen not in snapshot.versions[pack_id] and not self._published_since(pack_id, chosen):
             known = ", ".join(snapshot.versions[pack_id])
-            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; published: {known}", pack_id, chosen)
+            raise PackNotFound(f"pack '{echo(pack_id)}' has no version '{echo(chosen)}'; published: {known}",
+                               pack_id, chosen)
         return self._compile(pack_id, chosen)
 
     def default_version(self, pack_id: str) -> str | None:
         """The active version; None while a published pack has none active yet."""
         snapshot = self._snapshot
         if pack_id not in snapshot.versions:
-            raise PackNotFound(f"no pack '{pack_id}'", pack_id)
+            raise PackNotFound(f"no pack '{echo(pack_id)}'", pack_id)
         return snapshot.active.get(pack_id)
 
     def list(self) -> list[CompiledPack]:

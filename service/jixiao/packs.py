@@ -16,6 +16,7 @@ from .core.bundle import MAX_FILE_BYTES, PACK_FILE, Bundle, load_bundle, make_bu
 from .core.cases import GoldenCase
 from .core.compiler import CompiledPack, compile_pack
 from .core.errors import PackError, PackProblem
+from .core.identifiers import echo
 from .engine.durable import durable_matcher
 
 #: The packs shipped in this repository.
@@ -23,7 +24,10 @@ BUNDLED_PACKS = Path(__file__).resolve().parents[2] / "rules"
 
 
 class PackNotFound(LookupError):
-    """No pack with that id, or no such version of it."""
+    """No pack with that id, or no such version of it.
+
+    The message quotes the id and version through `echo`: they are the caller's text.
+    """
 
     def __init__(self, message: str, pack_id: str, version: str | None = None):
         super().__init__(message)
@@ -147,7 +151,8 @@ class PackLibrary:
     def default_version(self, pack_id: str) -> str:
         versions = self._packs.get(pack_id)
         if not versions:
-            raise PackNotFound(f"no pack '{pack_id}'; known packs: {', '.join(sorted(self._packs)) or 'none'}", pack_id)
+            raise PackNotFound(f"no pack '{echo(pack_id)}'; known packs: {', '.join(sorted(self._packs)) or 'none'}",
+                               pack_id)
         return max(versions, key=semver_key)
 
     def loaded(self, pack_id: str, version: str | None = None) -> LoadedPack:
@@ -155,7 +160,8 @@ class PackLibrary:
         versions = self._packs.get(pack_id, {})
         if chosen not in versions:
             known = ", ".join(sorted(versions, key=semver_key))
-            raise PackNotFound(f"pack '{pack_id}' has no version '{chosen}'; known versions: {known}", pack_id, chosen)
+            raise PackNotFound(f"pack '{echo(pack_id)}' has no version '{echo(chosen)}'; known versions: {known}",
+                               pack_id, chosen)
         return versions[chosen]
 
     def get(self, pack_id: str, version: str | None = None) -> CompiledPack:

@@ -2,9 +2,11 @@
 registry, plus gRPC health and reflection, behind bearer-token checks and optional TLS.
 
 At start the packs of a folder (the bundled rules/) are published into the registry
-through the gate; versions already published are left alone. On SIGTERM or SIGINT the
-server reports NOT_SERVING, stops taking calls, lets the calls in flight finish (up to
-the grace period) and exits 0.
+through the gate; versions already published are left alone. Calls are served by
+grpc.aio on one asyncio event loop: an idle, slow or half-open stream holds no thread,
+so it cannot starve health checks or other calls (limits and keep-alive pings bound
+how many a caller may hold). On SIGTERM or SIGINT the server reports NOT_SERVING, stops
+taking calls, lets the calls in flight finish (up to the grace period) and exits 0.
 
 With `--processes N` (N > 1; the default is one per CPU) a supervisor runs N such
 servers on the port and restarts those that die (supervisor.py); with 1 this process
@@ -13,12 +15,11 @@ serves alone.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import signal
 import sys
-import threading
-from concurrent import futures
 from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,13 +34,14 @@ from grpc_reflection.v1alpha import reflection
 from jixiao import startup
 from jixiao.api.admin import PackAdminServicer
 from jixiao.api.auth import ADMIN_SERVICE, EVALUATION_SERVICE, AuthInterceptor
+from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
 from jixiao.packs import BUNDLED_PACKS
-from jixiao.settings import ServerSettings, available_cpus
+from jixiao.settings import ConnectionLimits, ServerSettings, available_cpus
 from jixiao.supervisor import die_with_supervisor, supervise
-from jixiao.v1 import admin_pb2_grpc, evaluation_pb2_grpc
+from jixiao.v1 import admin_pb2, evaluation_pb2
 
 SERVICE_NAME = EVALUATION_SERVICE
 POLL_INTERVAL_S = 0.5
@@ -50,37 +52,55 @@ MIN_CLIENT_PING_INTERVAL_MS = 10_000
 log = structlog.get_logger("jixiao.server")
 
 
-def build_server(
+def server_options(limits: ConnectionLimits, share_port: bool) -> list[tuple[str, int]]:
+    """gRPC core's channel arguments for the server's connections (see deploy/README.md, Connections)."""
+    return [
+        # Without SO_REUSEPORT a second server on a taken port fails instead of sharing it.
+        ("grpc.so_reuseport", int(share_port)),
+        ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
+        # Calls in HTTP/2 streams open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS):
+        # a gRPC client queues the calls past it until one ends.
+        ("grpc.max_concurrent_streams", limits.max_streams_per_connection),
+        # With calls open, ping a connection that was quiet this long; no answer within the
+        # timeout closes it and cancels its calls: a client that vanished (a half-open
+        # connection) lets go of its streams. Pings go on however long the calls stay silent.
+        ("grpc.keepalive_time_ms", round(limits.keepalive_time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", round(limits.keepalive_timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", 0),
+        ("grpc.http2.max_pings_without_data", 0),
+        # A connection with no call open for this long is closed (GOAWAY; clients reconnect).
+        ("grpc.max_connection_idle_ms", round(limits.max_connection_idle_s * 1000)),
+    ]
+
+
+async def build_server(
     library: PackSource,
     port: int = 50051,
     host: str = "127.0.0.1",
-    workers: int = 8,
     *,
-    health_servicer: health.HealthServicer,
+    health_servicer: health.aio.HealthServicer,
     admin: PackAdminServicer | None = None,
-    interceptors: Sequence[grpc.ServerInterceptor] = (),
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     credentials: grpc.ServerCredentials | None = None,
     share_port: bool = False,
-) -> tuple[grpc.Server, int]:
-    """A server (not yet started) serving `library` (and `admin`), and the port it is bound to.
+    limits: ConnectionLimits = ConnectionLimits(),
+) -> tuple[grpc.aio.Server, int]:
+    """A grpc.aio server (not yet started) serving `library` (and `admin`), and the port it is bound to.
 
-    Port 0 binds a free port; a port in use raises OSError. With `credentials` the port
-    speaks TLS only. Health statuses start as NOT_SERVING until `serve` marks them SERVING
-    once the server has started. `share_port` (the supervisor's workers) binds with
-    SO_REUSEPORT, so that the kernel spreads connections over every server on the port.
+    Call it on the event loop that will run the server. Port 0 binds a free port; a port
+    in use raises OSError. With `credentials` the port speaks TLS only. Health statuses
+    start as NOT_SERVING until `serve` marks them SERVING once the server has started.
+    `share_port` (the supervisor's workers) binds with SO_REUSEPORT, so that the kernel
+    spreads connections over every server on the port. Every call is served on the event
+    loop: an idle or slow stream holds no thread, only its place in `limits`.
     """
-    # Without SO_REUSEPORT a second server on a taken port fails instead of sharing it.
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
-        options=[("grpc.so_reuseport", int(share_port)),
-                 ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS)],
-        interceptors=list(interceptors),
-    )
-    evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(EvaluationServicer(library), server)
+    server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
+    add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
+                EvaluationServicer(library, limits.max_batch_streams))
     if admin is not None:
-        admin_pb2_grpc.add_PackAdminServiceServicer_to_server(admin, server)
+        add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
     for service in served_services(admin is not None):
-        health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*served_services(admin is not None)[1:], health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -101,33 +121,32 @@ def served_services(with_admin: bool) -> tuple[str, ...]:
     return ("", SERVICE_NAME, ADMIN_SERVICE) if with_admin else ("", SERVICE_NAME)
 
 
-def serve(server: grpc.Server, health_servicer: health.HealthServicer, address: str, grace: float,
-          services: Sequence[str] = ("", SERVICE_NAME), on_serving: Callable[[], None] | None = None) -> None:
-    """Start `server`, mark it SERVING, and block until SIGTERM/SIGINT, then drain and stop.
+async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, address: str, grace: float,
+                services: Sequence[str] = ("", SERVICE_NAME), on_serving: Callable[[], None] | None = None) -> None:
+    """Start `server`, mark it SERVING, and wait until SIGTERM/SIGINT, then drain and stop.
 
     `on_serving` is called once the server serves (a worker tells its supervisor).
     """
-    stop_requested = threading.Event()
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
     received: list[str] = []
 
-    def request_stop(signum: int, _frame: object) -> None:
-        # Only record it: logging here could deadlock on a write the signal interrupted.
+    def request_stop(signum: int) -> None:
         received.append(signal.Signals(signum).name)
         stop_requested.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    server.start()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, request_stop, signum)
+    await server.start()
     for service in services:
-        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     log.info(f"jixiao-server listening on {address}", address=address)
     if on_serving is not None:
         on_serving()
-    while not stop_requested.wait(timeout=1):
-        pass
+    await stop_requested.wait()
     log.info("stopping", signal=received[0], grace_s=grace)
-    health_servicer.enter_graceful_shutdown()
-    server.stop(grace).wait()
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(grace)
     log.info("stopped")
 
 
@@ -148,19 +167,25 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
             startup.seed_registry(registry, settings.packs_dir, trust)
         catalog = RegistryCatalog(registry, POLL_INTERVAL_S, trust)
         cleanup.callback(catalog.close)
-        health_servicer = health.HealthServicer()
-        try:
-            server, bound_port = build_server(
-                catalog, settings.port, settings.host, settings.threads, health_servicer=health_servicer,
-                admin=PackAdminServicer(registry, catalog, trust),
-                interceptors=[AuthInterceptor(tokens, settings.require_token_for_evaluate)],
-                credentials=credentials, share_port=share_port)
-        except OSError as error:
-            raise click.ClickException(str(error)) from error
-        catalog.start()
-        settle_garbage_collector()
-        serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
-              served_services(with_admin=True), on_serving)
+
+        async def main() -> None:
+            health_servicer = health.aio.HealthServicer()
+            try:
+                server, bound_port = await build_server(
+                    catalog, settings.port, settings.host, health_servicer=health_servicer,
+                    admin=PackAdminServicer(registry, catalog, trust),
+                    interceptors=[AuthInterceptor(tokens, settings.require_token_for_evaluate)],
+                    credentials=credentials, share_port=share_port, limits=settings.limits)
+            except OSError as error:
+                raise click.ClickException(str(error)) from error
+            # The watcher thread swaps the catalog's snapshot in one assignment; calls on the
+            # loop read whichever snapshot is current, as they did from threads.
+            catalog.start()
+            settle_garbage_collector()
+            await serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
+                        served_services(with_admin=True), on_serving)
+
+        asyncio.run(main())
 
 
 #: Cyclic GC thresholds while serving: young collections as usual (cheap, they see only
@@ -257,14 +282,34 @@ def _path(**kwargs) -> click.Path:
               default=available_cpus, show_default="one per CPU this process may use, within its cgroup CPU quota",
               help="Server processes sharing the port (SO_REUSEPORT) under a supervisor that restarts "
                    "those that die; 1 serves in this process alone. In a container, set it to the CPU limit.")
-@click.option("--workers", envvar="JIXIAO_WORKERS", show_envvar=True, type=click.IntRange(min=1), default=8,
-              help="Threads serving calls, in each server process.")
+@click.option("--workers", envvar="JIXIAO_WORKERS", show_envvar=True, type=click.IntRange(min=1), default=None,
+              help="Deprecated and ignored: each server process serves every call from one asyncio event loop "
+                   "(add processes with --processes).")
+@click.option("--max-batch-streams", envvar="JIXIAO_MAX_BATCH_STREAMS", show_envvar=True,
+              type=click.IntRange(min=1), default=ConnectionLimits.max_batch_streams,
+              help="EvaluateBatch streams one server process holds open at once; past it a new stream gets "
+                   "RESOURCE_EXHAUSTED.")
+@click.option("--max-streams-per-connection", envvar="JIXIAO_MAX_STREAMS_PER_CONNECTION", show_envvar=True,
+              type=click.IntRange(min=1), default=ConnectionLimits.max_streams_per_connection,
+              help="Calls open at once on one client connection (HTTP/2 max concurrent streams); "
+                   "a client queues the calls past it.")
+@click.option("--keepalive-time", envvar="JIXIAO_KEEPALIVE_TIME", show_envvar=True,
+              type=click.FloatRange(min=1), default=ConnectionLimits.keepalive_time_s,
+              help="Seconds of quiet after which the server pings a connection that has calls open.")
+@click.option("--keepalive-timeout", envvar="JIXIAO_KEEPALIVE_TIMEOUT", show_envvar=True,
+              type=click.FloatRange(min=1), default=ConnectionLimits.keepalive_timeout_s,
+              help="Seconds a ping may go unanswered before the connection is closed and its calls cancelled.")
+@click.option("--max-connection-idle", envvar="JIXIAO_MAX_CONNECTION_IDLE", show_envvar=True,
+              type=click.FloatRange(min=1), default=ConnectionLimits.max_connection_idle_s,
+              help="Seconds a connection may stay open with no call before the server closes it.")
 @click.option("--grace", envvar="JIXIAO_GRACE", show_envvar=True, type=click.FloatRange(min=0), default=10.0,
               help="Seconds that calls in flight may take to finish after SIGTERM.")
 def main(host: str, port: int, registry_path: Path | None, registry_url: str | None, packs_dir: Path | None,
          trusted_keys: tuple[Path, ...], require_signatures: bool, auth_config: Path | None,
          tokens_env: str | None, require_token_for_evaluate: bool, tls_cert: Path | None, tls_key: Path | None,
-         log_format: str, log_level: str, processes: int, workers: int, grace: float) -> None:
+         log_format: str, log_level: str, processes: int, workers: int | None, max_batch_streams: int,
+         max_streams_per_connection: int, keepalive_time: float, keepalive_timeout: float,
+         max_connection_idle: float, grace: float) -> None:
     """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
     supervised = processes > 1
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
@@ -277,7 +322,12 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
         host=host, port=port, packs_dir=packs_dir, registry_path=registry_path, registry_url=registry_url,
         trusted_keys=trusted_keys, require_signatures=require_signatures, auth_config=auth_config,
         tokens_env=tokens_env, require_token_for_evaluate=require_token_for_evaluate, tls_cert=tls_cert,
-        tls_key=tls_key, log_format=log_format, log_level=log_level, threads=workers, grace=grace)
+        tls_key=tls_key, log_format=log_format, log_level=log_level, grace=grace,
+        limits=ConnectionLimits(max_batch_streams, max_streams_per_connection, keepalive_time, keepalive_timeout,
+                                max_connection_idle))
+    if workers is not None:
+        log.warning("--workers (JIXIAO_WORKERS) is ignored: every call is served from one event loop per "
+                    "process; use --processes to use more CPUs", workers=workers)
     if supervised:
         sys.exit(run_supervisor(settings, processes))
     run_server(settings)

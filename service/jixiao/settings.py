@@ -13,6 +13,21 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """What one server process lets its callers hold open (see deploy/README.md, Connections).
+
+    Streams cost no thread (calls are served on an event loop), but each holds memory:
+    the limits bound them, and keep-alive pings find the clients that vanished.
+    """
+
+    max_batch_streams: int = 2000  # EvaluateBatch streams open in the process; past it RESOURCE_EXHAUSTED
+    max_streams_per_connection: int = 100  # calls open at once on one connection (HTTP/2)
+    keepalive_time_s: float = 60.0  # ping a connection with calls open after this much quiet
+    keepalive_timeout_s: float = 20.0  # close it if the ping is not answered within this
+    max_connection_idle_s: float = 300.0  # close a connection with no call open for this long
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str
     port: int
@@ -28,8 +43,8 @@ class ServerSettings:
     tls_key: Path | None = None
     log_format: str = "auto"
     log_level: str = "info"
-    threads: int = 8  # --workers: threads serving calls in one process
     grace: float = 10.0
+    limits: ConnectionLimits = ConnectionLimits()
 
     @property
     def address(self) -> str:

@@ -14,6 +14,7 @@ from google.rpc import code_pb2, error_details_pb2
 from jixiao.api.batch import answer_batch
 from jixiao.api.servicer import score, score_serialised
 from jixiao.core.cases import load_case
+from jixiao.core.identifiers import KEY_MAX
 from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb
 
@@ -101,14 +102,55 @@ def test_serialised_evaluations_give_the_results_messages_gave(library, facts_20
     facts = facts_2019
     missing = copy.deepcopy(facts)
     del missing["budget"]["spent"]
-    items = [item("a", facts), item("", facts), item("b", missing), item("k" * 300, facts),
+    items = [item("a", facts), item("", facts), item("b", missing), item("k" * KEY_MAX, facts),
              item("c", facts, version="9.9.9"), item("键", facts, version="1.1.0", language=pb.LANGUAGE_EN),
-             item("", missing)]
+             item("", missing), item("k" * (KEY_MAX + 1), facts)]
 
     by_message = [r.SerializeToString() for r in answer_batch(iter(items), library.get, score)]
     by_bytes = [r.SerializeToString() for r in answer_batch(iter(items), library.get, score_serialised)]
 
     assert by_bytes == by_message
     assert [pb.BatchEvaluateResult.FromString(r).WhichOneof("outcome") for r in by_bytes] == [
-        "evaluation", "evaluation", "error", "evaluation", "error", "evaluation", "error"]
-    assert pb.BatchEvaluateResult.FromString(by_bytes[3]).key == "k" * 300
+        "evaluation", "evaluation", "error", "evaluation", "error", "evaluation", "error", "error"]
+    assert pb.BatchEvaluateResult.FromString(by_bytes[3]).key == "k" * KEY_MAX
+
+
+# --- what a stream refuses without scoring --------------------------------------------
+
+
+def test_a_key_that_is_too_long_or_holds_control_characters_fails_alone_and_is_not_echoed(
+        library, facts_2019) -> None:
+    items = [item("k" * (KEY_MAX + 1), facts_2019), item("row\n1", facts_2019), item("ok", facts_2019)]
+
+    results = list(answer_batch(iter(items), library.get, score))
+
+    assert [(r.key, r.WhichOneof("outcome")) for r in results] == [("", "error"), ("", "error"), ("ok", "evaluation")]
+    for result, length in zip(results[:2], (KEY_MAX + 1, 5)):
+        assert result.error.code == code_pb2.INVALID_ARGUMENT
+        bad_request = error_details_pb2.BadRequest()
+        assert result.error.details[0].Unpack(bad_request)
+        assert [v.field for v in bad_request.field_violations] == ["key"]
+        assert len(result.error.message) < 200
+    assert f"{KEY_MAX + 1} characters" in results[0].error.message
+
+
+@pytest.mark.parametrize("field, request_fields, quoted", [
+    ("pack_id", {"pack_id": "p" * 1_000_000}, "1000000 characters"),
+    ("pack_id", {"pack_id": f"{PACK_ID}\n"}, "'quality-district-funding\\"),
+    ("version", {"version": "1.1.0\n"}, "'1.1.0\\"),
+    ("version", {"version": "1" * 100_000}, "100000 characters"),
+    ("language", {"language": 99}, "LANGUAGE_EN (2)"),
+    ("language", {"language": -1}, "-1 is not a Language"),
+])
+def test_a_bad_pack_id_version_or_language_is_invalid_argument_naming_the_field_in_a_short_message(
+        library, facts_2019, field, request_fields, quoted) -> None:
+    fields = {"pack_id": PACK_ID, "version": "1.0.0", **request_fields}
+    (result,) = answer_batch(iter([item("row", facts_2019, **fields)]), library.get, score)
+
+    assert (result.key, result.error.code) == ("row", code_pb2.INVALID_ARGUMENT)
+    bad_request = error_details_pb2.BadRequest()
+    assert result.error.details[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == [field]
+    assert quoted in result.error.message and len(result.error.message) < 300
+    assert "\n" not in result.error.message
+    assert result.ByteSize() < 1000

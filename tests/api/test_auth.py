@@ -3,7 +3,7 @@ is always open; the servicer learns the caller's token name."""
 
 from __future__ import annotations
 
-from concurrent import futures
+from contextlib import ExitStack
 from typing import Iterator
 
 import grpc
@@ -14,6 +14,8 @@ from jixiao.api.auth import AuthInterceptor, caller
 from jixiao.api.tokens import TokenEntry, TokenTable, hash_token
 from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
 
+from aio_servers import served
+
 TOKENS = TokenTable((
     TokenEntry("ops-alice", hash_token("deploy-secret"), frozenset({"deploy"})),
     TokenEntry("portal", hash_token("evaluate-secret"), frozenset({"evaluate"})),
@@ -21,44 +23,39 @@ TOKENS = TokenTable((
 
 
 class EchoAdmin(admin_pb2_grpc.PackAdminServiceServicer):
-    def ListPackVersions(self, request, context):
+    async def ListPackVersions(self, request, context):
         return admin_pb2.ListPackVersionsResponse(versions=[admin_pb2.PackVersion(publisher=caller())])
 
 
 class EmptyEvaluation(evaluation_pb2_grpc.EvaluationServiceServicer):
-    def ListPacks(self, request, context):
+    async def ListPacks(self, request, context):
         return evaluation_pb2.ListPacksResponse()
 
-    def EvaluateBatch(self, request_iterator, context):
-        # The caller is read while the stream runs, after the handler returned its generator.
-        for request in request_iterator:
+    async def EvaluateBatch(self, request_iterator, context):
+        # The caller is read while the stream runs, after the handler started.
+        async for request in request_iterator:
             yield evaluation_pb2.BatchEvaluateResult(key=f"{request.key}:{caller()}")
 
 
-def serve(tokens: TokenTable, require_token_for_evaluate: bool = False) -> tuple[grpc.Server, grpc.Channel]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2),
-                         interceptors=[AuthInterceptor(tokens, require_token_for_evaluate)])
-    admin_pb2_grpc.add_PackAdminServiceServicer_to_server(EchoAdmin(), server)
-    evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(EmptyEvaluation(), server)
-    health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, grpc.insecure_channel(f"127.0.0.1:{port}")
+def server_builder(tokens: TokenTable, require_token_for_evaluate: bool = False):
+    async def build() -> tuple[grpc.aio.Server, int]:
+        server = grpc.aio.server(interceptors=[AuthInterceptor(tokens, require_token_for_evaluate)])
+        admin_pb2_grpc.add_PackAdminServiceServicer_to_server(EchoAdmin(), server)
+        evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(EmptyEvaluation(), server)
+        health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+        return server, server.add_insecure_port("127.0.0.1:0")
+
+    return build
 
 
 @pytest.fixture
 def channel_for() -> Iterator:
-    started = []
+    with ExitStack() as stack:
+        def open_channel(tokens: TokenTable = TOKENS, require_token_for_evaluate: bool = False) -> grpc.Channel:
+            server = stack.enter_context(served(server_builder(tokens, require_token_for_evaluate)))
+            return stack.enter_context(grpc.insecure_channel(server.target))
 
-    def open_channel(tokens: TokenTable = TOKENS, require_token_for_evaluate: bool = False) -> grpc.Channel:
-        server, channel = serve(tokens, require_token_for_evaluate)
-        started.append((server, channel))
-        return channel
-
-    yield open_channel
-    for server, channel in started:
-        channel.close()
-        server.stop(None)
+        yield open_channel
 
 
 def bearer(token: str) -> list[tuple[str, str]]:

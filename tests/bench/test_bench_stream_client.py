@@ -14,7 +14,6 @@ import itertools
 import sys
 import threading
 import time
-from concurrent import futures
 from pathlib import Path
 from typing import Iterator
 
@@ -22,11 +21,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health
 
+from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer
 from jixiao.packs import PackLibrary
 from jixiao.server import build_server
 from jixiao.v1 import evaluation_pb2 as pb
-from jixiao.v1 import evaluation_pb2_grpc
+
+from aio_servers import served
 
 pytest.importorskip("h2", reason="h2 is in the bench extra: pip install -e '.[bench]'")
 
@@ -49,13 +50,16 @@ class InProcess:
         return {}
 
 
+def jixiao_server(library: PackLibrary):
+    """What `served` builds: the server's own build_server over `library`."""
+    return lambda: build_server(library, port=0, health_servicer=health.aio.HealthServicer())
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[InProcess]:
     library = PackLibrary.from_directory(RULES)
-    grpc_server, port = build_server(library, port=0, health_servicer=health.HealthServicer())
-    grpc_server.start()
-    yield InProcess(f"127.0.0.1:{port}")
-    grpc_server.stop(None).wait()
+    with served(jixiao_server(library)) as running:
+        yield InProcess(running.target)
     library.close()
 
 
@@ -93,24 +97,21 @@ def test_a_result_out_of_order_fails_the_run(server, payloads, monkeypatch) -> N
 
 def test_a_server_that_goes_away_mid_stream_fails_its_rows_instead_of_hanging(payloads, capsys) -> None:
     library = PackLibrary.from_directory(RULES)
-    grpc_server, port = build_server(library, port=0, health_servicer=health.HealthServicer())
-    grpc_server.start()
     original = grpc_load._H2Stream._results
     stopping = threading.Event()
+    with served(jixiao_server(library)) as running:
+        def results_then_stop(self, check) -> None:
+            original(self, check)
+            if self.received >= 50 and not stopping.is_set():
+                stopping.set()
+                running.loop.call_soon_threadsafe(lambda: running.loop.create_task(running.server.stop(None)))
 
-    def results_then_stop(self, check) -> None:
-        original(self, check)
-        if self.received >= 50 and not stopping.is_set():
-            stopping.set()
-            grpc_server.stop(None)
-
-    try:
-        grpc_load._H2Stream._results = results_then_stop
-        load = grpc_load.batch(InProcess(f"127.0.0.1:{port}"), payloads[:1], 100_000, 2)
-    finally:
-        grpc_load._H2Stream._results = original
-        grpc_server.stop(None).wait()
-        library.close()
+        try:
+            grpc_load._H2Stream._results = results_then_stop
+            load = grpc_load.batch(InProcess(running.target), payloads[:1], 100_000, 2)
+        finally:
+            grpc_load._H2Stream._results = original
+    library.close()
     assert load.calls >= 50 and load.errors > 0 and load.calls + load.errors < 100_000  # rows never sent
     assert "an EvaluateBatch stream failed after" in capsys.readouterr().err
 
@@ -126,11 +127,13 @@ class AbortsAfter(EvaluationServicer):
         self.calls = itertools.count()
         self.calls_ok, self.results = calls_ok, results
 
-    def EvaluateBatch(self, requests, context):
+    async def EvaluateBatch(self, requests, context):
         cut = next(self.calls) >= self.calls_ok
-        for number, result in enumerate(super().EvaluateBatch(requests, context)):
+        number = 0
+        async for result in super().EvaluateBatch(requests, context):
             if cut and number == self.results:
-                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.MESSAGE)
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.MESSAGE)
+            number += 1
             yield result
 
 
@@ -138,15 +141,16 @@ class AbortsAfter(EvaluationServicer):
 def test_a_stream_that_ends_with_an_error_status_is_reported_and_its_rows_counted(payloads, capsys,
                                                                                     results) -> None:
     library = PackLibrary.from_directory(RULES)
-    grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(AbortsAfter(library, 2, results), grpc_server)
-    port = grpc_server.add_insecure_port("127.0.0.1:0")
-    grpc_server.start()
-    try:
-        load = grpc_load.batch(InProcess(f"127.0.0.1:{port}"), payloads[:1], 1_000, 2)
-    finally:
-        grpc_server.stop(None).wait()
-        library.close()
+
+    async def build():
+        grpc_server = grpc.aio.server()
+        add_service(grpc_server, pb.DESCRIPTOR.services_by_name["EvaluationService"],
+                    AbortsAfter(library, 2, results))
+        return grpc_server, grpc_server.add_insecure_port("127.0.0.1:0")
+
+    with served(build) as running:
+        load = grpc_load.batch(InProcess(running.target), payloads[:1], 1_000, 2)
+    library.close()
     assert load.calls == 2 * results  # each stream's results before the abort, all good
     assert load.errors > 0 and load.calls + load.errors <= 1_000  # what each stream had sent, unanswered
     err = capsys.readouterr().err

@@ -1,7 +1,13 @@
-"""jixiao-server whose evaluations take two seconds: lets a test send SIGTERM mid-call."""
+"""jixiao-server whose evaluations take two seconds: lets a test send SIGTERM mid-call.
+
+`--evaluation-delay SECONDS` (taken out of the arguments before the server reads them)
+sets another delay. Each evaluation logs "slow evaluation started", so a test can count
+the evaluations the server ran.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 
 import structlog
@@ -22,4 +28,8 @@ def slow_evaluate(*args, **kwargs):
 servicer.evaluate = slow_evaluate
 
 if __name__ == "__main__":
+    if "--evaluation-delay" in sys.argv:
+        at = sys.argv.index("--evaluation-delay")
+        DELAY_S = float(sys.argv[at + 1])
+        del sys.argv[at:at + 2]
     main()

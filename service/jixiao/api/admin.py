@@ -1,8 +1,11 @@
 """The PackAdminService: publish, list, activate and roll back pack versions.
 
-Each method converts the request, calls the registry (through the publish gate for a new
-version), and refreshes the catalog after a change so that this server's next call sees
-it at once; other servers sharing the registry see it through their catalog's watcher.
+Each method checks the request's pack id and version (whole strings, bounded), converts
+the request, calls the registry (through the publish gate for a new version), and
+refreshes the catalog after a change so that this server's next call sees it at once;
+other servers sharing the registry see it through their catalog's watcher. Every call
+waits on the registry or on the gate's trial process, so it runs in a worker thread
+(`answer(..., blocking=True)`): the event loop serves evaluations meanwhile.
 """
 
 from __future__ import annotations
@@ -10,18 +13,18 @@ from __future__ import annotations
 import grpc
 
 from jixiao.catalog import RegistryCatalog
+from jixiao.core.identifiers import check_pack_id, check_version, echo
 from jixiao.registry.publishing import PublishRequest, publish
 from jixiao.registry.signing import TrustPolicy, parse_signature
 from jixiao.registry.store import Registry
 from jixiao.v1 import admin_pb2 as pb
-from jixiao.v1 import admin_pb2_grpc
 
 from . import admin_convert as convert
 from .auth import caller
 from .calls import answer
 
 
-class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
+class PackAdminServicer:
     """Serves one registry, and keeps one catalog in step with it."""
 
     def __init__(self, registry: Registry, catalog: RegistryCatalog, trust: TrustPolicy):
@@ -29,8 +32,8 @@ class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
         self._catalog = catalog
         self._trust = trust
 
-    def PublishPackVersion(self, request: pb.PublishPackVersionRequest,
-                           context: grpc.ServicerContext) -> pb.PublishPackVersionResponse:
+    async def PublishPackVersion(self, request: pb.PublishPackVersionRequest,
+                                 context: grpc.aio.ServicerContext) -> pb.PublishPackVersionResponse:
         def produce():
             bundle = convert.bundle_from_files(request.files)
             signature = parse_signature(request.signature) if request.signature else None
@@ -42,43 +45,53 @@ class PackAdminServicer(admin_pb2_grpc.PackAdminServiceServicer):
             return reply, {"pack": record.pack_id, "version": record.version, "digest": record.digest,
                            "created": outcome.created}
 
-        return answer(context, "PublishPackVersion", produce, caller=caller())
+        return await answer(context, "PublishPackVersion", produce, blocking=True, caller=caller())
 
-    def ListPackVersions(self, request: pb.ListPackVersionsRequest,
-                         context: grpc.ServicerContext) -> pb.ListPackVersionsResponse:
+    async def ListPackVersions(self, request: pb.ListPackVersionsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.ListPackVersionsResponse:
         def produce():
+            if request.pack_id:  # none: every pack's versions
+                check_pack_id(request.pack_id)
             records = self._registry.versions(request.pack_id)
             reply = pb.ListPackVersionsResponse(versions=[convert.version_message(r) for r in records])
             return reply, {"versions": len(records)}
 
-        return answer(context, "ListPackVersions", produce, pack=request.pack_id, caller=caller())
+        return await answer(context, "ListPackVersions", produce, blocking=True, pack=echo(request.pack_id),
+                            caller=caller())
 
-    def ActivatePackVersion(self, request: pb.ActivatePackVersionRequest,
-                            context: grpc.ServicerContext) -> pb.ActivationResponse:
+    async def ActivatePackVersion(self, request: pb.ActivatePackVersionRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.ActivationResponse:
         def produce():
+            check_pack_id(request.pack_id)
+            check_version(request.version)
             activation = self._registry.activate(request.pack_id, request.version, caller())
             reply = convert.activation_response(activation, request.pack_id, request.version, caller())
             if reply.changed:
                 self._catalog.refresh()
             return reply, {"from_version": reply.activation.from_version, "changed": reply.changed}
 
-        return answer(context, "ActivatePackVersion", produce, pack=request.pack_id,
-                      version=request.version, caller=caller())
+        return await answer(context, "ActivatePackVersion", produce, blocking=True, pack=echo(request.pack_id),
+                            version=echo(request.version), caller=caller())
 
-    def RollbackPack(self, request: pb.RollbackPackRequest, context: grpc.ServicerContext) -> pb.ActivationResponse:
+    async def RollbackPack(self, request: pb.RollbackPackRequest,
+                           context: grpc.aio.ServicerContext) -> pb.ActivationResponse:
         def produce():
+            check_pack_id(request.pack_id)
             activation = self._registry.rollback(request.pack_id, caller())
             self._catalog.refresh()
             reply = pb.ActivationResponse(activation=convert.activation_message(activation), changed=True)
             return reply, {"from_version": activation.from_version, "to_version": activation.to_version}
 
-        return answer(context, "RollbackPack", produce, pack=request.pack_id, caller=caller())
+        return await answer(context, "RollbackPack", produce, blocking=True, pack=echo(request.pack_id),
+                            caller=caller())
 
-    def ListActivations(self, request: pb.ListActivationsRequest,
-                        context: grpc.ServicerContext) -> pb.ListActivationsResponse:
+    async def ListActivations(self, request: pb.ListActivationsRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ListActivationsResponse:
         def produce():
+            check_pack_id(request.pack_id)
             history = self._registry.history(request.pack_id)
             reply = pb.ListActivationsResponse(activations=[convert.activation_message(a) for a in history])
             return reply, {"activations": len(history)}
 
-        return answer(context, "ListActivations", produce, pack=request.pack_id, caller=caller())
+        return await answer(context, "ListActivations", produce, blocking=True, pack=echo(request.pack_id),
+                            caller=caller())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from contextvars import ContextVar
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import grpc
 import structlog
@@ -39,8 +39,8 @@ def caller() -> str:
     return _caller.get()
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
-    """Refuses calls whose bearer token lacks the role their service needs."""
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Refuses calls whose bearer token lacks the role their service needs (a grpc.aio interceptor)."""
 
     def __init__(self, tokens: TokenTable, require_token_for_evaluate: bool = False):
         self._tokens = tokens
@@ -48,8 +48,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
         if require_token_for_evaluate:
             self._roles[EVALUATION_SERVICE] = frozenset({"evaluate", "deploy"})
 
-    def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
-        handler = continuation(details)
+    async def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
+        handler = await continuation(details)
         service = details.method.strip("/").split("/")[0]
         needed = self._roles.get(service)
         if handler is None or needed is None:
@@ -73,8 +73,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
     def _refuse(handler, method: str, code: grpc.StatusCode, message: str, name: str | None = None):
         log.info("rpc refused", method=method, code=code.name, token=name)
 
-        def refuse(_request, context: grpc.ServicerContext):
-            context.abort(code, message)
+        async def refuse(_request, context: grpc.aio.ServicerContext):
+            await context.abort(code, message)
 
         return _with_method(handler, lambda _behaviour: refuse)
 
@@ -89,32 +89,22 @@ def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | N
 
 
 def _as_caller(behaviour: Callable, name: str) -> Callable:
-    # The handler runs on a worker thread, not the one that intercepted: set the name there.
-    # A streaming handler is a generator whose body runs during iteration, so the name is
-    # set around each step of it, not only around the call that creates it.
-    def run(request, context):
-        reset = _caller.set(name)
-        try:
-            result = behaviour(request, context)
-        finally:
-            _caller.reset(reset)
-        if inspect.isgenerator(result):
-            return _steps_as_caller(result, name)
-        return result
+    # Each call runs in an asyncio task of its own, with its own copy of the context: the
+    # name set when the behaviour starts holds for the whole call, a stream's every step
+    # included, and for the threads its blocking work runs in (asyncio.to_thread copies it).
+    if inspect.isasyncgenfunction(behaviour):
+        async def stream(request, context):
+            _caller.set(name)
+            async for item in behaviour(request, context):
+                yield item
+
+        return stream
+
+    async def run(request, context):
+        _caller.set(name)
+        return await behaviour(request, context)
 
     return run
-
-
-def _steps_as_caller(steps: Iterator, name: str) -> Iterator:
-    while True:
-        reset = _caller.set(name)
-        try:
-            item = next(steps)
-        except StopIteration:
-            return
-        finally:
-            _caller.reset(reset)
-        yield item
 
 
 _HANDLER_KINDS = {

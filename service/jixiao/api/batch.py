@@ -3,30 +3,39 @@
 The requests are read one at a time and each is answered before the next is read, so
 gRPC's flow control holds back a fast client and the server keeps at most one item in
 hand, however long the stream. A request that fails gets an error result carrying the
-status Evaluate would have failed with, and the stream goes on. One log line per stream
-(items, errors by code, the versions used, duration), never one per item.
+status Evaluate would have failed with, and the stream goes on; so does a request that
+could not be decoded, or whose key is not acceptable (its result's key is then empty).
+One log line per stream (items, errors by code, the versions used, duration), never one
+per item. A stream that is cancelled, or whose deadline passes, stops at once: the
+server reads no further item of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
-from typing import Callable, Iterable, Iterator
+from typing import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 
 import grpc
 import structlog
 from google.rpc import code_pb2
 
 from jixiao.core.compiler import CompiledPack
+from jixiao.core.identifiers import check_key
 from jixiao.v1 import evaluation_pb2 as pb
 
 from .convert import evaluation_result
+from .decoding import Undecodable
 from .details import status_message
-from .errors import status_for
+from .errors import internal, status_for
 
 Lookup = Callable[[str, str | None], CompiledPack]
 #: Scores one request: the Evaluation, or it serialised (wrapped in the result without a second parse).
 Score = Callable[[pb.EvaluateRequest, Lookup], pb.Evaluation | bytes]
+
+#: Undecodable items of one stream logged each with its error id; later ones are only counted.
+UNDECODABLE_LOGGED = 10
 
 log = structlog.get_logger("jixiao.api")
 
@@ -56,32 +65,108 @@ class PinnedPacks:
         return sorted({f"{c.pack.id}@{c.pack.version}" for c in self._resolved.values()})
 
 
+class BatchAnswers:
+    """One stream's state: its pinned packs and its counts; `result` answers one item."""
+
+    def __init__(self, lookup: Lookup, score: Score):
+        self._packs = PinnedPacks(lookup)
+        self._get = self._packs.get
+        self._score = score
+        self._started = time.perf_counter()
+        self.items = 0
+        self.failures = Counter[str]()
+        self.undecodable = 0
+
+    def result(self, item: pb.BatchEvaluateRequest | Undecodable) -> pb.BatchEvaluateResult:
+        """The item's result: its evaluation, or the status Evaluate would have failed with."""
+        self.items += 1
+        if type(item) is Undecodable:
+            self.undecodable += 1
+            if self.undecodable <= UNDECODABLE_LOGGED:
+                item.log("EvaluateBatch")
+            return self._error("", item.status())
+        key = item.key
+        try:
+            check_key(key)
+        except Exception as error:  # a key we cannot echo: the result names none
+            return self._error("", status_for(error))
+        try:
+            evaluation = self._score(item.request, self._get)
+            if type(evaluation) is bytes:
+                return evaluation_result(key, evaluation)
+            return pb.BatchEvaluateResult(key=key, evaluation=evaluation)
+        except Exception as error:  # that item's status; the stream goes on
+            return self._error(key, status_for(error))
+
+    def _error(self, key: str, status: grpc.Status) -> pb.BatchEvaluateResult:
+        message = status_message(status)
+        self.failures[code_pb2.Code.Name(message.code)] += 1
+        return pb.BatchEvaluateResult(key=key, error=message)
+
+    def log(self, code: str) -> None:
+        """The stream's one log line, when it ends with `code`."""
+        fields = {"undecodable": self.undecodable} if self.undecodable else {}
+        log.info("rpc", method="EvaluateBatch", items=self.items, errors=sum(self.failures.values()),
+                 error_codes=dict(self.failures), versions=self._packs.used(), code=code, **fields,
+                 duration_ms=round((time.perf_counter() - self._started) * 1000, 3))
+
+
 def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,
                  score: Score) -> Iterator[pb.BatchEvaluateResult]:
-    """Yield one result per request, with its key, scoring each by `score(request, lookup)`."""
-    packs = PinnedPacks(lookup)
-    started = time.perf_counter()
-    items, failures = 0, Counter[str]()
+    """Yield one result per request, with its key, scoring each by `score(request, lookup)`.
+
+    The synchronous form (in-process callers, the bench's profiles); the server uses `answer_stream`.
+    """
+    stream = BatchAnswers(lookup, score)
     outcome = "OK"
-    get = packs.get
+    result = stream.result
     try:
         for item in requests:
-            items += 1
-            try:
-                evaluation = score(item.request, get)
-                if type(evaluation) is bytes:
-                    result = evaluation_result(item.key, evaluation)
-                else:
-                    result = pb.BatchEvaluateResult(key=item.key, evaluation=evaluation)
-            except Exception as error:  # that item's status; the stream goes on
-                status = status_message(status_for(error))
-                failures[code_pb2.Code.Name(status.code)] += 1
-                result = pb.BatchEvaluateResult(key=item.key, error=status)
-            yield result
-    except (GeneratorExit, grpc.RpcError):  # the client cancelled, or its deadline passed
+            yield result(item)
+    except GeneratorExit:  # the caller stopped reading
         outcome = "CANCELLED"
         raise
     finally:
-        log.info("rpc", method="EvaluateBatch", items=items, errors=sum(failures.values()),
-                 error_codes=dict(failures), versions=packs.used(), code=outcome,
-                 duration_ms=round((time.perf_counter() - started) * 1000, 3))
+        stream.log(outcome)
+
+
+async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable], lookup: Lookup,
+                        score: Score, context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BatchEvaluateResult]:
+    """`answer_batch` for grpc.aio: each item is scored on the event loop as it arrives.
+
+    Cancellation (the client's, or its deadline) reaches the stream at its next read or
+    write, so nothing after it is scored. An unforeseen failure outside an item ends the
+    stream with INTERNAL and an error id.
+    """
+    stream = BatchAnswers(lookup, score)
+    outcome = "OK"
+    result = stream.result
+    try:
+        async for item in requests:
+            yield result(item)
+        # A cancelled call's requests just end, as a client's last item does: one turn of
+        # the loop lets the cancellation that follows reach this stream (CancelledError),
+        # so that the log says CANCELLED. (When it comes later still, the stream has ended
+        # and is logged OK: nothing was left to score either way.)
+        await asyncio.sleep(0)
+        if context.cancelled() or _deadline_passed(context):
+            outcome = _cancellation(context)
+    except (asyncio.CancelledError, GeneratorExit):
+        outcome = _cancellation(context)
+        raise
+    except Exception as error:  # noqa: BLE001 - never a traceback to the caller; logged with an id
+        status = internal(error)
+        outcome = status.code.name
+        await context.abort_with_status(status)
+    finally:
+        stream.log(outcome)
+
+
+def _deadline_passed(context: grpc.aio.ServicerContext) -> bool:
+    remaining = context.time_remaining()
+    return remaining is not None and remaining <= 0
+
+
+def _cancellation(context: grpc.aio.ServicerContext) -> str:
+    """Why a stream ended early: its deadline passed, or the client cancelled it (or went away)."""
+    return "DEADLINE_EXCEEDED" if _deadline_passed(context) else "CANCELLED"

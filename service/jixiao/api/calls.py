@@ -1,12 +1,18 @@
 """Answering one RPC: time it, log one line about it, and turn failures into statuses.
 
 The log line names the method, the pack and the outcome; it never carries the facts,
-nor the violation texts (they quote the facts). When the log level leaves info lines
-out (a server at `--log-level warning`), nothing is assembled for the line.
+nor the violation texts (they quote the facts); caller text in its fields is passed
+through `echo` by the servicers. When the log level leaves info lines out (a server at
+`--log-level warning`), nothing is assembled for the line.
+
+The server runs on one asyncio event loop. Evaluation is short CPU work under the GIL,
+so it runs on the loop itself; work that waits (a publish's trial process, registry
+I/O) is `blocking` and runs in a thread, so that the loop keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Callable, TypeVar
@@ -21,16 +27,21 @@ Reply = TypeVar("Reply")
 log = structlog.get_logger("jixiao.api")
 
 
-def answer(
-    context: grpc.ServicerContext,
+async def answer(
+    context: grpc.aio.ServicerContext,
     method: str,
     produce: Callable[[], tuple[Reply, dict[str, object]]],
+    *,
+    blocking: bool = False,
     **request_fields: object,
 ) -> Reply:
-    """Run `produce` (which returns the reply and fields to log) or abort with a status."""
+    """Run `produce` (which returns the reply and fields to log) or abort with a status.
+
+    `blocking` runs it in a worker thread (it waits on I/O or a child process).
+    """
     started = time.perf_counter()
     try:
-        reply, outcome = produce()
+        reply, outcome = await asyncio.to_thread(produce) if blocking else produce()
     except Exception as error:  # every failure becomes a status, never a traceback
         status = status_for(error)
     else:
@@ -41,7 +52,7 @@ def answer(
     if _logs_info():
         log.info("rpc", method=method, **request_fields, code=status.code.name,
                  duration_ms=_since(started))
-    context.abort_with_status(status)  # raises: the call ends here
+    await context.abort_with_status(status)  # raises: the call ends here
 
 
 def _logs_info() -> bool:

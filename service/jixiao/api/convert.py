@@ -14,6 +14,7 @@ from google.protobuf import json_format, struct_pb2
 
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.decimals import fixed2, plain
+from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.model import FactSpec, FactType, Indicator, Pack, method_name
 from jixiao.core.references import facts_read
 from jixiao.core.results import Evaluation, NodeResult
@@ -60,9 +61,21 @@ def rate_text(value: Decimal) -> str:
     return fixed2(value)
 
 
+#: What an unknown Language value is told: every value this server accepts.
+ACCEPTED_LANGUAGES = ", ".join(f"{pb.Language.Name(value)} ({value})" for value in LANGUAGE_CODES)
+
+
 def language_code(language: int) -> str:
-    """The core's language code for a Language enum value (unspecified means Chinese)."""
-    return LANGUAGE_CODES.get(language, "zh")
+    """The core's language code for a Language enum value (unspecified means Chinese).
+
+    A value the enum does not define (an open proto3 enum carries any int32) raises
+    InvalidIdentifier naming `language` and the accepted values.
+    """
+    try:
+        return LANGUAGE_CODES[language]
+    except KeyError:
+        raise InvalidIdentifier("language", f"{language} is not a Language; expected one of "
+                                f"{ACCEPTED_LANGUAGES}") from None
 
 
 def language_enum(code: str) -> int:

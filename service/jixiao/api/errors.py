@@ -15,9 +15,11 @@ from google.rpc import code_pb2, error_details_pb2
 from jixiao.catalog import NoActiveVersion
 from jixiao.core.errors import FactsError
 from jixiao.engine.containment import QuarantinedRequest
+from jixiao.core.identifiers import InvalidIdentifier, echo
 from jixiao.packs import PackNotFound
 
 from .details import rich_status, within_budget
+from .limits import StreamLimitReached
 from .refusals import REFUSALS
 
 log = structlog.get_logger("jixiao.api")
@@ -30,10 +32,14 @@ def status_for(error: Exception) -> grpc.Status:
     """The status a caller should see for `error` (INTERNAL for anything unforeseen)."""
     if isinstance(error, FactsError):
         return invalid_facts(error)
+    if isinstance(error, InvalidIdentifier):
+        return invalid_field(error)
     if isinstance(error, PackNotFound):
         return pack_not_found(error)
     if isinstance(error, NoActiveVersion):
         return no_active_version(error)
+    if isinstance(error, StreamLimitReached):
+        return stream_limit_reached(error)
     for kind, refusal in REFUSALS.items():
         if isinstance(error, kind):
             return refusal(error)
@@ -66,9 +72,26 @@ def _summary(error: FactsError) -> str:
     return f"{count} invalid fact{'s' if count != 1 else ''}: {shown}"
 
 
+def invalid_field(error: InvalidIdentifier) -> grpc.Status:
+    """INVALID_ARGUMENT with a BadRequest violation naming the field (pack_id, version, key, language).
+
+    The message quotes at most `echo`'s share of what was sent.
+    """
+    violation = error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.problem)
+    return rich_status(code_pb2.INVALID_ARGUMENT, str(error), error_details_pb2.BadRequest(field_violations=[violation]))
+
+
+def stream_limit_reached(error: StreamLimitReached) -> grpc.Status:
+    """RESOURCE_EXHAUSTED naming the limit, with a QuotaFailure a client can switch on."""
+    violation = error_details_pb2.QuotaFailure.Violation(subject="EvaluateBatch streams per server process",
+                                                         description=str(error))
+    return rich_status(code_pb2.RESOURCE_EXHAUSTED, str(error),
+                       error_details_pb2.QuotaFailure(violations=[violation]))
+
+
 def pack_not_found(error: PackNotFound) -> grpc.Status:
     """NOT_FOUND saying which pack or version does not exist and which ones do."""
-    name = f"{error.pack_id}@{error.version}" if error.version else error.pack_id
+    name = echo(f"{error.pack_id}@{error.version}" if error.version else error.pack_id)
     resource = error_details_pb2.ResourceInfo(resource_type=PACK_RESOURCE_TYPE, resource_name=name,
                                               description=str(error))
     return rich_status(code_pb2.NOT_FOUND, str(error), resource)
@@ -77,7 +100,7 @@ def pack_not_found(error: PackNotFound) -> grpc.Status:
 def no_active_version(error: NoActiveVersion) -> grpc.Status:
     """FAILED_PRECONDITION: the pack is published, but a version must be activated or named."""
     violation = error_details_pb2.PreconditionFailure.Violation(
-        type="ACTIVE_VERSION", subject=error.pack_id, description=str(error))
+        type="ACTIVE_VERSION", subject=echo(error.pack_id), description=str(error))
     return rich_status(code_pb2.FAILED_PRECONDITION, str(error),
                        error_details_pb2.PreconditionFailure(violations=[violation]))
 

@@ -1,20 +1,34 @@
-"""The EvaluationService: convert the request, call the core, convert the reply."""
+"""The EvaluationService: check the request's identifiers, convert it, call the core, convert the reply.
+
+Its methods are coroutines of grpc.aio's event loop. An evaluation is short CPU work
+under the GIL (the rule engine's C code holds it), so it runs on the loop itself: a
+thread would not run it any sooner, and handing it over costs more than it takes.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from typing import AsyncIterable, AsyncIterator, Protocol
 
 import grpc
+import structlog
 
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.evaluator import evaluate
+from jixiao.core.identifiers import check_pack_id, check_version, echo
 from jixiao.core.results import Evaluation
 from jixiao.v1 import evaluation_pb2 as pb
-from jixiao.v1 import evaluation_pb2_grpc
 
 from . import convert
-from .batch import Lookup, answer_batch
+from .batch import Lookup, answer_stream
 from .calls import answer
+from .decoding import Undecodable
+from .errors import status_for
+from .limits import StreamCount, StreamLimitReached
+
+#: EvaluateBatch streams one server process holds open at once (--max-batch-streams).
+DEFAULT_MAX_BATCH_STREAMS = 2000
+
+log = structlog.get_logger("jixiao.api")
 
 
 class PackSource(Protocol):
@@ -27,26 +41,39 @@ class PackSource(Protocol):
     def default_version(self, pack_id: str) -> str | None: ...
 
 
-class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
-    """Serves one pack source. Holds no state besides it."""
+class EvaluationServicer:
+    """Serves one pack source, with at most `max_batch_streams` EvaluateBatch streams open at once."""
 
-    def __init__(self, library: PackSource):
+    def __init__(self, library: PackSource, max_batch_streams: int = DEFAULT_MAX_BATCH_STREAMS):
         self._library = library
+        self.batch_streams = StreamCount(max_batch_streams)
 
-    def Evaluate(self, request: pb.EvaluateRequest, context: grpc.ServicerContext) -> pb.Evaluation:
+    async def Evaluate(self, request: pb.EvaluateRequest, context: grpc.aio.ServicerContext) -> pb.Evaluation:
         def produce():
             evaluation = evaluation_for(request, self._library.get)
             outcome = {"version": evaluation.version, "score": convert.decimal_text(evaluation.score),
                        "grade": evaluation.grade}
             return convert.evaluation_message(evaluation), outcome
 
-        return answer(context, "Evaluate", produce, pack=request.pack_id, requested_version=request.version)
+        return await answer(context, "Evaluate", produce, pack=echo(request.pack_id),
+                            requested_version=echo(request.version))
 
-    def EvaluateBatch(self, requests: Iterable[pb.BatchEvaluateRequest],
-                      context: grpc.ServicerContext) -> Iterator[pb.BatchEvaluateResult]:
-        return answer_batch(requests, self._library.get, score_serialised)
+    async def EvaluateBatch(self, requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable],
+                            context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BatchEvaluateResult]:
+        try:
+            self.batch_streams.enter()
+        except StreamLimitReached as error:
+            log.info("rpc refused", method="EvaluateBatch", code="RESOURCE_EXHAUSTED", limit=error.limit)
+            await context.abort_with_status(status_for(error))
+        try:
+            # Headers at once: the client learns the stream was accepted before its first result.
+            await context.send_initial_metadata(())
+            async for result in answer_stream(requests, self._library.get, score_serialised, context):
+                yield result
+        finally:
+            self.batch_streams.leave()
 
-    def ListPacks(self, request: pb.ListPacksRequest, context: grpc.ServicerContext) -> pb.ListPacksResponse:
+    async def ListPacks(self, request: pb.ListPacksRequest, context: grpc.aio.ServicerContext) -> pb.ListPacksResponse:
         def produce():
             packs = [
                 convert.pack_summary(c, c.pack.version == self._library.default_version(c.pack.id))
@@ -54,21 +81,34 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
             ]
             return pb.ListPacksResponse(packs=packs), {"packs": len(packs)}
 
-        return answer(context, "ListPacks", produce)
+        return await answer(context, "ListPacks", produce)
 
-    def GetPack(self, request: pb.GetPackRequest, context: grpc.ServicerContext) -> pb.Pack:
+    async def GetPack(self, request: pb.GetPackRequest, context: grpc.aio.ServicerContext) -> pb.Pack:
         def produce():
+            check_pack_id(request.pack_id)
+            if request.version:
+                check_version(request.version)
             reply = convert.pack_message(self._library.get(request.pack_id, request.version or None))
             return reply, {"version": reply.version}
 
-        return answer(context, "GetPack", produce, pack=request.pack_id, requested_version=request.version)
+        return await answer(context, "GetPack", produce, pack=echo(request.pack_id),
+                            requested_version=echo(request.version))
 
 
 def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
-    """Evaluate one request with the pack version `lookup` gives; raises what `status_for` maps."""
-    compiled = lookup(request.pack_id, request.version or None)
+    """Evaluate one request with the pack version `lookup` gives; raises what `status_for` maps.
+
+    The pack id, the version (when one is named) and the language are checked first, as
+    whole strings and known values, so that nothing unchecked reaches a lookup or a message.
+    """
+    pack_id, version = request.pack_id, request.version
+    check_pack_id(pack_id)
+    if version:
+        check_version(version)
+    language = convert.language_code(request.language)
+    compiled = lookup(pack_id, version or None)
     facts = convert.facts_from_struct(request.facts)
-    return evaluate(compiled, facts, convert.language_code(request.language))
+    return evaluate(compiled, facts, language)
 
 
 def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import yaml
 
+from jixiao.core.identifiers import InvalidIdentifier, check_token_name, echo
+
 ROLES = ("deploy", "evaluate")
-_HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class TokenConfigError(ValueError):
@@ -61,15 +63,19 @@ class TokenTable:
 
 
 def _entry(name: object, sha256: object, roles: object, where: str) -> TokenEntry:
-    if not isinstance(name, str) or not name.strip():
+    if name is None or (isinstance(name, str) and not name.strip()):
         raise TokenConfigError(f"{where}: a token needs a name")
+    try:
+        check_token_name(name)  # the registry records it as publisher and actor; logs name it
+    except InvalidIdentifier as error:
+        raise TokenConfigError(f"{where}: bad token name: {error.problem}") from None
     digest = str(sha256 or "").strip().lower()
-    if not _HEX_SHA256.match(digest):
-        raise TokenConfigError(f"{where} ({name}): sha256 must be the 64 hex digits of sha256(token) "
+    if not _HEX_SHA256.fullmatch(digest):
+        raise TokenConfigError(f"{where} ({echo(name)}): sha256 must be the 64 hex digits of sha256(token) "
                                "(see `jixiao token hash`), never the token itself")
     if isinstance(roles, str) or not roles or any(role not in ROLES for role in roles):
-        raise TokenConfigError(f"{where} ({name}): roles must be a non-empty list of {', '.join(ROLES)}")
-    return TokenEntry(name.strip(), digest, frozenset(roles))
+        raise TokenConfigError(f"{where} ({echo(name)}): roles must be a non-empty list of {', '.join(ROLES)}")
+    return TokenEntry(name, digest, frozenset(roles))
 
 
 def parse_token_file(text: str, source: str = "token config") -> list[TokenEntry]:
