@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jixiao.core.bundle import Bundle
+from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.registry.store import NothingToRollBack, Registry, VersionConflict, VersionNotFound
 
 PACK = "quality-district-funding"
@@ -166,3 +167,20 @@ def test_registries_on_one_file_changing_it_at_once_lose_no_change(tmp_path: Pat
     assert all(later.from_version == earlier.to_version for earlier, later in zip(history, history[1:]))
     assert setup.active_version(PACK) == history[-1].to_version
     setup.close()
+
+
+@pytest.mark.parametrize("pack_id, version", [
+    (PACK + "\n", "1.1.0"), (PACK, "1.1.0\n"), (PACK, "1.1"), ("Quality", "1.1.0"), ("x" * 65, "1.1.0"),
+])
+def test_look_alike_ids_and_versions_are_never_written(registry, pack_id, version) -> None:
+    with pytest.raises(InvalidIdentifier):
+        registry.publish(pack_id, version, "质量强区", bundle("version: 1.1.0"), "ops-alice")
+    with pytest.raises(InvalidIdentifier):
+        registry.activate(pack_id, version, "ops-alice")
+    assert registry.is_empty() and registry.generation() == 0
+
+
+def test_a_version_is_found_by_the_digest_of_its_files(registry) -> None:
+    outcome = publish(registry, "1.0.0")
+    assert registry.record_by_digest(outcome.record.digest) == outcome.record
+    assert registry.record_by_digest(bundle("other").digest) is None
