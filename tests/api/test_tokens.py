@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jixiao.api.tokens import TokenConfigError, hash_token, load_tokens, parse_token_env, parse_token_file
 
@@ -54,3 +55,29 @@ def test_a_malformed_environment_entry_is_refused() -> None:
 def test_token_names_must_be_unique(tmp_path: Path) -> None:
     with pytest.raises(TokenConfigError, match="unique: ops"):
         load_tokens(None, f"ops:{ALICE}:deploy,ops:{PORTAL}:evaluate")
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("ops alice", "'ops alice' is not a name"),
+    ("ops-alice\n", "is not a name"),
+    ("-alice", "is not a name"),
+    ("a" * 65, "65 characters, more than 64"),
+    (7, "expected a name"),
+])
+def test_a_token_name_that_is_not_a_whole_plain_name_is_refused_naming_the_entry(tmp_path: Path, name,
+                                                                                problem) -> None:
+    config = tmp_path / "tokens.yaml"
+    config.write_text(yaml.safe_dump({"tokens": [
+        {"name": "ops-alice", "sha256": ALICE, "roles": ["deploy"]},
+        {"name": name, "sha256": PORTAL, "roles": ["evaluate"]}]}), encoding="utf-8")
+
+    with pytest.raises(TokenConfigError) as refused:
+        load_tokens(config)
+
+    assert f"{config}: tokens[1]: bad token name: " in str(refused.value) and problem in str(refused.value)
+    assert "\n" not in str(refused.value) and len(str(refused.value)) < 300
+
+
+def test_a_bad_token_name_in_the_environment_is_refused_naming_the_entry() -> None:
+    with pytest.raises(TokenConfigError, match=r"JIXIAO_TOKENS entry 2: bad token name: 'por tal' is not a name"):
+        parse_token_env(f"ops-alice:{ALICE}:deploy,por tal:{PORTAL}:evaluate")

@@ -262,3 +262,33 @@ def test_tokens_never_reach_the_log(server, admin, auth_config, deploy) -> None:
     log = server.log()
     assert '"caller": "ops-alice"' in log
     assert auth_config.deploy_token not in log and auth_config.evaluate_token not in log
+
+
+# --- identifiers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda admin, deploy: activate(admin, deploy, "1.0.0\n"), "version"),
+    (lambda admin, deploy: admin.ActivatePackVersion(admin_pb2.ActivatePackVersionRequest(
+        pack_id=f"{PACK_ID}\n", version="1.0.0"), metadata=deploy, timeout=DEADLINE_S), "pack_id"),
+    (lambda admin, deploy: admin.RollbackPack(admin_pb2.RollbackPackRequest(pack_id="p" * 1_000_000),
+                                              metadata=deploy, timeout=DEADLINE_S), "pack_id"),
+    (lambda admin, deploy: admin.ListActivations(admin_pb2.ListActivationsRequest(pack_id="Quality"),
+                                                 metadata=deploy, timeout=DEADLINE_S), "pack_id"),
+    (lambda admin, deploy: admin.ListPackVersions(admin_pb2.ListPackVersionsRequest(pack_id=" " + PACK_ID),
+                                                  metadata=deploy, timeout=DEADLINE_S), "pack_id"),
+])
+def test_admin_calls_with_look_alike_or_huge_ids_are_invalid_argument_naming_the_field(
+        server, admin, deploy, call, field) -> None:
+    before = admin.ListActivations(admin_pb2.ListActivationsRequest(pack_id=PACK_ID), metadata=deploy,
+                                   timeout=DEADLINE_S)
+    error = refusal(lambda: call(admin, deploy))
+
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details().startswith(f"{field}: ") and len(error.details()) < 300
+    (bad_request,) = details(error, error_details_pb2.BadRequest)
+    assert [v.field for v in bad_request.field_violations] == [field]
+    after = admin.ListActivations(admin_pb2.ListActivationsRequest(pack_id=PACK_ID), metadata=deploy,
+                                  timeout=DEADLINE_S)
+    assert after == before  # nothing was activated or rolled back
+    assert max(len(line) for line in server.log().splitlines()) < 2_000

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -336,3 +338,16 @@ def test_look_alike_ids_and_unknown_languages_are_invalid_argument_naming_the_fi
     assert refused.value.details().startswith(f"{field}: ") and expected in refused.value.details()
     (bad_request,) = details(refused.value, error_details_pb2.BadRequest)
     assert [v.field for v in bad_request.field_violations] == [field]
+
+
+def test_a_token_config_with_a_bad_name_stops_the_server_at_start_naming_the_entry(tmp_path) -> None:
+    digest = "0" * 64
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "jixiao.server", "--port", "0", "--processes", "1",
+         "--registry", str(tmp_path / "registry.sqlite3"),
+         "--tokens", f"ops-alice:{digest}:deploy,ops\tbob:{digest}:deploy"],
+        capture_output=True, text=True, timeout=60, env={**environment, "XDG_DATA_HOME": str(tmp_path)})
+
+    assert done.returncode == 1
+    assert "JIXIAO_TOKENS entry 2: bad token name: 'ops\\\\tbob' is not a name" in done.stderr, done.stderr
