@@ -39,6 +39,7 @@ from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
 from jixiao.packs import BUNDLED_PACKS
+from jixiao.registry.trial import abandon_trials
 from jixiao.settings import ConnectionLimits, ServerSettings, available_cpus
 from jixiao.supervisor import die_with_supervisor, supervise
 from jixiao.v1 import admin_pb2, evaluation_pb2
@@ -147,6 +148,7 @@ async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServi
     log.info("stopping", signal=received[0], grace_s=grace)
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace)
+    abandon_trials()  # a publish still in its trial after the grace: kill it, or the exit would wait for it
     log.info("stopped")
 
 

@@ -198,3 +198,32 @@ def test_no_trial_process_outlives_a_server_killed_while_publishing(server, auth
         assert time.monotonic() < deadline, f"trial processes {running} outlived the killed server"
         time.sleep(0.05)
     assert os.path.exists(server.registry)
+
+
+def test_sigterm_during_a_long_trial_stops_the_server_soon_after_its_grace(start_jixiao_server, auth_config) -> None:
+    # About 360 KB of YAML that stands for 180,000 values: within every limit, and some
+    # seconds of parsing in the trial process. The server gets half a second of grace.
+    server = start_jixiao_server(args=["--auth-config", str(auth_config.path), "--grace", "0.5"])
+    slow = ("filler: [" + ",".join("1" for _ in range(180_000)) + "]\n").encode()
+    deploy = bearer(auth_config.deploy_token)
+
+    def publish_slow() -> None:
+        with grpc.insecure_channel(server.address) as channel:
+            try:
+                admin_pb2_grpc.PackAdminServiceStub(channel).PublishPackVersion(
+                    request_for(slow), metadata=deploy, timeout=DEADLINE_S)
+            except grpc.RpcError:
+                pass
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(publish_slow)
+        deadline = time.monotonic() + 20
+        while not trial_processes_of(server.process.pid):
+            assert time.monotonic() < deadline, "no trial process started"
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert server.stop() == 0, server.log()
+        stopped_s = time.monotonic() - started
+    print(f"\nSIGTERM during a long trial, grace 0.5 s: stopped in {stopped_s:.1f} s")
+    assert stopped_s < 3  # not when the trial would have ended
+    assert trial_processes_of(server.process.pid) == []
