@@ -66,8 +66,10 @@ def test_the_model_puts_the_engine_limit_where_the_engine_does():
     assert past_limit["outcome"] == "engine error" and "303" in past_limit["detail"]
 
 
-# Comparisons that are all true for a0 = … = a3 = 5, few enough that the engine shares nodes.
-_TRUE = [("$eq", "5"), ("$gte", "5"), ("$lte", "5"), ("$gt", "4"), ("$lt", "6"), ("$neq", "7")]
+# Comparisons that are all true for a0 = … = a3 = 5 (with constants, and with other attributes),
+# few enough that the engine shares nodes.
+_TRUE = [("$eq", "5"), ("$gte", "5"), ("$lte", "5"), ("$gt", "4"), ("$lt", "6"), ("$neq", "7"),
+         ("$eq", '{"$m": "a2"}'), ("$gte", '{"$m": "a3"}')]
 
 
 def _random_expression(rng: random.Random, depth: int = 0) -> tuple:

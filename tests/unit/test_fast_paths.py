@@ -188,6 +188,6 @@ def test_the_plain_number_fast_path_gives_what_the_syntax_gives(raw):
         assert isinstance(slow, Decimal) and fast == slow and fast.as_tuple() == slow.as_tuple()
 
 
-@pytest.mark.parametrize("raw", ["398761.00", "0.5", "-12", "100", 7, 0, "27.5"])
+@pytest.mark.parametrize("raw", ["398761.00", "0.5", "100", 7, 0, -3, "27.5", "0"])
 def test_the_usual_values_take_the_fast_path(raw):
     assert _plain_decimal(raw) is not _SLOW

@@ -49,10 +49,10 @@ NUMBER_FORMS = ('ASCII digits with an optional sign and decimal point ("-1234.5"
 SHARE_FORMS = NUMBER_FORMS + '; a share may end in "%" ("27.5%")'
 #: The one number syntax (after full-width characters are read as ASCII), matched whole.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
-#: The fast path's subset of it: a plain decimal of at most 15 characters, which is
-#: therefore always within the engine's limits.
-_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: The fast path's subset of it: a plain decimal of at most 15 characters (so always
+#: within the engine's limits), recognised without a regular expression (`_plain_decimal`).
 _PLAIN_MAX = 15
+_DIGITS = "0123456789"
 #: Number texts longer than this are refused before they are read.
 NUMBER_TEXT_MAX = 64
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
@@ -310,11 +310,20 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
 
 
 def _plain_decimal(raw: object) -> object:
-    """A Decimal from a plain decimal string of at most 15 characters or an int below 10^15;
-    `_SLOW` for anything else. Such a value is always in the syntax and the engine's limits."""
+    """A Decimal from a plain non-negative decimal string of at most 15 characters (digits,
+    maybe one point between digits) or an int below 10^15; `_SLOW` for anything else.
+
+    Such a value is always in the number syntax and within the engine's limits. The text
+    is checked by stripping ASCII digits from both ends: what remains must be nothing or
+    the point (cheaper than a regular expression; this runs for every number of every
+    request, and a negative number simply takes the slow path).
+    """
     kind = type(raw)
     if kind is str:
-        if len(raw) > _PLAIN_MAX or _PLAIN.fullmatch(raw) is None:  # type: ignore[arg-type]
+        if not 0 < len(raw) <= _PLAIN_MAX:  # type: ignore[arg-type]
+            return _SLOW
+        rest = raw.strip(_DIGITS)  # type: ignore[union-attr]
+        if rest and (rest != "." or raw[0] == "." or raw[-1] == "."):  # type: ignore[index]
             return _SLOW
         return Decimal(raw)  # type: ignore[arg-type]
     if kind is int and -ENGINE_BOUND < raw < ENGINE_BOUND:  # type: ignore[operator]

@@ -190,7 +190,7 @@ def _expression(condition: Condition, attributes: dict[str, str], signs: dict[Co
         attr = attributes[condition.fact.name]
         if isinstance(condition.operand, FactRef):
             return ("cmp", attr, _OPS[condition.op], _dump({"$m": attributes[condition.operand.name]}))
-        return ("cmp", attr, _OPS[condition.op], value_text(condition.operand))
+        return ("cmp", attr, _OPS[condition.op], _constant_text(condition.operand))
     if isinstance(condition, (AllOf, AnyOf)):
         kind = "and" if isinstance(condition, AllOf) else "or"
         parts: list[tuple] = []
@@ -202,6 +202,14 @@ def _expression(condition: Condition, attributes: dict[str, str], signs: dict[Co
             raise ValueError(f"an empty {'all' if kind == 'and' else 'any'} cannot be given to the rule engine")
         return parts[0] if len(parts) == 1 else (kind, tuple(parts))
     raise TypeError(f"conditions reaching the engine contain no Not, got {type(condition).__name__}")
+
+
+def _constant_text(value: object) -> str:
+    """A rule's constant, one text per value (90, 90.0 and 90.00 are all "90"): the engine
+    shares a comparison node between rules exactly when the constants are equal, and the
+    network model (`_Network`) must share the same ones."""
+    text = value_text(value)  # UnsafeValue beyond the engine's limits
+    return positional(value) if type(value) is Decimal else text  # type: ignore[arg-type]
 
 
 def _expression_json(expression: tuple) -> str:
@@ -238,7 +246,8 @@ class _Network:
     """The alpha network durable-rules builds for a ruleset (rete.c `createAlpha`), kept
     only to bound how many nodes one fact can leave pending on the engine's stack.
 
-    A comparison is a node, shared with an identical one under the same parent; an `and`
+    A comparison with a constant is a node shared with an identical one under the same
+    parent (equal attribute, operator and constant), one with another attribute is not; an `and`
     chains its parts; an `or` adds a join node that each part's last node links to. While
     matching, each node pushes every child that matches; the bound assumes all match.
     """
@@ -262,9 +271,12 @@ class _Network:
         """Add one rule's expression under `parent`; the node its rule hangs from."""
         kind = expression[0]
         if kind == "cmp":
-            node = self.shared[parent].get(expression)
+            # A comparison with another attribute is never shared: the engine stores each
+            # reference's name anew and compares the stored copies' offsets.
+            node = self.shared[parent].get(expression) if not expression[3].startswith('{"$m"') else None
             if node is None:
-                node = self.shared[parent][expression] = self._node()
+                node = self._node()
+                self.shared[parent][expression] = node
                 self.children[parent].append(node)
             return node
         if kind == "and":
