@@ -483,7 +483,6 @@ class DurableMatcher:
         """Indices of the chunk's rules that fire; -1, the marker rule, among them."""
         body = fact_body(chunk.fields, values)  # UnsafeValue here: the engine is not called
         facts = body + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
-        digest = None
         if self._failed:
             digest = _digest(chunk.label, body)
             if digest in self._failed:
