@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 
 from jixiao.api.errors import status_for
 from jixiao.core.errors import FactsError, FactViolation
+from jixiao.core.identifiers import InvalidIdentifier, check_pack_id, echo
 from jixiao.packs import PackNotFound
 
 from status_details import details
@@ -71,3 +73,24 @@ def test_unexpected_errors_are_internal_with_an_error_id_and_no_exception_text()
     assert status.code is grpc.StatusCode.INTERNAL
     assert "secret_internal_detail" not in status.details
     assert "error id" in status.details
+
+
+def test_a_bad_identifier_is_invalid_argument_naming_its_field_and_quoting_little_of_it() -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        check_pack_id("x" * 10_000 + "\n")
+    status = status_for(refused.value)
+
+    assert status.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert status.details.startswith("pack_id: 10001 characters, more than 64")
+    (bad_request,) = details(status, error_details_pb2.BadRequest)
+    assert [v.field for v in bad_request.field_violations] == ["pack_id"]
+    assert sum(len(value) for _, value in status.trailing_metadata) < 500
+
+
+def test_a_huge_unknown_pack_is_quoted_bounded_in_not_found() -> None:
+    huge = "p" * 100_000
+    status = status_for(PackNotFound(f"no pack '{echo(huge)}'", huge))
+
+    (resource,) = details(status, error_details_pb2.ResourceInfo)
+    assert len(resource.resource_name) < 100 and "100000 characters" in resource.resource_name
+    assert sum(len(value) for _, value in status.trailing_metadata) < 1_000

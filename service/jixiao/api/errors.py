@@ -78,7 +78,8 @@ def invalid_field(error: InvalidIdentifier) -> grpc.Status:
     The message quotes at most `echo`'s share of what was sent.
     """
     violation = error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.problem)
-    return rich_status(code_pb2.INVALID_ARGUMENT, str(error), error_details_pb2.BadRequest(field_violations=[violation]))
+    return rich_status(code_pb2.INVALID_ARGUMENT, str(error),
+                       error_details_pb2.BadRequest(field_violations=[violation]))
 
 
 def stream_limit_reached(error: StreamLimitReached) -> grpc.Status:
