@@ -135,3 +135,22 @@ def test_the_fact_reads_as_its_values_or_is_refused(raw, sid):
 
     assert json.loads(written, parse_float=number, parse_int=lambda t: tokens.append(t) or int(t)) == [expected]
     assert all("e" not in token.lower() for token in tokens), tokens  # the engine stops a number at an e
+
+
+def test_a_computed_sign_never_takes_the_place_of_a_fact_named_like_its_attribute():
+    """The adapter computes `s0 < y × 2` itself and asserts its sign as attribute s0; a
+    fact that happens to be named s0 keeps its own value."""
+    document = wide_pack(1)
+    document["facts"] = [{"name": "s0", "type": "decimal", "label": "甲"}, {"name": "y", "type": "decimal", "label": "乙"}]
+    document["indicators"][0]["children"][0]["scoring"]["checks"] = [
+        {"id": "twice", "when": {"fact": "s0", "lt": {"mul": [{"fact": "y"}, 2]}}, "points": "1", "reason": "低"},
+        {"id": "five", "when": {"fact": "s0", "eq": 5}, "points": "2", "reason": "五"},
+    ]
+    pack = build_pack(document)
+    durable, plain = compile_pack(pack, durable_matcher), compile_pack(pack, plain_matcher)
+    try:
+        for facts in ({"s0": "5", "y": "3"}, {"s0": "5", "y": "2"}, {"s0": "7", "y": "1"}):
+            assert evaluate(durable, facts) == evaluate(plain, facts), facts
+        assert evaluate(durable, {"s0": "5", "y": "3"}).node("a.b").score == 7
+    finally:
+        durable.close()

@@ -74,6 +74,7 @@ FAILURES_REMEMBERED = 1024
 
 _MARKER_RULE = "_eval"
 _MARKER = -1  # the marker rule's index among the fired rules
+_SIGN = object()  # with an attribute name, the key of a computed sign among the values
 _OPS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _ruleset_names = itertools.count()
 _lock = threading.Lock()
@@ -148,7 +149,7 @@ def string_text(value: object) -> str:
 WRITERS = {FactType.DECIMAL: number_text, FactType.INTEGER: number_text,
            FactType.BOOLEAN: boolean_text, FactType.TEXT: string_text}
 
-Field = tuple[str, str, Callable[[object], str]]  # (value name, '"attribute": ', writer)
+Field = tuple[object, str, Callable[[object], str]]  # (key among the values, '"attribute": ', writer)
 
 
 def fact_json(fields: tuple[Field, ...], values: dict[str, object], sid: str) -> str:
@@ -449,9 +450,10 @@ class DurableMatcher:
         attributes = {ref: f"a{i}" for i, ref in enumerate(refs)}
         signs = _signs(rules)
         #: (sign attribute, left fact, right operand) of each comparison the adapter computes
-        self._signs = tuple((attr, compare.fact.name, compare.operand) for compare, attr in signs.items())
+        # A sign's value is kept under a key no fact name can be: (_SIGN, attribute).
+        self._signs = tuple(((_SIGN, attr), compare.fact.name, compare.operand) for compare, attr in signs.items())
         fields = {attr: (ref, WRITERS[_fact_type(pack, ref)]) for ref, attr in attributes.items()}
-        fields.update({attr: (attr, number_text) for attr in signs.values()})  # a sign goes by its own name
+        fields.update({attr: ((_SIGN, attr), number_text) for attr in signs.values()})
         self._chunks = [
             _Chunk(f"{pack.id}@{pack.version}/{i}", chunk, fields)
             for i, chunk in enumerate(_plan(rules, attributes, signs))
@@ -465,10 +467,10 @@ class DurableMatcher:
     def match(self, values: dict[str, object]) -> frozenset[int]:
         if self._signs:
             values = dict(values)
-            for attr, fact, operand in self._signs:
+            for key, fact, operand in self._signs:
                 try:
                     left, right = values[fact], operand_value(operand, values)
-                    values[attr] = (left > right) - (left < right)  # type: ignore[operator]
+                    values[key] = (left > right) - (left < right)  # type: ignore[index,operator]
                 except (TypeError, ArithmeticError) as exc:  # not numbers, or NaN: the checker lets neither pass
                     raise UnsafeValue(f"refused to compare {fact} with arithmetic: {exc!r}"[:300]) from None
         fired: set[int] = set()
