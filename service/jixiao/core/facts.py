@@ -86,14 +86,14 @@ def _describe(raw: object) -> str:
     return f"got {type(raw).__name__ if not isinstance(raw, Mapping) else 'an object'}"
 
 
-def parse_number(raw: object, share: bool = False) -> Decimal | str | None:
-    """A number from a caller's value: the Decimal, or why it is refused (a str), or None
-    when the value is not a number at all (a boolean, an object).
+def parse_number(raw: object, share: bool = False) -> object:
+    """A number from a caller's value: the Decimal; or why it is refused, a str (beyond the
+    engine's limits); or `_SYNTAX` (a text not in the number syntax); or None when the
+    value is not a number at all (a boolean, an object).
 
     Texts follow `NUMBER_FORMS` (with a trailing "%" when `share`); ints and floats are
     taken as they are (a float through its shortest repr). Every number must be within
-    the engine's limits (`decimals.engine_problem`). `_SYNTAX` is the answer for a text
-    that is not in the number syntax.
+    the engine's limits (`decimals.engine_problem`).
     """
     kind = type(raw)
     if kind is str:
@@ -105,7 +105,7 @@ def parse_number(raw: object, share: bool = False) -> Decimal | str | None:
         if share and text.endswith("%"):
             text = text[:-1]
         if _NUMBER.fullmatch(text) is None:
-            return _SYNTAX  # type: ignore[return-value]
+            return _SYNTAX
         value = Decimal(text.replace(",", ""))
     elif kind is bool:
         return None
