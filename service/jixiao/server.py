@@ -67,6 +67,8 @@ def server_options(limits: ConnectionLimits, share_port: bool) -> list[tuple[str
         # connection) lets go of its streams. Pings go on however long the calls stay silent.
         ("grpc.keepalive_time_ms", round(limits.keepalive_time_s * 1000)),
         ("grpc.keepalive_timeout_ms", round(limits.keepalive_timeout_s * 1000)),
+        # gRPC core times each ping by this one (60 s by default), whatever the keep-alive timeout.
+        ("grpc.http2.ping_timeout_ms", round(limits.keepalive_timeout_s * 1000)),
         ("grpc.keepalive_permit_without_calls", 0),
         ("grpc.http2.max_pings_without_data", 0),
         # A connection with no call open for this long is closed (GOAWAY; clients reconnect).

@@ -351,3 +351,28 @@ def test_a_token_config_with_a_bad_name_stops_the_server_at_start_naming_the_ent
 
     assert done.returncode == 1
     assert "JIXIAO_TOKENS entry 2: bad token name: 'ops\\\\tbob' is not a name" in done.stderr, done.stderr
+
+
+def test_a_client_that_stops_answering_pings_is_disconnected_and_its_stream_ends(start_jixiao_server) -> None:
+    h2_connection = pytest.importorskip("h2.connection", reason="h2 is in the bench extra")
+    server = start_jixiao_server(args=["--keepalive-time", "1", "--keepalive-timeout", "1"])
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        client = h2_connection.H2Connection()
+        client.initiate_connection()
+        client.send_headers(1, [(":method", "POST"), (":scheme", "http"), (":path", EVALUATE_BATCH),
+                                (":authority", server.address), ("content-type", "application/grpc"),
+                                ("te", "trailers")])
+        connection.sendall(client.data_to_send())
+        started = time.monotonic()
+        # The client hangs: it reads nothing more, so the server's keep-alive pings go unanswered.
+        wait_for(lambda: any(line.get("method") == "EvaluateBatch" for line in log_lines(server)),
+                 "the server to end the stream", timeout=20)
+        ended_after = time.monotonic() - started
+        connection.settimeout(10)
+        while connection.recv(65536):  # what the server sent before closing the connection
+            pass
+
+    assert ended_after < 10  # a second of quiet, a second without the ping's answer, and some slack
+    (stream,) = [line for line in log_lines(server) if line.get("method") == "EvaluateBatch"]
+    assert (stream["items"], stream["code"]) == (0, "CANCELLED")
