@@ -375,4 +375,5 @@ def test_a_client_that_stops_answering_pings_is_disconnected_and_its_stream_ends
 
     assert ended_after < 10  # a second of quiet, a second without the ping's answer, and some slack
     (stream,) = [line for line in log_lines(server) if line.get("method") == "EvaluateBatch"]
-    assert (stream["items"], stream["code"]) == (0, "CANCELLED")
+    assert stream["items"] == 0
+    assert stream["code"] in ("CANCELLED", "OK")  # OK when the requests' end reached it before the cancellation
