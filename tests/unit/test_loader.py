@@ -124,3 +124,12 @@ def test_yes_and_no_stay_strings_in_yaml():
 def test_all_problems_are_reported_together():
     text = replace("total_weight: 30", "total_weight: 31").replace("records.b, eq: true", "records.q, eq: true")
     assert len(problems(text)) >= 2
+
+
+
+@pytest.mark.parametrize("text", ["1_000", " 30", "٣٠", "3e1", "NaN", ".5", "30\n"])
+def test_a_number_text_outside_ascii_digits_is_refused(text):
+    """Decimal() alone reads all of these; a pack's numbers are plain ASCII digits."""
+    with pytest.raises(PackError) as info:
+        load_pack(replace("total_weight: 30", f"total_weight: {text!r}".replace("'", '"')), "bad/pack.yaml")
+    assert any("total_weight" in str(p) and "expected a number" in str(p) for p in info.value.problems)

@@ -9,6 +9,7 @@ names. It reports all problems found, not the first only.
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
@@ -17,7 +18,7 @@ import jsonschema
 from .decimals import ZERO, plain
 from .errors import PackError, PackProblem
 from .facts import coerce
-from .identifiers import InvalidIdentifier, check_pack_id, check_version
+from .identifiers import InvalidIdentifier, check_pack_id, check_version, echo
 from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
@@ -26,6 +27,10 @@ from .model import (
 from .references import leaf_texts
 from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
+
+#: A number written as text in a pack: ASCII digits only (Decimal() alone would also take
+#: "1_000", other scripts' digits and surrounding whitespace).
+_PACK_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 SCHEMA_TAG = "jixiao.pack/v1"
 NUMERIC = (FactType.DECIMAL, FactType.INTEGER)
@@ -91,12 +96,16 @@ class _Builder:
         try:
             if isinstance(value, bool):
                 raise InvalidOperation
-            number = Decimal(str(value).strip()) if isinstance(value, (str, int, Decimal)) else Decimal(repr(value))
+            if isinstance(value, str) and not _PACK_NUMBER.fullmatch(value):
+                raise InvalidOperation
+            number = Decimal(value) if isinstance(value, (str, int, Decimal)) else Decimal(repr(value))
             if not number.is_finite():
                 raise InvalidOperation
             return number
         except (InvalidOperation, ValueError, TypeError):
-            self.problem(path, f"expected a number, got {value!r}")
+            shown = echo(value) if isinstance(value, str) else echo(repr(value))
+            self.problem(path, f"expected a number (ASCII digits, an optional '-' and decimal point, "
+                               f"such as 2.5), got {shown!r}")
             return ZERO
 
     def text(self, value: Any, path: Path) -> Text:
