@@ -12,12 +12,17 @@ from .cells import short_digest
 
 ACTIVE_MARK = "✓"
 NOTHING = "—"
+HEADINGS = {
+    "zh": {"versions": ("版本", "sha256", "发布者", "发布时间", "签名密钥", "默认"),
+           "history": ("时间", "操作", "从 → 到", "操作者")},
+    "en": {"versions": ("version", "digest", "publisher", "published at", "signed by", "active"),
+           "history": ("at", "kind", "from → to", "actor")},
+}
 
 
-def render_versions(versions: list[admin_pb2.PackVersion]) -> Table:
+def render_versions(versions: list[admin_pb2.PackVersion], language: str = "zh") -> Table:
     """One row per published version, oldest first; the active one marked and bold."""
-    table = Table(*(Column(heading, no_wrap=True) for heading in
-                    ("version", "digest", "publisher", "published at", "signed by", "active")))
+    table = Table(*(Column(heading, no_wrap=True) for heading in HEADINGS[language]["versions"]))
     for version in versions:
         table.add_row(version.version, short_digest(version.digest), version.publisher,
                       version.published_at, version.signed_by or NOTHING,
@@ -26,9 +31,9 @@ def render_versions(versions: list[admin_pb2.PackVersion]) -> Table:
     return table
 
 
-def render_history(activations: list[admin_pb2.Activation]) -> Table:
-    """Every activation and rollback, oldest first."""
-    table = Table(*(Column(heading, no_wrap=True) for heading in ("at", "kind", "from → to", "actor")))
+def render_history(activations: list[admin_pb2.Activation], language: str = "zh") -> Table:
+    """Every activation and rollback, oldest first (the kinds as `--format json` names them)."""
+    table = Table(*(Column(heading, no_wrap=True) for heading in HEADINGS[language]["history"]))
     for activation in activations:
         table.add_row(activation.at, activation.kind,
                       f"{activation.from_version or NOTHING} → {activation.to_version}", activation.actor,

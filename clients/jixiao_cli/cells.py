@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .wrapping import Wrapped
+
 INDENT = "  "
 SHORT_DIGEST = 12
 
@@ -14,3 +16,8 @@ def indented_name(name: str, level: int) -> str:
 def short_digest(digest: str) -> str:
     """The first hex digits of a sha256 digest, enough to tell pack versions apart."""
     return digest[:SHORT_DIGEST]
+
+
+def tree_cell(name: str, level: int) -> Wrapped:
+    """An indicator's name as a table cell: indented by its level on every line it wraps to."""
+    return Wrapped(name, indent=len(INDENT) * (level - 1))

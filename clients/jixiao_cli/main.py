@@ -17,6 +17,7 @@ from . import exit_codes
 from .batch_commands import batch, template
 from .failures import describe_error
 from .facts_file import read_facts
+from .grades import evaluation_grade_names
 from .output import console, echo_json, format_option, language_option, message_dict
 from .pack_authoring import keygen, sign_pack, validate_pack
 from .pack_ops import activate_version, activation_history, list_versions, publish_pack, rollback_pack
@@ -97,10 +98,11 @@ def score(ctx: click.Context, facts_file: Path, pack_id: str, version: str | Non
     facts = read_facts(facts_file)
     with open_evaluation(ctx) as service:
         evaluation = service.evaluate(pack_id, facts, version=version, language=language)
+        grades = evaluation_grade_names(service, evaluation, language) if output_format == "table" else {}
     if output_format == "json":
         click.echo(json_format.MessageToJson(evaluation, ensure_ascii=False))
     else:
-        console().print(render_score_table(evaluation, language))
+        console().print(render_score_table(evaluation, language, grades))
 
 
 @cli.command("packs")

@@ -15,9 +15,9 @@ from .admin_view import activation_line, publish_line, render_history, render_ve
 from .client import JixiaoError
 from .exit_codes import CliError
 from .gate_report import render_gate_refusal
-from .output import console, echo_json, format_option, message_dict
+from .output import console, echo_json, format_option, language_option, message_dict
 from .pack_folder import pack_dir_argument, pack_files, read_signature
-from .targets import admin_target_options, open_admin, publish_trust_options
+from .targets import admin_read_options, admin_target_options, open_admin, publish_trust_options
 
 pack_id_argument = click.argument("pack_id", metavar="ID")
 
@@ -50,10 +50,12 @@ def publish_pack(ctx: click.Context, directory: Path, **_target: object) -> None
 
 @click.command("versions")
 @pack_id_argument
-@admin_target_options
+@admin_read_options
 @format_option
+@language_option
 @click.pass_context
-def list_versions(ctx: click.Context, pack_id: str, output_format: str, **_target: object) -> None:
+def list_versions(ctx: click.Context, pack_id: str, output_format: str, language: str,
+                  **_target: object) -> None:
     """List a pack's published versions.
 
     Shows each one's digest, publisher, time and signer, and marks the active one.
@@ -63,7 +65,7 @@ def list_versions(ctx: click.Context, pack_id: str, output_format: str, **_targe
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListPackVersionsResponse(versions=versions)))
     else:
-        console().print(render_versions(versions))
+        console().print(render_versions(versions, language))
 
 
 @click.command("activate")
@@ -91,10 +93,12 @@ def rollback_pack(ctx: click.Context, pack_id: str, **_target: object) -> None:
 
 @click.command("history")
 @pack_id_argument
-@admin_target_options
+@admin_read_options
 @format_option
+@language_option
 @click.pass_context
-def activation_history(ctx: click.Context, pack_id: str, output_format: str, **_target: object) -> None:
+def activation_history(ctx: click.Context, pack_id: str, output_format: str, language: str,
+                       **_target: object) -> None:
     """List a pack's activations and rollbacks.
 
     Shows when, from and to which version, and by whom.
@@ -104,4 +108,4 @@ def activation_history(ctx: click.Context, pack_id: str, output_format: str, **_
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListActivationsResponse(activations=activations)))
     else:
-        console().print(render_history(activations))
+        console().print(render_history(activations, language))

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from jixiao.v1 import evaluation_pb2
 
-from .cells import indented_name, short_digest
+from .cells import short_digest, tree_cell
+from .wrapping import Fitted, add_wrapped_row
 
 METHOD_NAMES = {
     "ratio": "比率法",
@@ -51,8 +52,8 @@ def render_pack_list(packs: list[evaluation_pb2.PackSummary], language: str = "z
     words = HEADINGS[language]
     table = _table(words["packs"], unbroken=(0, 1, 4))
     for pack in packs:
-        table.add_row(pack.id, pack.version, words["yes"] if pack.default_version else "",
-                      in_language(pack.title, pack.title_en, language), short_digest(pack.digest))
+        add_wrapped_row(table, pack.id, pack.version, words["yes"] if pack.default_version else "",
+                        in_language(pack.title, pack.title_en, language), short_digest(pack.digest))
     return table
 
 
@@ -66,11 +67,13 @@ def render_pack(pack: evaluation_pb2.Pack, language: str = "zh") -> Group:
         f"  {in_language(pack.title, pack.title_en, language)}  sha256 {short_digest(pack.digest)}\n",
         words["outline"].format(framework=pack.framework, weight=pack.total_weight, grades=grades),
     )
-    return Group(summary, render_indicator_tree(pack, language), render_fact_table(pack, language))
+    return Group(summary, Fitted(render_indicator_tree(pack, language)),
+                 Fitted(render_fact_table(pack, language), {2: 2}))
 
 
 def render_indicator_tree(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
-    """Every indicator, indented by level, with its weight, scoring method and facts."""
+    """Every indicator, indented by level, with its weight, scoring method and the facts
+    it reads, one a line: a fact name wider than its column breaks only after a dot."""
     table = _table(HEADINGS[language]["tree"], unbroken=(1, 2))
     table.columns[2].justify = "right"
     for top in pack.indicators:
@@ -82,9 +85,9 @@ def _add_indicator_rows(table: Table, node: evaluation_pb2.IndicatorSpec, langua
     method = node.method
     if method and language == "zh":
         method = f"{METHOD_NAMES.get(method, method)} {method}"
-    table.add_row(indented_name(in_language(node.name, node.name_en, language), node.level),
-                  node.id, node.weight, method, ", ".join(node.facts),
-                  style="bold" if node.level == 1 else None)
+    add_wrapped_row(table, tree_cell(in_language(node.name, node.name_en, language), node.level),
+                    node.id, node.weight, method, "\n".join(node.facts),
+                    style="bold" if node.level == 1 else None)
     for child in node.children:
         _add_indicator_rows(table, child, language)
 
@@ -101,16 +104,15 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
             presence = words["required"]
         else:
             presence = words["default"].format(value=value_text(fact.default_value))
-        table.add_row(fact.name, kind, in_language(fact.label, fact.label_en, language), fact.unit,
-                      range_text(fact.min, fact.max), presence)
+        add_wrapped_row(table, fact.name, kind, in_language(fact.label, fact.label_en, language),
+                        fact.unit, range_text(fact.min, fact.max), presence)
     return table
 
 
 def _table(headings: tuple[str, ...], unbroken: tuple[int, ...]) -> Table:
-    """Ids and numbers (the `unbroken` columns) never wrap; other cells fold rather than
-    being cut off, since Chinese text has no spaces to wrap at."""
-    return Table(*(Column(heading, no_wrap=index in unbroken, overflow="fold")
-                   for index, heading in enumerate(headings)))
+    """Ids and numbers (the `unbroken` columns) never wrap; other cells (added with
+    add_wrapped_row) wrap between words, identifiers and CJK characters."""
+    return Table(*(Column(heading, no_wrap=index in unbroken) for index, heading in enumerate(headings)))
 
 
 def range_text(low: str, high: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from rich.console import Group, RenderableType
 from rich.table import Column, Table
@@ -19,14 +19,16 @@ from jixiao.core.decimals import plain
 from jixiao.core.diff import merged_order
 from jixiao.v1 import evaluation_pb2
 
-from .cells import indented_name, short_digest
+from .cells import short_digest, tree_cell
+from .grades import named
+from .wrapping import Fitted
 
 ABSENT = "—"
 HEADINGS = {
-    "zh": {"indicator": "指标", "weight": "权重 {version}", "score": "得分 {version}", "delta": "差额",
-           "total": "合计", "grade": "等级", "changed": "{count} 个指标得分或权重有变化"},
-    "en": {"indicator": "Indicator", "weight": "Weight {version}", "score": "Score {version}",
-           "delta": "Change", "total": "Total", "grade": "Grade",
+    "zh": {"indicator": "指标", "weight": "权重\n{version}", "score": "得分\n{version}", "delta": "差额",
+           "total": "合计", "rate": "得分率", "grade": "等级", "changed": "{count} 个指标得分或权重有变化"},
+    "en": {"indicator": "Indicator", "weight": "Weight\n{version}", "score": "Score\n{version}",
+           "delta": "Change", "total": "Total", "rate": "Rate", "grade": "Grade",
            "changed": "{count} indicators changed score or weight"},
 }
 
@@ -68,14 +70,19 @@ def compare_scores(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluatio
 
 
 def render_rescore(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation,
-                   language: str = "zh") -> RenderableType:
+                   language: str = "zh", grades: Mapping[str, str] | None = None) -> RenderableType:
     """The two versions and digests, a row per indicator (changed rows highlighted),
-    then the totals and grades."""
+    then the totals and grades (named in `language` by `grades`, see grades.py).
+
+    Each version's heading is two lines (what, then the version) so the numbers stay
+    narrow and the names keep the room; names wrap with their tree indent, ids never wrap.
+    """
+    grades = grades or {}
     words = HEADINGS[language]
     rows = compare_scores(old, new)
     heading = Text(f"{old.pack_id}  {old.version} (sha256 {short_digest(old.digest)}) → "
                    f"{new.version} (sha256 {short_digest(new.digest)})", style="bold")
-    table = Table(Column(words["indicator"], overflow="fold"), Column("id", no_wrap=True),
+    table = Table(Column(words["indicator"]), Column("id", no_wrap=True),
                   *(Column(words[kind].format(version=version), justify="right", no_wrap=True)
                     for version in (old.version, new.version) for kind in ("weight", "score")),
                   Column(words["delta"], justify="right", no_wrap=True))
@@ -83,16 +90,17 @@ def render_rescore(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluatio
         style = "bold" if row.level == 1 else ""
         if row.changed:
             style = f"{style} yellow".strip()
-        table.add_row(indented_name(row.name, row.level), row.id,
+        table.add_row(tree_cell(row.name, row.level), row.id,
                       *_cells(row.old), *_cells(row.new), _delta_text(row.delta), style=style or None)
     table.add_section()
     total_delta = Decimal(new.score) - Decimal(old.score)
     table.add_row(words["total"], "", old.total_weight, old.score, new.total_weight, new.score,
                   _delta_text(total_delta), style="bold")
-    table.add_row(words["grade"], "", "", f"{old.grade} ({old.score_rate}%)", "",
-                  f"{new.grade} ({new.score_rate}%)", "", style="bold")
+    table.add_row(words["rate"], "", "", f"{old.score_rate}%", "", f"{new.score_rate}%", "", style="bold")
+    table.add_row(words["grade"], "", "", named(old.grade, grades), "", named(new.grade, grades), "",
+                  style="bold")
     changed = sum(1 for row in rows if row.changed)
-    return Group(heading, table, Text(words["changed"].format(count=changed)))
+    return Group(heading, Fitted(table), Text(words["changed"].format(count=changed)))
 
 
 def rescore_document(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation) -> dict:

@@ -15,6 +15,7 @@ from jixiao.packs import BUNDLED_PACKS, pack_schema
 from .diff_view import diff_document, render_diff
 from .exit_codes import CliError
 from .facts_file import read_facts
+from .grades import evaluation_grade_names
 from .output import console, echo_json, format_option, language_option
 from .pack_folder import read_pack
 from .registry_admin import RegistryAdmin
@@ -29,8 +30,9 @@ from .targets import (LOCAL, REGISTRY, chosen_place, evaluation_target_options, 
 @local_option
 @packs_option
 @format_option
+@language_option
 @click.pass_context
-def diff_versions(ctx: click.Context, subjects: tuple[str, ...], output_format: str,
+def diff_versions(ctx: click.Context, subjects: tuple[str, ...], output_format: str, language: str,
                   **_target: object) -> None:
     """Compare two pack versions.
 
@@ -52,7 +54,7 @@ def diff_versions(ctx: click.Context, subjects: tuple[str, ...], output_format: 
     if output_format == "json":
         echo_json(diff_document(diff))
     else:
-        console().print(render_diff(diff))
+        console().print(render_diff(diff, language))
 
 
 @click.command("rescore")
@@ -78,10 +80,12 @@ def rescore(ctx: click.Context, facts_file: Path, pack_id: str, versions: tuple[
     with open_evaluation(ctx) as service:
         old, new = (service.evaluate(pack_id, facts, version=version, language=language)
                     for version in versions)
+        grades = {} if output_format == "json" else {
+            **evaluation_grade_names(service, old, language), **evaluation_grade_names(service, new, language)}
     if output_format == "json":
         echo_json(rescore_document(old, new))
     else:
-        console().print(render_rescore(old, new, language))
+        console().print(render_rescore(old, new, language, grades))
 
 
 def _two(value: str) -> tuple[str, str]:

@@ -85,6 +85,8 @@ evaluation_target_options = _stack(server_option, token_option, tls_ca_option, l
                                    packs_option, registry_option)
 admin_target_options = _stack(server_option, token_option, tls_ca_option, registry_option,
                               actor_option)
+#: For reading a pack's versions and history: no --as, since a read records no actor.
+admin_read_options = _stack(server_option, token_option, tls_ca_option, registry_option)
 publish_trust_options = _stack(trusted_key_option, require_signatures_option)
 
 

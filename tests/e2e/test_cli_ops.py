@@ -374,8 +374,10 @@ def test_diff_of_two_published_versions_from_the_registry_as_json(registry) -> N
 
 
 def test_diff_of_a_version_with_itself_says_no_changes() -> None:
-    out = succeeded(run_cli("pack", "diff", PACK_ID, "1.0.0", "1.0.0", "--local"))
+    out = succeeded(run_cli("pack", "diff", PACK_ID, "1.0.0", "1.0.0", "--local", "--lang", "en"))
     assert out.strip() == f"{PACK_ID}@1.0.0 → {PACK_ID}@1.0.0: no changes"
+    out = succeeded(run_cli("pack", "diff", PACK_ID, "1.0.0", "1.0.0", "--local"))
+    assert out.strip() == f"{PACK_ID}@1.0.0 → {PACK_ID}@1.0.0: 没有变化"
 
 
 def test_diff_of_versions_without_a_registry_or_folder_says_where_to_look() -> None:
@@ -391,8 +393,10 @@ def test_rescore_of_the_2019_facts_shows_75_03_under_1_0_0_and_74_03_under_1_1_0
     assert rows["process.funds.execution"][2:] == ["3", "2.39", "3", "2.39", "0"]
     total = next(row for row in table_rows(out) if row[0] == "合计")
     assert total[2:] == ["100", "75.03", "100", "74.03", "-1"]
+    rate = next(row for row in table_rows(out) if row[0] == "得分率")
+    assert rate[3] == "75.03%" and rate[5] == "74.03%"
     grade = next(row for row in table_rows(out) if row[0] == "等级")
-    assert grade[3] == "中 (75.03%)" and grade[5] == "中 (74.03%)"
+    assert grade[3] == "中" and grade[5] == "中"
 
 
 def test_rescore_json_from_a_registry_evaluates_pinned_versions_that_are_not_active(tmp_path, facts_2019) -> None:
