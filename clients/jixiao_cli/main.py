@@ -19,9 +19,9 @@ from .failures import describe_error
 from .facts_file import read_facts
 from .grades import evaluation_grade_names
 from .output import console, echo_json, format_option, language_option, message_dict
-from .pack_authoring import keygen, sign_pack, validate_pack
+from .pack_authoring import invalid_pack, keygen, sign_pack, validate_pack
 from .pack_ops import activate_version, activation_history, list_versions, publish_pack, rollback_pack
-from .pack_test_report import render_case_result, render_pack_problems, render_summary, run_cases
+from .pack_test_report import render_case_result, render_summary, run_cases
 from .pack_view import render_pack, render_pack_list
 from .review import diff_versions, rescore
 from .score_table import render_score_table
@@ -30,11 +30,13 @@ from .token_commands import token
 
 HELP = f"""Score project performance evaluations (绩效评价) with versioned rule packs.
 
-Commands talk to a Jixiao server (--server HOST:PORT, or $JIXIAO_SERVER, default
-{DEFAULT_SERVER}; --token or $JIXIAO_TOKEN; --tls-ca PEM for TLS), or work on a
-registry file directly (--registry PATH, or $JIXIAO_REGISTRY), or, with --local,
-evaluate in this process with the packs in a folder (--packs DIR, default the
-bundled rules/).
+Each command says where it works, with options of its own, given after the command's
+name (`jixiao packs --server HOST:PORT`, not `jixiao --server ...`): a Jixiao server
+(--server HOST:PORT, or $JIXIAO_SERVER, default {DEFAULT_SERVER}; --token or
+$JIXIAO_TOKEN; --tls-ca PEM for TLS), a registry file worked on directly (--registry
+PATH, or $JIXIAO_REGISTRY), or, for scoring and browsing, this process with the packs
+in a folder (--local; --packs DIR, default the bundled rules/). `jixiao COMMAND --help`
+lists a command's options. Tables follow --lang (zh, the default, or en).
 
 \b
 Exit status:
@@ -47,14 +49,35 @@ Exit status:
   4  not allowed: no token, an unknown token, or a token without the role
   130  interrupted (run jixiao batch again to resume)
 
-Errors are one line on stderr. Set JIXIAO_DEBUG=1 to see the traceback instead.
+Errors are one line on stderr, `usage error: ...` for bad usage (a pack's problems
+come one a line before it). Set JIXIAO_DEBUG=1 to see the traceback instead.
 """
 
 NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+def usage_line(error: click.UsageError, where: str) -> str:
+    """The one line every usage error is told in, whichever command it is in."""
+    return f"usage error: {error.format_message()} (see `{where} --help`)"
+
+
 class JixiaoGroup(click.Group):
     """Turns every failure into one stderr line and an exit status, never a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # `jixiao --bad` and `jixiao` options fail while parsing, before invoke: the same
+        # one line as a subcommand's usage error, not click's three.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            if isinstance(error, NO_ARGS_IS_HELP):
+                raise
+            line = usage_line(error, error.ctx.command_path if error.ctx else info_name)
+            if isinstance(error, click.NoSuchOption) and parent is None:
+                line += (f"; a command's options go after its name, e.g. `{info_name} packs "
+                         f"{error.option_name} ...`")
+            click.echo(line, err=True)
+            raise click.exceptions.Exit(exit_codes.USAGE) from None
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -63,7 +86,7 @@ class JixiaoGroup(click.Group):
             if isinstance(error, NO_ARGS_IS_HELP):  # `jixiao pack` alone shows its help
                 raise
             where = error.ctx.command_path if error.ctx else ctx.command_path
-            click.echo(f"usage error: {error.format_message()} (see `{where} --help`)", err=True)
+            click.echo(usage_line(error, where), err=True)
             ctx.exit(exit_codes.USAGE)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -144,14 +167,14 @@ def show(ctx: click.Context, pack_id: str, version: str | None, language: str, *
 def test_pack(directory: Path) -> None:
     """Load, validate and compile the pack in DIR and run its golden cases (DIR/cases/*.yaml).
 
-    Exits 1 if the pack is invalid or any case fails.
+    Exits 1 if a case fails; 2, with every problem on stderr, if the pack is invalid
+    (as `pack validate` does).
     """
     out = console()
     try:
         loaded = load_pack_dir(directory)
     except PackError as error:
-        out.print(render_pack_problems(error, directory))
-        raise click.exceptions.Exit(exit_codes.FAILED)
+        raise invalid_pack(error, directory) from None
     try:
         outcomes = run_cases(loaded)
     finally:

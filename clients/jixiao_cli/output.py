@@ -30,6 +30,11 @@ def console() -> Console:
     return Console(width=PIPE_WIDTH)
 
 
+def error_console() -> Console:
+    """A console on stderr, for what comes before an error's line: a pack's problems."""
+    return Console(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH)
+
+
 def echo_json(document: Any) -> None:
     """Print plain data as indented JSON, Chinese text as it is."""
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

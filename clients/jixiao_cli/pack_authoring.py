@@ -12,7 +12,7 @@ from jixiao.registry.signing import SignatureError, parse_signature, sign_bundle
 from . import exit_codes
 from .exit_codes import CliError
 from .key_files import read_private_key, write_key_pair
-from .output import console
+from .output import error_console
 from .pack_folder import (CheckedPack, check_pack_folder, pack_dir_argument, read_signature,
                           write_signature)
 from .pack_test_report import render_pack_problems
@@ -24,7 +24,7 @@ def validate_pack(directory: Path) -> None:
     """Check the pack in DIR without running its cases.
 
     Checks the schema, the meaning and the compilation (`pack test` also runs the golden
-    cases). Prints id@version and digest, or every problem and exits 2.
+    cases). Prints id@version and digest, or every problem (on stderr) and exits 2.
     """
     checked = _checked_or_exit(directory)
     click.echo(f"OK {checked.pack.ref}  sha256 {checked.bundle.digest}")
@@ -62,14 +62,20 @@ def sign_pack(directory: Path, key_file: Path) -> None:
 
 
 def _checked_or_exit(directory: Path) -> CheckedPack:
-    """The checked pack; otherwise its problems on stdout and exit 2."""
+    """The checked pack; otherwise its problems on stderr and exit 2."""
     try:
         return check_pack_folder(directory)
     except PackError as error:
-        console().print(render_pack_problems(error, directory))
-        count = len(error.problems)
-        raise CliError(f"invalid pack: {count} problem{'s' if count != 1 else ''} in {directory}",
-                       exit_codes.USAGE) from None
+        raise invalid_pack(error, directory) from None
+
+
+def invalid_pack(error: PackError, directory: Path) -> CliError:
+    """Print an invalid pack's problems on stderr, one a line; the error to end with
+    (exit 2, as for any invalid input), its line counting them."""
+    error_console().print(render_pack_problems(error, directory))
+    count = len(error.problems)
+    return CliError(f"invalid pack: {count} problem{'s' if count != 1 else ''} in {directory}",
+                    exit_codes.USAGE)
 
 
 def _signature_note(directory: Path, checked: CheckedPack) -> str:

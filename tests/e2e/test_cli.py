@@ -292,8 +292,12 @@ def test_pack_test_fails_on_a_wrong_expectation_showing_expected_and_actual(tmp_
     assert "total" in mismatch and "score" in mismatch and "75.03" in mismatch
 
 
-def test_pack_test_on_a_folder_without_a_pack_fails(tmp_path) -> None:
-    result = run_cli("pack", "test", tmp_path)
-    assert result.returncode == 1
-    assert "INVALID" in result.stdout and "pack.yaml" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+def test_pack_test_on_a_folder_without_a_pack_exits_2_with_its_problems_on_stderr_as_validate_does(tmp_path) -> None:
+    for command in ("test", "validate"):
+        result = run_cli("pack", command, tmp_path)
+        assert result.returncode == 2, (command, result.stdout + result.stderr)
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert lines[0] == f"INVALID {tmp_path}" and "pack.yaml" in result.stderr
+        assert lines[-1] == f"invalid pack: 1 problem in {tmp_path}"
+        assert "Traceback" not in result.stderr
