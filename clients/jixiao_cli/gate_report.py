@@ -21,11 +21,16 @@ _SUBJECT = re.compile(r"^(?P<case>[^:]*):(?P<node>.+)\.(?P<field>[^.]+)$")
 _OUTCOME = re.compile(r"^expected (?P<expected>.*), got (?P<actual>.*)$", re.DOTALL)
 
 
-def render_gate_refusal(error: JixiaoError) -> RenderableType:
-    """A REFUSED line, the pack's problems, then a table of the failing case nodes."""
-    parts: list[RenderableType] = [Text.assemble(("REFUSED", "bold red"), f" {error.message}")]
+def render_gate_refusal(error: JixiaoError) -> RenderableType | None:
+    """What the one-line refusal on stderr leaves out: the pack's other problems, then a
+    table of the failing case nodes; None when the line says it all."""
     failures = [v for v in error.preconditions if v.type == GOLDEN_CASE]
-    parts.extend(Text(f"     {v.description}") for v in error.preconditions if v.type != GOLDEN_CASE)
+    problems = [v.description for v in error.preconditions
+                if v.type != GOLDEN_CASE and v.description not in error.message]
+    if not failures and not problems:
+        return None
+    parts: list[RenderableType] = [Text("REFUSED", style="bold red")]
+    parts.extend(Text(f"     {problem}") for problem in problems)
     if failures:
         table = Table("case", "node", "field", "expected", "actual")
         for violation in failures:

@@ -3,7 +3,9 @@ versions to a server, or straight into a registry file."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 import grpc
@@ -21,6 +23,22 @@ from .targets import admin_read_options, admin_target_options, open_admin, publi
 
 pack_id_argument = click.argument("pack_id", metavar="ID")
 
+#: The role a server asks of every pack administration call, reads included.
+ADMIN_ROLE = "deploy"
+
+
+@contextmanager
+def needing_the_admin_role(ctx: click.Context) -> Iterator[None]:
+    """A server's refusal for want of a token said with the role the call needs (the
+    server asks `deploy` even of `pack versions` and `pack history`)."""
+    try:
+        yield
+    except JixiaoError as error:
+        if error.code != grpc.StatusCode.UNAUTHENTICATED:
+            raise
+        raise CliError(f"not authenticated: {error.message} (`{ctx.command_path}` on a server needs a token "
+                       f"with the {ADMIN_ROLE} role: --token or $JIXIAO_TOKEN)", exit_codes.DENIED) from None
+
 
 @click.command("publish")
 @pack_dir_argument
@@ -37,12 +55,14 @@ def publish_pack(ctx: click.Context, directory: Path, **_target: object) -> None
     """
     files = pack_files(directory)
     signature = read_signature(directory)
-    with open_admin(ctx, create_registry=True) as admin:
+    with open_admin(ctx, create_registry=True) as admin, needing_the_admin_role(ctx):
         try:
             reply = admin.publish(files, signature)
         except JixiaoError as error:
             if error.code == grpc.StatusCode.FAILED_PRECONDITION and error.preconditions:
-                console().print(render_gate_refusal(error))
+                details = render_gate_refusal(error)
+                if details is not None:
+                    console().print(details)
                 raise CliError(f"publish refused: {error.message}", exit_codes.FAILED) from None
             raise
     console().print(publish_line(reply))
@@ -60,7 +80,7 @@ def list_versions(ctx: click.Context, pack_id: str, output_format: str, language
 
     Shows each one's digest, publisher, time and signer, and marks the active one.
     """
-    with open_admin(ctx) as admin:
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
         versions = admin.list_versions(pack_id)
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListPackVersionsResponse(versions=versions)))
@@ -75,7 +95,7 @@ def list_versions(ctx: click.Context, pack_id: str, output_format: str, language
 @click.pass_context
 def activate_version(ctx: click.Context, pack_id: str, version: str, **_target: object) -> None:
     """Make a published version the one used when a request names none."""
-    with open_admin(ctx) as admin:
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
         reply = admin.activate(pack_id, version)
     console().print(activation_line(reply))
 
@@ -86,7 +106,7 @@ def activate_version(ctx: click.Context, pack_id: str, version: str, **_target: 
 @click.pass_context
 def rollback_pack(ctx: click.Context, pack_id: str, **_target: object) -> None:
     """Re-activate the version that was active before the current one."""
-    with open_admin(ctx) as admin:
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
         reply = admin.rollback(pack_id)
     console().print(activation_line(reply))
 
@@ -103,7 +123,7 @@ def activation_history(ctx: click.Context, pack_id: str, output_format: str, lan
 
     Shows when, from and to which version, and by whom.
     """
-    with open_admin(ctx) as admin:
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
         activations = admin.history(pack_id)
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListActivationsResponse(activations=activations)))
