@@ -2,7 +2,9 @@
 
 Fractional numbers become `Decimal` so that no money value passes through a binary
 float. YAML goes through the core's YAML 1.2 parser: a survey option keyed `no` stays
-the text "no" rather than becoming `False`.
+the text "no" rather than becoming `False`. A byte-order mark (Excel and Notepad write
+one) is skipped, as `jixiao batch` skips it in a CSV. A pack's golden case file (its
+facts under `facts:`, the result under `expected:`) is scored by its facts, with a note.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
+
+from jixiao.core.identifiers import echo
 from jixiao.core.yaml12 import YamlSyntaxError, parse_yaml
 
 from .exit_codes import CliError
@@ -21,18 +26,57 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 def read_facts(path: Path) -> dict[str, Any]:
     """The facts object in a .json, .yaml or .yml file; CliError if it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CliError(f"facts file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"cannot read facts file {path}: {error}") from None
-    parse = _parse_yaml if path.suffix.lower() in YAML_SUFFIXES else _parse_json
-    data = parse(path, text)
+    data = _read_document(path)
     if not isinstance(data, dict):
         raise CliError(f"{path}: expected an object of facts at the top level")
-    _check_json_like(path, data, "")
+    return _facts_of(path, data, "")
+
+
+def read_fact_sets(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The facts objects in a file: one object, or an array of them (each may be a golden
+    case); each with the name it is shown under (empty for a lone object)."""
+    data = _read_document(path)
+    if isinstance(data, dict):
+        return [("", _facts_of(path, data, ""))]
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        return [(_item_name(item, index), _facts_of(path, item, f"[{index}]"))
+                for index, item in enumerate(data)]
+    raise CliError(f"{path}: expected an object of facts, or an array of such objects, at the top level")
+
+
+def _read_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError(f"facts file not found: {path}") from None
+    except IsADirectoryError:
+        raise CliError(f"{path} is a folder, expected a facts file (.json or .yaml)") from None
+    except UnicodeDecodeError:
+        raise CliError(f"cannot read facts file {path}: not UTF-8 text") from None
+    except OSError as error:
+        raise CliError(f"cannot read facts file {path}: {error.strerror or error}") from None
+    parse = _parse_yaml if path.suffix.lower() in YAML_SUFFIXES else _parse_json
+    return parse(path, text)
+
+
+def is_golden_case(data: dict[str, Any]) -> bool:
+    """A pack's golden case: its facts under `facts:`, the result they must give under `expected:`."""
+    return isinstance(data.get("facts"), dict) and "expected" in data
+
+
+def _facts_of(path: Path, data: dict[str, Any], at: str) -> dict[str, Any]:
+    if is_golden_case(data):
+        click.echo(f"note: {path}{at} is a golden case file; scoring the facts under its `facts:`",
+                   err=True)
+        data = data["facts"]
+        at = f"{at}.facts" if at else "facts"
+    _check_json_like(path, data, at)
     return data
+
+
+def _item_name(item: dict[str, Any], index: int) -> str:
+    name = item.get("name") if is_golden_case(item) else None
+    return f"[{index}] {echo(name)}" if isinstance(name, str) and name else f"[{index}]"
 
 
 def _parse_json(path: Path, text: str) -> Any:

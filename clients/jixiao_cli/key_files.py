@@ -32,13 +32,17 @@ def write_key_pair(prefix: Path) -> tuple[str, Path, Path]:
 
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in a PEM file; CliError if it is not one."""
+    """The Ed25519 private key in a PEM file; CliError if it is not one (said plainly,
+    without the cryptography library's details)."""
     try:
         return load_private_key(Path(path).read_bytes())
+    except IsADirectoryError:
+        raise CliError(f"{path} is a folder, expected a private key file (PREFIX.key)") from None
     except OSError as error:
         raise CliError(f"cannot read the key {path}: {error.strerror}") from None
-    except SignatureError as error:
-        raise CliError(f"{path}: {error}") from None
+    except SignatureError:
+        raise CliError(f"{path}: not a PEM ed25519 private key (unencrypted, as `jixiao pack keygen` "
+                       f"writes it to PREFIX{PRIVATE_SUFFIX})") from None
 
 
 def _write_new(path: Path, content: bytes, mode: int) -> None:

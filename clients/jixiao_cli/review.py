@@ -14,7 +14,7 @@ from jixiao.packs import BUNDLED_PACKS, pack_schema
 
 from .diff_view import diff_document, render_diff
 from .exit_codes import CliError
-from .facts_file import read_facts
+from .facts_file import read_fact_sets
 from .grades import evaluation_grade_names
 from .output import console, echo_json, format_option, language_option
 from .pack_folder import read_pack
@@ -71,21 +71,31 @@ def rescore(ctx: click.Context, facts_file: Path, pack_id: str, versions: tuple[
     """Score facts under two pack versions, side by side.
 
     Shows every indicator's weight and score under both versions and the difference,
-    then the totals and grades; changed rows are highlighted.
+    then the totals and grades; changed rows are highlighted. FACTS may be one facts
+    object, a golden case file, or a JSON/YAML array of either: each is compared in
+    turn (with --format json, an array of comparisons).
 
     Each version is evaluated pinned, so a version that is published but not active
     can be tried on real cases before it is activated.
     """
-    facts = read_facts(facts_file)
+    fact_sets = read_fact_sets(facts_file)
+    comparisons = []
     with open_evaluation(ctx) as service:
-        old, new = (service.evaluate(pack_id, facts, version=version, language=language)
-                    for version in versions)
-        grades = {} if output_format == "json" else {
-            **evaluation_grade_names(service, old, language), **evaluation_grade_names(service, new, language)}
+        for name, facts in fact_sets:
+            old, new = (service.evaluate(pack_id, facts, version=version, language=language)
+                        for version in versions)
+            grades = {} if output_format == "json" else {
+                **evaluation_grade_names(service, old, language), **evaluation_grade_names(service, new, language)}
+            comparisons.append((name, old, new, grades))
     if output_format == "json":
-        echo_json(rescore_document(old, new))
-    else:
-        console().print(render_rescore(old, new, language, grades))
+        documents = [rescore_document(old, new) for _name, old, new, _grades in comparisons]
+        echo_json(documents[0] if len(fact_sets) == 1 and not fact_sets[0][0] else documents)
+        return
+    out = console()
+    for name, old, new, grades in comparisons:
+        if name:
+            out.print(f"{facts_file}{name}", style="bold", markup=False)
+        out.print(render_rescore(old, new, language, grades))
 
 
 def _two(value: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -129,12 +130,18 @@ def _client(params: dict) -> JixiaoClient:
                         root_certificates=root_certificates)
 
 
+#: The cryptography library's own words after ours (a URL, "MalformedFraming"): not for users.
+_LIBRARY_DETAIL = re.compile(r"(not a PEM public key): .*", re.DOTALL)
+
+
 def _trust_policy(key_files: tuple[Path, ...], require_signatures: bool) -> TrustPolicy:
     try:
         return TrustPolicy.from_files(list(key_files), require_signatures)
     except SignatureError as error:
-        raise CliError(f"trusted keys: {error} (give one with --trusted-key PEM)"
-                       if error.reason == "no_trusted_keys" else f"trusted keys: {error}") from None
+        said = _LIBRARY_DETAIL.sub(r"\1 (an ed25519 public key, as `jixiao pack keygen` writes it "
+                                   r"to PREFIX.pub)", str(error))
+        raise CliError(f"trusted keys: {said} (give one with --trusted-key PEM)"
+                       if error.reason == "no_trusted_keys" else f"trusted keys: {said}") from None
 
 
 def chosen_place(ctx: click.Context) -> str:
