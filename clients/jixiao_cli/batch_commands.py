@@ -110,6 +110,11 @@ def _check_files(input_path: Path, output: Path, errors_path: Path) -> None:
         raise click.UsageError(f"--out must be a .jsonl, .csv or .xlsx file, not {output.name}")
     if len({path.resolve() for path in (input_path, output, errors_path)}) < 3:
         raise click.UsageError("INPUT, --out and the errors file must be three different files")
+    for path, what in ((output, "--out"), (errors_path, "--errors")):
+        folder = path.parent
+        if not folder.is_dir():
+            said = "is not a folder" if folder.exists() else "does not exist"
+            raise CliError(f"cannot write {what} {path}: the folder {folder} {said}")
 
 
 def _score(ctx: click.Context, place: str, service: LocalJixiao | JixiaoClient, request: ScoreRequest,

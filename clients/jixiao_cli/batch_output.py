@@ -337,7 +337,10 @@ def _text(cell: object) -> str:
 
 
 class ErrorFile:
-    """The rows that failed, one JSON object a line: key, row and message."""
+    """The rows that failed, one JSON object a line: key, row and message.
+
+    Written as rows fail (so an interruption keeps them), which with several streams or
+    workers is not input order; closing puts the lines in row order."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -354,6 +357,16 @@ class ErrorFile:
         self._stream.close()
         if not self.count:
             self.path.unlink(missing_ok=True)
+        elif self.count > 1:
+            self._sort_by_row()
+
+    def _sort_by_row(self) -> None:
+        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        ordered = sorted(lines, key=lambda line: json.loads(line)["row"])
+        if ordered != lines:
+            partial = self.path.with_name(self.path.name + ".partial")
+            partial.write_text("".join(ordered), encoding="utf-8")
+            os.replace(partial, self.path)
 
 
 # --- files ---------------------------------------------------------------------------
