@@ -35,8 +35,9 @@ name (`jixiao packs --server HOST:PORT`, not `jixiao --server ...`): a Jixiao se
 (--server HOST:PORT, or $JIXIAO_SERVER, default {DEFAULT_SERVER}; --token or
 $JIXIAO_TOKEN; --tls-ca PEM for TLS), a registry file worked on directly (--registry
 PATH, or $JIXIAO_REGISTRY), or, for scoring and browsing, this process with the packs
-in a folder (--local; --packs DIR, default the bundled rules/). `jixiao COMMAND --help`
-lists a command's options. Tables follow --lang (zh, the default, or en).
+in a folder (--local; --packs DIR or $JIXIAO_PACKS, default the bundled rules/).
+`jixiao COMMAND --help` lists a command's options. Tables follow --lang (zh, the
+default, or en).
 
 \b
 Exit status:

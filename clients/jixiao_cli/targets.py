@@ -59,8 +59,9 @@ registry_option = click.option(
 local_option = click.option("--local", is_flag=True,
                             help="Work in this process with a folder of packs, without a server.")
 packs_option = click.option(
-    "--packs", type=click.Path(file_okay=False, path_type=Path),
-    help="With --local: the folder of packs (default: the bundled rules/).")
+    "--packs", envvar="JIXIAO_PACKS", type=click.Path(file_okay=False, path_type=Path),
+    help="With --local: the folder of packs (also $JIXIAO_PACKS, as the server reads it; "
+         "default: the bundled rules/).")
 actor_option = click.option(
     "--as", "actor", metavar="NAME",
     help="With --registry: who the history records (default: your OS user name).")

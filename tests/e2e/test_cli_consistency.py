@@ -29,9 +29,10 @@ PACK_1_1_0 = REPO / "rules" / PACK_ID / "1.1.0"
 CASE_2019 = PACK_1_0_0 / "cases" / "2019.yaml"
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str | Path, cwd: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess:
     """`jixiao ARGS` in a fresh process, with none of the caller's JIXIAO_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_") and k != "COLUMNS"}
+    env.update(extra_env)
     return subprocess.run([sys.executable, "-m", "jixiao_cli", *map(str, args)], capture_output=True,
                           text=True, env=env, timeout=120, cwd=cwd)
 
@@ -110,6 +111,13 @@ def test_pack_test_exits_2_for_an_invalid_pack_and_1_for_a_failing_case(tmp_path
     case.write_text(case.read_text(encoding="utf-8").replace('score: "75.03"', 'score: "75.04"'), encoding="utf-8")
     result = run_cli("pack", "test", failing)
     assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout + result.stderr
+
+
+def test_local_work_reads_the_packs_folder_from_jixiao_packs_as_the_server_does(tmp_path) -> None:
+    _copy_pack(PACK_1_0_0, tmp_path / "packs" / PACK_ID / "1.0.0")
+    result = run_cli("packs", "--local", "--format", "json", JIXIAO_PACKS=str(tmp_path / "packs"))
+    assert result.returncode == 0, result.stderr
+    assert [p["version"] for p in json.loads(result.stdout)["packs"]] == ["1.0.0"]
 
 
 # --- one language per table -----------------------------------------------------------------
