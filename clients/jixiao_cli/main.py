@@ -74,11 +74,22 @@ class JixiaoGroup(click.Group):
             if isinstance(error, NO_ARGS_IS_HELP):
                 raise
             line = usage_line(error, error.ctx.command_path if error.ctx else info_name)
-            if isinstance(error, click.NoSuchOption) and parent is None:
+            if isinstance(error, click.NoSuchOption) and parent is None and \
+                    error.option_name in self.command_options():
                 line += (f"; a command's options go after its name, e.g. `{info_name} packs "
                          f"{error.option_name} ...`")
             click.echo(line, err=True)
             raise click.exceptions.Exit(exit_codes.USAGE) from None
+
+    def command_options(self) -> set[str]:
+        """Every option any command takes (`--server`, `--local` ...)."""
+        found: set[str] = set()
+        pending: list[click.Command] = list(self.commands.values())
+        while pending:
+            command = pending.pop()
+            found.update(opt for param in command.params for opt in param.opts if opt.startswith("-"))
+            pending.extend(getattr(command, "commands", {}).values())
+        return found
 
     def invoke(self, ctx: click.Context) -> object:
         try:

@@ -80,6 +80,7 @@ def test_every_usage_error_is_one_usage_error_line_exit_2(args) -> None:
 def test_an_option_before_the_command_says_options_go_after_it() -> None:
     line = error_line(run_cli("--server", "127.0.0.1:1", "packs"), 2)
     assert "No such option '--server'" in line and "options go after its name" in line
+    assert "options go after" not in error_line(run_cli("--no-such-thing", "packs"), 2)  # no command has it
 
 
 def test_top_level_help_does_not_present_command_options_as_global() -> None:
