@@ -137,6 +137,15 @@ def test_score_json_gives_2019_total_75_03_grade_zhong_and_every_node(where, fac
     assert {node["id"]: node["grade"] for node in reply["indicators"]} == GRADES_2019
 
 
+def test_score_table_in_english_names_every_grade_as_the_pack_does(where, facts_file) -> None:
+    result = score_2019(facts_file, *where, "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].endswith("grade fair")
+    assert "rate 68.75%, grade fair" in result.stdout  # decision, level 1
+    assert "grade good" in result.stdout  # benefit, level 1: 良
+    assert not any(grade in result.stdout for grade in ("grade 中", "grade 良"))
+
+
 def test_local_and_server_print_identical_json(jixiao_server, facts_file) -> None:
     local = score_2019(facts_file, "--local", "--format", "json")
     remote = score_2019(facts_file, "--server", jixiao_server.address, "--format", "json")
