@@ -65,11 +65,9 @@ def units(text: str) -> list[Unit]:
             spaced, run_open = True, False
         elif char in CLOSING and pieces and not spaced and not prefix:
             pieces[-1][0] += char
+            run_open = run_open and not _is_cjk(char)  # after 。 a line may break again
         elif char in OPENING and not (run_open and not spaced and not _is_cjk(char)):
-            if prefix == "" and spaced:
-                prefix = char
-            else:
-                prefix += char
+            prefix += char
             run_open = False
         elif _is_cjk(char):
             start(char, extendable=False)
@@ -170,9 +168,6 @@ class Wrapped:
         yield Text("\n".join(pad + line for line in lines), style=self.style, no_wrap=True,
                    overflow="ignore", end="")
 
-    def __str__(self) -> str:
-        return " " * self.indent + self.text
-
 
 class Fitted:
     """A table whose columns share a too-narrow width so that nothing is split that
@@ -195,6 +190,8 @@ class Fitted:
         return Measurement.get(console, options, self.table)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for column in self.table.columns:  # measured afresh at every width it is printed in
+            column.width = None
         widths = self._widths(console, options)
         for column, width in zip(self.table.columns, widths or [None] * len(self.table.columns)):
             column.width = width
