@@ -99,7 +99,7 @@ async def build_server(
     """
     server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
     add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
-                EvaluationServicer(library, limits.max_batch_streams))
+                EvaluationServicer(library, limits.max_batch_streams, limits.batch_idle_timeout_s))
     if admin is not None:
         add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
     for service in served_services(admin is not None):
@@ -306,6 +306,10 @@ def _path(**kwargs) -> click.Path:
 @click.option("--max-connection-idle", envvar="JIXIAO_MAX_CONNECTION_IDLE", show_envvar=True,
               type=click.FloatRange(min=1), default=ConnectionLimits.max_connection_idle_s,
               help="Seconds a connection may stay open with no call before the server closes it.")
+@click.option("--batch-idle-timeout", envvar="JIXIAO_BATCH_IDLE_TIMEOUT", show_envvar=True,
+              type=click.FloatRange(min=0.1), default=ConnectionLimits.batch_idle_timeout_s,
+              help="Seconds an EvaluateBatch stream may wait for its next request, or for its client to read a "
+                   "result, before the server ends it with DEADLINE_EXCEEDED.")
 @click.option("--grace", envvar="JIXIAO_GRACE", show_envvar=True, type=click.FloatRange(min=0), default=10.0,
               help="Seconds that calls in flight may take to finish after SIGTERM.")
 def main(host: str, port: int, registry_path: Path | None, registry_url: str | None, packs_dir: Path | None,
@@ -313,7 +317,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
          tokens_env: str | None, require_token_for_evaluate: bool, tls_cert: Path | None, tls_key: Path | None,
          log_format: str, log_level: str, processes: int, workers: int | None, max_batch_streams: int,
          max_streams_per_connection: int, keepalive_time: float, keepalive_timeout: float,
-         max_connection_idle: float, grace: float) -> None:
+         max_connection_idle: float, batch_idle_timeout: float, grace: float) -> None:
     """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
     supervised = processes > 1
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
@@ -328,7 +332,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
         tokens_env=tokens_env, require_token_for_evaluate=require_token_for_evaluate, tls_cert=tls_cert,
         tls_key=tls_key, log_format=log_format, log_level=log_level, grace=grace,
         limits=ConnectionLimits(max_batch_streams, max_streams_per_connection, keepalive_time, keepalive_timeout,
-                                max_connection_idle))
+                                max_connection_idle, batch_idle_timeout))
     if workers is not None:
         log.warning("--workers (JIXIAO_WORKERS) is ignored: every call is served from one event loop per "
                     "process; use --processes to use more CPUs", workers=workers)

@@ -25,6 +25,7 @@ class ConnectionLimits:
     keepalive_time_s: float = 60.0  # ping a connection with calls open after this much quiet
     keepalive_timeout_s: float = 20.0  # close it if the ping is not answered within this
     max_connection_idle_s: float = 300.0  # close a connection with no call open for this long
+    batch_idle_timeout_s: float = 300.0  # end a batch stream on which nothing moved for this long
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,36 @@ def test_a_client_that_stops_answering_pings_is_disconnected_and_its_stream_ends
     (stream,) = [line for line in log_lines(server) if line.get("method") == "EvaluateBatch"]
     assert stream["items"] == 0
     assert stream["code"] in ("CANCELLED", "OK")  # OK when the requests' end reached it before the cancellation
+
+
+def test_a_stream_on_which_nothing_moves_is_ended_and_one_that_keeps_sending_is_not(
+        start_jixiao_server, request_2019) -> None:
+    server = start_jixiao_server(args=["--batch-idle-timeout", "1"])
+
+    def slow_rows():
+        for number in range(4):
+            yield pb.BatchEvaluateRequest(key=str(number), request=request_2019)
+            time.sleep(0.6)  # 2.4 s in all, each gap shorter than the timeout
+
+    async def silent() -> tuple[grpc.aio.AioRpcError, float]:
+        async with own_connection(server.address) as channel:
+            (call,) = await open_silent_streams([channel], 1)
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as ended:
+                await call.read()
+            return ended.value, time.monotonic() - started
+
+    with server.channel() as channel:
+        results = list(evaluation_pb2_grpc.EvaluationServiceStub(channel).EvaluateBatch(
+            slow_rows(), timeout=DEADLINE_S))
+    ended, after = asyncio.run(silent())
+
+    assert [(r.key, r.evaluation.score) for r in results] == [(str(n), "75.03") for n in range(4)]
+    assert ended.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "--batch-idle-timeout" in ended.details() and "for 1 s" in ended.details()
+    assert after < 5
+    def stream_codes() -> list[str]:
+        return [line["code"] for line in log_lines(server) if line.get("method") == "EvaluateBatch"]
+
+    wait_for(lambda: len(stream_codes()) == 2, "the ended stream's log line", timeout=5)
+    assert stream_codes() == ["OK", "DEADLINE_EXCEEDED"]

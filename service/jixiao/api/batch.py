@@ -7,7 +7,9 @@ status Evaluate would have failed with, and the stream goes on; so does a reques
 could not be decoded, or whose key is not acceptable (its result's key is then empty).
 One log line per stream (items, errors by code, the versions used, duration), never one
 per item. A stream that is cancelled, or whose deadline passes, stops at once: the
-server reads no further item of it.
+server reads no further item of it. So does a stream on which nothing moved for its idle
+timeout (no request came, or the client did not take the last result): it ends with
+DEADLINE_EXCEEDED saying so, and its place among the process's open streams is freed.
 """
 
 from __future__ import annotations
@@ -131,19 +133,27 @@ def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,
 
 
 async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable], lookup: Lookup,
-                        score: Score, context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BatchEvaluateResult]:
+                        score: Score, context: grpc.aio.ServicerContext,
+                        idle_timeout: float | None = None) -> AsyncIterator[pb.BatchEvaluateResult]:
     """`answer_batch` for grpc.aio: each item is scored on the event loop as it arrives.
 
     Cancellation (the client's, or its deadline) reaches the stream at its next read or
-    write, so nothing after it is scored. An unforeseen failure outside an item ends the
-    stream with INTERNAL and an error id.
+    write, so nothing after it is scored. With `idle_timeout`, a stream waiting longer
+    than that for its next request, or for the client to take a result, ends with
+    DEADLINE_EXCEEDED. An unforeseen failure outside an item ends the stream with
+    INTERNAL and an error id.
     """
     stream = BatchAnswers(lookup, score)
     outcome = "OK"
     result = stream.result
+    loop = asyncio.get_running_loop()
     try:
-        async for item in requests:
-            yield result(item)
+        # One timer for the whole stream, moved on at each item (no task per read).
+        async with asyncio.timeout_at(None if idle_timeout is None else loop.time() + idle_timeout) as idle:
+            async for item in requests:
+                if idle_timeout is not None:
+                    idle.reschedule(loop.time() + idle_timeout)
+                yield result(item)
         # A cancelled call's requests just end, as a client's last item does: one turn of
         # the loop lets the cancellation that follows reach this stream (CancelledError),
         # so that the log says CANCELLED. (When it comes later still, the stream has ended
@@ -151,6 +161,10 @@ async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undeco
         await asyncio.sleep(0)
         if context.cancelled() or _deadline_passed(context):
             outcome = _cancellation(context)
+    except TimeoutError:  # the idle timer, not the client's deadline (that one cancels)
+        outcome = "DEADLINE_EXCEEDED"
+        log.info("batch stream idle; ended", idle_timeout_s=idle_timeout, items=stream.items)
+        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, idle_message(idle_timeout))
     except (asyncio.CancelledError, GeneratorExit):
         outcome = _cancellation(context)
         raise
@@ -160,6 +174,12 @@ async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undeco
         await context.abort_with_status(status)
     finally:
         stream.log(outcome)
+
+
+def idle_message(idle_timeout: float | None) -> str:
+    return (f"nothing moved on this EvaluateBatch stream for {idle_timeout:g} s (no request came, or the "
+            "results were not read): the server ended it (--batch-idle-timeout); send the remaining rows "
+            "on a new stream")
 
 
 def _deadline_passed(context: grpc.aio.ServicerContext) -> bool:

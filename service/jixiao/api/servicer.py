@@ -27,6 +27,8 @@ from .limits import StreamCount, StreamLimitReached
 
 #: EvaluateBatch streams one server process holds open at once (--max-batch-streams).
 DEFAULT_MAX_BATCH_STREAMS = 2000
+#: Seconds a stream may wait for its next request or for its client to read (--batch-idle-timeout).
+DEFAULT_BATCH_IDLE_TIMEOUT_S = 300.0
 
 log = structlog.get_logger("jixiao.api")
 
@@ -42,11 +44,14 @@ class PackSource(Protocol):
 
 
 class EvaluationServicer:
-    """Serves one pack source, with at most `max_batch_streams` EvaluateBatch streams open at once."""
+    """Serves one pack source, with at most `max_batch_streams` EvaluateBatch streams open at once,
+    each ended when nothing moved on it for `batch_idle_timeout` seconds."""
 
-    def __init__(self, library: PackSource, max_batch_streams: int = DEFAULT_MAX_BATCH_STREAMS):
+    def __init__(self, library: PackSource, max_batch_streams: int = DEFAULT_MAX_BATCH_STREAMS,
+                 batch_idle_timeout: float = DEFAULT_BATCH_IDLE_TIMEOUT_S):
         self._library = library
         self.batch_streams = StreamCount(max_batch_streams)
+        self._batch_idle_timeout = batch_idle_timeout
 
     async def Evaluate(self, request: pb.EvaluateRequest, context: grpc.aio.ServicerContext) -> pb.Evaluation:
         def produce():
@@ -68,7 +73,8 @@ class EvaluationServicer:
         try:
             # Headers at once: the client learns the stream was accepted before its first result.
             await context.send_initial_metadata(())
-            async for result in answer_stream(requests, self._library.get, score_serialised, context):
+            async for result in answer_stream(requests, self._library.get, score_serialised, context,
+                                              self._batch_idle_timeout):
                 yield result
         finally:
             self.batch_streams.leave()
