@@ -19,8 +19,46 @@ from .core.errors import PackError, PackProblem
 from .core.identifiers import echo
 from .engine.durable import durable_matcher
 
-#: The packs shipped in this repository.
-BUNDLED_PACKS = Path(__file__).resolve().parents[2] / "rules"
+
+def _bundled_packs() -> Path:
+    """Where the bundled packs are: inside the installed package (a wheel carries them as
+    `jixiao/bundled_rules/`, see setup.py), else the checkout's top-level `rules/` (an
+    editable install, or the source tree itself)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "bundled_rules"
+    return installed if installed.is_dir() else here.parents[1] / "rules"
+
+
+#: The packs shipped with Jixiao (`rules/` of the repository), wherever it is installed.
+BUNDLED_PACKS = _bundled_packs()
+
+
+def bundled_pack_refs(root: Path | None = None) -> list[str]:
+    """`id@version` of every pack folder under `root` (default: the bundled packs), by
+    their folder names, sorted by id then version; reads no pack file."""
+    root = Path(root or BUNDLED_PACKS)
+    refs = [(p.parent.parent.name, p.parent.name) for p in root.glob("*/*/pack.yaml")]
+    ordered = sorted(refs, key=lambda ref: (ref[0], _version_order(ref[1])))
+    return [f"{pack_id}@{version}" for pack_id, version in ordered]
+
+
+def _version_order(version: str) -> tuple:
+    try:
+        return (0, semver_key(version))
+    except ValueError:  # not a semantic version: after the others, by name
+        return (1, version)
+
+
+def version_text(program: str) -> str:
+    """What `--version` prints: the program, Jixiao's version, the bundled packs and where."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        installed = version("jixiao")
+    except PackageNotFoundError:
+        installed = "unknown (not installed)"
+    refs = bundled_pack_refs()
+    return (f"{program} {installed}\n"
+            f"bundled packs ({BUNDLED_PACKS}): {', '.join(refs) if refs else 'none'}")
 
 
 class PackNotFound(LookupError):
