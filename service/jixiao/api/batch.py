@@ -162,8 +162,7 @@ async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undeco
         if context.cancelled() or _deadline_passed(context):
             outcome = _cancellation(context)
     except TimeoutError:  # the idle timer, not the client's deadline (that one cancels)
-        outcome = "DEADLINE_EXCEEDED"
-        log.info("batch stream idle; ended", idle_timeout_s=idle_timeout, items=stream.items)
+        outcome = "DEADLINE_EXCEEDED"  # the stream's one log line says it
         await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, idle_message(idle_timeout))
     except (asyncio.CancelledError, GeneratorExit):
         outcome = _cancellation(context)
