@@ -10,7 +10,7 @@ from google.protobuf import json_format
 
 from jixiao.core.errors import PackError
 from jixiao.logs import configure_logging
-from jixiao.packs import load_pack_dir
+from jixiao.packs import load_pack_dir, version_text
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
@@ -110,7 +110,15 @@ class JixiaoGroup(click.Group):
             ctx.exit(code)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text("jixiao"))
+        ctx.exit()
+
+
 @click.group(cls=JixiaoGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the version and the bundled packs, then exit.")
 def cli() -> None:
     # In-process work (--local, --registry) runs the service's code, which logs what a
     # server operator wants to know; a command's output is its own, so only warnings pass.

@@ -38,7 +38,7 @@ from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
-from jixiao.packs import BUNDLED_PACKS
+from jixiao.packs import BUNDLED_PACKS, version_text
 from jixiao.registry.trial import abandon_trials
 from jixiao.settings import ConnectionLimits, ServerSettings, available_cpus
 from jixiao.supervisor import die_with_supervisor, supervise
@@ -248,7 +248,15 @@ def _path(**kwargs) -> click.Path:
     return click.Path(dir_okay=False, path_type=Path, **kwargs)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text("jixiao-server"))
+        ctx.exit()
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the version and the bundled packs, then exit.")
 @click.option("--host", envvar="JIXIAO_HOST", show_envvar=True, default="127.0.0.1",
               help="Address to bind; 0.0.0.0 in a container.")
 @click.option("--port", envvar="JIXIAO_PORT", show_envvar=True, type=click.IntRange(0, 65535), default=50051,
@@ -261,7 +269,7 @@ def _path(**kwargs) -> click.Path:
 @click.option("--packs", "packs_dir", envvar="JIXIAO_PACKS", show_envvar=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of rule packs (<id>/<version>/pack.yaml) published into the registry at start "
-                   "(versions already published are left alone).  [default: the repository's rules/]")
+                   "(versions already published are left alone).  [default: the bundled packs]")
 @click.option("--trusted-key", "trusted_keys", multiple=True, envvar="JIXIAO_TRUSTED_KEYS", show_envvar=True,
               type=_path(exists=True),
               help="Ed25519 public key (PEM) whose pack signatures are trusted; repeatable "
@@ -323,7 +331,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
                       process={"pid": os.getpid()} if supervised else None)
     if packs_dir is None:
-        if not BUNDLED_PACKS.is_dir():  # an installed package has no checkout beside it
+        if not BUNDLED_PACKS.is_dir():  # a build that carries no packs
             raise click.UsageError(f"no rules folder at {BUNDLED_PACKS}; pass --packs PATH or set JIXIAO_PACKS")
         packs_dir = BUNDLED_PACKS
     settings = ServerSettings(
