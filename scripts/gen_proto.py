@@ -1,21 +1,41 @@
 """Generate the Python gRPC stubs from proto/ into service/.
 
-Run from anywhere: `python scripts/gen_proto.py` (or `--out DIR` to write elsewhere,
-which is how tests/test_generated_code.py checks that the checked-in stubs are current).
+Run from anywhere: `.venv/bin/python scripts/gen_proto.py` (or `--out DIR` to write
+elsewhere, which is how tests/test_generated_code.py checks that the checked-in stubs are
+current). Run with another Python that lacks grpcio-tools (`python scripts/gen_proto.py`),
+it runs itself again with the checkout's .venv/bin/python.
 The generated files are never edited by hand: change the .proto and rerun this.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
 from importlib import resources
 from pathlib import Path
 
-from google.rpc import status_pb2
-from grpc_tools import protoc
-
 REPO = Path(__file__).resolve().parents[1]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is missing
+        return False
+
+
+if not (_has("grpc_tools") and _has("google.rpc")):
+    if VENV_PYTHON.is_file() and Path(sys.prefix).resolve() != (REPO / ".venv").resolve():
+        os.execv(VENV_PYTHON, [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+    sys.exit(f"{sys.executable} lacks grpcio-tools and googleapis-common-protos: "
+             "run `bash scripts/bootstrap.sh`, then `.venv/bin/python scripts/gen_proto.py`")
+
+from google.rpc import status_pb2  # noqa: E402 - after the interpreter check above
+from grpc_tools import protoc  # noqa: E402
 PROTO_ROOT = REPO / "proto"
 DEFAULT_OUT = REPO / "service"
 # googleapis-common-protos installs google/rpc/*.proto beside its generated modules;
