@@ -50,7 +50,13 @@ def trust_policy(key_files: tuple[Path, ...], require_signatures: bool) -> Trust
 
 
 def seed_registry(registry: Registry, folder: Path, trust: TrustPolicy) -> None:
-    """Publish the folder's packs that the registry lacks; a pack the gate refuses stops the start."""
+    """Publish the folder's packs that the registry lacks; a pack the gate refuses stops the start.
+
+    A folder with no pack in it is no error (the registry may hold versions already, or ops
+    publish them later), but it is logged as a warning: such a server may serve nothing."""
+    if not any(Path(folder).glob("*/*/pack.yaml")):
+        log.warning("no rule packs in the pack folder (expected <pack-id>/<version>/pack.yaml); "
+                    "only versions already in the registry are served", folder=str(folder))
     try:
         seed_from_folder(registry, folder, trust)
     except (GateRefused, SignatureError, PackError) as error:
@@ -77,6 +83,35 @@ def tls_credentials(cert: Path | None, key: Path | None) -> grpc.ServerCredentia
     if cert is None or key is None:
         raise click.UsageError("TLS needs both --tls-cert and --tls-key")
     try:
-        return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+        cert_pem, key_pem = cert.read_bytes(), key.read_bytes()
     except OSError as error:
         raise click.ClickException(f"cannot read the TLS files: {error}") from error
+    check_tls_pair(cert, cert_pem, key, key_pem)
+    return grpc.ssl_server_credentials([(key_pem, cert_pem)])
+
+
+def check_tls_pair(cert: Path, cert_pem: bytes, key: Path, key_pem: bytes) -> None:
+    """Stop the start, naming the file, unless `cert_pem` is a PEM certificate (chain) and
+    `key_pem` an unencrypted PEM private key of its first certificate: gRPC itself would
+    only fail once the port is bound, with a message that names neither file."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        certificates = x509.load_pem_x509_certificates(cert_pem)
+    except ValueError:
+        raise click.ClickException(
+            f"--tls-cert {cert}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----)") from None
+    try:
+        private_key = serialization.load_pem_private_key(key_pem, password=None)
+    except TypeError:
+        raise click.ClickException(f"--tls-key {key}: the private key is encrypted; give an unencrypted one") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise click.ClickException(
+            f"--tls-key {key}: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)") from None
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.DER
+    if private_key.public_key().public_bytes(encoding, public) != certificates[0].public_key().public_bytes(
+            encoding, public):
+        raise click.ClickException(f"--tls-key {key} is not the private key of the certificate in --tls-cert {cert}")
