@@ -127,8 +127,22 @@ def _client(params: dict) -> JixiaoClient:
         root_certificates = tls_ca.read_bytes() if tls_ca else None
     except OSError as error:
         raise CliError(f"cannot read the CA certificates {tls_ca}: {error.strerror}") from None
+    if root_certificates is not None:
+        _check_pem_certificates(tls_ca, root_certificates)
     return JixiaoClient(params["server"], token=params.get("token") or None,
                         root_certificates=root_certificates)
+
+
+def _check_pem_certificates(path: Path, pem: bytes) -> None:
+    """Refuse a --tls-ca file that holds no PEM certificate here, naming it: gRPC would
+    print its C core's logs and fail the handshake with words that name no file."""
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        raise CliError(f"--tls-ca {path}: not PEM CA certificates "
+                       "(expected -----BEGIN CERTIFICATE-----)") from None
 
 
 #: The cryptography library's own words after ours (a URL, "MalformedFraming"): not for users.

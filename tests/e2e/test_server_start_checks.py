@@ -64,3 +64,14 @@ def test_a_pack_folder_with_no_pack_is_served_with_a_warning(tmp_path) -> None:
         assert server.stop() == 0
     warning = next(line for line in log.splitlines() if "no rule packs in the pack folder" in line)
     assert '"level": "warning"' in warning and str(empty) in warning
+
+
+def test_a_cli_tls_ca_file_that_is_not_pem_is_refused_naming_it(tmp_path) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not a certificate\n")
+    result = subprocess.run([sys.executable, "-m", "jixiao_cli", "packs", "--server", "127.0.0.1:9",
+                             "--tls-ca", str(ca)], capture_output=True, text=True, timeout=60,
+                            env=server_environment(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"--tls-ca {ca}: not PEM CA certificates "
+                                                  "(expected -----BEGIN CERTIFICATE-----)"]
