@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from pathlib import Path
 from typing import Iterator
 
+import grpc
 import pytest
 from google.protobuf import struct_pb2
 from google.rpc import code_pb2, error_details_pb2
+from structlog.testing import capture_logs
+
+import jixiao.api.servicer as servicer_module
 
 from jixiao.api.batch import answer_batch
-from jixiao.api.servicer import score, score_serialised
+from jixiao.api.decoding import add_service
+from jixiao.api.servicer import EvaluationServicer, score, score_serialised
 from jixiao.core.cases import load_case
 from jixiao.core.identifiers import KEY_MAX
 from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb
+from jixiao.v1 import evaluation_pb2_grpc
+
+from aio_servers import served
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 PACK_ID = "quality-district-funding"
@@ -154,3 +163,26 @@ def test_a_bad_pack_id_version_or_language_is_invalid_argument_naming_the_field_
     assert quoted in result.error.message and len(result.error.message) < 300
     assert "\n" not in result.error.message
     assert result.ByteSize() < 1000
+
+
+def test_a_failure_outside_any_item_ends_the_stream_internal_with_a_logged_error_id(
+        library, facts_2019, monkeypatch) -> None:
+    def broken(*_args):
+        raise TypeError("secret detail of the failure")
+
+    monkeypatch.setattr(servicer_module, "answer_stream", broken)
+
+    async def build():
+        server = grpc.aio.server()
+        add_service(server, pb.DESCRIPTOR.services_by_name["EvaluationService"], EvaluationServicer(library))
+        return server, server.add_insecure_port("127.0.0.1:0")
+
+    with capture_logs() as logged, served(build) as running, grpc.insecure_channel(running.target) as channel:
+        with pytest.raises(grpc.RpcError) as failed:
+            list(evaluation_pb2_grpc.EvaluationServiceStub(channel).EvaluateBatch(
+                iter([item("a", facts_2019)]), timeout=10))
+
+    assert failed.value.code() is grpc.StatusCode.INTERNAL
+    assert "secret detail" not in failed.value.details()
+    (error_id,) = re.findall(r"error id ([0-9a-f]{12})", failed.value.details())
+    assert [entry["event"] for entry in logged if entry.get("error_id") == error_id] == ["unexpected error"]

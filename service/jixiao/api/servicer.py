@@ -7,6 +7,7 @@ thread would not run it any sooner, and handing it over costs more than it takes
 
 from __future__ import annotations
 
+import asyncio
 from typing import AsyncIterable, AsyncIterator, Protocol
 
 import grpc
@@ -22,7 +23,7 @@ from . import convert
 from .batch import Lookup, answer_stream
 from .calls import answer
 from .decoding import Undecodable
-from .errors import status_for
+from .errors import internal, status_for
 from .limits import StreamCount, StreamLimitReached
 
 #: EvaluateBatch streams one server process holds open at once (--max-batch-streams).
@@ -76,6 +77,10 @@ class EvaluationServicer:
             async for result in answer_stream(requests, self._library.get, score_serialised, context,
                                               self._batch_idle_timeout):
                 yield result
+        except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
+            raise
+        except Exception as error:  # noqa: BLE001 - what answer_stream did not answer: INTERNAL, logged
+            await context.abort_with_status(internal(error))
         finally:
             self.batch_streams.leave()
 
