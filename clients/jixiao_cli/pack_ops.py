@@ -65,6 +65,12 @@ def publish_pack(ctx: click.Context, directory: Path, **_target: object) -> None
                     console().print(details)
                 raise CliError(f"publish refused: {error.message}", exit_codes.FAILED) from None
             raise
+    if signature and not reply.created and not reply.version.signed_by:
+        ref = f"{reply.version.pack_id}@{reply.version.version}"
+        raise CliError(f"signature not recorded: {ref} is already published unsigned "
+                       f"(sha256 {reply.version.digest}), and a published version never changes, "
+                       "so a signature cannot be added to it: publish the signed pack as a new version",
+                       exit_codes.FAILED)
     console().print(publish_line(reply))
 
 
