@@ -1,4 +1,4 @@
-"""Jixiao's benchmark: one command, one table, the targets of issue 4 beside the figures.
+"""Jixiao's benchmark: one command, one table, the performance targets beside the figures.
 
     .venv/bin/python bench/run.py            # the full run (about 20 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # a smoke run (well under a minute)

@@ -1,6 +1,6 @@
 """The jixiao.v1 API through a real server process and a real channel.
 
-Expected scores are those of the contract, shared/contracts/quality-district-2019.md.
+Expected scores are those of the 2019 contract, docs/contract-2019.md.
 """
 
 from __future__ import annotations
