@@ -37,9 +37,11 @@ def _run(command: list, cwd: Path, env: dict, timeout: float = 60) -> subprocess
 def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIXIAO_", "PIP_"))}
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                  "--quiet", "-w", root / "dist", REPO], root, env, timeout=120)
+    built = _run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "--no-index",
+                  "-w", root / "dist", REPO], root, env, timeout=120)
     assert built.returncode == 0, built.stderr
+    # pyproject.toml in the form setuptools wants: no deprecation warnings at every install
+    assert "deprecated" not in (built.stdout + built.stderr).lower(), built.stdout + built.stderr
     wheels = list((root / "dist").glob("jixiao-*.whl"))
     assert len(wheels) == 1, wheels
     venv = root / "venv"
