@@ -22,6 +22,9 @@ SIGNATURE_REFUSALS = {
 #: How gRPC's message starts when no connection could be made (the server is down or
 #: unreachable), as opposed to one that broke during the call ("Socket closed").
 CONNECT_FAILED = "failed to connect"
+#: How that message ends when the server accepted the connection, then closed it: what a
+#: TLS-only server does to a plaintext client.
+CLOSED_AT_CONNECT = "Socket closed"
 
 
 def describe_error(error: Exception) -> tuple[str, int]:
@@ -62,6 +65,9 @@ def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
         return (f"server unavailable: the server closed the connection while answering this request (a server "
                 f"process may have crashed on this input; evaluations are resent once): {error.message}",
                 exit_codes.UNAVAILABLE)
+    if code == grpc.StatusCode.UNAVAILABLE and error.message.endswith(CLOSED_AT_CONNECT):
+        return (f"server unavailable: {error.message} (the server took the connection and closed it: if it "
+                "speaks TLS, give its CA certificates with --tls-ca PEM or $JIXIAO_TLS_CA)", exit_codes.UNAVAILABLE)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return f"server unavailable: {error.message}", exit_codes.UNAVAILABLE
     return f"server error ({code.name}): {error.message}", exit_codes.FAILED

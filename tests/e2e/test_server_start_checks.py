@@ -75,3 +75,19 @@ def test_a_cli_tls_ca_file_that_is_not_pem_is_refused_naming_it(tmp_path) -> Non
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"--tls-ca {ca}: not PEM CA certificates "
                                                   "(expected -----BEGIN CERTIFICATE-----)"]
+
+
+def test_a_plaintext_client_of_a_tls_server_is_told_to_give_tls_ca(tmp_path, tls_certificate: TlsFiles) -> None:
+    server = start_server(tmp_path / "server.log", tls=tls_certificate)
+    try:
+        plain = subprocess.run([sys.executable, "-m", "jixiao_cli", "packs", "--server", server.address],
+                               capture_output=True, text=True, timeout=60, env=server_environment(tmp_path))
+        with_ca = subprocess.run([sys.executable, "-m", "jixiao_cli", "packs", "--server", server.address,
+                                  "--tls-ca", str(tls_certificate.cert)],
+                                 capture_output=True, text=True, timeout=60, env=server_environment(tmp_path))
+    finally:
+        assert server.stop() == 0
+    assert plain.returncode == 3
+    [line] = plain.stderr.strip().splitlines()
+    assert line.startswith("server unavailable: ") and "if it speaks TLS, give its CA certificates with --tls-ca" in line
+    assert with_ca.returncode == 0, with_ca.stderr
