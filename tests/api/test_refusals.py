@@ -58,3 +58,19 @@ def test_evaluating_a_pack_with_no_active_version_is_failed_precondition() -> No
     status = status_for(NoActiveVersion("p"))
     assert status.code is grpc.StatusCode.FAILED_PRECONDITION
     assert "activate one, or name a version" in status.details
+
+
+def test_a_busy_gate_is_resource_exhausted_and_a_stopping_one_unavailable() -> None:
+    from jixiao.registry.publishing import GateBusy, GateStopping
+    from jixiao.registry.trial import TrialAbandoned, TrialsBusy
+
+    busy = status_for(GateBusy(TrialsBusy()))
+    assert busy.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "publish gate busy" in busy.details and "again" in busy.details
+    (info,) = details(busy, error_details_pb2.ErrorInfo)
+    assert info.reason == "PUBLISH_GATE_BUSY"
+    assert details(busy, error_details_pb2.QuotaFailure)
+
+    stopping = status_for(GateStopping(TrialAbandoned()))
+    assert stopping.code is grpc.StatusCode.UNAVAILABLE
+    assert "nothing was published" in stopping.details

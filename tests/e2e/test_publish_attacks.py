@@ -142,9 +142,10 @@ def test_eight_bombs_at_once_leave_evaluations_answered_and_sigterm_stops_the_se
           + ", ".join(f"{s * 1000:.0f}" for _, _, s in outcomes) + " ms")
     assert probe.failures == []
     assert statistics.quantiles(during, n=100)[98] < P99_BOUND_S
-    assert {code for code, _, _ in outcomes} == {"FAILED_PRECONDITION"}
-    assert all("aliases are expanded" in details or "publish gate is already trying" in details
-               for _, details, _ in outcomes), outcomes
+    # Each bomb is either tried and refused for what it is, or turned away because the gate is busy.
+    assert all((code == "FAILED_PRECONDITION" and "aliases are expanded" in details)
+               or (code == "RESOURCE_EXHAUSTED" and "publish gate is already trying" in details)
+               for code, details, _ in outcomes), outcomes
     assert sum("aliases are expanded" in details for _, details, _ in outcomes) >= 2
 
     # SIGTERM with bombs in flight: the server stops within its grace period, trials and all.

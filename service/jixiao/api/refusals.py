@@ -10,7 +10,7 @@ import grpc
 from google.rpc import code_pb2, error_details_pb2
 
 from jixiao.core.errors import PackError
-from jixiao.registry.publishing import GateRefused
+from jixiao.registry.publishing import GateBusy, GateRefused, GateStopping
 from jixiao.registry.signing import SignatureError
 from jixiao.registry.store import NothingToRollBack, VersionConflict, VersionNotFound
 
@@ -59,6 +59,22 @@ def gate_refused(error: GateRefused) -> grpc.Status:
                        error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN))
 
 
+def gate_busy(error: GateBusy) -> grpc.Status:
+    """RESOURCE_EXHAUSTED: every trial place is taken; nothing was tried, publish again shortly."""
+    reason = error.report.problems[0] if error.report.problems else "too many packs are being tried at once"
+    violation = error_details_pb2.QuotaFailure.Violation(subject="publish gate trials", description=reason)
+    return rich_status(code_pb2.RESOURCE_EXHAUSTED, f"publish gate busy: {reason}; publish again shortly",
+                       error_details_pb2.QuotaFailure(violations=[violation]),
+                       error_details_pb2.ErrorInfo(reason="PUBLISH_GATE_BUSY", domain=DOMAIN))
+
+
+def gate_stopping(error: GateStopping) -> grpc.Status:
+    """UNAVAILABLE: the server stopped while trying the pack; nothing was published, so a retry is safe."""
+    reason = error.report.problems[0] if error.report.problems else "the server is stopping"
+    return rich_status(code_pb2.UNAVAILABLE, f"nothing was published: {reason}",
+                       error_details_pb2.ErrorInfo(reason="SERVER_STOPPING", domain=DOMAIN))
+
+
 def _gate_summary(violations: list[error_details_pb2.PreconditionFailure.Violation]) -> str:
     shown = [f"{v.subject} {v.description}" if v.type == "GOLDEN_CASE" else v.description
              for v in violations[:MESSAGE_MISMATCHES]]
@@ -97,6 +113,9 @@ def nothing_to_roll_back(error: NothingToRollBack) -> grpc.Status:
 
 REFUSALS: dict[type[Exception], Callable[..., grpc.Status]] = {
     VersionConflict: version_conflict,
+    # The gate's own subclasses first: the first matching kind decides.
+    GateBusy: gate_busy,
+    GateStopping: gate_stopping,
     GateRefused: gate_refused,
     SignatureError: signature_refused,
     PackError: not_a_pack,
