@@ -71,6 +71,7 @@ class Server:
     """A `jixiao-server` subprocess with its own registry, SERVING on `target`."""
 
     processes: int | None = None
+    extra: Sequence[str] = ()  # more jixiao-server options
     process: subprocess.Popen | None = None
     target: str = ""
     command: list[str] = field(default_factory=list)
@@ -85,6 +86,7 @@ class Server:
                         "--log-level", "warning"]
         if self.processes:
             self.command += ["--processes", str(self.processes)]
+        self.command += list(self.extra)
         self._stderr = open(Path(self._tmp.name, "stderr.log"), "w+")
         self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                         start_new_session=True)
@@ -351,6 +353,95 @@ def paced(server: Server, payloads: list[bytes], clients: int, rate: float, seco
     return load
 
 
+@dataclass
+class Probed:
+    """Health checks and Evaluate calls timed while the server held (or did not hold) idle streams."""
+
+    health: list[float]  # seconds
+    evaluate: list[float]  # seconds
+    errors: int
+    held: int  # idle streams still open on the server at the end
+    elapsed: float
+
+
+def quantile(latencies: list[float], p: int) -> float:
+    if len(latencies) < 2:
+        return latencies[0] if latencies else float("nan")
+    return statistics.quantiles(latencies, n=100, method="inclusive")[p - 1]
+
+
+async def _probe(target: str, payloads: list[bytes], idle: int, idle_channels: int, probes: int, rate: float,
+                 seconds: float) -> Probed:
+    """Open `idle` EvaluateBatch streams that send nothing (over `idle_channels` connections), then
+    have `probes` clients, each on its own connection, alternate a health check and an Evaluate
+    at `rate` calls per second each, timing every call."""
+    holders = _channels(target, idle_channels)
+    callers = _channels(target, probes)
+    silent = asyncio.Event()  # never set: the idle streams' requests never come
+
+    async def nothing():
+        await silent.wait()
+        yield b""  # pragma: no cover - never reached
+
+    calls = []
+    try:
+        for number in range(idle):
+            channel = holders[number % idle_channels]
+            calls.append(channel.stream_stream(f"{SERVICE}/EvaluateBatch")(nothing(), timeout=3600))
+        await asyncio.wait_for(asyncio.gather(*(call.wait_for_connection() for call in calls)), 60)
+        await asyncio.sleep(1.0)  # let the server settle with the streams open
+        name = "jixiao.v1.EvaluationService"
+        health_request = health_pb2.HealthCheckRequest(service=name).SerializeToString()
+        health_latencies: list[float] = []
+        evaluate_latencies: list[float] = []
+        errors = [0]
+        for channel in callers:  # connect and warm up
+            check_reply(await channel.unary_unary(f"{SERVICE}/Evaluate")(payloads[0], timeout=CALL_TIMEOUT_SECONDS))
+        began = time.perf_counter()
+        stop = began + seconds
+
+        async def client(number: int) -> None:
+            channel = callers[number]
+            health = channel.unary_unary("/grpc.health.v1.Health/Check")
+            evaluate = channel.unary_unary(f"{SERVICE}/Evaluate")
+            due, k = began + number / (probes * rate), number
+            while due < stop:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                started = time.perf_counter()
+                try:
+                    if k % 2:
+                        check_reply(await evaluate(payloads[k % len(payloads)], timeout=CALL_TIMEOUT_SECONDS))
+                        evaluate_latencies.append(time.perf_counter() - started)
+                    else:
+                        reply = health_pb2.HealthCheckResponse.FromString(
+                            await health(health_request, timeout=CALL_TIMEOUT_SECONDS))
+                        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+                            raise AssertionError(f"health check answered {reply.status}")
+                        health_latencies.append(time.perf_counter() - started)
+                except grpc.aio.AioRpcError:
+                    errors[0] += 1
+                k += probes
+                due += 1 / rate
+
+        await asyncio.gather(*(client(n) for n in range(probes)))
+        elapsed = time.perf_counter() - began
+        held = sum(not call.done() for call in calls)
+        return Probed(health_latencies, evaluate_latencies, errors[0], held, elapsed)
+    finally:
+        for call in calls:
+            call.cancel()
+        for channel in holders + callers:
+            await channel.close()
+
+
+def probe_with_idle_streams(server: Server, payloads: list[bytes], idle: int, seconds: float, idle_channels: int = 20,
+                            probes: int = 8, rate: float = 20.0) -> Probed:
+    """Health and Evaluate latency while `idle` silent EvaluateBatch streams are held open (0: none)."""
+    return asyncio.run(_probe(server.target, payloads, idle, idle_channels, probes, rate, seconds))
+
+
 # --- EvaluateBatch ----------------------------------------------------------------------
 
 
@@ -464,15 +555,19 @@ async def _streams(target: str, payloads: list[bytes], rows: int, streams: int,
 
 
 def batch(server: Server, payloads: list[bytes], rows: int, streams: int,
-          sample: Callable[[], None] | None = None, sample_every: float = 5.0, client: str = "h2") -> Load:
+          sample: Callable[[], None] | None = None, sample_every: float = 5.0, client: str = "h2",
+          error_codes: collections.Counter[int] | None = None, warm_up: bytes | None = None) -> Load:
     """`rows` items through `streams` concurrent EvaluateBatch streams; `sample` is called now and then.
 
     `client` "h2" streams through this module's lean client on the `h2` library (below);
-    "aio" through grpc.aio, for comparison.
+    "aio" through grpc.aio, for comparison. `error_codes`, when given (h2 only), counts the
+    error results by their google.rpc status code; `warm_up` (h2 only) is the request that
+    connects each stream before the timing (default: the first payload), which must be scored.
     """
     def run():
         if client == "h2":
-            calls, errors, elapsed = _h2_streams(server.target, payloads, rows, streams, sample, sample_every)
+            calls, errors, elapsed = _h2_streams(server.target, payloads, rows, streams, sample, sample_every,
+                                                 error_codes, warm_up)
         elif client == "aio":
             calls, errors, elapsed = asyncio.run(_streams(server.target, payloads, rows, streams, sample,
                                                           sample_every))
@@ -540,6 +635,7 @@ class _H2Stream:
         self.stream_id = 0
         self.sent: collections.deque[bytes] = collections.deque()  # keys of the requests awaiting results
         self.received = self.errors = self.unanswered = 0  # results; error results; requests never answered
+        self.error_codes: collections.Counter[int] | None = None  # when set: error results by status code
         self.answered = 0  # results read in the last tick
         self.closed_sending = self.ended_sending = self.done = self.dead = False
         self.failure = ""
@@ -735,6 +831,8 @@ class _H2Stream:
                 raise AssertionError(f"EvaluateBatch answered {key.decode()!r} where {due.decode()!r} was due")
             if not evaluation:
                 self.errors += 1
+                if self.error_codes is not None:
+                    self.error_codes[pb.BatchEvaluateResult.FromString(bytes(messages[start:position])).error.code] += 1
             elif self.received % 1000 == 0:
                 check(bytes(messages[start:position]))
             self.received += 1
@@ -746,7 +844,9 @@ def _check_result(raw: bytes) -> None:
 
 
 def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
-                sample: Callable[[], None] | None, sample_every: float) -> tuple[int, int, float]:
+                sample: Callable[[], None] | None, sample_every: float,
+                error_codes: collections.Counter[int] | None = None, warm_up: bytes | None = None
+                ) -> tuple[int, int, float]:
     path = f"{SERVICE}/EvaluateBatch".encode()
     fields = [b"\x12" + _varint(len(payload)) + payload for payload in payloads]  # BatchEvaluateRequest.request
     largest = max(map(len, fields)) + 32  # the longest request, with room for its key
@@ -757,7 +857,9 @@ def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
             connections.append(_H2Stream(target, number))
             selector.register(connections[-1].sock, selectors.EVENT_READ, connections[-1])
 
-        def run(take: Callable[[_H2Stream], int | None]) -> None:
+        warm_field = fields[0] if warm_up is None else b"\x12" + _varint(len(warm_up)) + warm_up
+
+        def run(take: Callable[[_H2Stream], int | None], field: Callable[[int], bytes]) -> None:
             """Drive a new stream on every connection, each taking rows from `take`, until all are done."""
             for connection in connections:
                 connection.start(path)
@@ -774,7 +876,7 @@ def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
                             break
                         key = str(row).encode()
                         head = b"\x0a" + (bytes((len(key),)) if len(key) < 0x80 else _varint(len(key)))
-                        connection.send(key, head + key + fields[row % len(fields)])
+                        connection.send(key, head + key + field(row))
                 for connection in connections:
                     connection.flush()
                     if connection.dead:
@@ -811,14 +913,16 @@ def _h2_streams(target: str, payloads: list[bytes], rows: int, streams: int,
 
         # Connect and warm up first, one row per connection checked in full: the timing is
         # for scoring, not for handshakes.
-        run(lambda connection: None if connection.sent or connection.received else 0)
+        run(lambda connection: None if connection.sent or connection.received else 0, lambda _row: warm_field)
         for connection in connections:
             if connection.received != 1 or connection.errors or connection.unanswered:
                 raise RuntimeError(f"EvaluateBatch warm-up failed on connection {connection.number}: "
                                    f"{connection.failure or 'an error result'}")
         source = _Rows(rows)
+        for connection in connections:
+            connection.error_codes = error_codes
         began = time.perf_counter()
-        run(lambda _connection: source.take())
+        run(lambda _connection: source.take(), lambda row: fields[row % len(fields)])
         elapsed = time.perf_counter() - began
         return (sum(c.received - c.errors for c in connections),
                 sum(c.errors + c.unanswered for c in connections), elapsed)
