@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 import platform
 import random
+import sys
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
+
+from google.protobuf import struct_pb2
 
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.conditions import comparisons
@@ -26,6 +29,7 @@ from jixiao.core.facts import check_facts
 from jixiao.core.model import Arithmetic, FactRef, FactType, Pack
 from jixiao.core.yaml12 import parse_yaml
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+from jixiao.v1 import evaluation_pb2 as pb
 
 PACK_ID = "quality-district-funding"
 VERSION = "1.0.0"
@@ -159,6 +163,27 @@ def variants(compiled: CompiledPack, count: int, seed: int = 2019) -> list[dict]
             continue
         out.append(facts)
     return out
+
+
+# --- hostile facts ------------------------------------------------------------------
+
+#: The end-to-end fuzz test's generator (tests/e2e/hostile_facts.py), reused as it is.
+E2E_TESTS = Path(__file__).resolve().parents[1] / "tests" / "e2e"
+FUZZ_SEED = 20261203
+
+
+def hostile_payloads(base: dict, count: int, seed: int = FUZZ_SEED) -> list[bytes]:
+    """Serialised EvaluateRequests for `count` hostile fact sets of the fuzz test, drawn around `base`."""
+    if str(E2E_TESTS) not in sys.path:
+        sys.path.append(str(E2E_TESTS))  # appended: nothing there may shadow an installed module
+    from hostile_facts import hostile_cases
+
+    payloads = []
+    for facts in hostile_cases(base, seed, count):
+        struct = struct_pb2.Struct()
+        struct.update(facts)
+        payloads.append(pb.EvaluateRequest(pack_id=PACK_ID, version=VERSION, facts=struct).SerializeToString())
+    return payloads
 
 
 # --- the machine --------------------------------------------------------------------
