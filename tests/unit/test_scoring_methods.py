@@ -1,4 +1,4 @@
-"""Each scoring method of DOMAIN.md, with the report's worked numbers and the edges."""
+"""Each scoring method of docs/domain.md, with the report's worked numbers and the edges."""
 
 from __future__ import annotations
 
