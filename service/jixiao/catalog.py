@@ -1,6 +1,7 @@
 """What the service evaluates with: the registry's versions, compiled, and the active ones.
 
-A published version is immutable, so each is compiled once, on first use, and kept.
+A published version is immutable, so each is compiled once, when the catalog first sees
+it, and kept.
 Which version is active is a snapshot swapped in one assignment: a call takes the
 compiled pack it will use at its start and finishes on it, whatever is activated
 meanwhile. A background thread watches the registry's generation counter, so a change
@@ -126,9 +127,12 @@ class RegistryCatalog:
             else:
                 refused[(record.pack_id, record.version)] = reason
         active = self.registry.active_versions()
-        for pack_id, version in active.items():
-            if (pack_id, version) not in refused:
-                self._compile(pack_id, version)  # before the swap: the first call after it is not slowed
+        # Every served version compiled before the swap, here (start-up, the watcher thread or
+        # an admin call's thread), not by the first call that pins it: the server evaluates on
+        # its event loop, which a compilation would hold up for every other call.
+        for pack_id, served in versions.items():
+            for version in served:
+                self._compile(pack_id, version)
         previous = self._snapshot.active
         self._snapshot = _Snapshot(
             generation, active, {p: tuple(sorted(v, key=semver_key)) for p, v in versions.items()}, refused)

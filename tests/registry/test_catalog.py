@@ -148,3 +148,11 @@ def test_a_published_pack_without_an_active_version_must_be_pinned(tmp_path: Pat
     finally:
         catalog.close()
         registry.close()
+
+
+def test_every_served_version_is_compiled_before_any_call_needs_it(catalog, other_process, make_pack_version) -> None:
+    """A call pinning a version never compiles it (it would hold up the server's event loop)."""
+    assert set(catalog._compiled) == {(PACK, "1.0.0"), (PACK, "1.0.1")}  # 1.0.1 is not active
+    other_process.publish(PACK, "1.0.2", "质量强区", read_bundle(make_pack_version("1.0.2")), "ops-cli")
+    assert catalog.refresh()
+    assert (PACK, "1.0.2") in catalog._compiled
