@@ -9,6 +9,7 @@ non-OK grpc-status is reported and its unanswered rows counted.
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import sys
@@ -19,12 +20,14 @@ from typing import Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health
+from google.rpc import code_pb2
+from grpc_health.v1 import health, health_pb2
 
 from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer
 from jixiao.packs import PackLibrary
 from jixiao.server import build_server
+from jixiao.settings import ConnectionLimits
 from jixiao.v1 import evaluation_pb2 as pb
 
 from aio_servers import served
@@ -34,6 +37,7 @@ pytest.importorskip("h2", reason="h2 is in the bench extra: pip install -e '.[be
 # Appended, not prepended: bench/profile.py must not shadow the standard library's profile.
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
 
+import bench_common  # noqa: E402
 import grpc_load  # noqa: E402
 from bench_common import PACK_ID, VERSION, case_facts  # noqa: E402
 
@@ -81,6 +85,46 @@ def test_both_clients_count_the_same_evaluations_and_item_errors(server, payload
     # rows cycle good, good, missing facts, unknown pack: 1,003 rows = 250 of each and 3 more
     assert (load.calls, load.errors) == (502, 501)
     assert samples
+
+
+def test_error_results_are_counted_by_status_code_and_the_warm_up_request_may_differ(server, payloads) -> None:
+    codes: collections.Counter[int] = collections.Counter()
+    bad_first = [payloads[2], *payloads]  # missing facts, then good, good, missing facts, unknown pack
+    load = grpc_load.batch(server, bad_first, 1_000, 2, error_codes=codes, warm_up=payloads[0])
+    assert (load.calls, load.errors) == (400, 600)
+    assert codes == {code_pb2.INVALID_ARGUMENT: 400, code_pb2.NOT_FOUND: 200}
+    with pytest.raises(RuntimeError, match="warm-up failed"):
+        grpc_load.batch(server, bad_first, 10, 1)
+
+
+def health_and_jixiao_server(library: PackLibrary, limits: ConnectionLimits):
+    """build_server over `library` with `limits`, its service already SERVING on the health service."""
+    async def build():
+        health_servicer = health.aio.HealthServicer()
+        built = await build_server(library, port=0, health_servicer=health_servicer, limits=limits)
+        await health_servicer.set("jixiao.v1.EvaluationService", health_pb2.HealthCheckResponse.SERVING)
+        return built
+    return build
+
+
+@pytest.mark.parametrize("limit", [2000, 30], ids=["under-the-limit", "past-the-limit"])
+def test_idle_streams_are_held_open_while_health_and_evaluate_are_timed(payloads, limit) -> None:
+    library = PackLibrary.from_directory(RULES)
+    with served(health_and_jixiao_server(library, ConnectionLimits(max_batch_streams=limit))) as running:
+        probed = grpc_load.probe_with_idle_streams(InProcess(running.target), payloads[:2], 60, 0.5,
+                                                   idle_channels=3, probes=2, rate=10)
+    library.close()
+    assert probed.held == min(60, limit)  # streams the server refused are not counted as held
+    assert probed.errors == 0 and len(probed.health) >= 4 and len(probed.evaluate) >= 4
+    assert all(0 < latency < 5 for latency in probed.health + probed.evaluate)
+
+
+def test_the_bench_streams_the_fuzz_tests_hostile_facts() -> None:
+    payloads = bench_common.hostile_payloads(case_facts(), 50)
+    assert len(payloads) == 50 and len(set(payloads)) > 40
+    requests = [pb.EvaluateRequest.FromString(raw) for raw in payloads]
+    assert {(r.pack_id, r.version) for r in requests} == {(PACK_ID, VERSION)}
+    assert payloads == bench_common.hostile_payloads(case_facts(), 50)  # the same seed, the same facts
 
 
 def test_a_result_out_of_order_fails_the_run(server, payloads, monkeypatch) -> None:
