@@ -10,7 +10,8 @@ from google.protobuf import json_format
 
 from jixiao.core.errors import PackError
 from jixiao.logs import configure_logging
-from jixiao.packs import load_pack_dir, version_text
+from jixiao.about import version_text
+from jixiao.packs import load_pack_dir
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes

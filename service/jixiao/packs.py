@@ -49,18 +49,6 @@ def _version_order(version: str) -> tuple:
         return (1, version)
 
 
-def version_text(program: str) -> str:
-    """What `--version` prints: the program, Jixiao's version, the bundled packs and where."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-        installed = version("jixiao")
-    except PackageNotFoundError:
-        installed = "unknown (not installed)"
-    refs = bundled_pack_refs()
-    return (f"{program} {installed}\n"
-            f"bundled packs ({BUNDLED_PACKS}): {', '.join(refs) if refs else 'none'}")
-
-
 class PackNotFound(LookupError):
     """No pack with that id, or no such version of it.
 

@@ -38,7 +38,8 @@ from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
-from jixiao.packs import BUNDLED_PACKS, version_text
+from jixiao.about import version_text
+from jixiao.packs import BUNDLED_PACKS
 from jixiao.registry.trial import abandon_trials
 from jixiao.settings import ConnectionLimits, ServerSettings, available_cpus
 from jixiao.supervisor import die_with_supervisor, supervise
