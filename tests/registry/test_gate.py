@@ -259,7 +259,7 @@ def test_the_trial_refuses_files_that_are_not_yaml_of_a_pack(registry) -> None:
 
 def test_abandoning_trials_kills_the_running_one_and_refuses_the_waiting_ones(monkeypatch, make_pack_version) -> None:
     monkeypatch.setattr(trial, "_abandoned", threading.Event())
-    monkeypatch.setattr(trial, "trial_command", lambda: [sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(trial, "trial_command", lambda: [sys.executable, "-c", SLEEPING_TRIAL])
     monkeypatch.setattr(trial, "_slots", trial._TrialSlots(running=1, waiting=1))
     bundle = read_bundle(make_pack_version("1.0.1"))
     outcomes: list[str] = []
@@ -275,7 +275,8 @@ def test_abandoning_trials_kills_the_running_one_and_refuses_the_waiting_ones(mo
     for thread in threads:
         thread.start()
     time.sleep(0.5)  # one sleeps in its "trial", the other waits for its turn
-    children = _children_of(os.getpid())
+    # Only this test's "trials": the session may have other children (servers of e2e fixtures).
+    children = [pid for pid in _children_of(os.getpid()) if SLEEPING_TRIAL in _command_line(pid)]
     assert len(children) == 1
     started = time.monotonic()
     trial.abandon_trials()
@@ -285,6 +286,16 @@ def test_abandoning_trials_kills_the_running_one_and_refuses_the_waiting_ones(mo
     assert outcomes == ["abandoned", "abandoned"]
     assert time.monotonic() - started < 2
     assert not _alive(children[0])
+
+
+SLEEPING_TRIAL = "import time; time.sleep(60)  # a trial that never ends"
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _children_of(pid: int) -> list[int]:
