@@ -23,21 +23,23 @@ from .targets import admin_read_options, admin_target_options, open_admin, publi
 
 pack_id_argument = click.argument("pack_id", metavar="ID")
 
-#: The role a server asks of every pack administration call, reads included.
+#: The role a server asks of a change to its packs.
 ADMIN_ROLE = "deploy"
+#: What it asks of a read (`pack versions`, `pack history`): what evaluating asks, which is
+#: nothing unless the server requires tokens for evaluation.
+READ_ROLE = "evaluate or deploy"
 
 
 @contextmanager
-def needing_the_admin_role(ctx: click.Context) -> Iterator[None]:
-    """A server's refusal for want of a token said with the role the call needs (the
-    server asks `deploy` even of `pack versions` and `pack history`)."""
+def needing_the_admin_role(ctx: click.Context, role: str = ADMIN_ROLE) -> Iterator[None]:
+    """A server's refusal for want of a token said with the role the call needs."""
     try:
         yield
     except JixiaoError as error:
         if error.code != grpc.StatusCode.UNAUTHENTICATED:
             raise
         raise CliError(f"not authenticated: {error.message} (`{ctx.command_path}` on a server needs a token "
-                       f"with the {ADMIN_ROLE} role: --token or $JIXIAO_TOKEN)", exit_codes.DENIED) from None
+                       f"with the {role} role: --token or $JIXIAO_TOKEN)", exit_codes.DENIED) from None
 
 
 @click.command("publish")
@@ -86,7 +88,7 @@ def list_versions(ctx: click.Context, pack_id: str, output_format: str, language
 
     Shows each one's digest, publisher, time and signer, and marks the active one.
     """
-    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx, READ_ROLE):
         versions = admin.list_versions(pack_id)
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListPackVersionsResponse(versions=versions)))
@@ -129,7 +131,7 @@ def activation_history(ctx: click.Context, pack_id: str, output_format: str, lan
 
     Shows when, from and to which version, and by whom.
     """
-    with open_admin(ctx) as admin, needing_the_admin_role(ctx):
+    with open_admin(ctx) as admin, needing_the_admin_role(ctx, READ_ROLE):
         activations = admin.history(pack_id)
     if output_format == "json":
         echo_json(message_dict(admin_pb2.ListActivationsResponse(activations=activations)))

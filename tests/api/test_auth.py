@@ -1,5 +1,5 @@
-"""Admin calls need a deploy token; evaluation is open unless configured otherwise; health
-is always open; the servicer learns the caller's token name."""
+"""Admin changes need a deploy token; admin reads and evaluation are open unless configured
+otherwise; health is always open; the servicer learns the caller's token name."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ TOKENS = TokenTable((
 class EchoAdmin(admin_pb2_grpc.PackAdminServiceServicer):
     async def ListPackVersions(self, request, context):
         return admin_pb2.ListPackVersionsResponse(versions=[admin_pb2.PackVersion(publisher=caller())])
+
+    async def ActivatePackVersion(self, request, context):
+        return admin_pb2.ActivationResponse(activation=admin_pb2.Activation(actor=caller()))
 
 
 class EmptyEvaluation(evaluation_pb2_grpc.EvaluationServiceServicer):
@@ -67,6 +70,11 @@ def list_versions(channel: grpc.Channel, metadata=None) -> admin_pb2.ListPackVer
         admin_pb2.ListPackVersionsRequest(pack_id="p"), metadata=metadata, timeout=5)
 
 
+def activate(channel: grpc.Channel, metadata=None) -> admin_pb2.ActivationResponse:
+    return admin_pb2_grpc.PackAdminServiceStub(channel).ActivatePackVersion(
+        admin_pb2.ActivatePackVersionRequest(pack_id="p", version="1.0.0"), metadata=metadata, timeout=5)
+
+
 def refusal(call) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as refused:
         call()
@@ -74,29 +82,29 @@ def refusal(call) -> grpc.RpcError:
 
 
 def test_an_admin_call_with_a_deploy_token_runs_as_that_tokens_name(channel_for) -> None:
-    reply = list_versions(channel_for(), bearer("deploy-secret"))
-    assert reply.versions[0].publisher == "ops-alice"
+    reply = activate(channel_for(), bearer("deploy-secret"))
+    assert reply.activation.actor == "ops-alice"
 
 
 def test_an_admin_call_without_a_token_is_unauthenticated(channel_for) -> None:
-    error = refusal(lambda: list_versions(channel_for()))
+    error = refusal(lambda: activate(channel_for()))
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "authorization: Bearer" in error.details()
 
 
 def test_an_admin_call_with_an_unknown_token_is_unauthenticated(channel_for) -> None:
-    error = refusal(lambda: list_versions(channel_for(), bearer("guess")))
+    error = refusal(lambda: activate(channel_for(), bearer("guess")))
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_an_admin_call_with_an_evaluate_only_token_is_permission_denied(channel_for) -> None:
-    error = refusal(lambda: list_versions(channel_for(), bearer("evaluate-secret")))
+    error = refusal(lambda: activate(channel_for(), bearer("evaluate-secret")))
     assert error.code() is grpc.StatusCode.PERMISSION_DENIED
     assert "portal" in error.details() and "deploy" in error.details()
 
 
 def test_without_any_token_configured_admin_calls_are_refused_saying_how_to_configure(channel_for) -> None:
-    error = refusal(lambda: list_versions(channel_for(TokenTable()), bearer("deploy-secret")))
+    error = refusal(lambda: activate(channel_for(TokenTable()), bearer("deploy-secret")))
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "--auth-config" in error.details() and "JIXIAO_TOKENS" in error.details()
 
@@ -125,3 +133,20 @@ def test_a_streaming_call_runs_as_the_tokens_name_while_it_streams(channel_for) 
     requests = [evaluation_pb2.BatchEvaluateRequest(key=str(i)) for i in range(3)]
     results = stub.EvaluateBatch(iter(requests), metadata=bearer("evaluate-secret"), timeout=5)
     assert [r.key for r in results] == ["0:portal", "1:portal", "2:portal"]
+
+
+def test_admin_reads_need_what_evaluation_needs(channel_for) -> None:
+    """Listing versions changes nothing: open when evaluation is, else an evaluate or deploy token."""
+    assert list_versions(channel_for()).versions[0].publisher == "anonymous"
+    assert list_versions(channel_for(TokenTable())).versions  # no tokens configured at all
+
+    guarded = channel_for(require_token_for_evaluate=True)
+    assert refusal(lambda: list_versions(guarded)).code() is grpc.StatusCode.UNAUTHENTICATED
+    assert list_versions(guarded, bearer("evaluate-secret")).versions[0].publisher == "portal"
+    assert list_versions(guarded, bearer("deploy-secret")).versions[0].publisher == "ops-alice"
+
+
+def test_a_token_sent_to_an_open_method_still_names_the_caller(channel_for) -> None:
+    channel = channel_for()
+    assert list_versions(channel, bearer("deploy-secret")).versions[0].publisher == "ops-alice"
+    assert list_versions(channel, bearer("no-such-token")).versions[0].publisher == "anonymous"

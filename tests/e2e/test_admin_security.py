@@ -199,8 +199,8 @@ def test_a_server_requiring_signatures_will_not_start_on_unsigned_bundled_packs(
 def test_a_server_without_tokens_refuses_admin_calls_saying_how_to_configure_them(jixiao_server) -> None:
     with jixiao_server.channel() as channel:
         with pytest.raises(grpc.RpcError) as refused:
-            admin_pb2_grpc.PackAdminServiceStub(channel).ListPackVersions(
-                admin_pb2.ListPackVersionsRequest(pack_id=PACK_ID), timeout=DEADLINE_S)
+            admin_pb2_grpc.PackAdminServiceStub(channel).RollbackPack(
+                admin_pb2.RollbackPackRequest(pack_id=PACK_ID), timeout=DEADLINE_S)
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
     assert "--auth-config" in refused.value.details()
 

@@ -485,9 +485,14 @@ def test_rescore_through_the_server_pins_1_0_0_while_1_1_0_is_active(on_server, 
 
 
 def test_an_admin_command_without_a_token_exits_4_with_one_line(on_server) -> None:
-    line = one_line_error(run_cli("pack", "versions", PACK_ID, *on_server), 4)
+    line = one_line_error(run_cli("pack", "rollback", PACK_ID, *on_server), 4)
     assert line.startswith("not authenticated: ") and "--token" in line
-    assert "`jixiao pack versions` on a server needs a token with the deploy role" in line
+    assert "`jixiao pack rollback` on a server needs a token with the deploy role" in line
+
+
+def test_reading_versions_and_history_needs_no_token_where_evaluating_needs_none(on_server) -> None:
+    assert "1.0.0" in succeeded(run_cli("pack", "versions", PACK_ID, *on_server))
+    succeeded(run_cli("pack", "history", PACK_ID, *on_server))
 
 
 def test_an_admin_command_with_an_evaluate_only_token_exits_4_with_one_line(on_server, auth_config) -> None:

@@ -1,8 +1,10 @@
 """Who may call what: a server interceptor that checks bearer tokens against their roles.
 
-PackAdminService needs a token with the `deploy` role. EvaluationService is open unless
-the server requires tokens for it (then `evaluate` or `deploy`). Health and reflection are
-always open. A missing or unknown token is UNAUTHENTICATED, a token without the role
+PackAdminService needs a token with the `deploy` role, except its two reads
+(ListPackVersions, ListActivations), which are open to whoever may evaluate: the versions a
+caller can pin, and which was active when, are no secret from someone who may score with
+them. EvaluationService is open unless the server requires tokens for it (then `evaluate`
+or `deploy`). Health and reflection are always open. A missing or unknown token is UNAUTHENTICATED, a token without the role
 PERMISSION_DENIED. While a checked call runs, `caller()` names its token.
 """
 
@@ -24,6 +26,8 @@ __all__ = ["ADMIN_SERVICE", "EVALUATION_SERVICE", "AuthInterceptor", "caller", "
 
 ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"].full_name
 EVALUATION_SERVICE = evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"].full_name
+#: PackAdminService methods that change nothing; they need what evaluating needs.
+READ_ONLY_ADMIN_METHODS = frozenset(f"/{ADMIN_SERVICE}/{name}" for name in ("ListPackVersions", "ListActivations"))
 ANONYMOUS = "anonymous"
 NO_TOKENS_CONFIGURED = (
     "pack administration is disabled: no tokens are configured. Start jixiao-server with "
@@ -51,10 +55,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails):
         handler = await continuation(details)
         service = details.method.strip("/").split("/")[0]
-        needed = self._roles.get(service)
-        if handler is None or needed is None:
+        needed = self._roles.get(EVALUATION_SERVICE if details.method in READ_ONLY_ADMIN_METHODS else service)
+        if handler is None or (needed is None and service not in (ADMIN_SERVICE, EVALUATION_SERVICE)):
             return handler
         token = _bearer_token(details.invocation_metadata)
+        if needed is None:  # open to all: a token sent along still names the caller, if it is one
+            entry = self._tokens.identify(token) if token is not None and self._tokens.entries else None
+            if entry is None:
+                return handler
+            return _with_method(handler, lambda behaviour: _as_caller(behaviour, entry.name))
         if not self._tokens.entries:
             return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED, NO_TOKENS_CONFIGURED)
         if token is None:
