@@ -36,13 +36,6 @@ OPEN = TrustPolicy()
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    opened = Registry.open_file(tmp_path / "registry.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def nothing_parsed_here(monkeypatch) -> None:
     """Fail the test if this process (the server's side of the gate) parses any YAML."""
     def refuse(*_args, **_kwargs):

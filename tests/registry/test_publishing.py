@@ -3,24 +3,15 @@ proven by its own golden cases; a refusal names every failing case and node."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from jixiao.packs import read_bundle
 from jixiao.registry.publishing import GateRefused, PublishRequest, publish
 from jixiao.registry.signing import SignatureError, TrustPolicy, generate_key_pair, load_public_key, key_id
-from jixiao.registry.store import Registry, VersionConflict
+from jixiao.registry.store import VersionConflict
 
 PACK = "quality-district-funding"
 OPEN = TrustPolicy()
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    opened = Registry.open_file(tmp_path / "registry.sqlite3")
-    yield opened
-    opened.close()
 
 
 def test_a_pack_whose_golden_cases_pass_is_published_under_its_publisher(registry, make_pack_version) -> None:

@@ -5,24 +5,14 @@ immutable copy and serves it, the start goes on, and a warning names both digest
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 from structlog.testing import capture_logs
 
 from jixiao.packs import BUNDLED_PACKS, read_bundle
 from jixiao.registry.seed import seed_from_folder
 from jixiao.registry.signing import TrustPolicy
-from jixiao.registry.store import Registry
 
 PACK = "quality-district-funding"
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    opened = Registry.open_file(tmp_path / "registry.sqlite3")
-    yield opened
-    opened.close()
 
 
 def test_a_bundled_version_changed_since_it_was_published_is_left_out_with_a_warning(registry, tmp_path) -> None:
