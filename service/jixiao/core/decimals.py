@@ -60,21 +60,6 @@ def percent_value(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP)).rstrip("0").rstrip(".") + "%"
 
 
-def to_decimal(value: object) -> Decimal:
-    """A YAML/JSON number or decimal string as a Decimal; floats through their shortest repr."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        return Decimal(value.strip())
-    raise TypeError(f"{type(value).__name__} is not a number")
-
-
 # --- what the rule engine reads exactly -----------------------------------------------
 #
 # durable-rules reads every number as a C double (or a 64-bit int) and compares doubles.
@@ -89,6 +74,8 @@ ENGINE_DIGITS = 15
 ENGINE_PLACES = 15
 #: Numbers, integers included, are below this in magnitude.
 ENGINE_BOUND = 10 ** 15
+#: Why a number past ENGINE_BOUND is refused.
+TOO_LARGE = "is 10^15 or more in magnitude"
 ENGINE_LIMITS = (f"at most {ENGINE_DIGITS} significant digits and {ENGINE_PLACES} decimal places, "
                  f"below 10^15 in magnitude")
 
@@ -110,7 +97,7 @@ def engine_problem(value: Decimal) -> str | None:
         return "is not a finite number"
     _sign, digits, exponent = _stripped(value)
     if exponent + len(digits) > 15:
-        return "is 10^15 or more in magnitude"
+        return TOO_LARGE
     if len(digits) > ENGINE_DIGITS:
         return f"has {len(digits)} significant digits"
     if exponent < -ENGINE_PLACES:

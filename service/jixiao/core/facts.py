@@ -23,7 +23,7 @@ import re
 from decimal import Decimal
 from typing import Callable, Mapping
 
-from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, ZERO, engine_problem, plain
+from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, TOO_LARGE, ZERO, engine_problem, plain
 from .errors import FactsError, FactViolation
 from .identifiers import echo
 from .model import FactSpec, FactType
@@ -113,7 +113,7 @@ def parse_number(raw: object, share: bool = False) -> object:
         value = raw
     elif isinstance(raw, int):
         if not -ENGINE_BOUND < raw < ENGINE_BOUND:
-            return "is 10^15 or more in magnitude"
+            return TOO_LARGE
         value = Decimal(raw)
     elif isinstance(raw, float):
         if not math.isfinite(raw):
