@@ -36,7 +36,6 @@ It is used the way it was measured to be safe:
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import threading
@@ -486,7 +485,7 @@ class DurableMatcher:
         body = fact_body(chunk.fields, values)  # UnsafeValue here: the engine is not called
         facts = body + f', "id": "0", "sid": "{sid}", "_eval": 1}}]'
         if self._failed:
-            digest = _digest(chunk.label, body)
+            digest = containment.request_digest(chunk.label, body)
             if digest in self._failed:
                 raise EngineError(f"rule engine failed on {chunk.label} with this input before "
                                   f"({self._failed[digest]}); not asked again")
@@ -522,7 +521,7 @@ class DurableMatcher:
     def _fail(self, chunk: _Chunk, body: str, error: EngineError) -> None:
         """Retire the rulesets and remember the input, so that it never reaches the engine again."""
         self._retire()
-        self._failed[_digest(chunk.label, body)] = str(error)[:200]
+        self._failed[containment.request_digest(chunk.label, body)] = str(error)[:200]
         if len(self._failed) > FAILURES_REMEMBERED:
             self._failed.popitem(last=False)
 
@@ -544,10 +543,6 @@ def _fact_type(pack: Pack, ref: str) -> FactType:
     if pack.fact(survey) is not None:
         return FactType.DECIMAL
     raise PackError([PackProblem("", f"a rule reads '{ref}', which is not a declared fact")])
-
-
-def _digest(label: str, body: str) -> bytes:
-    return hashlib.blake2b(f"{label}\n{body}".encode(), digest_size=16).digest()
 
 
 def durable_matcher(pack: Pack, rules: tuple[Rule, ...]) -> Matcher:
