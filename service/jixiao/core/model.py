@@ -31,10 +31,13 @@ class FactType(str, Enum):
     BOOLEAN = "boolean"
     TEXT = "text"
     SURVEY = "survey"
+    CHOICE = "choice"  # one of declared options, by code; templates print its label
 
 
 @dataclass(frozen=True)
 class SurveyOption:
+    """An option of a survey (a share per option) or of a choice (one option): code and label."""
+
     key: str
     label: Text
 
@@ -51,7 +54,8 @@ class FactSpec:
     maximum: Decimal | None = None
     default: object | None = None
     has_default: bool = False
-    options: tuple[SurveyOption, ...] = ()
+    options: tuple[SurveyOption, ...] = ()  # survey and choice facts
+    non_empty: bool = False  # text facts: an empty or blank text is an input error
 
     @property
     def required(self) -> bool:
@@ -84,6 +88,12 @@ class Arithmetic:
 
 
 Operand = Union[FactRef, Arithmetic, Decimal, bool, str]
+
+#: Names of computed node values in the values an override's condition reads: the score
+#: or the rate (percent) of a node, or of the total (`NODE_TOTAL`).
+SCORE_PREFIX = "@score:"
+RATE_PREFIX = "@rate:"
+NODE_TOTAL = "total"
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt"}
@@ -129,10 +139,32 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Slope:
+    """Deduct `points` for each `per` a ratio falls below 1, in proportion."""
+
+    per: Decimal
+    points: Decimal
+
+
+@dataclass(frozen=True)
 class Ratio:
     actual: FactRef
     target: FactRef
     reason: Text
+    floor: Decimal | None = None  # a ratio below it scores 0
+    slope: Slope | None = None  # instead of weight × ratio
+    below_floor: Text | None = None  # the reason when the ratio is below the floor
+
+
+@dataclass(frozen=True)
+class PerItem:
+    """`points` deducted per item counted, at most `cap` (the weight when None)."""
+
+    count: FactRef
+    points: Decimal
+    reason: Text
+    cap: Decimal | None = None
+    met: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -155,9 +187,10 @@ class Survey:
 
 @dataclass(frozen=True)
 class Band:
-    minimum: Decimal | None  # None: the catch-all last band
+    minimum: Decimal | None  # None: the catch-all last band (or a band of choice options)
     deduct: Decimal
-    reason: Text | None = None
+    reason: Text | None = None  # shown whenever the band applies, also when it deducts 0
+    options: tuple[str, ...] = ()  # bands over a choice fact: the option codes in this band
 
 
 @dataclass(frozen=True)
@@ -173,9 +206,10 @@ class Judgement:
     reason: FactRef
 
 
-Scoring = Union[Ratio, Deductions, AllOrNothing, Survey, Bands, Judgement]
+Scoring = Union[Ratio, Deductions, AllOrNothing, Survey, Bands, Judgement, PerItem]
 
 METHOD_NAMES = {
+    PerItem: "per_item",
     Ratio: "ratio",
     Deductions: "deductions",
     AllOrNothing: "all_or_nothing",
@@ -189,6 +223,77 @@ def method_name(scoring: Scoring) -> str:
     return METHOD_NAMES[type(scoring)]
 
 
+# --- not applicable (不适用) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """How a leaf is found not applicable: by a condition over facts (with the pack's
+    reason), or by the evaluator through a boolean fact (with a text fact as the reason)."""
+
+    when: Condition | None = None
+    reason: Text | None = None  # with `when`
+    flag: FactRef | None = None  # a boolean fact: true means not applicable
+    reason_fact: FactRef | None = None  # with `flag`: a text fact, required when flag is true
+
+
+TREATMENTS = ("rescale", "redistribute")
+
+
+# --- derived values, constraints, overrides --------------------------------------
+
+
+@dataclass(frozen=True)
+class Apply:
+    """An operation of a derived value's expression: add, sub, mul, div (two args), min,
+    max (two or more), abs (one), round (the value and a literal number of places)."""
+
+    op: str
+    args: tuple["Expression", ...]
+
+
+Expression = Union[FactRef, Apply, Decimal]
+DERIVED_OPS = ("add", "sub", "mul", "div", "min", "max", "abs", "round")
+DERIVED_FORMATS = ("number", "percent", "money")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A named value computed from facts, declared once, read like a decimal fact."""
+
+    name: str
+    label: Text
+    expression: Expression
+    format: str = "number"  # one of DERIVED_FORMATS: a template's default
+    places: int = 6  # rounded half up to this many decimal places
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A check between facts; when `require` does not hold the request is refused."""
+
+    id: str
+    require: Condition
+    message: Text
+
+
+OVERRIDE_ACTIONS = ("grade", "cap", "zero")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A rule that acts after the tree is scored: force the total grade, cap a node (or
+    the total) at a score, or zero a node's whole subtree."""
+
+    id: str
+    when: Condition
+    action: str  # one of OVERRIDE_ACTIONS
+    reason: Text
+    node: str = NODE_TOTAL  # cap and zero: a node id, or "total" (cap only)
+    grade: str | None = None  # grade: the grade forced
+    cap: Decimal | None = None  # cap: the highest score the node may keep
+
+
 # --- the tree ---------------------------------------------------------------------
 
 
@@ -200,6 +305,7 @@ class Indicator:
     children: tuple["Indicator", ...] = ()
     scoring: Scoring | None = None  # leaves only
     rationale: Text | None = None  # leaves only: evidence template
+    not_applicable: NotApplicable | None = None  # leaves only: how it may be found N/A
 
     @property
     def is_leaf(self) -> bool:
@@ -230,9 +336,34 @@ class Pack:
     facts: tuple[FactSpec, ...]
     indicators: tuple[Indicator, ...]
     digest: str = ""  # sha256 of the pack's files (see digest.py); set by bundle.load_bundle
+    derived: tuple[Derived, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    not_applicable_treatment: str | None = None  # one of TREATMENTS when a leaf may be N/A
 
     def fact(self, name: str) -> FactSpec | None:
         return _fact_index(self).get(name)
+
+    def derived_value(self, name: str) -> Derived | None:
+        index = self.__dict__.get("_derived_index")
+        if index is None:
+            index = {d.name: d for d in self.derived}
+            object.__setattr__(self, "_derived_index", index)
+        return index.get(name)
+
+    def value_type(self, name: str) -> FactType | None:
+        """The type of a name a rule or template reads: a fact's own type; DECIMAL for a
+        survey option's share, a derived value and a node's score or rate; None if unknown."""
+        spec = self.fact(name)
+        if spec is not None:
+            return spec.type
+        if self.derived_value(name) is not None or name.startswith((SCORE_PREFIX, RATE_PREFIX)):
+            return FactType.DECIMAL
+        survey, _, option = name.rpartition(".")
+        spec = self.fact(survey)
+        if spec is not None and spec.type is FactType.SURVEY and spec.option(option) is not None:
+            return FactType.DECIMAL
+        return None
 
     def nodes(self):
         for top in self.indicators:

@@ -31,15 +31,35 @@ class NodeResult(NamedTuple):
     deductions: tuple[Deduction, ...] = ()
     rationale: str = ""
     children: tuple["NodeResult", ...] = ()
+    effective_weight: Decimal | None = None  # the weight it is scored on when an N/A treatment changed it
+    not_applicable: bool = False
+    not_applicable_reason: str = ""
+    overridden_by: tuple[str, ...] = ()  # rule ids of the overrides that changed its score
 
     @property
     def deducted(self) -> Decimal:
-        return self.weight - self.score
+        return self.scored_weight - self.score
+
+    @property
+    def scored_weight(self) -> Decimal:
+        """The weight the node is scored on: its effective weight, else its weight."""
+        return self.weight if self.effective_weight is None else self.effective_weight
 
     def walk(self):
         yield self
         for child in self.children:
             yield from child.walk()
+
+
+class OverrideResult(NamedTuple):
+    """An override that fired: what it changed, from what to what, and why."""
+
+    rule_id: str  # "override#<id>"
+    action: str  # grade | cap | zero
+    node: str  # a node id, or "total"
+    before: str  # the score (or grade) before it acted
+    after: str
+    rationale: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,10 @@ class Evaluation:
     rate: Decimal
     grade: str
     indicators: tuple[NodeResult, ...]
+    overrides: tuple[OverrideResult, ...] = ()
+    ignored_facts: tuple[str, ...] = ()  # unknown fact names the request chose to have ignored
+    not_applicable_treatment: str = ""  # rescale | redistribute, when some leaf is not applicable
+    applicable_weight: Decimal | None = None  # rescale: the level-1 effective weights' sum
 
     def nodes(self):
         for top in self.indicators:
