@@ -12,12 +12,8 @@ from .wrapping import Fitted, add_wrapped_row
 
 ABSENT = "—"
 KIND_STYLES = {
-    ChangeKind.INDICATOR_ADDED: "green",
-    ChangeKind.FACT_ADDED: "green",
-    ChangeKind.RULE_ADDED: "green",
-    ChangeKind.INDICATOR_REMOVED: "red",
-    ChangeKind.FACT_REMOVED: "red",
-    ChangeKind.RULE_REMOVED: "red",
+    **{kind: "green" for kind in ChangeKind if kind.value.endswith("_added")},
+    **{kind: "red" for kind in ChangeKind if kind.value.endswith("_removed")},
 }
 
 

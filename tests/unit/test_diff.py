@@ -348,3 +348,78 @@ def test_render_scoring_of_each_method():
         "all.x.judgement": "judgement: score judge.score, reason judge.reason",
     }
     assert render_scoring(None) == "sum of children"
+
+
+# --- the second language: methods, not-applicable leaves, derived values, constraints, overrides
+
+
+def _with(pack, **changes):
+    import dataclasses
+    return dataclasses.replace(pack, **changes)
+
+
+def _leaf(pack, leaf_id, **changes):
+    """`pack` with one leaf replaced by a copy carrying `changes`."""
+    import dataclasses
+
+    def rebuild(node):
+        if node.id == leaf_id:
+            return dataclasses.replace(node, **changes)
+        return dataclasses.replace(node, children=tuple(rebuild(c) for c in node.children))
+
+    return dataclasses.replace(pack, indicators=tuple(rebuild(n) for n in pack.indicators))
+
+
+def test_ratio_floor_and_slope_and_per_item_rules_render_and_diff():
+    from jixiao.core.model import PerItem, Ratio, Slope, Text
+    base = methods_pack()
+    ratio = next(leaf for leaf in base.leaves() if leaf.id == "all.x.ratio").scoring
+    floored = Ratio(ratio.actual, ratio.target, ratio.reason, floor=Decimal("0.6"),
+                    slope=Slope(Decimal("0.01"), Decimal("0.1")))
+    assert render_scoring(floored) == "ratio: budget.spent / budget.approved, 0 below 0.6, -0.1 per 0.01 below 1"
+    per_item = PerItem(FactRef("records.bad"), Decimal("0.5"), Text("每份扣0.5分"), cap=Decimal("2"))
+    assert render_scoring(per_item) == "per_item: -0.5 per records.bad, at most 2"
+    diff = diff_packs(base, _leaf(base, "all.x.ratio", scoring=floored))
+    assert rows(diff) == [("rule_changed", "all.x.ratio", "ratio", "budget.spent / budget.approved",
+                           "budget.spent / budget.approved, 0 below 0.6, -0.1 per 0.01 below 1")]
+
+
+def test_not_applicable_rules_and_the_treatment_are_changes():
+    from jixiao.core.model import NotApplicable, Text
+    base = methods_pack()
+    rule = NotApplicable(when=Compare(FactRef("done"), "eq", False), reason=Text("本年度未开展"))
+    new = _with(_leaf(base, "all.x.done", not_applicable=rule), not_applicable_treatment="rescale")
+    assert rows(diff_packs(base, new)) == [
+        ("not_applicable_changed", "", "treatment", "(none)", "rescale"),
+        ("not_applicable_changed", "all.x.done", "not applicable", None, "when done = false (本年度未开展)"),
+    ]
+    flagged = _leaf(base, "all.x.done", not_applicable=NotApplicable(flag=FactRef("na.done"),
+                                                                     reason_fact=FactRef("na.reason")))
+    assert rows(diff_packs(base, flagged))[0][4] == "when the evaluator sets na.done, reason na.reason"
+
+
+def test_derived_values_constraints_and_overrides_are_listed_by_name_after_the_facts():
+    from jixiao.core.model import Apply, Constraint, Derived, Override, Text
+    base = methods_pack()
+    overrun = Derived("cost.overrun", Text("成本超支率"),
+                      Apply("div", (Apply("sub", (FactRef("cost.actual"), FactRef("cost.budget"))),
+                                    FactRef("cost.budget"))), format="percent", places=4)
+    within = Constraint("within", Compare(FactRef("a"), "le", FactRef("b")), Text("a 不能多于 b"))
+    veto = Override("veto", Compare(FactRef("done"), "eq", False), "grade", Text("一票否决"), grade="差")
+    zero = Override("output_failed", Compare(FactRef("@rate:output"), "lt", Decimal(60)), "zero",
+                    Text("产出不合格"), node="effect")
+    new = _with(base, derived=(overrun,), constraints=(within,), overrides=(veto, zero))
+    assert rows(diff_packs(base, new)) == [
+        ("derived_added", "cost.overrun", "derived value", None,
+         "成本超支率 · (cost.actual - cost.budget) / cost.budget · percent, 4 places"),
+        ("constraint_added", "within", "constraint", None, "require a <= b · a 不能多于 b"),
+        ("override_added", "veto", "override", None, "grade 差 if done = false · 一票否决"),
+        ("override_added", "output_failed", "override", None, "zero effect if rate(output) < 60 · 产出不合格"),
+    ]
+    capped = Override("veto", veto.when, "cap", veto.reason, node="total", cap=Decimal("59.99"))
+    assert rows(diff_packs(new, _with(new, overrides=(capped,)))) == [
+        ("override_changed", "veto", "override", "grade 差 if done = false · 一票否决",
+         "cap total at 59.99 if done = false · 一票否决"),
+        ("override_removed", "output_failed", "override", "zero effect if rate(output) < 60 · 产出不合格", None),
+    ]
+    assert diff_packs(new, new).is_empty

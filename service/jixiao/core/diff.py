@@ -3,7 +3,8 @@
 `diff_packs(old, new)` compares indicators by id (a leaf id is the same indicator in
 both versions: callers key on it) and facts by name, and lists every change as a flat,
 ordered tuple of `Change`s: pack settings first, then the indicator tree in order, then
-the facts in declaration order. A removed item sits right after the item that preceded
+the facts in declaration order, then the derived values, constraints and overrides in
+declaration order. A removed item sits right after the item that preceded
 it in the old version, so a listing reads top to bottom like the pack. Values are
 rendered to short strings (`render_condition`, `render_scoring`) so a CLI or an API can
 print them as they are. Pure: no I/O.
@@ -18,9 +19,9 @@ from typing import Hashable, Iterator, Mapping, Sequence, TypeVar
 
 from .decimals import plain
 from .model import (
-    AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition, Deductions,
-    FactRef, FactSpec, GradeBand, Indicator, Judgement, Not, Operand, Pack, Ratio, Scoring, Survey,
-    Text, method_name,
+    RATE_PREFIX, SCORE_PREFIX, AllOf, AllOrNothing, AnyOf, Apply, Arithmetic, Band, Bands, Check, Compare,
+    Condition, Constraint, Deductions, Derived, Expression, FactRef, FactSpec, GradeBand, Indicator, Judgement,
+    Not, NotApplicable, Operand, Override, Pack, PerItem, Ratio, Scoring, Survey, Text, method_name,
 )
 
 
@@ -42,6 +43,16 @@ class ChangeKind(str, Enum):
     FACT_ADDED = "fact_added"
     FACT_REMOVED = "fact_removed"
     FACT_CHANGED = "fact_changed"
+    NOT_APPLICABLE_CHANGED = "not_applicable_changed"
+    DERIVED_ADDED = "derived_added"
+    DERIVED_REMOVED = "derived_removed"
+    DERIVED_CHANGED = "derived_changed"
+    CONSTRAINT_ADDED = "constraint_added"
+    CONSTRAINT_REMOVED = "constraint_removed"
+    CONSTRAINT_CHANGED = "constraint_changed"
+    OVERRIDE_ADDED = "override_added"
+    OVERRIDE_REMOVED = "override_removed"
+    OVERRIDE_CHANGED = "override_changed"
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,8 @@ class PackDiff:
 
 def diff_packs(old: Pack, new: Pack) -> PackDiff:
     """The changes that turn pack `old` into pack `new`."""
-    changes = [*_pack_changes(old, new), *_tree_changes(old, new), *_fact_changes(old, new)]
+    changes = [*_pack_changes(old, new), *_tree_changes(old, new), *_fact_changes(old, new),
+               *_derived_changes(old, new), *_constraint_changes(old, new), *_override_changes(old, new)]
     return PackDiff(old.ref, new.ref, tuple(changes))
 
 
@@ -95,7 +107,7 @@ def render_condition(condition: Condition) -> str:
     """A condition as one readable line: `output.awards_granted > output.awards_cap`."""
     if isinstance(condition, Compare):
         sign = _COMPARISON_SIGNS[condition.op]
-        return f"{condition.fact.name} {sign} {render_operand(condition.operand)}"
+        return f"{render_operand(condition.fact)} {sign} {render_operand(condition.operand)}"
     if isinstance(condition, AllOf):
         return f"all({', '.join(render_condition(c) for c in condition.conditions)})"
     if isinstance(condition, AnyOf):
@@ -108,6 +120,9 @@ def render_condition(condition: Condition) -> str:
 def render_operand(operand: Operand, nested: bool = False) -> str:
     """An operand: a fact name, a literal, or arithmetic (parenthesised when nested)."""
     if isinstance(operand, FactRef):
+        for prefix, word in ((SCORE_PREFIX, "score"), (RATE_PREFIX, "rate")):
+            if operand.name.startswith(prefix):
+                return f"{word}({operand.name[len(prefix):]})"
         return operand.name
     if isinstance(operand, Arithmetic):
         text = (f"{render_operand(operand.left, True)} {_ARITHMETIC_SIGNS[operand.op]} "
@@ -130,9 +145,31 @@ def render_text(text: Text | None) -> str:
     return f"{text.zh} / {text.en}" if text.en else text.zh
 
 
+def render_expression(expression: Expression, nested: bool = False) -> str:
+    """A derived value's expression in one line: `(cost.actual - cost.budget) / cost.budget`."""
+    if isinstance(expression, FactRef):
+        return expression.name
+    if isinstance(expression, Apply):
+        if expression.op in _ARITHMETIC_SIGNS:
+            left, right = expression.args
+            text = (f"{render_expression(left, True)} {_ARITHMETIC_SIGNS[expression.op]} "
+                    f"{render_expression(right, True)}")
+            return f"({text})" if nested else text
+        return f"{expression.op}({', '.join(render_expression(a) for a in expression.args)})"
+    return _render_value(expression)
+
+
 def _rule_body(scoring: Scoring) -> str:
     if isinstance(scoring, Ratio):
-        return f"{scoring.actual.name} / {scoring.target.name}"
+        body = f"{scoring.actual.name} / {scoring.target.name}"
+        if scoring.floor is not None:
+            body += f", 0 below {plain(scoring.floor)}"
+        if scoring.slope is not None:
+            body += f", -{plain(scoring.slope.points)} per {plain(scoring.slope.per)} below 1"
+        return body
+    if isinstance(scoring, PerItem):
+        cap = f", at most {plain(scoring.cap)}" if scoring.cap is not None else ""
+        return f"-{plain(scoring.points)} per {scoring.count.name}{cap}"
     if isinstance(scoring, Deductions):
         return "; ".join(f"{c.id}: {_render_check(c)}" for c in scoring.checks)
     if isinstance(scoring, AllOrNothing):
@@ -155,9 +192,43 @@ def _render_weights(weights: Mapping[str, Decimal]) -> str:
 
 
 def _render_bands(bands: Sequence[Band]) -> str:
-    return ", ".join(
-        f"{'>= ' + plain(b.minimum) if b.minimum is not None else 'else'}: -{plain(b.deduct)}" for b in bands
-    )
+    return ", ".join(f"{_band_test(b)}: -{plain(b.deduct)}" for b in bands)
+
+
+def _band_test(band: Band) -> str:
+    if band.options:
+        return " | ".join(band.options)
+    return ">= " + plain(band.minimum) if band.minimum is not None else "else"
+
+
+def render_not_applicable(rule: NotApplicable | None) -> str:
+    """How a leaf is found not applicable, in one line; "" when it cannot be."""
+    if rule is None:
+        return ""
+    if rule.flag is not None:
+        reason = f", reason {rule.reason_fact.name}" if rule.reason_fact is not None else ""
+        return f"when the evaluator sets {rule.flag.name}{reason}"
+    shown = f" ({render_text(rule.reason)})" if rule.reason else ""
+    return f"when {render_condition(rule.when)}{shown}" if rule.when is not None else ""
+
+
+def _render_derived(derived: Derived) -> str:
+    return (f"{render_text(derived.label)} · {render_expression(derived.expression)} · "
+            f"{derived.format}, {derived.places} places")
+
+
+def _render_constraint(constraint: Constraint) -> str:
+    return f"require {render_condition(constraint.require)} · {render_text(constraint.message)}"
+
+
+def _render_override(override: Override) -> str:
+    if override.action == "grade":
+        action = f"grade {override.grade}"
+    elif override.action == "cap":
+        action = f"cap {override.node} at {plain(override.cap)}" if override.cap is not None else f"cap {override.node}"
+    else:
+        action = f"zero {override.node}"
+    return f"{action} if {render_condition(override.when)}"
 
 
 def _render_grades(grades: Sequence[GradeBand]) -> str:
@@ -193,6 +264,8 @@ def _render_fact(spec: FactSpec) -> str:
         parts.append(f"max {plain(spec.maximum)}")
     if spec.options:
         parts.append(f"options {_render_options(spec)}")
+    if spec.non_empty:
+        parts.append("non-empty")
     parts.append(_render_default(spec))
     return f"{render_text(spec.label)} · {', '.join(parts)}"
 
@@ -246,6 +319,9 @@ def _pack_changes(old: Pack, new: Pack) -> Iterator[Change]:
                      plain(old.total_weight), plain(new.total_weight))
     if _grade_key(old.grades) != _grade_key(new.grades):
         yield Change(ChangeKind.GRADES_CHANGED, "", "grades", _render_grades(old.grades), _render_grades(new.grades))
+    if old.not_applicable_treatment != new.not_applicable_treatment:
+        yield Change(ChangeKind.NOT_APPLICABLE_CHANGED, "", "treatment",
+                     _or_none(old.not_applicable_treatment), _or_none(new.not_applicable_treatment))
 
 
 def _grade_key(grades: Sequence[GradeBand]) -> tuple:
@@ -300,6 +376,10 @@ def _node_changes(old: Indicator, old_parent: str | None, new: Indicator, new_pa
         yield from _rule_changes(node_id, old.scoring, new.scoring)
     if old.rationale != new.rationale:
         yield _text_change(node_id, "rationale", old.rationale, new.rationale)
+    if old.not_applicable != new.not_applicable:
+        yield Change(ChangeKind.NOT_APPLICABLE_CHANGED, node_id, "not applicable",
+                     render_not_applicable(old.not_applicable) or None,
+                     render_not_applicable(new.not_applicable) or None)
 
 
 def _text_change(subject: str, detail: str, old: Text | None, new: Text | None) -> Change:
@@ -310,10 +390,19 @@ def _text_change(subject: str, detail: str, old: Text | None, new: Text | None) 
 def _rule_changes(node_id: str, old: Scoring, new: Scoring) -> Iterator[Change]:
     """Changes within one scoring method (both rules are of the same type)."""
     if isinstance(old, Ratio) and isinstance(new, Ratio):
-        if (old.actual, old.target) != (new.actual, new.target):
+        if (old.actual, old.target, old.floor, old.slope) != (new.actual, new.target, new.floor, new.slope):
             yield Change(ChangeKind.RULE_CHANGED, node_id, "ratio", _rule_body(old), _rule_body(new))
         if old.reason != new.reason:
             yield _text_change(node_id, "reason", old.reason, new.reason)
+        if old.below_floor != new.below_floor:
+            yield _text_change(node_id, "below_floor", old.below_floor, new.below_floor)
+    elif isinstance(old, PerItem) and isinstance(new, PerItem):
+        if (old.count, old.points, old.cap) != (new.count, new.points, new.cap):
+            yield Change(ChangeKind.RULE_CHANGED, node_id, "per_item", _rule_body(old), _rule_body(new))
+        if old.reason != new.reason:
+            yield _text_change(node_id, "reason", old.reason, new.reason)
+        if old.met != new.met:
+            yield _text_change(node_id, "met", old.met, new.met)
     elif isinstance(old, Deductions) and isinstance(new, Deductions):
         yield from _check_changes(node_id, old.checks, new.checks)
     elif isinstance(old, AllOrNothing) and isinstance(new, AllOrNothing):
@@ -371,7 +460,7 @@ def _survey_changes(node_id: str, old: Survey, new: Survey) -> Iterator[Change]:
 def _bands_changes(node_id: str, old: Bands, new: Bands) -> Iterator[Change]:
     if old.value != new.value:
         yield Change(ChangeKind.RULE_CHANGED, node_id, "value", old.value.name, new.value.name)
-    if [(b.minimum, b.deduct) for b in old.bands] != [(b.minimum, b.deduct) for b in new.bands]:
+    if [(b.minimum, b.options, b.deduct) for b in old.bands] != [(b.minimum, b.options, b.deduct) for b in new.bands]:
         yield Change(ChangeKind.RULE_CHANGED, node_id, "bands", _render_bands(old.bands), _render_bands(new.bands))
     for i, (before, after) in enumerate(zip(old.bands, new.bands), start=1):
         if before.reason != after.reason:
@@ -399,6 +488,8 @@ def _fact_changes(old: Pack, new: Pack) -> Iterator[Change]:
 def _fact_spec_changes(name: str, old: FactSpec, new: FactSpec) -> Iterator[Change]:
     if old.type != new.type:
         yield Change(ChangeKind.FACT_CHANGED, name, "type", old.type.value, new.type.value)
+    if old.non_empty != new.non_empty:
+        yield Change(ChangeKind.FACT_CHANGED, name, "non_empty", str(old.non_empty).lower(), str(new.non_empty).lower())
     if old.unit != new.unit:
         yield Change(ChangeKind.FACT_CHANGED, name, "unit", _or_none(old.unit), _or_none(new.unit))
     if old.minimum != new.minimum:
@@ -415,3 +506,41 @@ def _fact_spec_changes(name: str, old: FactSpec, new: FactSpec) -> Iterator[Chan
         previous = old.option(option.key)
         if previous is not None and previous.label != option.label:
             yield _text_change(name, f"option {option.key} label", previous.label, option.label)
+
+
+# --- derived values, constraints, overrides ---------------------------------------------
+
+
+def _keyed_changes(olds: Sequence, news: Sequence, key, render, kinds: tuple[ChangeKind, ChangeKind, ChangeKind],
+                   label: str) -> Iterator[Change]:
+    """Added, removed and changed items of one kind, by their name or id, in merged order."""
+    added, removed, changed = kinds
+    before_items = {key(item): item for item in olds}
+    after_items = {key(item): item for item in news}
+    for name in merged_order(list(before_items), list(after_items)):
+        before, after = before_items.get(name), after_items.get(name)
+        if before is None:
+            yield Change(added, name, label, None, render(after))
+        elif after is None:
+            yield Change(removed, name, label, render(before), None)
+        elif before != after:
+            yield Change(changed, name, label, render(before), render(after))
+
+
+def _derived_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    yield from _keyed_changes(old.derived, new.derived, lambda d: d.name, _render_derived,
+                              (ChangeKind.DERIVED_ADDED, ChangeKind.DERIVED_REMOVED, ChangeKind.DERIVED_CHANGED),
+                              "derived value")
+
+
+def _constraint_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    yield from _keyed_changes(old.constraints, new.constraints, lambda c: c.id, _render_constraint,
+                              (ChangeKind.CONSTRAINT_ADDED, ChangeKind.CONSTRAINT_REMOVED,
+                               ChangeKind.CONSTRAINT_CHANGED), "constraint")
+
+
+def _override_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    yield from _keyed_changes(old.overrides, new.overrides, lambda o: o.id,
+                              lambda o: f"{_render_override(o)} · {render_text(o.reason)}",
+                              (ChangeKind.OVERRIDE_ADDED, ChangeKind.OVERRIDE_REMOVED, ChangeKind.OVERRIDE_CHANGED),
+                              "override")
