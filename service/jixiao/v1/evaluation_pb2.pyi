@@ -23,6 +23,7 @@ class FactType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FACT_TYPE_BOOLEAN: _ClassVar[FactType]
     FACT_TYPE_TEXT: _ClassVar[FactType]
     FACT_TYPE_SURVEY: _ClassVar[FactType]
+    FACT_TYPE_CHOICE: _ClassVar[FactType]
 LANGUAGE_UNSPECIFIED: Language
 LANGUAGE_ZH: Language
 LANGUAGE_EN: Language
@@ -32,18 +33,21 @@ FACT_TYPE_INTEGER: FactType
 FACT_TYPE_BOOLEAN: FactType
 FACT_TYPE_TEXT: FactType
 FACT_TYPE_SURVEY: FactType
+FACT_TYPE_CHOICE: FactType
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("pack_id", "version", "facts", "language")
+    __slots__ = ("pack_id", "version", "facts", "language", "ignore_unknown_facts")
     PACK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_UNKNOWN_FACTS_FIELD_NUMBER: _ClassVar[int]
     pack_id: str
     version: str
     facts: _struct_pb2.Struct
     language: Language
-    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., language: _Optional[_Union[Language, str]] = ...) -> None: ...
+    ignore_unknown_facts: bool
+    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., language: _Optional[_Union[Language, str]] = ..., ignore_unknown_facts: _Optional[bool] = ...) -> None: ...
 
 class BatchEvaluateRequest(_message.Message):
     __slots__ = ("key", "request")
@@ -64,7 +68,7 @@ class BatchEvaluateResult(_message.Message):
     def __init__(self, key: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators")
+    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators", "overrides", "ignored_facts", "not_applicable_treatment", "applicable_weight")
     PACK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +78,10 @@ class Evaluation(_message.Message):
     SCORE_RATE_FIELD_NUMBER: _ClassVar[int]
     GRADE_FIELD_NUMBER: _ClassVar[int]
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    IGNORED_FACTS_FIELD_NUMBER: _ClassVar[int]
+    NOT_APPLICABLE_TREATMENT_FIELD_NUMBER: _ClassVar[int]
+    APPLICABLE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     pack_id: str
     version: str
     digest: str
@@ -83,10 +91,30 @@ class Evaluation(_message.Message):
     score_rate: str
     grade: str
     indicators: _containers.RepeatedCompositeFieldContainer[IndicatorScore]
-    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ...) -> None: ...
+    overrides: _containers.RepeatedCompositeFieldContainer[Override]
+    ignored_facts: _containers.RepeatedScalarFieldContainer[str]
+    not_applicable_treatment: str
+    applicable_weight: str
+    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[Override, _Mapping]]] = ..., ignored_facts: _Optional[_Iterable[str]] = ..., not_applicable_treatment: _Optional[str] = ..., applicable_weight: _Optional[str] = ...) -> None: ...
+
+class Override(_message.Message):
+    __slots__ = ("rule_id", "action", "node", "before", "after", "rationale")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    action: str
+    node: str
+    before: str
+    after: str
+    rationale: str
+    def __init__(self, rule_id: _Optional[str] = ..., action: _Optional[str] = ..., node: _Optional[str] = ..., before: _Optional[str] = ..., after: _Optional[str] = ..., rationale: _Optional[str] = ...) -> None: ...
 
 class IndicatorScore(_message.Message):
-    __slots__ = ("id", "name", "level", "weight", "score", "score_rate", "grade", "method", "deductions", "rationale", "children")
+    __slots__ = ("id", "name", "level", "weight", "score", "score_rate", "grade", "method", "deductions", "rationale", "children", "effective_weight", "not_applicable", "not_applicable_reason", "overridden_by")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +126,10 @@ class IndicatorScore(_message.Message):
     DEDUCTIONS_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    NOT_APPLICABLE_FIELD_NUMBER: _ClassVar[int]
+    NOT_APPLICABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDDEN_BY_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     level: int
@@ -109,7 +141,11 @@ class IndicatorScore(_message.Message):
     deductions: _containers.RepeatedCompositeFieldContainer[Deduction]
     rationale: str
     children: _containers.RepeatedCompositeFieldContainer[IndicatorScore]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., level: _Optional[int] = ..., weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., method: _Optional[str] = ..., deductions: _Optional[_Iterable[_Union[Deduction, _Mapping]]] = ..., rationale: _Optional[str] = ..., children: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ...) -> None: ...
+    effective_weight: str
+    not_applicable: bool
+    not_applicable_reason: str
+    overridden_by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., level: _Optional[int] = ..., weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., method: _Optional[str] = ..., deductions: _Optional[_Iterable[_Union[Deduction, _Mapping]]] = ..., rationale: _Optional[str] = ..., children: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., effective_weight: _Optional[str] = ..., not_applicable: _Optional[bool] = ..., not_applicable_reason: _Optional[str] = ..., overridden_by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Deduction(_message.Message):
     __slots__ = ("rule_id", "points", "reason")
@@ -156,7 +192,7 @@ class GetPackRequest(_message.Message):
     def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class Pack(_message.Message):
-    __slots__ = ("id", "version", "digest", "title", "title_en", "framework", "total_weight", "grades", "facts", "indicators")
+    __slots__ = ("id", "version", "digest", "title", "title_en", "framework", "total_weight", "grades", "facts", "indicators", "derived")
     ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +203,7 @@ class Pack(_message.Message):
     GRADES_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    DERIVED_FIELD_NUMBER: _ClassVar[int]
     id: str
     version: str
     digest: str
@@ -177,7 +214,20 @@ class Pack(_message.Message):
     grades: _containers.RepeatedCompositeFieldContainer[GradeBand]
     facts: _containers.RepeatedCompositeFieldContainer[FactSpec]
     indicators: _containers.RepeatedCompositeFieldContainer[IndicatorSpec]
-    def __init__(self, id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., title: _Optional[str] = ..., title_en: _Optional[str] = ..., framework: _Optional[str] = ..., total_weight: _Optional[str] = ..., grades: _Optional[_Iterable[_Union[GradeBand, _Mapping]]] = ..., facts: _Optional[_Iterable[_Union[FactSpec, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ...) -> None: ...
+    derived: _containers.RepeatedCompositeFieldContainer[DerivedValueSpec]
+    def __init__(self, id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., title: _Optional[str] = ..., title_en: _Optional[str] = ..., framework: _Optional[str] = ..., total_weight: _Optional[str] = ..., grades: _Optional[_Iterable[_Union[GradeBand, _Mapping]]] = ..., facts: _Optional[_Iterable[_Union[FactSpec, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ..., derived: _Optional[_Iterable[_Union[DerivedValueSpec, _Mapping]]] = ...) -> None: ...
+
+class DerivedValueSpec(_message.Message):
+    __slots__ = ("name", "label", "label_en", "format")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    LABEL_EN_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    label: str
+    label_en: str
+    format: str
+    def __init__(self, name: _Optional[str] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
 
 class GradeBand(_message.Message):
     __slots__ = ("grade", "grade_en", "min_rate")
@@ -190,7 +240,7 @@ class GradeBand(_message.Message):
     def __init__(self, grade: _Optional[str] = ..., grade_en: _Optional[str] = ..., min_rate: _Optional[str] = ...) -> None: ...
 
 class FactSpec(_message.Message):
-    __slots__ = ("name", "type", "label", "label_en", "unit", "min", "max", "required", "default_value", "options")
+    __slots__ = ("name", "type", "label", "label_en", "unit", "min", "max", "required", "default_value", "options", "non_empty")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
@@ -201,6 +251,7 @@ class FactSpec(_message.Message):
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    NON_EMPTY_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: FactType
     label: str
@@ -211,7 +262,8 @@ class FactSpec(_message.Message):
     required: bool
     default_value: _struct_pb2.Value
     options: _containers.RepeatedCompositeFieldContainer[SurveyOption]
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[FactType, str]] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ..., unit: _Optional[str] = ..., min: _Optional[str] = ..., max: _Optional[str] = ..., required: _Optional[bool] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Iterable[_Union[SurveyOption, _Mapping]]] = ...) -> None: ...
+    non_empty: bool
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[FactType, str]] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ..., unit: _Optional[str] = ..., min: _Optional[str] = ..., max: _Optional[str] = ..., required: _Optional[bool] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Iterable[_Union[SurveyOption, _Mapping]]] = ..., non_empty: _Optional[bool] = ...) -> None: ...
 
 class SurveyOption(_message.Message):
     __slots__ = ("key", "label", "label_en")
@@ -224,7 +276,7 @@ class SurveyOption(_message.Message):
     def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ...) -> None: ...
 
 class IndicatorSpec(_message.Message):
-    __slots__ = ("id", "name", "name_en", "weight", "level", "method", "facts", "children")
+    __slots__ = ("id", "name", "name_en", "weight", "level", "method", "facts", "children", "may_be_not_applicable")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_EN_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +285,7 @@ class IndicatorSpec(_message.Message):
     METHOD_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    MAY_BE_NOT_APPLICABLE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     name_en: str
@@ -241,4 +294,5 @@ class IndicatorSpec(_message.Message):
     method: str
     facts: _containers.RepeatedScalarFieldContainer[str]
     children: _containers.RepeatedCompositeFieldContainer[IndicatorSpec]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., name_en: _Optional[str] = ..., weight: _Optional[str] = ..., level: _Optional[int] = ..., method: _Optional[str] = ..., facts: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ...) -> None: ...
+    may_be_not_applicable: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., name_en: _Optional[str] = ..., weight: _Optional[str] = ..., level: _Optional[int] = ..., method: _Optional[str] = ..., facts: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ..., may_be_not_applicable: _Optional[bool] = ...) -> None: ...

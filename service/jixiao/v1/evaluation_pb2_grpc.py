@@ -63,7 +63,8 @@ class EvaluationServiceServicer:
 
     def Evaluate(self, request, context):
         """Scores one project's facts. Errors: INVALID_ARGUMENT with google.rpc.BadRequest
-        field violations (one per missing, ill-typed or out-of-range fact, all of them),
+        field violations (one per missing, ill-typed, out-of-range or unknown fact, per failed
+        cross-fact constraint and per out-of-range evaluator score, all of them in one reply),
         each `field` being "facts." + the dotted fact name, e.g. "facts.budget.spent" or
         "facts.survey.awareness.familiar" (should they pass 7,000 bytes, only the first are
         listed and the status message says how many); NOT_FOUND with google.rpc.ResourceInfo
