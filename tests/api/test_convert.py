@@ -7,8 +7,9 @@ from decimal import Decimal
 from google.protobuf import struct_pb2
 
 from jixiao.api import convert
-from jixiao.core.model import FactSpec, FactType, SurveyOption, Text
-from jixiao.core.results import Deduction, Evaluation, NodeResult
+from jixiao.core.model import (AllOrNothing, Apply, Compare, Derived, FactRef, FactSpec, FactType, Indicator,
+                               NotApplicable, SurveyOption, Text)
+from jixiao.core.results import Deduction, Evaluation, NodeResult, OverrideResult
 from jixiao.v1 import evaluation_pb2 as pb
 
 
@@ -103,3 +104,59 @@ def test_fact_spec_says_type_bounds_requiredness_default_and_options() -> None:
     assert (reserve.required, reserve.default_value.string_value) == (False, "0")
     assert awareness.type == pb.FACT_TYPE_SURVEY
     assert [(o.key, o.label, o.label_en) for o in awareness.options] == [("very_familiar", "非常了解", "very familiar")]
+
+
+def test_overrides_ignored_facts_and_not_applicable_leaves_reach_the_reply() -> None:
+    na_leaf = NodeResult(id="output.procurement", name="政府采购", level=2, weight=Decimal(4), score=Decimal(0),
+                         rate=Decimal("0.00"), grade=None, method="all_or_nothing", effective_weight=Decimal(0),
+                         not_applicable=True, not_applicable_reason="本年度未开展政府采购",
+                         rationale="该指标不适用（本年度未开展政府采购），权重按得分率折算。")
+    zeroed = NodeResult(id="effect", name="效益", level=1, weight=Decimal(30), score=Decimal(0),
+                        rate=Decimal("0.00"), grade="差", overridden_by=("override#output_failed",))
+    top = NodeResult(id="output", name="产出", level=1, weight=Decimal(70), score=Decimal(0), rate=Decimal("0.00"),
+                     grade="差", effective_weight=Decimal(66), children=(na_leaf,))
+    vetoed = OverrideResult("override#misappropriation", "grade", "total", "优", "差", "经核查，项目资金存在挪用问题")
+    evaluation = Evaluation(pack_id="p", version="1.0.0", digest="ab", language="zh", total_weight=Decimal(100),
+                            score=Decimal("93.98"), rate=Decimal("93.98"), grade="差", indicators=(top, zeroed),
+                            overrides=(vetoed,), ignored_facts=("budget.spnt",), not_applicable_treatment="rescale",
+                            applicable_weight=Decimal(96))
+
+    message = convert.evaluation_message(evaluation)
+
+    assert [(o.rule_id, o.action, o.node, o.before, o.after) for o in message.overrides] == [
+        ("override#misappropriation", "grade", "total", "优", "差")]
+    assert message.overrides[0].rationale == "经核查，项目资金存在挪用问题"
+    assert list(message.ignored_facts) == ["budget.spnt"]
+    assert (message.not_applicable_treatment, message.applicable_weight) == ("rescale", "96")
+    output, effect = message.indicators
+    assert (output.effective_weight, output.not_applicable) == ("66", False)
+    leaf = output.children[0]
+    assert (leaf.not_applicable, leaf.not_applicable_reason, leaf.effective_weight) == (True, "本年度未开展政府采购", "0")
+    assert list(effect.overridden_by) == ["override#output_failed"] and effect.effective_weight == ""
+
+
+def test_a_choice_fact_a_non_empty_text_derived_values_and_may_be_na_leaves_reach_get_pack() -> None:
+    ecology = FactSpec(name="effect.ecology", type=FactType.CHOICE, label=Text("生态效益", "ecological benefit"),
+                       options=(SurveyOption("good", Text("好", "good")), SurveyOption("poor", Text("差", "poor"))))
+    summary = FactSpec(name="evidence.summary", type=FactType.TEXT, label=Text("佐证"), non_empty=True)
+    choice, text = convert.fact_spec(ecology), convert.fact_spec(summary)
+    assert choice.type == pb.FACT_TYPE_CHOICE and not choice.non_empty
+    assert [(o.key, o.label, o.label_en) for o in choice.options] == [("good", "好", "good"), ("poor", "差", "poor")]
+    assert text.non_empty and text.type == pb.FACT_TYPE_TEXT
+
+    overrun = Derived("cost.overrun_rate", Text("成本超支率", "cost overrun rate"),
+                      Apply("div", (FactRef("cost.actual"), FactRef("cost.budget"))), format="percent", places=4)
+    assert convert.derived_spec(overrun) == pb.DerivedValueSpec(
+        name="cost.overrun_rate", label="成本超支率", label_en="cost overrun rate", format="percent")
+
+    may = Indicator("output.procurement", Text("政府采购"), Decimal(4),
+                    scoring=AllOrNothing(Compare(FactRef("procurement.ok"), "eq", True), Text("未达标")),
+                    not_applicable=NotApplicable(flag=FactRef("na.procurement"),
+                                                 reason_fact=FactRef("na.procurement_reason")))
+    always = Indicator("output.count", Text("数量"), Decimal(4),
+                       scoring=AllOrNothing(Compare(FactRef("procurement.ok"), "eq", True), Text("未达标")))
+    parent = Indicator("output", Text("产出"), Decimal(8), children=(may, always))
+    spec = convert.indicator_spec(parent, 1, {"procurement.ok", "na.procurement"})
+    assert not spec.may_be_not_applicable
+    assert [(c.id, c.may_be_not_applicable) for c in spec.children] == [
+        ("output.procurement", True), ("output.count", False)]

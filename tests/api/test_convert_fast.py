@@ -20,7 +20,7 @@ from google.protobuf import struct_pb2
 from jixiao.api import convert
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.evaluator import evaluate
-from jixiao.core.results import Deduction, Evaluation, NodeResult
+from jixiao.core.results import Deduction, Evaluation, NodeResult, OverrideResult
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 
@@ -46,6 +46,11 @@ def reference_evaluation(evaluation: Evaluation) -> pb.Evaluation:
         score_rate=fixed2(evaluation.rate),
         grade=evaluation.grade,
         indicators=[reference_indicator(node) for node in evaluation.indicators],
+        overrides=[pb.Override(rule_id=o.rule_id, action=o.action, node=o.node, before=o.before, after=o.after,
+                               rationale=o.rationale) for o in evaluation.overrides],
+        ignored_facts=evaluation.ignored_facts,
+        not_applicable_treatment=evaluation.not_applicable_treatment,
+        applicable_weight="" if evaluation.applicable_weight is None else plain(evaluation.applicable_weight),
     )
 
 
@@ -63,6 +68,10 @@ def reference_indicator(node: NodeResult) -> pb.IndicatorScore:
                     for d in node.deductions],
         rationale=node.rationale,
         children=[reference_indicator(child) for child in node.children],
+        effective_weight="" if node.effective_weight is None else plain(node.effective_weight),
+        not_applicable=node.not_applicable,
+        not_applicable_reason=node.not_applicable_reason,
+        overridden_by=node.overridden_by,
     )
 
 
@@ -176,7 +185,17 @@ def _node(rng: random.Random, depth: int, level: int) -> NodeResult:
                          for _ in range(rng.choice([0, 0, 1, 3]))),
         rationale=rng.choice(TEXTS),
         children=() if leaf else tuple(_node(rng, depth - 1, level + 1) for _ in range(rng.randint(1, 4))),
+        effective_weight=rng.choice([None, None, _decimal(rng)]),
+        not_applicable=rng.random() < 0.2,
+        not_applicable_reason=rng.choice(["", "", *TEXTS]),
+        overridden_by=tuple(rng.choice(["override#a", "", "override#否决"]) for _ in range(rng.choice([0, 0, 1, 2]))),
     )
+
+
+def _override(rng: random.Random) -> OverrideResult:
+    return OverrideResult(rng.choice(["override#misappropriation", "", "override#x"]),
+                          rng.choice(["grade", "cap", "zero", ""]), rng.choice(["total", "effect", ""]),
+                          rng.choice(["优", "93.98", "", "0"]), rng.choice(["差", "59.99", "", "0"]), rng.choice(TEXTS))
 
 
 def test_made_up_trees_give_the_same_bytes_whatever_their_fields_hold() -> None:
@@ -192,7 +211,11 @@ def test_made_up_trees_give_the_same_bytes_whatever_their_fields_hold() -> None:
             pack_id=rng.choice(["p", "", "quality-district-funding"]), version=rng.choice(["1.0.0", ""]),
             digest=rng.choice(["", "ab" * 32]), language=rng.choice(["zh", "en", "fr"]),
             total_weight=_decimal(rng), score=_decimal(rng), rate=_rate(rng), grade=rng.choice(["", "中"]),
-            indicators=tuple(indicators))
+            indicators=tuple(indicators),
+            overrides=tuple(_override(rng) for _ in range(rng.choice([0, 0, 1, 3]))),
+            ignored_facts=tuple(rng.choice(["budget.spnt", "", "键.x" * 50]) for _ in range(rng.choice([0, 0, 2]))),
+            not_applicable_treatment=rng.choice(["", "", "rescale", "redistribute"]),
+            applicable_weight=rng.choice([None, None, _decimal(rng)]))
         assert_same_reply(evaluation)
 
 

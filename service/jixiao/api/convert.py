@@ -15,9 +15,9 @@ from google.protobuf import json_format, struct_pb2
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.identifiers import InvalidIdentifier
-from jixiao.core.model import FactSpec, FactType, Indicator, Pack, method_name
+from jixiao.core.model import Derived, FactSpec, FactType, Indicator, Pack, method_name
 from jixiao.core.references import facts_read
-from jixiao.core.results import Evaluation, NodeResult
+from jixiao.core.results import Evaluation, NodeResult, OverrideResult
 from jixiao.core.scoring import remember
 from jixiao.v1 import evaluation_pb2 as pb
 
@@ -34,6 +34,7 @@ FACT_TYPES = {
     FactType.BOOLEAN: pb.FACT_TYPE_BOOLEAN,
     FactType.TEXT: pb.FACT_TYPE_TEXT,
     FactType.SURVEY: pb.FACT_TYPE_SURVEY,
+    FactType.CHOICE: pb.FACT_TYPE_CHOICE,
 }
 
 
@@ -146,6 +147,14 @@ Value = TypeVar("Value")
 # Field tags (field number << 3 | 2 for strings and messages, | 0 for varints).
 _CHILD = b"\x5a"  # IndicatorScore.children, 11
 _INDICATOR = b"\x4a"  # Evaluation.indicators, 9
+_OVERRIDE = b"\x52"  # Evaluation.overrides, 10
+_IGNORED = b"\x5a"  # Evaluation.ignored_facts, 11
+_TREATMENT = b"\x62"  # Evaluation.not_applicable_treatment, 12
+_APPLICABLE_WEIGHT = b"\x6a"  # Evaluation.applicable_weight, 13
+_EFFECTIVE_WEIGHT = b"\x62"  # IndicatorScore.effective_weight, 12
+_NOT_APPLICABLE = b"\x68\x01"  # IndicatorScore.not_applicable, 13: true
+_NOT_APPLICABLE_REASON = b"\x72"  # IndicatorScore.not_applicable_reason, 14
+_OVERRIDDEN_BY = b"\x7a"  # IndicatorScore.overridden_by, 15
 
 # The varint of every length below 16384 (one or two bytes), looked up rather than computed.
 _LENGTHS = [bytes((n,)) for n in range(0x80)] + [bytes((n & 0x7F | 0x80, n >> 7)) for n in range(0x80, 0x4000)]
@@ -199,7 +208,33 @@ def evaluation_bytes(evaluation: Evaluation) -> bytes:
             parts.append(_parent_field(node, _INDICATOR))
         else:  # a level-1 leaf: its field as a child, under the other tag
             parts.append(_INDICATOR + _child_field(node)[1:])
+    # Fields 10-13: what overrides, ignored facts and not-applicable indicators add (none in most replies).
+    for override in evaluation.overrides:
+        parts.append(_message_field(_OVERRIDE, _override_bytes(override)))
+    for name in evaluation.ignored_facts:
+        parts.append(_string_field(_IGNORED, name))
+    if evaluation.not_applicable_treatment:
+        parts.append(_text_field(_TREATMENT, evaluation.not_applicable_treatment))
+    if evaluation.applicable_weight is not None:
+        parts.append(_text_field(_APPLICABLE_WEIGHT, decimal_text(evaluation.applicable_weight)))
     return b"".join(parts)
+
+
+def _override_bytes(override: OverrideResult) -> bytes:
+    """An Override message's fields 1-6."""
+    return b"".join((_text_field(b"\x0a", override.rule_id), _text_field(b"\x12", override.action),
+                     _text_field(b"\x1a", override.node), _text_field(b"\x22", override.before),
+                     _text_field(b"\x2a", override.after), _text_field(b"\x32", override.rationale)))
+
+
+def _message_field(tag: bytes, data: bytes) -> bytes:
+    """A message (or an element of a repeated string) as a field: written even when empty."""
+    return tag + _length(len(data)) + data
+
+
+def _string_field(tag: bytes, text: str) -> bytes:
+    """An element of a repeated string field: unlike a singular one, written even when ""."""
+    return _message_field(tag, text.encode())
 
 
 def evaluation_message(evaluation: Evaluation) -> pb.Evaluation:
@@ -248,6 +283,8 @@ def _parent_field(node: NodeResult, tag: bytes = _CHILD) -> bytes:
         else:
             entry = get(id(child))
             parts.append(entry[1] if entry is not None and entry[0] is child else _leaf_field(child))
+    if node.effective_weight is not None or node.not_applicable or node.not_applicable_reason or node.overridden_by:
+        parts.extend(_later_fields(node))
     data = b"".join(parts)
     size = len(data)
     return tag + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
@@ -255,7 +292,10 @@ def _parent_field(node: NodeResult, tag: bytes = _CHILD) -> bytes:
 
 def _leaf_field(node: NodeResult) -> bytes:
     """A leaf's field, encoded and kept for the next evaluation that returns the same leaf."""
-    data = b"".join(_common_fields(node))
+    parts = _common_fields(node)
+    if node.effective_weight is not None or node.not_applicable or node.not_applicable_reason or node.overridden_by:
+        parts.extend(_later_fields(node))
+    data = b"".join(parts)
     size = len(data)
     field = _CHILD + (_LENGTHS[size] if size < 0x4000 else _varint(size)) + data
     remember(_leaf_fields, id(node), (node, field), _LEAF_CACHE_ENTRIES)
@@ -299,6 +339,19 @@ def _common_fields(node: NodeResult) -> list[bytes]:
     return parts
 
 
+def _later_fields(node: NodeResult) -> list[bytes]:
+    """An IndicatorScore's fields 12-15 (after the children): what a not-applicable
+    treatment and the overrides set."""
+    parts = []
+    if node.effective_weight is not None:
+        parts.append(_text_field(_EFFECTIVE_WEIGHT, decimal_text(node.effective_weight)))
+    if node.not_applicable:
+        parts.append(_NOT_APPLICABLE)
+    parts.append(_text_field(_NOT_APPLICABLE_REASON, node.not_applicable_reason))
+    parts.extend(_string_field(_OVERRIDDEN_BY, rule_id) for rule_id in node.overridden_by)
+    return parts
+
+
 # --- packs out --------------------------------------------------------------------
 
 
@@ -330,8 +383,15 @@ def pack_message(compiled: CompiledPack) -> pb.Pack:
             for band in pack.grades
         ],
         facts=[fact_spec(spec) for spec in pack.facts],
-        indicators=[indicator_spec(top, 1, {f.name for f in pack.facts}) for top in pack.indicators],
+        indicators=[indicator_spec(top, 1, {f.name for f in pack.facts} | {d.name for d in pack.derived})
+                    for top in pack.indicators],
+        derived=[derived_spec(value) for value in pack.derived],
     )
+
+
+def derived_spec(value: Derived) -> pb.DerivedValueSpec:
+    return pb.DerivedValueSpec(name=value.name, label=value.label.zh, label_en=value.label.en or "",
+                               format=value.format)
 
 
 def fact_spec(spec: FactSpec) -> pb.FactSpec:
@@ -344,6 +404,7 @@ def fact_spec(spec: FactSpec) -> pb.FactSpec:
         min=decimal_text(spec.minimum),
         max=decimal_text(spec.maximum),
         required=spec.required,
+        non_empty=spec.non_empty,
         options=[
             pb.SurveyOption(key=o.key, label=o.label.zh, label_en=o.label.en or "")
             for o in spec.options
@@ -376,4 +437,5 @@ def indicator_spec(indicator: Indicator, level: int, declared: set[str]) -> pb.I
         method=method_name(indicator.scoring) if leaf else "",
         facts=facts_read(indicator, declared) if leaf else (),
         children=[indicator_spec(child, level + 1, declared) for child in indicator.children],
+        may_be_not_applicable=leaf and indicator.not_applicable is not None,
     )
