@@ -222,8 +222,13 @@ def test_non_finite_numbers_are_rejected(compiled):
     assert "budget.spent" in violations(compiled, facts(budget__spent="Infinity"))
 
 
-def test_unknown_extra_facts_are_allowed(compiled):
-    assert evaluate(compiled, facts(extra__thing="whatever")).score == evaluate(compiled, facts()).score
+def test_unknown_extra_facts_are_refused_unless_the_request_asks_to_ignore_them(compiled):
+    with pytest.raises(FactsError) as refused:
+        evaluate(compiled, facts(extra__thing="whatever"))
+    assert [(v.fact, v.description) for v in refused.value.violations] == [
+        ("extra", "unknown fact; the pack declares no fact of that name")]
+    ignoring = evaluate(compiled, facts(extra__thing="whatever"), ignore_unknown=True)
+    assert ignoring.score == evaluate(compiled, facts()).score and ignoring.ignored_facts == ("extra",)
 
 
 # --- the tree ------------------------------------------------------------------------

@@ -14,6 +14,11 @@ Numbers have one syntax (`NUMBER_FORMS`, matched whole by `_NUMBER`; Python's De
 is never given the caller's raw text, since it also reads "1_000", " 1", "1e5", "NaN"
 and other scripts' digits) and must stay within what the rule engine compares exactly
 (`decimals.ENGINE_LIMITS`): anything else is an input error naming the fact.
+
+Facts are strict: `FactChecker.check_request` also names every key of the request that is
+no declared fact (with the closest declared name), and a fact sent both nested and flat.
+It never raises, so that the evaluator can add the violations only the pack's derived
+values, constraints and scoring methods find, and refuse the request once, naming all.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, TOO_LARGE, ZERO, engine_problem, plain
 from .errors import FactsError, FactViolation
 from .identifiers import echo
 from .model import FactSpec, FactType
+from .suggest import closest, did_you_mean
 
 Value = Decimal | int | bool | str | Mapping[str, Decimal]
 
@@ -38,7 +44,31 @@ TYPE_NAMES = {
     FactType.BOOLEAN: "a boolean (true or false)",
     FactType.TEXT: "a text",
     FactType.SURVEY: "an object of option shares in percent",
+    FactType.CHOICE: "one of the options",
 }
+
+
+def expected(spec: FactSpec) -> str:
+    """What a value of the fact must be, for messages: its type, or a choice's options."""
+    if spec.type is FactType.CHOICE:
+        return "one of " + ", ".join(f"{o.label.zh} ({o.key})" for o in spec.options)
+    return TYPE_NAMES[spec.type]
+
+
+def choice_index(spec: FactSpec) -> dict[str, str]:
+    """A choice fact's accepted texts → option code: every code, every zh and en label.
+
+    A code wins over another option's label (the loader refuses packs where they clash)."""
+    index = spec.__dict__.get("_choice_index")
+    if index is None:
+        index = {}
+        for option in spec.options:
+            for label in (option.label.zh, option.label.en):
+                if label:
+                    index.setdefault(label, option.key)
+        index.update({o.key: o.key for o in spec.options})
+        object.__setattr__(spec, "_choice_index", index)
+    return index
 
 
 #: The accepted number texts, as the messages show them.
@@ -137,23 +167,27 @@ def _number_violation(name: str, expected: str, raw: object, parsed: object, for
 def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
     """Convert one raw value to the fact's type; return the value or the violations."""
     name = spec.name
-    expected = TYPE_NAMES[spec.type]
+    wanted = TYPE_NAMES[spec.type]
     if spec.type is FactType.BOOLEAN:
         if raw is True or raw is False:
             return raw, []
-        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+        return None, [FactViolation(name, f"expected {wanted}, {_describe(raw)}")]
     if spec.type is FactType.TEXT:
         if isinstance(raw, str):
+            if spec.non_empty and not raw.strip():
+                return None, [FactViolation(name, f"must not be empty: write the {spec.label.zh} ({spec.label.en or name})")]
             return raw, []
-        return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+        return None, [FactViolation(name, f"expected {wanted}, {_describe(raw)}")]
+    if spec.type is FactType.CHOICE:
+        return _coerce_choice(spec, raw)
     if spec.type is FactType.SURVEY:
         return _coerce_survey(spec, raw)
     number = parse_number(raw)
     if not isinstance(number, Decimal):
-        return None, [_number_violation(name, expected, raw, number, NUMBER_FORMS)]
+        return None, [_number_violation(name, wanted, raw, number, NUMBER_FORMS)]
     if spec.type is FactType.INTEGER:
         if number != number.to_integral_value():
-            return None, [FactViolation(name, f"expected {expected}, {_describe(raw)}")]
+            return None, [FactViolation(name, f"expected {wanted}, {_describe(raw)}")]
         value: Value = int(number)  # type: ignore[arg-type]
     else:
         value = number
@@ -169,6 +203,15 @@ def _range_problem(spec: FactSpec, number: Decimal) -> str | None:
         bounds = f"[{plain(lo) if lo is not None else '-∞'}, {plain(hi) if hi is not None else '∞'}]"
         return f"{plain(number)} is out of range {bounds}"
     return None
+
+
+def _coerce_choice(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
+    """A choice's option code, from its code or exactly one option's zh or en label."""
+    index = choice_index(spec)
+    if type(raw) is str and raw in index:
+        return index[raw], []
+    hint = did_you_mean(raw, index) if isinstance(raw, str) else ""
+    return None, [FactViolation(spec.name, f"expected {expected(spec)}, {_describe(raw)}{hint}")]
 
 
 def _coerce_survey(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
@@ -210,28 +253,117 @@ def check_facts(specs: tuple[FactSpec, ...], facts: Mapping) -> dict[str, Value]
 
 _SLOW = object()  # a fast converter's answer for "let `coerce` decide"
 
+#: Unknown names listed one by one in a refusal; the rest are counted in one more violation.
+UNKNOWN_LISTED = 20
+#: Names looked at inside an unknown object when guessing what a missing fact was sent as.
+_HINT_NAMES = 200
+_HINT_DEPTH = 8
+
+
+class CheckedFacts(NamedTuple):
+    """A request's facts checked: the typed values of every fact that passed, every
+    violation found (none when the request is fine), and the unknown names ignored."""
+
+    values: dict[str, Value]
+    violations: tuple[FactViolation, ...]
+    ignored: tuple[str, ...] = ()
+
+
+class _Level:
+    """One level of the declared names' trie: the keys allowed in an object at this level
+    (at the root also every declared name in its flat, dotted form) and the keys that
+    lead to a deeper level."""
+
+    __slots__ = ("allowed", "inner", "prefix")
+
+    def __init__(self, prefix: str = "") -> None:
+        self.allowed: set[str] | frozenset[str] = set()
+        self.inner: dict[str, _Level] | tuple[tuple[str, _Level], ...] = {}
+        self.prefix = prefix  # the dotted path to this level, with a final dot
+
+    def freeze(self) -> None:
+        self.allowed = frozenset(self.allowed)
+        inner = tuple(self.inner.items())  # type: ignore[union-attr]
+        self.inner = inner
+        for _key, level in inner:
+            level.freeze()
+
+
+def _trie(names: list[str]) -> _Level:
+    root = _Level()
+    for name in names:
+        parts = name.split(".")
+        if len(parts) > 1:
+            root.allowed.add(name)  # type: ignore[union-attr]
+        level = root
+        for i, part in enumerate(parts):
+            level.allowed.add(part)  # type: ignore[union-attr]
+            if i < len(parts) - 1:
+                level = level.inner.setdefault(part, _Level(".".join(parts[:i + 1]) + "."))  # type: ignore[union-attr]
+    root.freeze()
+    return root
+
 
 class FactChecker:
-    """`check_facts` for one fact schema, with per-fact converters prepared once."""
+    """`check_facts` for one fact schema, with per-fact converters prepared once; and
+    `check_request`, which also refuses names the schema does not declare."""
 
     def __init__(self, specs: tuple[FactSpec, ...]):
         self._plan = tuple(
             (spec, spec.name, _getter(spec.name), _fast_converter(spec), _expansion(spec))
             for spec in specs
         )
+        names = [spec.name for spec in specs]
+        self._root = _trie(names)
+        #: declared names a request may send flat at the top level (those with a dot)
+        self._dotted = frozenset(name for name in names if "." in name)
+        #: what an unknown name is compared with for "did you mean": names and their groups
+        groups = [name.rsplit(".", i)[0] for name in names for i in range(1, name.count(".") + 1)]
+        self._known = tuple(dict.fromkeys(names + groups))
 
     def check(self, facts: Mapping) -> dict[str, Value]:
+        """Typed values of every declared fact, or FactsError naming every bad or missing
+        one. Names the schema does not declare are not looked at (see `check_request`)."""
         if not isinstance(facts, Mapping):
             raise FactsError([FactViolation("facts", "expected an object of facts")])
+        values, violations, _missing = self._values(facts)
+        if violations:
+            raise FactsError(violations)
+        return values
+
+    def check_request(self, facts: object, ignore_unknown: bool = False) -> CheckedFacts:
+        """Every violation of a request's facts, without raising: bad and missing facts,
+        then names the pack does not declare (unless `ignore_unknown`: then they are only
+        listed in `ignored`), then facts sent twice, nested and flat."""
+        if not isinstance(facts, Mapping):
+            return CheckedFacts({}, (FactViolation("facts", "expected an object of facts"),))
+        values, violations, missing = self._values(facts)
+        unknown = self._unknown(facts)
+        ignored: tuple[str, ...] = ()
+        if unknown:
+            if missing:
+                _hint_misspellings(violations, missing, facts, unknown)
+            if ignore_unknown:
+                ignored = tuple(echo(name) for name in unknown)
+            else:
+                violations.extend(self._unknown_violations(unknown))
+        if not self._dotted.isdisjoint(facts.keys()):
+            violations.extend(_sent_twice(facts, sorted(self._dotted.intersection(facts.keys()))))
+        return CheckedFacts(values, tuple(violations), ignored)
+
+    def _values(self, facts: Mapping) -> tuple[dict[str, Value], list[FactViolation], list[int]]:
+        """(values, violations, the violations' indices that say a fact is missing)."""
         values: dict[str, Value] = {}
         violations: list[FactViolation] = []
+        missing: list[int] = []
         for spec, name, get, fast, expansion in self._plan:
             raw = get(facts)
             if raw is _MISSING or raw is None:
                 if spec.has_default:
                     values.update(_expand(spec, spec.default))
                     continue
-                violations.append(FactViolation(name, f"missing (expected {TYPE_NAMES[spec.type]})"))
+                missing.append(len(violations))
+                violations.append(FactViolation(name, f"missing (expected {expected(spec)})"))
                 continue
             value = fast(raw)
             if value is _SLOW:
@@ -242,9 +374,86 @@ class FactChecker:
             values[name] = value  # type: ignore[assignment]
             for key, option_name in expansion:
                 values[option_name] = value[key]  # type: ignore[index]
-        if violations:
-            raise FactsError(violations)
-        return values
+        return values, violations, missing
+
+    def _unknown(self, facts: Mapping) -> list[str]:
+        """Every name in the request that is no declared fact, nor a group on the way to
+        one, as a dotted path from the top, sorted. Cheap when there is none: one subset
+        test per object, and only objects on the way to declared facts are looked into."""
+        unknown: list[str] = []
+        todo: list[tuple[Mapping, _Level]] = [(facts, self._root)]
+        while todo:
+            node, level = todo.pop()
+            if not node.keys() <= level.allowed:
+                unknown.extend(level.prefix + (key if type(key) is str else repr(key))
+                               for key in node if key not in level.allowed)
+            for key, inner in level.inner:  # type: ignore[misc]
+                sub = node.get(key)
+                if sub and (type(sub) is dict or isinstance(sub, Mapping)):
+                    todo.append((sub, inner))
+        if unknown:
+            unknown.sort()
+        return unknown
+
+    def _unknown_violations(self, unknown: list[str]) -> list[FactViolation]:
+        violations = []
+        for name in unknown[:UNKNOWN_LISTED]:
+            if name in self._known:  # a group of facts sent under its dotted name
+                members = [n for n in self._known if n.startswith(name + ".")][:2]
+                head = name.split(".", 1)[0]
+                violations.append(FactViolation(echo(name), (
+                    f"is a group of facts, not a fact: send each of its facts by its full name "
+                    f"({', '.join(members)}) or nest them under {head}")))
+                continue
+            hint = did_you_mean(name, self._known) or "; the pack declares no fact of that name"
+            violations.append(FactViolation(echo(name), f"unknown fact{hint}"))
+        if len(unknown) > UNKNOWN_LISTED:
+            violations.append(FactViolation("facts", (
+                f"and {len(unknown) - UNKNOWN_LISTED} more unknown facts (names the pack does not declare)")))
+        return violations
+
+
+def _hint_misspellings(violations: list[FactViolation], missing: list[int], facts: Mapping,
+                       unknown: list[str]) -> None:
+    """Say of each missing fact which unknown name sent looks like it: a misspelling."""
+    sent = list(unknown)
+    for name in unknown:  # an unknown object: also the names inside it ("budgt.spent")
+        value = lookup(facts, name)
+        if isinstance(value, Mapping):
+            _inner_names(value, name, sent, 0)
+    for index in missing:
+        violation = violations[index]
+        guess = closest(violation.fact, sent)
+        if guess is not None:
+            violations[index] = FactViolation(
+                violation.fact, f"{violation.description}; the request has {echo(guess)} — a misspelling?")
+
+
+def _inner_names(node: Mapping, prefix: str, out: list[str], depth: int) -> None:
+    if depth >= _HINT_DEPTH:
+        return
+    for key, value in node.items():
+        if len(out) >= _HINT_NAMES:
+            return
+        name = f"{prefix}.{key}"
+        out.append(name)
+        if isinstance(value, Mapping):
+            _inner_names(value, name, out, depth + 1)
+
+
+def _sent_twice(facts: Mapping, flat_names: list[str]) -> list[FactViolation]:
+    """A violation for each declared fact sent both flat ("budget.spent") and nested."""
+    violations = []
+    for name in flat_names:
+        node: object = facts
+        for part in name.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                break
+            node = node[part]
+        else:
+            parent = name.rpartition(".")[0]
+            violations.append(FactViolation(name, f"sent twice: as {name} and nested under {parent}"))
+    return violations
 
 
 def _getter(name: str) -> Callable[[Mapping], object]:
@@ -276,7 +485,12 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
     if spec.type is FactType.BOOLEAN:
         return lambda raw: raw if raw is True or raw is False else _SLOW
     if spec.type is FactType.TEXT:
+        if spec.non_empty:
+            return lambda raw: raw if type(raw) is str and raw.strip() else _SLOW
         return lambda raw: raw if type(raw) is str else _SLOW
+    if spec.type is FactType.CHOICE:
+        index = choice_index(spec)
+        return lambda raw: index.get(raw, _SLOW) if type(raw) is str else _SLOW  # type: ignore[arg-type]
     if spec.type is FactType.INTEGER:
         def integer(raw: object) -> object:
             if (type(raw) is not int or not -ENGINE_BOUND < raw < ENGINE_BOUND  # type: ignore[operator]
