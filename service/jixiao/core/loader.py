@@ -17,14 +17,16 @@ import jsonschema
 
 from .decimals import ZERO, plain
 from .errors import PackError, PackProblem
-from .facts import coerce
+from .facts import choice_index, coerce
 from .identifiers import InvalidIdentifier, check_pack_id, check_version, echo
 from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
-    Ratio, Survey, SurveyOption, Text, method_name,
+    Ratio, Survey, SurveyOption, Text, method_name, DERIVED_FORMATS, DERIVED_OPS, Apply, Constraint, Derived, Expression,
 )
+from .derived import expression_refs as _expression_refs
 from .references import leaf_texts
+from .suggest import did_you_mean
 from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 
@@ -33,6 +35,13 @@ from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yam
 _PACK_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 SCHEMA_TAG = "jixiao.pack/v1"
+#: A derived value's name (as a fact's) and a constraint's id.
+_NAME = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
+_ID = re.compile(r"[a-z0-9_]+")
+#: Decimal places a derived value (or its `round`) may keep: what the rule engine reads exactly.
+MAX_PLACES = 15
+#: Levels a derived value's expression may nest.
+MAX_EXPRESSION_DEPTH = 32
 NUMERIC = (FactType.DECIMAL, FactType.INTEGER)
 ARITHMETIC_OPS = ("add", "sub", "mul", "div")
 
@@ -86,6 +95,7 @@ class _Builder:
         self.lines = lines
         self.problems: list[PackProblem] = []
         self.facts: dict[str, FactSpec] = {}
+        self.derived_names: set[str] = set()  # derived values: read like decimal facts
 
     def problem(self, path: Path, message: str) -> None:
         self.problems.append(PackProblem(format_path(path), message, self.filename, line_of(self.lines, path)))
@@ -145,6 +155,8 @@ class _Builder:
             if spec.name in self.facts:
                 self.problem(("facts", i, "name"), f"fact '{spec.name}' is declared twice")
             self.facts[spec.name] = spec
+        derived = self.derived(doc.get("derived") or [])
+        constraints = self.constraints(doc.get("constraints") or [])
         indicators = tuple(
             self.indicator(raw, ("indicators", i)) for i, raw in enumerate(doc.get("indicators") or [])
         )
@@ -160,6 +172,8 @@ class _Builder:
             grades=grades,
             facts=tuple(self.facts.values()),
             indicators=indicators,
+            derived=derived,
+            constraints=constraints,
         )
 
     def grades(self, raw: list, path: Path) -> tuple[GradeBand, ...]:
@@ -200,15 +214,24 @@ class _Builder:
             SurveyOption(str(o.get("key")), self.text(o.get("label", str(o.get("key"))), path + ("options", j, "label")))
             for j, o in enumerate(raw.get("options") or [])
         )
-        if ftype is FactType.SURVEY and not options:
-            self.problem(path + ("options",), "a survey fact needs its answer options")
-        if ftype is not FactType.SURVEY and options:
-            self.problem(path + ("options",), "only survey facts have options")
-        if len({o.key for o in options}) != len(options):
-            self.problem(path + ("options",), "survey option keys must be unique")
+        if ftype in (FactType.SURVEY, FactType.CHOICE) and not options:
+            self.problem(path + ("options",), f"a {ftype.value} fact needs its options")
+        if ftype not in (FactType.SURVEY, FactType.CHOICE) and options:
+            self.problem(path + ("options",), "only survey and choice facts have options")
+        keys = [o.key for o in options]
+        for j, key in enumerate(keys):
+            if key in keys[:j]:
+                self.problem(path + ("options", j, "key"), f"option key '{key}' is listed twice; keys must be unique")
+        if ftype is FactType.CHOICE:
+            self.check_choice_labels(name, options, path)
+        non_empty = raw.get("non_empty", False)
+        if non_empty is not False and (ftype is not FactType.TEXT or non_empty is not True):
+            self.problem(path + ("non_empty",), f"non_empty: true is for text facts only ('{name}' is {ftype.value})"
+                         if ftype is not FactType.TEXT else "non_empty is true or false")
+            non_empty = False
         spec = FactSpec(
             name=name, type=ftype, label=self.text(raw.get("label", name), path + ("label",)),
-            unit=raw.get("unit"), minimum=minimum, maximum=maximum, options=options,
+            unit=raw.get("unit"), minimum=minimum, maximum=maximum, options=options, non_empty=non_empty,
         )
         if "default" in raw:
             value, violations = coerce(spec, raw["default"])
@@ -216,6 +239,176 @@ class _Builder:
                 self.problem(path + ("default",), f"default does not fit the fact: {v.description}")
             spec = dataclasses.replace(spec, default=value, has_default=True)
         return spec
+
+    def check_choice_labels(self, name: str, options: tuple[SurveyOption, ...], path: Path) -> None:
+        """A request may send a choice by code or by label: each text must name one option."""
+        owner: dict[str, str] = {o.key: o.key for o in options}
+        for j, option in enumerate(options):
+            for label in dict.fromkeys(filter(None, (option.label.zh, option.label.en))):
+                other = owner.setdefault(label, option.key)
+                if other != option.key:
+                    self.problem(path + ("options", j, "label"), (
+                        f"'{label}' would name two options of {name} ({other} and {option.key}); a request may "
+                        f"send an option's code or its label, so every code and label must differ"))
+
+    # --- derived values and constraints ------------------------------------------
+
+    def derived(self, raw: Any) -> tuple[Derived, ...]:
+        """The pack's derived values. Names are collected first: an expression may read a
+        derived value declared further down; values reading each other in a loop are refused."""
+        if not isinstance(raw, list):
+            self.problem(("derived",), "derived is a list of {name, label, value, format, places}")
+            return ()
+        named = []
+        for i, item in enumerate(raw):
+            path = ("derived", i)
+            if not isinstance(item, Mapping):
+                self.problem(path, "a derived value is {name, label, value, format, places}")
+                continue
+            name = item.get("name")
+            if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+                self.problem(path + ("name",), "a derived value needs a name of lower-case letters, digits and "
+                                               "underscores in dotted parts, such as cost.overrun_rate")
+            elif self.ref_type(name) is not None and name not in self.derived_names:
+                self.problem(path + ("name",), f"'{name}' is already a fact (or a survey option's share); "
+                                               "a derived value needs a name of its own")
+            elif name in self.derived_names:
+                self.problem(path + ("name",), f"derived value '{name}' is declared twice")
+            else:
+                self.derived_names.add(name)
+                named.append((i, item, name))
+        out = []
+        for i, item, name in named:
+            path = ("derived", i)
+            expression = self.expression(self.required(item, "value", path), path + ("value",), 1)
+            fmt = item.get("format", "number")
+            if fmt not in DERIVED_FORMATS:
+                self.problem(path + ("format",), f"format is one of {', '.join(DERIVED_FORMATS)}, got "
+                                                 f"{echo(str(fmt))!r}{did_you_mean(str(fmt), DERIVED_FORMATS)}")
+                fmt = "number"
+            places = item.get("places", 6)
+            if type(places) is not int or not 0 <= places <= MAX_PLACES:
+                self.problem(path + ("places",), f"places is a whole number from 0 to {MAX_PLACES} (decimal places "
+                                                 f"kept, rounded half up), got {echo(str(places))}")
+                places = 6
+            out.append(Derived(name, self.text(item.get("label", name), path + ("label",)), expression, fmt, places))
+        self.check_derived_loops(out, {name: i for i, _item, name in named})
+        return tuple(out)
+
+    def expression(self, raw: Any, path: Path, depth: int) -> Expression:
+        """A derived value's expression: a number, {fact: NAME} or {OP: arguments}."""
+        if depth > MAX_EXPRESSION_DEPTH:
+            self.problem(path, f"the expression nests more than {MAX_EXPRESSION_DEPTH} levels deep here")
+            return ZERO
+        if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
+            return self.decimal(raw, path)
+        if isinstance(raw, str) and _PACK_NUMBER.fullmatch(raw):
+            return self.decimal(raw, path)
+        if isinstance(raw, str):
+            self.problem(path, f"expected a number, {{fact: NAME}} or an operation; to read '{echo(raw)}' "
+                               f"write {{fact: {echo(raw)}}}")
+            return ZERO
+        if isinstance(raw, Mapping) and len(raw) == 1 and "fact" in raw:
+            name = raw["fact"]
+            kind = self.ref_type(name)
+            if kind is None:
+                self.problem(path + ("fact",), self.undeclared(name))
+            elif kind not in NUMERIC:
+                self.problem(path + ("fact",), f"a derived value computes with numbers; '{name}' is a {kind.value} fact")
+            return FactRef(str(name))
+        ops = [op for op in DERIVED_OPS if isinstance(raw, Mapping) and op in raw]
+        if len(ops) != 1 or len(raw) != 1:
+            self.problem(path, "expected a number, {fact: NAME} or one operation: add, sub, mul or div of two values, "
+                               "min or max of two or more, abs of one, round of [value, places]")
+            return ZERO
+        op = ops[0]
+        args = raw[op]
+        if op == "abs":
+            args = args if isinstance(args, list) and len(args) == 1 else [args]
+            return Apply(op, (self.expression(args[0], path + (op,), depth + 1),))
+        if op == "round":
+            if not isinstance(args, list) or len(args) != 2:
+                self.problem(path + (op,), "round takes [value, places], e.g. {round: [{fact: x}, 2]}")
+                return ZERO
+            places = args[1]
+            if type(places) is not int or not 0 <= places <= MAX_PLACES:
+                self.problem(path + (op, 1), f"places is a whole number from 0 to {MAX_PLACES}, got {echo(str(places))}")
+                places = 0
+            return Apply(op, (self.expression(args[0], path + (op, 0), depth + 1), Decimal(places)))
+        wanted = "two or more values" if op in ("min", "max") else "two values"
+        if not isinstance(args, list) or len(args) < 2 or (op not in ("min", "max") and len(args) != 2):
+            self.problem(path + (op,), f"{op} takes a list of {wanted}")
+            return ZERO
+        parts = tuple(self.expression(arg, path + (op, k), depth + 1) for k, arg in enumerate(args))
+        if op == "div" and isinstance(parts[1], Decimal) and parts[1] == 0:
+            self.problem(path + (op, 1), "divides by 0")
+        return Apply(op, parts)
+
+    def check_derived_loops(self, derived: list[Derived], index: dict[str, int]) -> None:
+        """Refuse derived values that read each other in a loop, naming it once."""
+        reads = {d.name: [n for n in _expression_refs(d.expression) if n in index] for d in derived}
+        state: dict[str, int] = {}  # 1: being visited, 2: done
+        for start in reads:
+            if state.get(start):
+                continue
+            stack = [(start, iter(reads[start]))]
+            trail = [start]
+            state[start] = 1
+            while stack:
+                name, todo = stack[-1]
+                following = next(todo, None)
+                if following is None:
+                    state[name] = 2
+                    stack.pop()
+                    trail.pop()
+                elif state.get(following) == 1:
+                    loop = trail[trail.index(following):] + [following]
+                    self.problem(("derived", index[loop[0]], "value"), (
+                        f"derived values read each other in a loop: {' → '.join(loop)}; none of them can be "
+                        f"computed first"))
+                elif not state.get(following):
+                    state[following] = 1
+                    stack.append((following, iter(reads.get(following, ()))))
+                    trail.append(following)
+
+    def constraints(self, raw: Any) -> tuple[Constraint, ...]:
+        """Checks between facts that refuse a request when they do not hold."""
+        if not isinstance(raw, list):
+            self.problem(("constraints",), "constraints is a list of {id, require, message}")
+            return ()
+        out: list[Constraint] = []
+        for i, item in enumerate(raw):
+            constraint = self.constraint(item, ("constraints", i))
+            if constraint is None:
+                continue
+            if any(c.id == constraint.id for c in out):
+                self.problem(("constraints", i, "id"), f"constraint id '{constraint.id}' is used twice")
+            out.append(constraint)
+        return tuple(out)
+
+    def constraint(self, item: Any, path: Path) -> Constraint | None:
+        if not isinstance(item, Mapping):
+            self.problem(path, "a constraint is {id, require: CONDITION, message: {zh: ..., en: ...}}")
+            return None
+        constraint_id = self.required(item, "id", path)
+        if not isinstance(constraint_id, str) or _ID.fullmatch(constraint_id) is None:
+            self.problem(path + ("id",), "a constraint needs an id of lower-case letters, digits and underscores, "
+                                         "such as vouchers_within_sample")
+            constraint_id = str(constraint_id)
+        require = self.condition(self.required(item, "require", path), path + ("require",))
+        message = self.text(self.required(item, "message", path) or "", path + ("message",))
+        return Constraint(constraint_id, require, message)
+
+    def undeclared(self, name: Any) -> str:
+        """The problem of a name that is no declared fact, with the closest one."""
+        return f"fact '{echo(str(name))}' is not declared in facts{did_you_mean(str(name), self.known_refs())}"
+
+    def known_refs(self) -> list[str]:
+        """Every name a rule may read: facts, survey option shares, derived values."""
+        names = list(self.facts) + sorted(self.derived_names)
+        names += [f"{spec.name}.{o.key}" for spec in self.facts.values() if spec.type is FactType.SURVEY
+                  for o in spec.options]
+        return names
 
     # --- the tree --------------------------------------------------------------
 
@@ -271,18 +464,21 @@ class _Builder:
         """A reference to a declared fact (or survey option share) of one of `kinds`."""
         kind = self.ref_type(name)
         if kind is None:
-            self.problem(path, f"fact '{name}' is not declared in facts")
+            self.problem(path, self.undeclared(name))
         elif kind not in kinds:
             wanted = " or ".join(k.value for k in kinds)
             self.problem(path, f"{what} must be a {wanted} fact, but '{name}' is {kind.value}")
         return FactRef(str(name))
 
     def ref_type(self, name: Any) -> FactType | None:
-        """The type of a declared fact, DECIMAL for a survey option's share, None if unknown."""
+        """The type of a declared fact, DECIMAL for a survey option's share or a derived
+        value, None if unknown."""
         if not isinstance(name, str):
             return None
         if name in self.facts:
             return self.facts[name].type
+        if name in self.derived_names:
+            return FactType.DECIMAL
         survey, _, option = name.rpartition(".")
         spec = self.facts.get(survey)
         if spec is not None and spec.type is FactType.SURVEY and spec.option(option):
@@ -389,25 +585,52 @@ class _Builder:
             return AllOf(parts) if key == "all" else AnyOf(parts)
         if "not" in raw:
             return Not(self.condition(raw["not"], path + ("not",)))
-        ops = [op for op in COMPARISONS if op in raw]
-        if "fact" not in raw or len(ops) != 1:
-            self.problem(path, "a comparison needs 'fact' and exactly one of eq, ne, lt, le, gt, ge")
+        ops = [op for op in COMPARISONS + ("in",) if op in raw]
+        if "fact" not in raw or len(ops) != 1 or len(raw) != 2:
+            self.problem(path, "a comparison needs 'fact' and exactly one of eq, ne, lt, le, gt, ge or in")
             return AllOf(())
         op = ops[0]
         left_type = self.ref_type(raw["fact"])
         fact = FactRef(str(raw["fact"]))
         if left_type is None:
-            self.problem(path + ("fact",), f"fact '{raw['fact']}' is not declared in facts")
-        operand, right_type = self.operand(raw[op], path + (op,))
-        if left_type is not None and right_type is not None:
+            self.problem(path + ("fact",), self.undeclared(raw["fact"]))
+        elif left_type is FactType.SURVEY:
+            self.problem(path + ("fact",), f"'{fact.name}' is a survey; compare one option's share: {fact.name}.<option>")
+        if op == "in":  # {fact: X, in: [a, b]}: any of X eq a, X eq b
+            items = raw["in"]
+            if not isinstance(items, list) or not items:
+                self.problem(path + ("in",), "'in' needs a list of one or more values, e.g. in: [good, fairly_good]")
+                return AllOf(())
+            parts = tuple(self.comparison(fact, left_type, "eq", item, path + ("in", i)) for i, item in enumerate(items))
+            return parts[0] if len(parts) == 1 else AnyOf(parts)
+        return self.comparison(fact, left_type, op, raw[op], path + (op,))
+
+    def comparison(self, fact: FactRef, left_type: FactType | None, op: str, raw: Any, path: Path) -> Compare:
+        """`fact` OP `raw`, its types checked; a choice is compared with its option codes."""
+        operand, right_type = self.operand(raw, path)
+        if left_type is FactType.CHOICE and right_type is FactType.TEXT and op in ("eq", "ne"):
+            self.check_option_code(fact.name, str(operand), path)
+        elif left_type is not None and right_type is not None and left_type is not FactType.SURVEY:
             numeric = left_type in NUMERIC and right_type in NUMERIC
             if op not in ("eq", "ne") and not numeric:
-                self.problem(path + (op,), f"'{op}' compares numbers; '{fact.name}' is {left_type.value}")
+                self.problem(path, f"'{op}' compares numbers; '{fact.name}' is {left_type.value}")
             elif not numeric and left_type != right_type:
-                self.problem(path + (op,), f"cannot compare '{fact.name}' ({left_type.value}) with a {right_type.value}")
-            if left_type is FactType.SURVEY:
-                self.problem(path + ("fact",), f"'{fact.name}' is a survey; compare one option's share: {fact.name}.<option>")
+                self.problem(path, f"cannot compare '{fact.name}' ({left_type.value}) with a {right_type.value}")
         return Compare(fact, op, operand)
+
+    def check_option_code(self, name: str, code: str, path: Path) -> None:
+        """A condition tests a choice by an option's code: name the options when it is none."""
+        spec = self.facts[name]
+        codes = [o.key for o in spec.options]
+        if code in codes:
+            return
+        labelled = choice_index(spec).get(code)
+        if labelled is not None:
+            self.problem(path, f"'{echo(code)}' is the label of option {labelled} of {name}; conditions test "
+                               f"option codes: write {labelled}")
+        else:
+            self.problem(path, f"'{echo(code)}' is not an option of {name} (its options: {', '.join(codes)})"
+                               f"{did_you_mean(code, codes)}")
 
     def operand(self, raw: Any, path: Path) -> tuple[Operand, FactType | None]:
         if isinstance(raw, bool):
@@ -419,7 +642,7 @@ class _Builder:
         if isinstance(raw, Mapping) and "fact" in raw and len(raw) == 1:
             kind = self.ref_type(raw["fact"])
             if kind is None:
-                self.problem(path + ("fact",), f"fact '{raw['fact']}' is not declared in facts")
+                self.problem(path + ("fact",), self.undeclared(raw["fact"]))
             return FactRef(str(raw["fact"])), kind
         ops = [op for op in ARITHMETIC_OPS if isinstance(raw, Mapping) and op in raw]
         if len(ops) == 1 and len(raw) == 1 and isinstance(raw[ops[0]], list) and len(raw[ops[0]]) == 2:
@@ -459,7 +682,8 @@ class _Builder:
         kind = self.ref_type(name)
         if kind is None:
             self.problem(path, f"leaf '{leaf_id}': template uses '{name}', which is neither a declared fact "
-                               f"nor one of {', '.join(LEAF_VARIABLES)}")
+                               f"nor one of {', '.join(LEAF_VARIABLES)}"
+                               f"{did_you_mean(name, self.known_refs() + list(LEAF_VARIABLES))}")
         elif fmt in NUMERIC_FORMATS and kind not in NUMERIC:
             self.problem(path, f"leaf '{leaf_id}': format '{fmt}' needs a number, '{name}' is {kind.value}")
         elif fmt == "shares" and kind is not FactType.SURVEY:
