@@ -21,7 +21,7 @@ from .client import JixiaoClient, JixiaoError
 from .exit_codes import CliError
 from .failures import describe_error
 from .local import LocalJixiao
-from .output import language_option
+from .output import ignore_unknown_option, language_option
 from .targets import LOCAL, REGISTRY, SERVER, chosen_place, evaluation_target_options, open_evaluation
 
 _output_path = click.Path(dir_okay=False, path_type=Path)
@@ -42,10 +42,11 @@ _output_path = click.Path(dir_okay=False, path_type=Path)
                    "without one, the row number).")
 @click.option("--errors", "errors_path", type=_output_path, metavar="FILE",
               help="Where failed rows go (default: OUTPUT's name with .errors.jsonl).")
+@ignore_unknown_option
 @language_option
 @click.pass_context
 def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | None, output: Path,
-          jobs: int, key_column: str | None, errors_path: Path | None, language: str,
+          jobs: int, key_column: str | None, errors_path: Path | None, ignore_unknown: bool, language: str,
           **_target: object) -> None:
     """Score every row of INPUT (.csv, .xlsx or .jsonl) and write the scores to OUTPUT.
 
@@ -58,7 +59,10 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
                   it is the header and data starts in row 3. CSV: UTF-8 or GB18030.
       .jsonl      one object a line: {"key": ..., "facts": {...}}, or the facts.
     Booleans: TRUE/FALSE, true/false, 是/否, 1/0. Shares: percent, 27.5 or 27.5%.
-    An empty cell is a missing fact. Keys must be unique.
+    A choice fact takes an option's code or its label (好, 较好 ...).
+    An empty cell is a missing fact. Keys must be unique. A column or a .jsonl
+    field naming no fact of the pack is an error, unless --ignore-unknown-facts
+    (then it is left out, and the columns left out are listed on stderr).
 
     \b
     OUTPUT, a row per scored project, written as it is scored:
@@ -84,10 +88,12 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
     place = chosen_place(ctx)
     with open_evaluation(ctx) as service:
         pack = service.get_pack(pack_id, version)
-        request = ScoreRequest(pack.id, pack.version, language)
+        request = ScoreRequest(pack.id, pack.version, language, ignore_unknown)
         scores = open_score_file(output, pack, language)
         try:
-            with BatchInput(input_path, pack, key_column, scores.done) as rows:
+            with BatchInput(input_path, pack, key_column, scores.done, ignore_unknown) as rows:
+                if rows.ignored_columns:
+                    click.echo(f"ignoring columns not in the pack: {rows.ignored_columns}", err=True)
                 if scores.done:
                     click.echo(f"resuming {output} ({len(scores.done)} done)", err=True)
                 outcomes = _score(ctx, place, service, request, rows, jobs)

@@ -51,6 +51,7 @@ class Layout:
     header_rows: int
     key_index: int | None
     facts: tuple[tuple[int, FactColumn], ...]
+    ignored: str = ""  # the columns naming no fact, left out (--ignore-unknown-facts), listed
 
     @property
     def key_column(self) -> str:
@@ -73,9 +74,10 @@ class BatchInput:
     """An input file's rows to score, read lazily; `skipped` counts rows already done."""
 
     def __init__(self, path: Path, pack: evaluation_pb2.Pack, key_column: str | None,
-                 done: set[str] | frozenset[str] = frozenset()):
+                 done: set[str] | frozenset[str] = frozenset(), ignore_unknown: bool = False):
         self.path = path
         self.skipped = 0
+        self.ignored_columns = ""  # with ignore_unknown: the header's columns naming no fact, listed
         self._done = done
         self._seen: dict[str, int] = {}
         suffix = path.suffix.lower()
@@ -98,8 +100,9 @@ class BatchInput:
             self._close = workbook.close
             table, self.estimate = workbook.rows(), workbook.row_count
         try:
-            self._rows = _table_rows(path, table, fact_columns(pack), key_column)
+            self._rows = _table_rows(path, table, fact_columns(pack), key_column, ignore_unknown)
             self.layout = next(self._rows)  # reads the header now: a bad one fails before any work
+            self.ignored_columns = self.layout.ignored
         except BaseException:
             self.close()
             raise
@@ -130,7 +133,7 @@ class BatchInput:
 
 
 def _table_rows(path: Path, table: Iterator[Row], columns: tuple[FactColumn, ...],
-                key_column: str | None) -> Iterator:
+                key_column: str | None, ignore_unknown: bool = False) -> Iterator:
     """First the Layout, then a BatchRow for every row that is not blank."""
     header = next(table, None)
     if header is None:
@@ -138,7 +141,7 @@ def _table_rows(path: Path, table: Iterator[Row], columns: tuple[FactColumn, ...
     second = next(table, None)
     index = HeaderIndex(columns)
     key_names = (key_column,) if key_column else KEY_HEADERS
-    layout = _layout(path, header[1], second[1] if second else (), index, key_names, key_column)
+    layout = _layout(path, header[1], second[1] if second else (), index, key_names, key_column, ignore_unknown)
     yield layout
     if second is not None and layout.header_rows == 1:
         yield from _table_row(second, layout)
@@ -147,7 +150,7 @@ def _table_rows(path: Path, table: Iterator[Row], columns: tuple[FactColumn, ...
 
 
 def _layout(path: Path, first: tuple, second: tuple, index: HeaderIndex,
-            key_names: tuple[str, ...], key_column: str | None) -> Layout:
+            key_names: tuple[str, ...], key_column: str | None, ignore_unknown: bool = False) -> Layout:
     names_in_second = [_header_text(cell) for cell in second if _header_text(cell)]
     two_rows = bool(names_in_second) and any(name in index.names for name in names_in_second) \
         and all(name in index.names or name in key_names for name in names_in_second)
@@ -176,16 +179,17 @@ def _layout(path: Path, first: tuple, second: tuple, index: HeaderIndex,
         if (clash := next((at for at, known in facts if known == column), None)) is not None:
             raise CliError(f"{path}: columns {column_letter(clash)} and {letter} are both {column.name}")
         facts.append((position, column))
-    if unknown:
-        listed = ", ".join(unknown[:MAX_LISTED]) + (f" and {len(unknown) - MAX_LISTED} more"
-                                                    if len(unknown) > MAX_LISTED else "")
+    listed = ", ".join(unknown[:MAX_LISTED]) + (f" and {len(unknown) - MAX_LISTED} more"
+                                                if len(unknown) > MAX_LISTED else "")
+    if unknown and not ignore_unknown:
         raise CliError(f"{path}: columns not in the pack: {listed}. Head each column with a fact's "
-                       f"name or label (see `jixiao template`), or the key column ({' or '.join(key_names)})")
+                       f"name or label (see `jixiao template`), or the key column ({' or '.join(key_names)}); "
+                       "--ignore-unknown-facts leaves them out")
     if key_column and key_index is None:
         raise CliError(f"{path}: no key column '{key_column}' in the header")
     if not facts:
         raise CliError(f"{path}: the header names no fact of the pack: expected fact names or labels in row 1")
-    return Layout(2 if two_rows else 1, key_index, tuple(facts))
+    return Layout(2 if two_rows else 1, key_index, tuple(facts), listed)
 
 
 def _header_text(cell: object) -> str:

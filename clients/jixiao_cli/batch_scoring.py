@@ -38,6 +38,7 @@ class ScoreRequest:
     pack_id: str
     version: str
     language: str
+    ignore_unknown: bool = False  # facts the pack does not declare: ignored rather than refused
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def score_row(service: LocalJixiao, request: ScoreRequest, row: BatchRow) -> Out
         return RowFailure(row.key, row.number, row.problem)
     try:
         evaluation = service.evaluate_result(request.pack_id, row.facts, version=request.version,
-                                             language=request.language)
+                                             language=request.language, ignore_unknown=request.ignore_unknown)
     except Exception as error:  # noqa: BLE001 - one row's failure is that row's, not the batch's
         return RowFailure(row.key, row.number, describe_error(error)[0])
     return row_score(row.key, row.number, evaluation)

@@ -155,7 +155,8 @@ class _Attempt:
                     return
             yield evaluation_pb2.BatchEvaluateRequest(
                 key=str(row.number),
-                request=evaluate_request(request.pack_id, row.facts, request.version, request.language))
+                request=evaluate_request(request.pack_id, row.facts, request.version, request.language,
+                                         request.ignore_unknown))
 
     def answer(self, result: evaluation_pb2.BatchEvaluateResult) -> None:
         with self._lock:

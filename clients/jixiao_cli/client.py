@@ -86,9 +86,11 @@ class JixiaoClient:
     # --- evaluation --------------------------------------------------------------
 
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
-                 language: str = "zh") -> evaluation_pb2.Evaluation:
-        """Score `facts` with a pack; the active version unless `version` is given."""
-        return self._call(self._stub.Evaluate, evaluate_request(pack_id, facts, version, language))
+                 language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.Evaluation:
+        """Score `facts` with a pack; the active version unless `version` is given. With
+        `ignore_unknown`, facts the pack does not declare are ignored (and listed in the
+        reply) instead of refused."""
+        return self._call(self._stub.Evaluate, evaluate_request(pack_id, facts, version, language, ignore_unknown))
 
     def evaluate_batch(self, items: Iterable[evaluation_pb2.BatchEvaluateRequest]
                        ) -> Iterator[evaluation_pb2.BatchEvaluateResult]:
@@ -205,11 +207,12 @@ def _unpack(detail: Any, kind: type[message.Message]) -> message.Message | None:
 
 
 def evaluate_request(pack_id: str, facts: Mapping[str, Any], version: str | None = None,
-                     language: str = "zh") -> evaluation_pb2.EvaluateRequest:
+                     language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.EvaluateRequest:
     """The request to score `facts` with a pack version (empty: the server's choice)."""
     return evaluation_pb2.EvaluateRequest(
         pack_id=pack_id, version=version or "", facts=facts_to_struct(facts),
-        language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"))
+        language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"),
+        ignore_unknown_facts=ignore_unknown)
 
 
 def facts_to_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -10,7 +10,8 @@ unit in row 1 and the name in row 2; `jixiao batch` reads either.
 
 A cell becomes the fact's type: a decimal its text ("398761.00"; thousands separators
 and, for shares, a trailing % dropped), an integer an int, a boolean True or False
-(TRUE/FALSE, true/false, 是/否, 1/0), a text itself. An empty cell is a missing fact.
+(TRUE/FALSE, true/false, 是/否, 1/0), a text itself, and so does a choice: its option's
+code or label (好), which the pack reads as the option. An empty cell is a missing fact.
 A cell that does not convert is passed on as its text, so that the evaluation reports
 it, naming the fact and the type expected, together with every other problem of the row.
 """
@@ -25,12 +26,13 @@ from typing import Iterable
 
 from jixiao.v1 import evaluation_pb2
 
-DECIMAL, INTEGER, BOOLEAN, TEXT, SHARE = "decimal", "integer", "boolean", "text", "share"
+DECIMAL, INTEGER, BOOLEAN, TEXT, SHARE, CHOICE = "decimal", "integer", "boolean", "text", "share", "choice"
 KINDS = {
     evaluation_pb2.FACT_TYPE_DECIMAL: DECIMAL,
     evaluation_pb2.FACT_TYPE_INTEGER: INTEGER,
     evaluation_pb2.FACT_TYPE_BOOLEAN: BOOLEAN,
     evaluation_pb2.FACT_TYPE_TEXT: TEXT,
+    evaluation_pb2.FACT_TYPE_CHOICE: CHOICE,
 }
 TRUE_TEXTS = frozenset({"true", "是", "1"})
 FALSE_TEXTS = frozenset({"false", "否", "0"})
@@ -50,6 +52,7 @@ class FactColumn:
     minimum: str  # inclusive bounds as the pack writes them; "" when unbounded
     maximum: str
     required: bool
+    options: tuple[tuple[str, str, str], ...] = ()  # a choice: each option's (code, label, English label)
 
     def title(self, language: str = "zh") -> str:
         """The label in `language` (Chinese when the pack has no English one)."""
@@ -61,6 +64,18 @@ class FactColumn:
             return self.title(language)
         return f"{self.label_en} ({self.unit})" if language == "en" and self.label_en \
             else f"{self.label}（{self.unit}）"
+
+    def option_labels(self, language: str = "zh") -> list[str]:
+        """A choice's options as an evaluator picks them: their labels in `language`."""
+        return [label_en if language == "en" and label_en else label for _code, label, label_en in self.options]
+
+    def option_code(self, text: str) -> str:
+        """A choice cell's option code: the option whose code or zh or en label it is; else the
+        text itself, which the evaluation then refuses naming the options."""
+        for code, label, label_en in self.options:
+            if text in (code, label, label_en):
+                return code
+        return text
 
     @property
     def in_percent(self) -> bool:
@@ -84,8 +99,10 @@ def fact_columns(pack: evaluation_pb2.Pack) -> tuple[FactColumn, ...]:
                            fact.unit or PERCENT, "0", "100", fact.required)
                 for option in fact.options)
         else:
+            options = tuple((o.key, o.label, o.label_en) for o in fact.options) \
+                if fact.type == evaluation_pb2.FACT_TYPE_CHOICE else ()
             columns.append(FactColumn(fact.name, fact.name, KINDS.get(fact.type, TEXT), fact.label,
-                                      fact.label_en, fact.unit, fact.min, fact.max, fact.required))
+                                      fact.label_en, fact.unit, fact.min, fact.max, fact.required, options))
     return tuple(columns)
 
 
@@ -136,6 +153,8 @@ def cell_value(column: FactColumn, raw: object) -> object | None:
         return None
     if column.kind == BOOLEAN:
         return _boolean(raw)
+    if column.kind == CHOICE:
+        return column.option_code(_text(raw))
     if column.kind == TEXT:
         return _text(raw)
     number = _number(raw, column.in_percent)

@@ -64,16 +64,20 @@ class LocalJixiao:
         return cls(catalog, close, cases)
 
     def evaluate(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
-                 language: str = "zh") -> evaluation_pb2.Evaluation:
-        """Score `facts` with a pack; the default version unless `version` is given."""
-        return convert.evaluation_message(self.evaluate_result(pack_id, facts, version, language))
+                 language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.Evaluation:
+        """Score `facts` with a pack; the default version unless `version` is given. A fact
+        the pack does not declare is an input error, or with `ignore_unknown` ignored and
+        listed in the reply's ignored_facts."""
+        return convert.evaluation_message(self.evaluate_result(pack_id, facts, version, language, ignore_unknown))
 
     def evaluate_result(self, pack_id: str, facts: Mapping[str, Any], version: str | None = None,
-                        language: str = "zh") -> Evaluation:
+                        language: str = "zh", ignore_unknown: bool = False) -> Evaluation:
         """`evaluate`'s result as the core gives it, without building the reply message:
         for a caller that keeps a few numbers of each of many evaluations (a batch)."""
         compiled = self._get(pack_id, version)
         try:
+            if ignore_unknown:
+                return evaluate(compiled, facts, language, ignore_unknown=True)
             return evaluate(compiled, facts, language)
         except FactsError as error:
             raise error_from_status(errors.status_for(error)) from error

@@ -19,7 +19,7 @@ from .batch_commands import batch, template
 from .failures import describe_error
 from .facts_file import read_facts
 from .grades import evaluation_grade_names
-from .output import console, echo_json, format_option, language_option, message_dict
+from .output import console, echo_json, format_option, ignore_unknown_option, language_option, message_dict
 from .pack_authoring import invalid_pack, keygen, sign_pack, validate_pack
 from .pack_ops import activate_version, activation_history, list_versions, publish_pack, rollback_pack
 from .pack_test_report import render_case_result, render_summary, run_cases
@@ -134,14 +134,21 @@ def cli() -> None:
 @evaluation_target_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="A score table, or the reply as protobuf JSON.")
+@ignore_unknown_option
 @language_option
 @click.pass_context
 def score(ctx: click.Context, facts_file: Path, pack_id: str, version: str | None,
-          output_format: str, language: str, **_target: object) -> None:
-    """Score the facts in a JSON or YAML file with a pack."""
+          output_format: str, ignore_unknown: bool, language: str, **_target: object) -> None:
+    """Score the facts in a JSON or YAML file with a pack.
+
+    The table lists the overrides that fired (一票否决, caps) and any facts ignored above
+    the indicator tree; indicators not applicable (不适用) are marked with their reason,
+    and weights a not-applicable treatment changed show as `old→new`.
+    """
     facts = read_facts(facts_file)
     with open_evaluation(ctx) as service:
-        evaluation = service.evaluate(pack_id, facts, version=version, language=language)
+        evaluation = service.evaluate(pack_id, facts, version=version, language=language,
+                                      ignore_unknown=ignore_unknown)
         grades = evaluation_grade_names(service, evaluation, language) if output_format == "table" else {}
     if output_format == "json":
         click.echo(json_format.MessageToJson(evaluation, ensure_ascii=False))

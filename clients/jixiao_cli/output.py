@@ -18,6 +18,11 @@ format_option = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
     show_default=True, help="A table, or JSON for scripts.")
 
+ignore_unknown_option = click.option(
+    "--ignore-unknown-facts", "ignore_unknown", is_flag=True,
+    help="Ignore facts the pack does not declare (listed with the result) instead of refusing them; "
+         "by default a misspelled fact name is an error that suggests the declared one.")
+
 language_option = click.option("--lang", "language", type=click.Choice(["zh", "en"]),
                                default="zh", show_default=True,
                                help="The language of names and rationales.")

@@ -21,6 +21,7 @@ METHOD_NAMES = {
     "survey": "问卷",
     "bands": "分档",
     "judgement": "专家评分",
+    "per_item": "按项扣分",
 }
 FACT_TYPES = {
     evaluation_pb2.FACT_TYPE_DECIMAL: "decimal",
@@ -28,6 +29,7 @@ FACT_TYPES = {
     evaluation_pb2.FACT_TYPE_BOOLEAN: "boolean",
     evaluation_pb2.FACT_TYPE_TEXT: "text",
     evaluation_pb2.FACT_TYPE_SURVEY: "survey",
+    evaluation_pb2.FACT_TYPE_CHOICE: "choice",
 }
 HEADINGS = {
     "zh": {
@@ -36,6 +38,9 @@ HEADINGS = {
         "facts": ("事实", "类型", "名称", "单位", "范围", "必填/默认"),
         "required": "必填", "default": "默认 {value}", "yes": "是",
         "outline": "{framework}  总分值 {weight}  等级 {grades}",
+        "non_empty": "不可为空", "may_be_na": "可不适用",
+        "derived": ("派生值", "名称", "格式"),
+        "formats": {"percent": "百分比", "money": "金额", "number": "数值"},
     },
     "en": {
         "packs": ("Pack", "Version", "Default", "Title", "sha256"),
@@ -43,6 +48,9 @@ HEADINGS = {
         "facts": ("Fact", "Type", "Label", "Unit", "Range", "Required/default"),
         "required": "required", "default": "default {value}", "yes": "yes",
         "outline": "{framework}  total weight {weight}  grades {grades}",
+        "non_empty": "not empty", "may_be_na": "may be N/A",
+        "derived": ("Derived value", "Label", "Format"),
+        "formats": {"percent": "percent", "money": "money", "number": "number"},
     },
 }
 
@@ -58,7 +66,8 @@ def render_pack_list(packs: list[evaluation_pb2.PackSummary], language: str = "z
 
 
 def render_pack(pack: evaluation_pb2.Pack, language: str = "zh") -> Group:
-    """A pack's summary line, its indicator tree and its fact schema."""
+    """A pack's summary line, its indicator tree, its fact schema (a choice fact with its
+    options) and the values it derives from the facts."""
     words = HEADINGS[language]
     grades = ", ".join(f"{in_language(band.grade, band.grade_en, language)} ≥ {band.min_rate}%"
                        for band in pack.grades)
@@ -67,8 +76,11 @@ def render_pack(pack: evaluation_pb2.Pack, language: str = "zh") -> Group:
         f"  {in_language(pack.title, pack.title_en, language)}  sha256 {short_digest(pack.digest)}\n",
         words["outline"].format(framework=pack.framework, weight=pack.total_weight, grades=grades),
     )
-    return Group(summary, Fitted(render_indicator_tree(pack, language)),
-                 Fitted(render_fact_table(pack, language), {2: 2}))
+    parts = [summary, Fitted(render_indicator_tree(pack, language)),
+             Fitted(render_fact_table(pack, language), {2: 2})]
+    if pack.derived:
+        parts.append(Fitted(render_derived_table(pack, language)))
+    return Group(*parts)
 
 
 def render_indicator_tree(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
@@ -85,6 +97,8 @@ def _add_indicator_rows(table: Table, node: evaluation_pb2.IndicatorSpec, langua
     method = node.method
     if method and language == "zh":
         method = f"{METHOD_NAMES.get(method, method)} {method}"
+    if node.may_be_not_applicable:
+        method += f" ({HEADINGS[language]['may_be_na']})"
     add_wrapped_row(table, tree_cell(in_language(node.name, node.name_en, language), node.level),
                     node.id, node.weight, method, "\n".join(node.facts),
                     style="bold" if node.level == 1 else None)
@@ -98,14 +112,29 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
     table = _table(words["facts"], unbroken=(0,))
     for fact in pack.facts:
         kind = FACT_TYPES.get(fact.type, "?")
-        if fact.options:
+        if fact.type == evaluation_pb2.FACT_TYPE_CHOICE:
+            kind += ":\n" + "\n".join(f"{option.key} {in_language(option.label, option.label_en, language)}"
+                                       for option in fact.options)
+        elif fact.options:
             kind += " (" + ", ".join(option.key for option in fact.options) + ")"
         if fact.required:
             presence = words["required"]
         else:
             presence = words["default"].format(value=value_text(fact.default_value))
+        if fact.non_empty:
+            presence += f", {words['non_empty']}" if language == "en" else f"，{words['non_empty']}"
         add_wrapped_row(table, fact.name, kind, in_language(fact.label, fact.label_en, language),
                         fact.unit, range_text(fact.min, fact.max), presence)
+    return table
+
+
+def render_derived_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
+    """The values the pack computes from the facts: name, label and default format."""
+    words = HEADINGS[language]
+    table = _table(words["derived"], unbroken=(0,))
+    for value in pack.derived:
+        add_wrapped_row(table, value.name, in_language(value.label, value.label_en, language),
+                        words["formats"].get(value.format, value.format))
     return table
 
 

@@ -16,7 +16,7 @@ from .diff_view import diff_document, render_diff
 from .exit_codes import CliError
 from .facts_file import read_fact_sets
 from .grades import evaluation_grade_names
-from .output import console, echo_json, format_option, language_option
+from .output import console, echo_json, format_option, ignore_unknown_option, language_option
 from .pack_folder import read_pack
 from .registry_admin import RegistryAdmin
 from .rescore_view import render_rescore, rescore_document
@@ -64,10 +64,11 @@ def diff_versions(ctx: click.Context, subjects: tuple[str, ...], output_format: 
               help="The two published versions to compare, old first.")
 @evaluation_target_options
 @format_option
+@ignore_unknown_option
 @language_option
 @click.pass_context
 def rescore(ctx: click.Context, facts_file: Path, pack_id: str, versions: tuple[str, str],
-            output_format: str, language: str, **_target: object) -> None:
+            output_format: str, ignore_unknown: bool, language: str, **_target: object) -> None:
     """Score facts under two pack versions, side by side.
 
     Shows every indicator's weight and score under both versions and the difference,
@@ -82,7 +83,8 @@ def rescore(ctx: click.Context, facts_file: Path, pack_id: str, versions: tuple[
     comparisons = []
     with open_evaluation(ctx) as service:
         for name, facts in fact_sets:
-            old, new = (service.evaluate(pack_id, facts, version=version, language=language)
+            old, new = (service.evaluate(pack_id, facts, version=version, language=language,
+                                         ignore_unknown=ignore_unknown)
                         for version in versions)
             grades = {} if output_format == "json" else {
                 **evaluation_grade_names(service, old, language), **evaluation_grade_names(service, new, language)}

@@ -4,8 +4,9 @@ Sheet 1 holds the data: row 1 the labels with their units, for people; row 2 the
 names, the header `jixiao batch` reads; from row 3 one project a row, starting with an
 example. Column A is the key (编号), then a column per fact and per survey option in
 the order of the pack's fact schema (see fact_columns). Cells check what they can as
-they are typed: a TRUE/FALSE list for booleans, whole or decimal numbers within the
-fact's bounds, shares from 0 to 100. Sheet 2 explains each column.
+they are typed: a TRUE/FALSE list for booleans, a list of its options' labels for a
+choice (好, 较好 ...; `jixiao batch` reads a label or a code), whole or decimal numbers
+within the fact's bounds, shares from 0 to 100. Sheet 2 explains each column.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from jixiao.core.facts import lookup
 from jixiao.v1 import evaluation_pb2
 
-from .fact_columns import BOOLEAN, DECIMAL, INTEGER, SHARE, TEXT, FactColumn, fact_columns
+from .fact_columns import BOOLEAN, CHOICE, DECIMAL, INTEGER, SHARE, TEXT, FactColumn, fact_columns
 from .pack_view import in_language, range_text
 from .table_files import column_letter
 
@@ -38,7 +39,7 @@ WORDS = {
     "zh": {
         "data": "评价数据", "notes": "说明", "key": "编号", "example": "示例",
         "kinds": {DECIMAL: "数字（可带小数）", INTEGER: "整数", BOOLEAN: "是/否：TRUE 或 FALSE",
-                  TEXT: "文本", SHARE: "问卷选项占比，百分数 0–100"},
+                  TEXT: "文本", SHARE: "问卷选项占比，百分数 0–100", CHOICE: "从下拉列表中选择一项"},
         "key_kind": "每行唯一的项目编号",
         "headings": ("列", "事实名称", "标签", "类型", "单位", "范围", "必填/默认"),
         "required": "必填", "optional": "可空", "default": "默认 {value}", "unit": "单位：{unit}",
@@ -57,7 +58,8 @@ WORDS = {
     "en": {
         "data": "data", "notes": "notes", "key": "key", "example": "example",
         "kinds": {DECIMAL: "a number (decimals allowed)", INTEGER: "a whole number",
-                  BOOLEAN: "yes/no: TRUE or FALSE", TEXT: "text", SHARE: "a survey option's share, percent 0–100"},
+                  BOOLEAN: "yes/no: TRUE or FALSE", TEXT: "text", SHARE: "a survey option's share, percent 0–100",
+                  CHOICE: "one of the options in the cell's list"},
         "key_kind": "the project's key, unique in the sheet",
         "headings": ("Column", "Fact", "Label", "Type", "Unit", "Range", "Required/default"),
         "required": "required", "optional": "may be empty", "default": "default {value}", "unit": "unit: {unit}",
@@ -101,7 +103,7 @@ def _write_data_sheet(sheet: Worksheet, columns: tuple[FactColumn, ...], words: 
                       example: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> None:
     sheet.append([words["key"], *(column.header(language) for column in columns)])
     sheet.append(["key", *(column.name for column in columns)])
-    sheet.append([words["example"], *(_example_value(column, example, defaults) for column in columns)])
+    sheet.append([words["example"], *(_example_value(column, example, defaults, language) for column in columns)])
     sheet.freeze_panes = f"B{FIRST_DATA_ROW}"
     sheet.row_dimensions[1].height = 48
     for position, column in enumerate((None, *columns)):
@@ -112,15 +114,27 @@ def _write_data_sheet(sheet: Worksheet, columns: tuple[FactColumn, ...], words: 
         label.alignment = Alignment(wrap_text=True, vertical="center")
         name.font = NAME_FONT
         sheet.column_dimensions[letter].width = _width(label.value, name.value)
-        if column is not None and (check := _validation(column, words)) is not None:
+        if column is not None and (check := _validation(column, words, language)) is not None:
             sheet.add_data_validation(check)
             check.add(f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_CHECKED_ROW}")
 
 
-def _validation(column: FactColumn, words: dict) -> DataValidation | None:
+#: The longest list Excel takes written out in a validation formula.
+MAX_LIST_FORMULA = 255
+
+
+def _validation(column: FactColumn, words: dict, language: str = "zh") -> DataValidation | None:
     kind = words["kinds"][column.kind]
+    bounds = range_text(column.minimum, column.maximum)
     if column.kind == BOOLEAN:
         check = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
+    elif column.kind == CHOICE:
+        labels = column.option_labels(language)
+        bounds = " / ".join(labels)
+        listed = '"' + ",".join(labels) + '"'
+        if len(listed) > MAX_LIST_FORMULA or any("," in label or '"' in label for label in labels):
+            return None  # Excel cannot list them in the formula; sheet 2 does
+        check = DataValidation(type="list", formula1=listed, allow_blank=True)
     elif column.kind in (INTEGER, DECIMAL, SHARE):
         low, high = column.minimum, column.maximum
         check_type = "whole" if column.kind == INTEGER else "decimal"
@@ -135,7 +149,6 @@ def _validation(column: FactColumn, words: dict) -> DataValidation | None:
                                    formula2=UNBOUNDED[1])
     else:
         return None
-    bounds = range_text(column.minimum, column.maximum)
     check.allow_blank = True
     check.showErrorMessage = check.showInputMessage = True
     check.errorTitle = words["invalid"]
@@ -148,7 +161,7 @@ def _validation(column: FactColumn, words: dict) -> DataValidation | None:
 
 
 def _example_value(column: FactColumn, example: Mapping[str, Any] | None,
-                   defaults: Mapping[str, Any]) -> object:
+                   defaults: Mapping[str, Any], language: str = "zh") -> object:
     value = lookup(example, column.name) if example is not None else None
     if value is None or not isinstance(value, (str, int, float, bool, Decimal)):
         value = _default(column, defaults)
@@ -156,6 +169,8 @@ def _example_value(column: FactColumn, example: Mapping[str, Any] | None,
         return None
     if column.kind == BOOLEAN:
         return bool(value)
+    if column.kind == CHOICE:
+        return _option_label(column, str(value), language)
     if column.kind == TEXT:
         return str(value)
     number = Decimal(str(value))
@@ -170,6 +185,8 @@ def _default(column: FactColumn, defaults: Mapping[str, Any]) -> object:
         return True
     if column.kind == TEXT:
         return ""
+    if column.kind == CHOICE:
+        return column.options[0][0] if column.options else None
     if column.kind == SHARE:
         return 0
     low, high = Decimal(column.minimum or 0), Decimal(column.maximum) if column.maximum else None
@@ -194,14 +211,27 @@ def _write_notes_sheet(sheet: Worksheet, pack: evaluation_pb2.Pack, columns: tup
         if column.required:
             presence = words["required"]
         elif column.fact in defaults:
-            presence = words["default"].format(value=_default_text(_default(column, defaults)))
+            default = _default(column, defaults)
+            if column.kind == CHOICE:
+                default = _option_label(column, str(default), language)
+            presence = words["default"].format(value=_default_text(default))
         else:
             presence = words["optional"]
+        allowed = " / ".join(column.option_labels(language)) if column.kind == CHOICE \
+            else range_text(column.minimum, column.maximum)
         sheet.append([column_letter(position), column.name, column.title(language), words["kinds"][column.kind],
-                      column.unit, range_text(column.minimum, column.maximum), presence])
+                      column.unit, allowed, presence])
     for letter, width in zip("ABCDEFG", (6, 40, 50, 28, 6, 16, 16)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = f"A{heading_row + 1}"
+
+
+def _option_label(column: FactColumn, code: str, language: str) -> str:
+    """A choice's option as the workbook's list offers it: its label (a code it lacks stays as it is)."""
+    for option_code, label in zip((o[0] for o in column.options), column.option_labels(language)):
+        if code == option_code:
+            return label
+    return code
 
 
 def _default_text(default: object) -> str:

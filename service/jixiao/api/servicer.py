@@ -111,6 +111,7 @@ def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
 
     The pack id, the version (when one is named) and the language are checked first, as
     whole strings and known values, so that nothing unchecked reaches a lookup or a message.
+    Facts the pack does not declare are input errors unless the request asks to ignore them.
     """
     pack_id, version = request.pack_id, request.version
     check_pack_id(pack_id)
@@ -119,6 +120,8 @@ def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
     language = convert.language_code(request.language)
     compiled = lookup(pack_id, version or None)
     facts = convert.facts_from_struct(request.facts)
+    if request.ignore_unknown_facts:
+        return evaluate(compiled, facts, language, ignore_unknown=True)
     return evaluate(compiled, facts, language)
 
 
