@@ -13,7 +13,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-import jsonschema
 
 from .decimals import ZERO, plain
 from .errors import PackError, PackProblem
@@ -28,6 +27,7 @@ from .derived import expression_refs as _expression_refs
 from .references import leaf_texts
 from .suggest import did_you_mean
 from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
+from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 
 #: A number written as text in a pack: ASCII digits only (Decimal() alone would also take
@@ -61,30 +61,76 @@ def build_pack(
     lines: Mapping[Path, int] | None = None,
     schema: Mapping | None = None,
 ) -> Pack:
-    """Build a pack from a parsed document (see `load_pack`)."""
+    """Build a pack from a parsed document (see `load_pack`).
+
+    The schema's problems and the meaning checks' problems are reported together: the
+    builder runs on a schema-invalid document too, skipping only the parts it cannot read.
+    """
     lines = lines or {}
     if not isinstance(document, Mapping):
-        raise PackError([PackProblem("", "a pack must be a mapping (id, version, indicators, ...)", filename, 1)])
-    if schema is not None:
-        problems = _schema_problems(document, schema, filename, lines)
-        if problems:
-            raise PackError(problems)
+        raise PackError([PackProblem("", "a pack must be a mapping of 'key: value' lines (schema, id, version, "
+                                         "indicators, ...)", filename, 1)])
+    findings = schema_findings(document, schema, filename, lines) if schema is not None else []
     builder = _Builder(filename, lines)
-    pack = builder.build(document)
-    if builder.problems:
-        raise PackError(builder.problems)
-    return pack
+    crashes = _guard_parts(builder)
+    try:
+        pack = builder.build(_readable_top_level(document))
+    except Exception:  # noqa: BLE001 - a part the schema already refused could not be read
+        if not findings:
+            raise
+        pack = None
+    if crashes and not findings:
+        raise crashes[0]
+    if findings or builder.problems:
+        raise PackError(merge_problems(document, findings, builder.problems))
+    return pack  # type: ignore[return-value]
 
 
 def _schema_problems(document: Any, schema: Mapping, filename: str, lines: Mapping[Path, int]) -> list[PackProblem]:
-    validator = jsonschema.Draft202012Validator(schema)
-    problems = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        # A oneOf/anyOf failure is clearer through its most relevant sub-error.
-        best = jsonschema.exceptions.best_match([error]) if error.context else error
-        path = tuple(best.absolute_path)
-        problems.append(PackProblem(format_path(path), best.message, filename, line_of(lines, path)))
-    return problems
+    """The schema's problems with `document`, in words (see schema_messages)."""
+    return schema_problems(document, schema, filename, lines)
+
+
+#: Top-level fields the builder reads as lists.
+_LIST_FIELDS = ("grades", "facts", "indicators", "derived", "constraints", "overrides")
+
+
+def _readable_top_level(document: Mapping) -> Mapping:
+    """The document with top-level lists that are not lists left out (the schema names them)."""
+    return {key: value for key, value in document.items()
+            if key not in _LIST_FIELDS or isinstance(value, list)}
+
+
+#: The builder's per-part steps, and what each gives for a part it cannot read.
+_PART_FALLBACKS = {
+    "fact": lambda: None,
+    "scoring": lambda: None,
+    "condition": lambda: AllOf(()),
+    "operand": lambda: (Decimal(0), None),
+    "indicator": lambda: Indicator(id="", name=Text(zh=""), weight=ZERO),
+    "grades": lambda: (),
+}
+
+
+def _guard_parts(builder: "_Builder") -> list[Exception]:
+    """Make each part of a schema-invalid document that the builder cannot read (a list item
+    that is not a mapping, say) skip its own meaning checks instead of ending the report.
+    Returns the list the exceptions are collected in: on a schema-valid document one is a bug."""
+    crashes: list[Exception] = []
+    for name, fallback in _PART_FALLBACKS.items():
+        step = getattr(builder, name, None)
+        if step is None:
+            continue
+
+        def guarded(*args, _step=step, _fallback=fallback, **kwargs):
+            try:
+                return _step(*args, **kwargs)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError, InvalidOperation) as exc:
+                crashes.append(exc)
+                return _fallback()
+
+        setattr(builder, name, guarded)
+    return crashes
 
 
 class _Builder:
@@ -113,9 +159,8 @@ class _Builder:
                 raise InvalidOperation
             return number
         except (InvalidOperation, ValueError, TypeError):
-            shown = echo(value) if isinstance(value, str) else echo(repr(value))
-            self.problem(path, f"expected a number (ASCII digits, an optional '-' and decimal point, "
-                               f"such as 2.5), got {shown!r}")
+            self.problem(path, f"expected a number written with the digits 0-9, an optional '-' and a decimal "
+                               f"point, such as 2.5; got {shown(value)}")
             return ZERO
 
     def text(self, value: Any, path: Path) -> Text:
@@ -124,12 +169,13 @@ class _Builder:
         if isinstance(value, Mapping) and isinstance(value.get("zh"), str):
             en = value.get("en")
             return Text(zh=value["zh"], en=en if isinstance(en, str) else None)
-        self.problem(path, "expected a text: a string or {zh: ..., en: ...}")
+        self.problem(path, f"expected a text: a string, or {{zh: ..., en: ...}} with the Chinese text required; "
+                           f"got {shown(value)}")
         return Text(zh="")
 
     def required(self, mapping: Mapping, key: str, path: Path) -> Any:
         if key not in mapping:
-            self.problem(path, f"missing required field '{key}'")
+            self.problem(path, f"the field '{key}' is required here but missing")
             return None
         return mapping[key]
 

@@ -103,21 +103,137 @@ def parse_yaml(text: str) -> tuple[Any, dict[Path, int]]:
     except RecursionError:  # not reached within MAX_DEPTH; kept so no input can surface it
         raise YamlLimitError(f"nested too deeply (the limit is {MAX_DEPTH} levels)", None) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise YamlSyntaxError(f"{exc.problem or exc}", line) from None
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(str(exc), None) from None
+        message, line = explain_yaml_error(exc, text)
+        raise YamlSyntaxError(message, line) from None
+    except yaml.YAMLError:
+        raise YamlSyntaxError("the text cannot be read as YAML", None) from None
     finally:
         loader.dispose()
+    _check_duplicate_keys(node)
     lines: dict[Path, int] = {}
     _index_lines(node, (), lines)
     return data, lines
 
 
 def yaml_problem(error: YamlSyntaxError) -> str:
-    """The problem to report for a text that failed to parse."""
+    """The problem to report for a text that failed to parse, in words."""
     return str(error) if isinstance(error, YamlLimitError) else f"not valid YAML: {error}"
+
+
+#: PyYAML's names for what it expected or found, in words.
+_TOKEN_WORDS = {
+    "<block end>": "the end of the block",
+    "<block mapping start>": "a new 'key: value' line",
+    "<block sequence start>": "a new list",
+    "<block entry>": "a list item ('- ')",
+    "<scalar>": "a value",
+    "<stream end>": "the end of the file",
+    "<document start>": "a new document ('---')",
+    "<document end>": "the end of the document",
+    "<flow mapping start>": "'{'",
+    "<flow sequence start>": "'['",
+    "<alias>": "an alias (*name)",
+    "<anchor>": "an anchor (&name)",
+    "<tag>": "a tag (!name)",
+    "?": "a new 'key: value' line",
+}
+
+
+def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
+    """What PyYAML could not read, in words a pack author can act on, and its 1-based line."""
+    problem = str(exc.problem or "")
+    context = str(exc.context or "")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    start = exc.context_mark.line + 1 if exc.context_mark else None
+    source = text.splitlines()
+
+    def indent_of(number: int | None) -> int | None:
+        if number is None or not 0 < number <= len(source):
+            return None
+        row = source[number - 1]
+        return len(row) - len(row.lstrip(" "))
+
+    if "'\\t'" in problem or "tab character" in problem or "\t" in problem:
+        return (f"line {line} contains a tab character; YAML indents with spaces only: replace the tab "
+                "with spaces", line)
+    if "while scanning a quoted scalar" in context or "while scanning a double-quoted scalar" in context:
+        if "unknown escape character" in problem:
+            char = problem.rsplit(" ", 1)[-1]
+            return (f"line {line}: a double-quoted text contains a backslash followed by {char}, which is not "
+                    "an escape YAML knows; use single quotes, or write two backslashes", line)
+        return (f"the quoted text that starts at line {start} is never closed: add the closing quote "
+                f"(the file ends, or a line breaks it, before it)", start)
+    if "while parsing a flow sequence" in context:
+        return (f"the list opened with '[' at line {start} is not closed with ']' (or an item is missing its "
+                f"comma) before line {line}", start)
+    if "while parsing a flow mapping" in context:
+        return (f"the mapping opened with '{{' at line {start} is not closed with '}}' (or an entry is missing "
+                f"its comma) before line {line}", start)
+    if "could not find expected ':'" in problem:
+        return (f"line {start} has no colon: write it as 'key: value' (a text that goes on from the line "
+                "above must be quoted, or indented under its key)", start)
+    if "mapping values are not allowed here" in problem:
+        return (f"line {line} has a ':' where no new key can start: the line is indented more than the "
+                "lines above, or a value contains ': ' and must be quoted, or a key lacks the space "
+                "after its colon", line)
+    if problem.startswith("expected <block end>") or "did not find expected key" in problem \
+            or "did not find expected '-' indicator" in problem:
+        found = problem.split("but found ", 1)[-1].strip("'") if "but found" in problem else ""
+        here, above = indent_of(line), indent_of(start)
+        what = f"{here} space{'s' if here != 1 else ''}" if here is not None else "its indentation"
+        if found in ("]", "}"):
+            return f"line {line} has a '{found}' that closes nothing: remove it or add its opening bracket", line
+        if "block collection" in context and here is not None and here == above and found in ("?", "<block mapping start>"):
+            return (f"line {line} is a 'key: value' line in the same column as the '- ' items of the list that "
+                    f"starts at line {start}: to belong to the item above it, indent it as far as that item's "
+                    "keys", line)
+        level = (f"; the block it belongs to starts at line {start}, indented {above} space"
+                 f"{'s' if above != 1 else ''}") if start is not None and above is not None else ""
+        return (f"the indentation of line {line} ({what}) does not match the lines above it{level}: every "
+                "key of a mapping, and every '- ' item of a list, must start in the same column", line)
+    if problem.startswith("found undefined alias"):
+        name = problem.rsplit(" ", 1)[-1]
+        return f"line {line} refers to the anchor {name} (*{name.strip(chr(39))}), which is not defined above it", line
+    if "cannot start any token" in problem:
+        char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        return (f"line {line}: a value cannot start with {char!s}; quote the value", line)
+    if "expected a single document" in context:
+        return (f"line {line} starts a second document ('---'): a file holds one pack or one case", line)
+    if "could not determine a constructor for the tag" in problem:
+        return (f"line {line} uses a YAML tag ('!…') that packs do not use: remove it", line)
+    if "found unhashable key" in problem:
+        return f"line {line}: a key must be a plain text, not a list or mapping", line
+    # Anything else: PyYAML's words, with its token names said in words.
+    said = problem or context or "the text cannot be read"
+    for token, words in _TOKEN_WORDS.items():
+        said = said.replace(f"'{token}'", words).replace(token, words)
+    return f"line {line}: {said}" if line is not None else said, line
+
+
+def _check_duplicate_keys(root: yaml.Node) -> None:
+    """Refuse a mapping that states one key twice: PyYAML would keep the last one silently."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    line = key_node.start_mark.line + 1
+                    key = key_node.value
+                    if key in first:
+                        raise YamlSyntaxError(
+                            f"line {line} states the key '{key[:60]}' a second time in the same mapping (first at "
+                            f"line {first[key]}); YAML would keep only the last one: remove or rename one", line)
+                    first[key] = line
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _check_expanded_size(root: yaml.Node) -> None:
