@@ -20,16 +20,18 @@ def run_cases(loaded: LoadedPack) -> list[CaseResult]:
 
 
 def render_case_result(outcome: CaseResult, directory: Path) -> RenderableType:
-    """A PASS or FAIL line; for a failure, a table of node, field, expected and actual."""
+    """A PASS or FAIL line; for a failure, a table of the case file's line of each failed
+    expectation, its node, field, expected and actual value."""
     case = outcome.case
     where = _relative(Path(case.file), directory) if case.file else ""
     verdict = Text("PASS", style="bold green") if outcome.passed else Text("FAIL", style="bold red")
     line = Text.assemble(verdict, f" {case.name}", (f"  {where}", "dim"))
     if outcome.passed:
         return line
-    table = Table("node", "field", "expected", "actual")
+    table = Table("line", "node", "field", "expected", "actual")
     for mismatch in outcome.mismatches:
-        table.add_row(mismatch.node, mismatch.field, mismatch.expected, mismatch.actual)
+        at = str(mismatch.line) if mismatch.line is not None else ""
+        table.add_row(at, mismatch.node, mismatch.field, mismatch.expected, mismatch.actual)
     return Group(line, Padding(table, (0, 0, 0, 5), expand=False))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jixiao.core.errors import PackError
@@ -9,7 +11,7 @@ from jixiao.core.bundle import load_bundle, make_bundle
 from jixiao.core.loader import load_pack
 from jixiao.packs import pack_schema
 
-from .packs import METHODS_PACK
+from .packs import BASE_FACTS, METHODS_PACK
 
 
 def problems(text: str) -> list[str]:
@@ -28,7 +30,8 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_the_digest_covers_every_byte_of_every_file_but_not_line_ends():
-    files = {"pack.yaml": METHODS_PACK, "cases/a.yaml": "name: a\nfacts: {}\nexpected: {score: 1, grade: x}\n"}
+    case = "name: a\nfacts: " + json.dumps(BASE_FACTS, ensure_ascii=False) + "\nexpected: {score: 1, grade: x}\n"
+    files = {"pack.yaml": METHODS_PACK, "cases/a.yaml": case}
     first = load_bundle(make_bundle(files), pack_schema())
     assert first.pack.digest == first.bundle.digest and len(first.pack.digest) == 64
     crlf = {path: text.replace("\n", "\r\n").encode() for path, text in files.items()}

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .cases import GoldenCase, load_case
+from .cases import GoldenCase, case_fact_problems, load_case
+from .compiler import compile_pack, plain_matcher
 from .digest import bundle_digest, normalize_text
 from .errors import PackError, PackProblem
 from .identifiers import echo
@@ -86,7 +87,12 @@ def make_bundle(files: Mapping[str, bytes | str], source: str = "") -> Bundle:
 
 
 def load_bundle(bundle: Bundle, schema: Mapping | None, source: str = "") -> LoadedBundle:
-    """Validate and build the pack and its cases; the pack's digest is the bundle's digest."""
+    """Validate and build the pack and its cases; the pack's digest is the bundle's digest.
+
+    Every case that expects a result must give facts the pack accepts: its facts go through
+    the checks a request goes through (the plain reference evaluator's), and each refused
+    fact is a problem naming the case file and line.
+    """
     prefix = f"{source}/" if source else ""
     pack = load_pack(bundle.files[PACK_FILE], prefix + PACK_FILE, schema=schema)
     problems: list[PackProblem] = []
@@ -98,4 +104,22 @@ def load_bundle(bundle: Bundle, schema: Mapping | None, source: str = "") -> Loa
             problems.extend(exc.problems)
     if problems:
         raise PackError(problems)
+    problems = _case_fact_problems(pack, cases)
+    if problems:
+        raise PackError(problems)
     return LoadedBundle(dataclasses.replace(pack, digest=bundle.digest), tuple(cases), bundle)
+
+
+def _case_fact_problems(pack: Pack, cases: list[GoldenCase]) -> list[PackProblem]:
+    """The facts of every case that the pack refuses (nothing when the pack cannot compile:
+    compiling it later reports why)."""
+    if not cases:
+        return []
+    try:
+        compiled = compile_pack(pack, plain_matcher)
+    except PackError:
+        return []
+    try:
+        return [problem for case in cases for problem in case_fact_problems(compiled, case)]
+    finally:
+        compiled.close()

@@ -1,4 +1,8 @@
-"""Golden cases: facts with the result a pack must give, checked node by node."""
+"""Golden cases: facts with the result a pack must give, checked node by node.
+
+A case remembers the line of every value of its file, so that a failed expectation and a
+fact the pack refuses point at the line to fix (`CaseMismatch.line`, `case_fact_problems`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from .compiler import CompiledPack
 from .decimals import plain
 from .errors import FactsError, PackError, PackProblem
 from .evaluator import evaluate
-from .yaml12 import YamlSyntaxError, parse_yaml, yaml_problem
+from .yaml12 import Path, YamlSyntaxError, line_of, parse_yaml, yaml_problem
 
 
 #: What every golden case that expects a result must state about it, at least.
@@ -24,6 +28,28 @@ class GoldenCase:
     expected: Mapping[str, Any]
     file: str = ""
     language: str = "zh"
+    description: str = ""  # what the case exercises; often the hand computation of its result
+    #: The line of every value of the case file, by path ("expected", "nodes", id, "score").
+    lines: Mapping[Path, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def line(self, *path: str | int) -> int | None:
+        """The line of `path` in the case file (of its deepest known part), None if unknown."""
+        return line_of(dict(self.lines), tuple(path)) if self.lines else None
+
+    def fact_line(self, name: str) -> int | None:
+        """The line where the case gives fact `name` (dotted, nested or flat), else of `facts`."""
+        path: tuple[str | int, ...] = ("facts",)
+        node: Any = self.facts
+        parts = name.split(".")
+        while parts and isinstance(node, Mapping):
+            for size in range(len(parts), 0, -1):
+                key = ".".join(parts[:size])
+                if key in node:
+                    path, node, parts = path + (key,), node[key], parts[size:]
+                    break
+            else:
+                break
+        return self.line(*path)
 
 
 @dataclass(frozen=True)
@@ -34,6 +60,7 @@ class CaseMismatch:
     field: str  # score, grade, rationale_zh, deductions, error, ...
     expected: str
     actual: str
+    line: int | None = None  # the line of the expectation in the case file
 
 
 @dataclass(frozen=True)
@@ -49,7 +76,7 @@ class CaseResult:
 def load_case(text: str, filename: str = "case.yaml") -> GoldenCase:
     """Parse a golden case. Raises PackError naming the file when it is malformed."""
     try:
-        doc, _ = parse_yaml(text)
+        doc, lines = parse_yaml(text)
     except YamlSyntaxError as exc:
         raise PackError([PackProblem("", yaml_problem(exc), filename, exc.line)]) from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("facts"), Mapping) or not isinstance(doc.get("expected"), Mapping):
@@ -61,8 +88,13 @@ def load_case(text: str, filename: str = "case.yaml") -> GoldenCase:
                                                  f"it expects (missing: {missing}), e.g. "
                                                  "expected: {score: \"75.03\", grade: 中}; a case that states "
                                                  "nothing proves nothing", filename, 1)])
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise PackError([PackProblem("description", "a case's description is a text (use '|' for several lines)",
+                                     filename, lines.get(("description",)))])
     return GoldenCase(name=str(doc.get("name", filename)), facts=_json_like(doc["facts"]),
-                      expected=doc["expected"], file=filename, language=str(doc.get("language", "zh")))
+                      expected=doc["expected"], file=filename, language=str(doc.get("language", "zh")),
+                      description=description, lines=lines)
 
 
 def _json_like(value: Any) -> Any:
@@ -89,31 +121,39 @@ def run_case(compiled: CompiledPack, case: GoldenCase) -> CaseResult:
     try:
         evaluation = evaluate(compiled, case.facts, case.language)
     except FactsError as exc:
-        return CaseResult(case, tuple(_error_mismatches(expected, exc)))
+        return CaseResult(case, tuple(_error_mismatches(case, exc)))
     if "error" in expected:
-        return CaseResult(case, (CaseMismatch("total", "error", _describe_error(expected["error"]), "a result"),))
+        return CaseResult(case, (CaseMismatch("total", "error", _describe_error(expected["error"]), "a result",
+                                              case.line("expected", "error")),))
     mismatches: list[CaseMismatch] = []
     if "score" in expected and not _same_number(expected["score"], evaluation.score):
-        mismatches.append(CaseMismatch("total", "score", str(expected["score"]), plain(evaluation.score)))
+        mismatches.append(CaseMismatch("total", "score", str(expected["score"]), plain(evaluation.score),
+                                       case.line("expected", "score")))
     if "grade" in expected and str(expected["grade"]) != evaluation.grade:
-        mismatches.append(CaseMismatch("total", "grade", str(expected["grade"]), evaluation.grade))
+        mismatches.append(CaseMismatch("total", "grade", str(expected["grade"]), evaluation.grade,
+                                       case.line("expected", "grade")))
     nodes = {n.id: n for n in evaluation.nodes()}
     for node_id, want in (expected.get("nodes") or {}).items():
         node = nodes.get(node_id)
+        at = ("expected", "nodes", node_id)
         if node is None:
-            mismatches.append(CaseMismatch(node_id, "node", "present", "no such node"))
+            mismatches.append(CaseMismatch(node_id, "node", "present", "no such node", case.line(*at)))
             continue
         want = want if isinstance(want, Mapping) else {"score": want}
         if "score" in want and not _same_number(want["score"], node.score):
-            mismatches.append(CaseMismatch(node_id, "score", str(want["score"]), plain(node.score)))
+            mismatches.append(CaseMismatch(node_id, "score", str(want["score"]), plain(node.score),
+                                           case.line(*at, "score")))
         if "grade" in want and str(want["grade"]) != (node.grade or ""):
-            mismatches.append(CaseMismatch(node_id, "grade", str(want["grade"]), node.grade or ""))
+            mismatches.append(CaseMismatch(node_id, "grade", str(want["grade"]), node.grade or "",
+                                           case.line(*at, "grade")))
         if "rationale_zh" in want and case.language == "zh" and want["rationale_zh"] != node.rationale:
-            mismatches.append(CaseMismatch(node_id, "rationale_zh", str(want["rationale_zh"]), node.rationale))
+            mismatches.append(CaseMismatch(node_id, "rationale_zh", str(want["rationale_zh"]), node.rationale,
+                                           case.line(*at, "rationale_zh")))
         if "deductions" in want:
             actual_ids = [d.rule_id for d in node.deductions]
             if list(want["deductions"]) != actual_ids:
-                mismatches.append(CaseMismatch(node_id, "deductions", ", ".join(want["deductions"]), ", ".join(actual_ids)))
+                mismatches.append(CaseMismatch(node_id, "deductions", ", ".join(want["deductions"]),
+                                               ", ".join(actual_ids), case.line(*at, "deductions")))
     return CaseResult(case, tuple(mismatches))
 
 
@@ -122,15 +162,36 @@ def _describe_error(error: Any) -> str:
     return "input error on " + ", ".join(str(v.get("fact")) for v in violations)
 
 
-def _error_mismatches(expected: Mapping, exc: FactsError) -> list[CaseMismatch]:
+def _error_mismatches(case: GoldenCase, exc: FactsError) -> list[CaseMismatch]:
+    expected = case.expected
     actual = "; ".join(str(v) for v in exc.violations)
     if "error" not in expected:
-        return [CaseMismatch("total", "error", "a result", actual)]
+        first = exc.violations[0].fact if exc.violations else ""
+        return [CaseMismatch("total", "error", "a result", actual, case.fact_line(first) if first else case.line("facts"))]
     mismatches = []
-    for want in (expected["error"] or {}).get("violations") or []:
+    for i, want in enumerate((expected["error"] or {}).get("violations") or []):
         fact = str(want.get("fact"))
         hits = [v for v in exc.violations if v.fact == fact]
         contains = want.get("contains")
         if not hits or (contains and not any(str(contains) in v.description for v in hits)):
-            mismatches.append(CaseMismatch(fact, "error", f"violation on {fact}" + (f" containing {contains!r}" if contains else ""), actual))
+            wanted = f"violation on {fact}" + (f" containing '{contains}'" if contains else "")
+            mismatches.append(CaseMismatch(fact, "error", wanted, actual,
+                                           case.line("expected", "error", "violations", i)))
     return mismatches
+
+
+def case_fact_problems(compiled: CompiledPack, case: GoldenCase) -> list[PackProblem]:
+    """Each fact of a case that expects a result which the pack refuses, as a problem
+    pointing at the case file's line: the same checks a request goes through (`evaluate`).
+    A case that expects an input error is left to `run_case`."""
+    if "error" in case.expected:
+        return []
+    try:
+        evaluate(compiled, case.facts, case.language)
+    except FactsError as exc:
+        return [PackProblem(f"facts.{v.fact}" if v.fact != "facts" else "facts",
+                            f"golden case '{case.name}' gives facts the pack refuses: {v.fact}: {v.description} "
+                            "(fix the fact, or make the case expect this error)",
+                            case.file, case.fact_line(v.fact))
+                for v in exc.violations]
+    return []
