@@ -111,6 +111,11 @@ def facts_behind(pack: Pack, name: str) -> tuple[str, ...]:
     return (name,)
 
 
+def inputs(pack: Pack) -> dict[str, tuple[str, ...]]:
+    """Each derived value's name → the facts (or survey shares) it is computed from."""
+    return {derived.name: facts for derived, _reads, facts in ordered(pack)}
+
+
 def compute(pack: Pack, values: MutableMapping[str, object]) -> list[FactViolation]:
     """Add every derived value of the pack to `values`; the violations of those that
     cannot be computed. One whose inputs have no value (they failed) is skipped."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Callable, Mapping
 
 from . import decimals
-from .model import Pack
+from .model import FactType, Pack
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([a-z_]+))?\}")
 
@@ -46,7 +46,26 @@ _NUMBER_FORMATTERS: dict[str, Callable[[Decimal], str]] = {
 }
 
 
+def _default_format(pack: Pack, name: str) -> str | None:
+    """The format a placeholder without one takes: a derived value's declared format."""
+    derived = pack.derived_value(name) if pack.derived else None
+    return derived.format if derived is not None else None
+
+
+def _choice_labels(pack: Pack, name: str, language: str) -> dict[str, str] | None:
+    """A choice fact's option code → its label in `language`; None for other names."""
+    spec = pack.fact(name)
+    if spec is None or spec.type is not FactType.CHOICE:
+        return None
+    return {option.key: option.label.get(language) for option in spec.options}
+
+
 def format_value(pack: Pack, name: str, value: object, fmt: str | None, language: str) -> str:
+    if fmt is None:
+        labels = _choice_labels(pack, name, language)
+        if labels is not None and isinstance(value, str):
+            return labels.get(value, value)
+        fmt = _default_format(pack, name)
     if fmt == "shares" or (fmt is None and isinstance(value, Mapping)):
         return _shares(pack, name, value, language)  # type: ignore[arg-type]
     if fmt == "yesno" or (fmt is None and isinstance(value, bool)):
@@ -63,6 +82,11 @@ def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Ca
 
     Gives the same text as `format_value(pack, name, value, fmt, language)` for any value.
     """
+    if fmt is None:
+        labels = _choice_labels(pack, name, language)
+        if labels is not None:
+            return lambda code: labels.get(code, code) if type(code) is str else str(code)  # type: ignore[arg-type]
+        fmt = _default_format(pack, name)
     if fmt == "shares":
         return _shares_formatter(pack, name, language)
     if fmt == "yesno":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection, Iterator
+from typing import Collection, Iterator, Mapping, Sequence
 
 from .conditions import condition_refs
 from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, Ratio, Survey, Text
@@ -53,16 +53,21 @@ def leaf_texts(leaf: Indicator) -> Iterator[Text]:
             yield scoring.inferred
 
 
-def facts_read(leaf: Indicator, declared: Collection[str]) -> tuple[str, ...]:
+def facts_read(leaf: Indicator, declared: Collection[str],
+               derived: Mapping[str, Sequence[str]] | None = None) -> tuple[str, ...]:
     """Declared fact names a leaf reads, through its rules or its texts, in first-use order.
 
-    A survey option ref (`survey.x.option`) counts as its survey fact (`survey.x`); the
-    leaf's own template values (`score`, `ratio`, ...) are not facts and are left out.
+    A survey option ref (`survey.x.option`) counts as its survey fact (`survey.x`); a
+    derived value counts as the facts it is computed from (`derived`: name → facts, see
+    `derived.inputs`); the leaf's own template values (`score`, `ratio`, ...) are not
+    facts and are left out.
     """
     names: list[str] = list(scoring_refs(leaf))
     for text in leaf_texts(leaf):
         for template in (text.zh, text.en or ""):
             names.extend(name for name, _ in placeholders(template))
+    if derived:
+        names = [fact for name in names for fact in (derived[name] if name in derived else (name,))]
     facts = []
     for name in names:
         if name not in declared:

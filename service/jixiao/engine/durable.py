@@ -146,7 +146,7 @@ def string_text(value: object) -> str:
 #: How a fact's value is written, by the fact's type: the engine compares a text with a
 #: number loosely, so each attribute takes only its own kind of value.
 WRITERS = {FactType.DECIMAL: number_text, FactType.INTEGER: number_text,
-           FactType.BOOLEAN: boolean_text, FactType.TEXT: string_text}
+           FactType.BOOLEAN: boolean_text, FactType.TEXT: string_text, FactType.CHOICE: string_text}
 
 Field = tuple[object, str, Callable[[object], str]]  # (key among the values, '"attribute": ', writer)
 
@@ -535,13 +535,11 @@ class DurableMatcher:
 
 
 def _fact_type(pack: Pack, ref: str) -> FactType:
-    """The type of a fact a rule reads; a survey option's share is a decimal."""
-    spec = pack.fact(ref)
-    if spec is not None:
-        return spec.type
-    survey, _, _option = ref.rpartition(".")
-    if pack.fact(survey) is not None:
-        return FactType.DECIMAL
+    """The type of a value a rule reads: a fact's own (a choice is its option's code, a
+    text); a survey option's share, a derived value and a node's score are decimals."""
+    kind = pack.value_type(ref)
+    if kind is not None and kind is not FactType.SURVEY:
+        return kind
     raise PackError([PackProblem("", f"a rule reads '{ref}', which is not a declared fact")])
 
 
