@@ -13,19 +13,20 @@ together), and a number a rule compares with that the rule engine cannot compare
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Protocol
+from typing import Callable, Mapping, Protocol
 
-from .conditions import divisors, holds, negate, without_not
+from .conditions import divisors, holds, negate, operand_refs, without_not
 from .decimals import ENGINE_LIMITS, engine_problem, plain
 from .errors import PackError, PackProblem
 from .facts import FactChecker
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from .model import (
     AllOrNothing, AnyOf, Arithmetic, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
-    Not, Operand, Pack, Ratio, Survey, AllOf,
+    Not, Operand, Pack, PerItem, Ratio, Survey, AllOf,
 )
+from .overrides import RULE_PREFIX, OverridePlan
 from .yaml12 import format_path
 
 #: Levels a check's condition may nest: all, any, not and arithmetic (add, sub, mul, div)
@@ -64,13 +65,19 @@ class CompiledPack:
     rules: tuple[Rule, ...]
     matcher: Matcher
     checker: FactChecker  # the pack's fact schema, prepared
-    checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement)
+    checked_leaves: tuple[Indicator, ...]  # leaves whose method checks inputs (ratio, judgement, per_item)
     divisions: tuple[tuple[str, Operand], ...]  # (rule id, divisor) of every division a rule computes
     tree: tuple[NodePlan, ...]  # how each top-level indicator is scored (scoring.py)
+    #: leaf id → the rule deciding that the leaf is not applicable (leaves that may be N/A)
+    not_applicable: Mapping[str, Rule] = field(default_factory=dict)
+    overrides: OverridePlan | None = None  # the pack's overrides, when it has any
+    override_matchers: tuple[Matcher, ...] = ()  # one per layer of overrides (overrides.py)
 
     def close(self) -> None:
         """Free the matcher's engine resources; the pack must not be used afterwards."""
         self.matcher.close()
+        for matcher in self.override_matchers:
+            matcher.close()
 
 
 class PlainMatcher:
@@ -94,7 +101,13 @@ def leaf_conditions(leaf: Indicator) -> list[tuple[str, Condition]]:
     """(key, condition) for every way the leaf can lose points, in the pack's order."""
     scoring = leaf.scoring
     if isinstance(scoring, Ratio):
-        return [("shortfall", Compare(scoring.actual, "lt", scoring.target))]
+        rules: list[tuple[str, Condition]] = [("shortfall", Compare(scoring.actual, "lt", scoring.target))]
+        if scoring.floor is not None:
+            floor = Arithmetic("mul", scoring.target, scoring.floor)
+            rules.append(("below_floor", Compare(scoring.actual, "lt", floor)))
+        return rules
+    if isinstance(scoring, PerItem):
+        return [("items", Compare(scoring.count, "gt", Decimal(0)))]
     if isinstance(scoring, Deductions):
         return [(check.id, check.when) for check in scoring.checks]
     if isinstance(scoring, AllOrNothing):
@@ -106,7 +119,9 @@ def leaf_conditions(leaf: Indicator) -> list[tuple[str, Condition]]:
             if weight < 1
         ]
     if isinstance(scoring, Bands):
-        return [(f"band{i}", condition) for i, condition in band_conditions(scoring) if scoring.bands[i].deduct > 0]
+        # A band that deducts nothing needs a rule only to show its reason ("好").
+        return [(f"band{i}", condition) for i, condition in band_conditions(scoring)
+                if scoring.bands[i].deduct > 0 or scoring.bands[i].reason is not None]
     if isinstance(scoring, Judgement):
         return [("judgement", Compare(scoring.score, "lt", leaf.weight))]
     raise TypeError(f"unknown scoring method {type(scoring).__name__}")
@@ -117,6 +132,10 @@ def band_conditions(bands: Bands) -> list[tuple[int, Condition]]:
     out: list[tuple[int, Condition]] = []
     upper: Decimal | None = None
     for i, band in enumerate(bands.bands):
+        if band.options:  # a band over a choice: the value is one of its codes
+            parts_: tuple[Condition, ...] = tuple(Compare(bands.value, "eq", code) for code in band.options)
+            out.append((i, parts_[0] if len(parts_) == 1 else AnyOf(parts_)))
+            continue
         parts: list[Condition] = []
         if band.minimum is not None:
             parts.append(Compare(bands.value, "ge", band.minimum))
@@ -125,6 +144,16 @@ def band_conditions(bands: Bands) -> list[tuple[int, Condition]]:
         out.append((i, parts[0] if len(parts) == 1 else AllOf(tuple(parts))))
         upper = band.minimum
     return out
+
+
+def not_applicable_condition(leaf: Indicator) -> Condition | None:
+    """When the leaf is not applicable: its condition, or its evaluator's flag being true."""
+    na = leaf.not_applicable
+    if na is None:
+        return None
+    if na.flag is not None:
+        return Compare(na.flag, "eq", True)
+    return na.when
 
 
 def _leaf_paths(pack: Pack) -> dict[str, tuple]:
@@ -197,6 +226,10 @@ def pack_limit_problems(pack: Pack) -> list[PackProblem]:
             problem = engine_problem(leaf.weight)
             if problem is not None:
                 problems.append(_number_problem(path + ("weight",), leaf.weight, problem))
+        if leaf.not_applicable is not None and leaf.not_applicable.when is not None:
+            problems += _condition_problems(leaf.not_applicable.when, path + ("not_applicable", "when"))
+    for i, override in enumerate(pack.overrides):
+        problems += _condition_problems(override.when, ("overrides", i, "when"))
     return problems
 
 
@@ -219,14 +252,36 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
             rules.append(rule)
             leaf_rules.append(rule)
         by_leaf[leaf.id] = tuple(leaf_rules)
+    # Not-applicable decisions come after every scoring rule, so that a pack without them
+    # keeps its rules' numbering.
+    not_applicable: dict[str, Rule] = {}
+    for leaf in pack.leaves():
+        condition = not_applicable_condition(leaf)
+        if condition is not None:
+            not_applicable[leaf.id] = Rule(len(rules), leaf.id, "not_applicable", without_not(condition))
+            rules.append(not_applicable[leaf.id])
     frozen = tuple(rules)
+    plan = OverridePlan(pack) if pack.overrides else None
+    layers = tuple(
+        tuple(Rule(i, RULE_PREFIX.rstrip("#"), pack.overrides[i].id, without_not(pack.overrides[i].when)) for i in layer)
+        for layer in (plan.layers if plan else ())
+    )
+    override_divisions = tuple(
+        (f"{RULE_PREFIX}{o.id}", divisor) for o in pack.overrides for divisor in divisors(o.when)
+        if not any(ref.startswith(("@score:", "@rate:")) for ref in operand_refs(divisor))
+    )
     leaves = list(pack.leaves())
     return CompiledPack(
         pack=pack,
         rules=frozen,
         matcher=matcher_factory(pack, frozen),
         checker=FactChecker(pack.facts),
-        checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement))),
-        divisions=tuple(dict.fromkeys((rule.rule_id, divisor) for rule in frozen for divisor in divisors(rule.condition))),
+        checked_leaves=tuple(leaf for leaf in leaves if isinstance(leaf.scoring, (Ratio, Judgement, PerItem))),
+        divisions=tuple(dict.fromkeys(
+            [(rule.rule_id, divisor) for rule in frozen for divisor in divisors(rule.condition)]
+            + list(override_divisions))),
         tree=plan_tree(pack, by_leaf, cache_entries),
+        not_applicable=not_applicable,
+        overrides=plan,
+        override_matchers=tuple(matcher_factory(pack, layer) for layer in layers),
     )

@@ -99,13 +99,22 @@ def operand_value(operand: Operand, values: Mapping[str, object]) -> object:
 
 
 def holds(condition: Condition, values: Mapping[str, object]) -> bool:
-    """Whether the condition is true for these typed fact values (Decimal arithmetic)."""
+    """Whether the condition is true for these typed fact values (Decimal arithmetic).
+
+    A comparison whose arithmetic cannot be computed (a division by 0) does not hold,
+    whatever its operator, and so does its negation: `not` is read through `negate`, as
+    the rules handed to a matcher are (`without_not`). Only rules of leaves found not
+    applicable can meet one: the evaluator refuses the others' zero divisors as input errors.
+    """
     if isinstance(condition, Compare):
         left = values[condition.fact.name]
-        right = operand_value(condition.operand, values)
+        try:
+            right = operand_value(condition.operand, values)
+        except ArithmeticError_:
+            return False
         return _COMPARE[condition.op](left, right)
     if isinstance(condition, AllOf):
         return all(holds(c, values) for c in condition.conditions)
     if isinstance(condition, AnyOf):
         return any(holds(c, values) for c in condition.conditions)
-    return not holds(condition.condition, values)
+    return holds(negate(condition.condition), values)

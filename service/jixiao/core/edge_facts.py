@@ -12,7 +12,8 @@ option at 100 %), one change at a time:
   (±EXTREME when unbounded), and every literal a rule compares the fact with (bands
   included) with one smallest step (0.01, or 1 for integers) either side;
 - surveys: every option alone at 100 %, all at 0, and every share a rule compares with,
-  ±0.01, alone.
+  ±0.01, alone;
+- choices: every option (the base takes the first).
 
 `check_edge_facts` evaluates each with the engine's compiled pack and the reference's
 (the plain matcher, Decimal comparisons) and names every request for which evaluation
@@ -29,7 +30,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from .compiler import CompiledPack, Rule
 from .conditions import comparisons
-from .decimals import HUNDRED, ZERO, plain
+from .decimals import CONTEXT, HUNDRED, ZERO, plain, round_score
 from .errors import FactsError
 from .evaluator import evaluate
 from .model import FactSpec, FactType, Judgement, Pack
@@ -87,6 +88,9 @@ def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
         elif spec.type is FactType.SURVEY:
             for shares, why in _survey_values(spec, edges):
                 requests.append(EdgeFacts(f"{spec.name}: {why}", {**base, spec.name: shares}))
+        elif spec.type is FactType.CHOICE:
+            for option in spec.options:
+                requests.append(EdgeFacts(f"{spec.name} = {option.key}", {**base, spec.name: option.key}))
     unique: dict[str, EdgeFacts] = {}
     for request in requests:
         unique.setdefault(repr(sorted(request.facts.items(), key=lambda item: item[0])), request)
@@ -137,6 +141,8 @@ def _base_value(spec: FactSpec, number: Decimal) -> object:
         return BASE_TEXT
     if spec.type is FactType.SURVEY:
         return {option.key: plain(HUNDRED if i == 0 else ZERO) for i, option in enumerate(spec.options)}
+    if spec.type is FactType.CHOICE:
+        return spec.options[0].key
     value = number
     if spec.maximum is not None and value > spec.maximum:
         value = spec.maximum
@@ -215,22 +221,45 @@ def _compare(expected: Evaluation | None, expected_error: str | None,
                 f"the reference {expected_error or 'a result'}")
     if expected is None or actual is None:
         return None
+    if [o.rule_id for o in expected.overrides] != [o.rule_id for o in actual.overrides]:
+        return (f"the engine fired the overrides {[o.rule_id for o in actual.overrides]}, "
+                f"the reference {[o.rule_id for o in expected.overrides]}")
     for want, got in zip(expected.nodes(), actual.nodes()):
+        if want.not_applicable != got.not_applicable:
+            return f"{got.id}: not applicable by {'the engine' if got.not_applicable else 'the reference'} only"
         if want.score != got.score:
             return f"{got.id} scored {plain(got.score)} by the engine, {plain(want.score)} by the reference"
         if [d.rule_id for d in want.deductions] != [d.rule_id for d in got.deductions]:
             return (f"{got.id}: the engine fired {[d.rule_id for d in got.deductions]}, "
                     f"the reference {[d.rule_id for d in want.deductions]}")
+    if expected.score != actual.score or expected.grade != actual.grade:
+        return (f"the engine gave {plain(actual.score)} ({actual.grade}), "
+                f"the reference {plain(expected.score)} ({expected.grade})")
     return None
 
 
 def _invariant_broken(evaluation: Evaluation, pack: Pack) -> str | None:
+    """A leaf in [0, its effective weight]; a parent the sum of its children, or, when an
+    override capped it, the smaller of that sum and the cap; the total the sum of level 1
+    (converted under the rescale treatment), or its cap."""
+    caps = {f"override#{o.id}": o.cap for o in pack.overrides if o.action == "cap"}
+
+    def cap_of(node_id: str, rule_ids) -> Decimal | None:
+        found = [caps[r] for r in rule_ids if r in caps and _cap_node(pack, r) == node_id]
+        return min(found) if found else None  # type: ignore[type-var]
+
     def visit(node: NodeResult) -> str | None:
         if not node.children:
-            if not ZERO <= node.score <= node.weight:
-                return f"leaf {node.id} scored {plain(node.score)}, outside [0, {plain(node.weight)}]"
+            if not ZERO <= node.score <= node.scored_weight:
+                return f"leaf {node.id} scored {plain(node.score)}, outside [0, {plain(node.scored_weight)}]"
+            cap = cap_of(node.id, node.overridden_by)
+            if cap is not None and node.score > cap:
+                return f"leaf {node.id} scored {plain(node.score)}, above its cap {plain(cap)}"
             return None
         total = sum((child.score for child in node.children), ZERO)
+        cap = cap_of(node.id, node.overridden_by)
+        if cap is not None:
+            total = min(total, cap)
         if node.score != total:
             return f"{node.id} scored {plain(node.score)}, but its children add up to {plain(total)}"
         for child in node.children:
@@ -244,6 +273,21 @@ def _invariant_broken(evaluation: Evaluation, pack: Pack) -> str | None:
         if broken:
             return broken
     total = sum((top.score for top in evaluation.indicators), ZERO)
+    if evaluation.not_applicable_treatment == "rescale":
+        weight = sum((top.scored_weight for top in evaluation.indicators), ZERO)
+        total = round_score(CONTEXT.divide(CONTEXT.multiply(total, evaluation.total_weight), weight))
+    cap = cap_of("total", [o.rule_id for o in evaluation.overrides])
+    if cap is not None:
+        total = min(total, cap)
     if evaluation.score != total:
         return f"the total {plain(evaluation.score)} is not the sum of the dimensions, {plain(total)}"
+    if not ZERO <= evaluation.score <= evaluation.total_weight:
+        return f"the total {plain(evaluation.score)} is outside [0, {plain(evaluation.total_weight)}]"
+    return None
+
+
+def _cap_node(pack: Pack, rule_id: str) -> str | None:
+    for override in pack.overrides:
+        if f"override#{override.id}" == rule_id:
+            return override.node
     return None

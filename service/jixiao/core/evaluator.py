@@ -11,14 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
-from . import constraints, decimals, derived
+from . import applicability, constraints, decimals, derived, overrides
 from .compiler import CompiledPack
 from .decimals import ZERO
 from .errors import FactsError, FactViolation
 from .conditions import ArithmeticError_, operand_refs, operand_value
-from .model import FactRef, Judgement, Ratio, grade_for
-from .results import Evaluation
-from .scoring import LANGUAGES
+from .model import FactRef, GradeBand, Judgement, PerItem, Ratio, grade_for
+from .results import Evaluation, NodeResult, OverrideResult
+from .scoring import LANGUAGES, grade_name
 
 
 def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
@@ -30,16 +30,30 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
     values, violations, ignored = _checked_values(compiled, facts, language, ignore_unknown)
+    # Step 4: method inputs known before matching (a leaf its evaluator declared N/A is not checked).
+    skipped = _not_checked_before_matching(compiled, values) if compiled.not_applicable else frozenset()
     if compiled.checked_leaves:
-        violations.extend(_judgement_violations(compiled, values))
+        violations.extend(_judgement_violations(compiled, values, skipped))
+    if compiled.not_applicable:
+        violations.extend(applicability.missing_reasons(compiled, values))
     if violations:
         raise FactsError(violations)
     if compiled.checked_leaves or compiled.divisions:
-        _check_method_inputs(compiled, values)
+        _check_method_inputs(compiled, values, skipped)
+    # Step 6: the rules decide, N/A leaves are known, their applicable siblings' inputs checked.
     fired = compiled.matcher.match(values)
-    indicators = tuple([node.score(values, fired, language) for node in compiled.tree])
-    total = sum([n.score for n in indicators], ZERO)
-    rate = decimals.rate_percent(total, pack.total_weight)
+    not_applicable = _not_applicable(compiled, values, fired, language) if compiled.not_applicable else None
+    # Step 7: the tree, the N/A treatment, the overrides, the total and its grade.
+    applicable_weight = None
+    if not_applicable:
+        indicators, total, applicable_weight = applicability.score_tree(compiled, values, fired, language, not_applicable)
+    else:
+        indicators = tuple([node.score(values, fired, language) for node in compiled.tree])
+        total = sum([n.score for n in indicators], ZERO)
+    band = grade_for(pack.grades, decimals.rate_percent(total, pack.total_weight))
+    fired_overrides: tuple[OverrideResult, ...] = ()
+    if compiled.overrides is not None:
+        indicators, total, band, fired_overrides = _apply_overrides(compiled, values, indicators, total, band, language)
     return Evaluation(
         pack_id=pack.id,
         version=pack.version,
@@ -47,11 +61,48 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         language=language,
         total_weight=pack.total_weight,
         score=total,
-        rate=rate,
-        grade=grade_for(pack.grades, rate).grade,
+        rate=decimals.rate_percent(total, pack.total_weight),
+        grade=grade_name(band, language),
         indicators=indicators,
+        overrides=fired_overrides,
         ignored_facts=ignored,
+        not_applicable_treatment=(pack.not_applicable_treatment or "") if not_applicable else "",
+        applicable_weight=applicable_weight,
     )
+
+
+def _not_checked_before_matching(compiled: CompiledPack, values: Mapping[str, object]) -> frozenset[str]:
+    """Leaves whose method inputs are not checked before matching: those the evaluator
+    declared N/A (never checked), and those a condition may find N/A (checked after
+    matching, if applicable; their judgement range is checked now all the same)."""
+    return frozenset(applicability.known_not_applicable(compiled, values) | applicability.decided_later(compiled))
+
+
+def _not_applicable(compiled: CompiledPack, values: Mapping[str, object], fired: frozenset[int],
+                    language: str) -> dict[str, str]:
+    """The leaves found N/A (id → reason), after the deferred input checks of the applicable
+    leaves a condition might have found N/A. Raises FactsError when nothing is left to score."""
+    found = applicability.not_applicable_leaves(compiled, values, fired, language)
+    later = applicability.decided_later(compiled) - set(found)
+    if later:
+        _check_method_inputs(compiled, values, frozenset(), only=later)
+    broken = applicability.every_leaf_violation(compiled, found)
+    if broken is not None:
+        raise FactsError([broken])
+    return found
+
+
+def _apply_overrides(compiled: CompiledPack, values: Mapping[str, object], indicators: tuple[NodeResult, ...],
+                     total: Decimal, band: GradeBand, language: str):
+    """Every override that fires, layer by layer, each layer decided by one matcher call."""
+    plan = compiled.overrides
+    assert plan is not None
+    matchers = compiled.override_matchers
+    return overrides.apply(
+        plan, indicators, total, band, values,
+        lambda layer, seen: matchers[layer].match(seen),
+        lambda tree: applicability.rescaled_total(compiled, tree),
+        language)
 
 
 def _checked_values(compiled: CompiledPack, facts: Mapping, language: str,
@@ -70,10 +121,15 @@ def _checked_values(compiled: CompiledPack, facts: Mapping, language: str,
     return values, violations, checked.ignored
 
 
-def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object]) -> None:
-    """Input errors that only the pack's rules know: a zero target or divisor, an out-of-range judgement."""
+def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], skipped: frozenset[str] = frozenset(),
+                         only: set[str] | None = None) -> None:
+    """Input errors that only the pack's rules know: a zero target or divisor, a negative
+    count. `skipped`: leaves not checked; `only`: check these leaves and nothing else."""
     violations: list[FactViolation] = []
     for rule_id, divisor in compiled.divisions:
+        leaf_id = rule_id.partition("#")[0]
+        if leaf_id in skipped or (only is not None and leaf_id not in only):
+            continue
         try:
             zero = operand_value(divisor, values) == 0
         except ArithmeticError_:  # a division inside the divisor: reported for that one
@@ -87,21 +143,30 @@ def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object]) -
                     names[0] if names else "facts",
                     f"makes the divisor of rule {rule_id} 0 (computed from {', '.join(names) or 'literals'})"))
     for leaf in compiled.checked_leaves:
+        if leaf.id in skipped or (only is not None and leaf.id not in only):
+            continue
         scoring = leaf.scoring
         if isinstance(scoring, Ratio) and values[scoring.target.name] == 0:
             violations.append(FactViolation(
                 scoring.target.name, f"is 0, but it is the target of the ratio scoring {leaf.id}"))
+        elif isinstance(scoring, PerItem) and values[scoring.count.name] < 0:  # type: ignore[operator]
+            violations.append(FactViolation(
+                scoring.count.name, f"is {decimals.plain(Decimal(values[scoring.count.name]))}, but it counts "  # type: ignore[arg-type]
+                                    f"the items of {leaf.id}, which cannot be negative"))
     if violations:
         raise FactsError(violations)
 
 
-def _judgement_violations(compiled: CompiledPack, values: Mapping[str, object]) -> list[FactViolation]:
+def _judgement_violations(compiled: CompiledPack, values: Mapping[str, object],
+                          skipped: frozenset[str] = frozenset()) -> list[FactViolation]:
     """An evaluator's score outside [0, weight] and an empty reason, for the judgement
-    leaves whose facts passed the fact check: refused with the other fact errors."""
+    leaves whose facts passed the fact check: refused with the other fact errors. A leaf
+    its evaluator declared not applicable is not checked."""
     violations: list[FactViolation] = []
+    declared = applicability.known_not_applicable(compiled, values) if skipped else ()
     for leaf in compiled.checked_leaves:
         scoring = leaf.scoring
-        if not isinstance(scoring, Judgement):
+        if not isinstance(scoring, Judgement) or leaf.id in declared:
             continue
         if scoring.score.name in values:
             score = Decimal(values[scoring.score.name])  # type: ignore[arg-type]

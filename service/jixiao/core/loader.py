@@ -21,11 +21,13 @@ from .identifiers import InvalidIdentifier, check_pack_id, check_version, echo
 from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
-    Ratio, Survey, SurveyOption, Text, method_name, DERIVED_FORMATS, DERIVED_OPS, Apply, Constraint, Derived, Expression,
+    DERIVED_FORMATS, DERIVED_OPS, Apply, Constraint, Derived, Expression, NODE_TOTAL, OVERRIDE_ACTIONS, RATE_PREFIX, SCORE_PREFIX, TREATMENTS, NotApplicable, Override, PerItem, Ratio,
+    Slope, Survey, SurveyOption, Text, method_name,
 )
 from .derived import expression_refs as _expression_refs
-from .references import leaf_texts
+from .overrides import find_cycle
 from .suggest import did_you_mean
+from .references import leaf_texts
 from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
@@ -142,6 +144,7 @@ class _Builder:
         self.problems: list[PackProblem] = []
         self.facts: dict[str, FactSpec] = {}
         self.derived_names: set[str] = set()  # derived values: read like decimal facts
+        self.node_ids: set[str] | None = None  # while building overrides: node ids a condition may read
 
     def problem(self, path: Path, message: str) -> None:
         self.problems.append(PackProblem(format_path(path), message, self.filename, line_of(self.lines, path)))
@@ -209,6 +212,8 @@ class _Builder:
         if not indicators:
             self.problem(("indicators",), "a pack needs at least one indicator")
         self.check_tree(indicators, total)
+        treatment = self.not_applicable_treatment(doc, indicators)
+        overrides = self.overrides(doc.get("overrides") or [], indicators, grades)
         return Pack(
             id=pack_id,
             version=version,
@@ -220,6 +225,8 @@ class _Builder:
             indicators=indicators,
             derived=derived,
             constraints=constraints,
+            not_applicable_treatment=treatment,
+            overrides=overrides,
         )
 
     def grades(self, raw: list, path: Path) -> tuple[GradeBand, ...]:
@@ -478,7 +485,15 @@ class _Builder:
             scoring = self.scoring(raw["scoring"], weight, path + ("scoring",))
             if "rationale" in raw:
                 rationale = self.text(raw["rationale"], path + ("rationale",))
-        leaf = Indicator(id=node_id, name=name, weight=weight, children=children, scoring=scoring, rationale=rationale)
+        not_applicable = None
+        if "not_applicable" in raw:
+            if children:
+                self.problem(path + ("not_applicable",), f"'{node_id}' has children: only leaves are declared not "
+                                                         "applicable (a parent is when all its children are)")
+            else:
+                not_applicable = self.not_applicable(raw["not_applicable"], path + ("not_applicable",), node_id)
+        leaf = Indicator(id=node_id, name=name, weight=weight, children=children, scoring=scoring, rationale=rationale,
+                         not_applicable=not_applicable)
         if scoring is not None:
             self.check_templates(leaf, raw, path)
         return leaf
@@ -503,6 +518,146 @@ class _Builder:
         top = sum((n.weight for n in indicators), ZERO)
         if indicators and top != total:
             self.problem(("total_weight",), f"total_weight is {plain(total)} but the level-1 weights add up to {plain(top)}")
+
+    # --- not applicable (不适用) ------------------------------------------------
+
+    def not_applicable(self, raw: Any, path: Path, leaf_id: str) -> NotApplicable | None:
+        """A leaf's N/A decision: {when: CONDITION, reason: TEXT} or {flag: FACT, reason: FACT}."""
+        if not isinstance(raw, Mapping) or ("when" in raw) == ("flag" in raw):
+            self.problem(path, "not_applicable needs either 'when' (a condition over facts) and 'reason' (a text), "
+                               "or 'flag' (a boolean fact the evaluator sets) and 'reason' (the text fact holding "
+                               "the evaluator's reason)")
+            return None
+        if "reason" not in raw:
+            self.problem(path, f"leaf '{leaf_id}': not_applicable needs a 'reason' to show when it applies")
+            return None
+        if "flag" in raw:
+            flag = self.ref(raw["flag"], path + ("flag",), (FactType.BOOLEAN,), "a not-applicable flag")
+            reason = self.ref(raw["reason"], path + ("reason",), (FactType.TEXT,), "a not-applicable reason")
+            return NotApplicable(flag=flag, reason_fact=reason)
+        when = self.condition(raw["when"], path + ("when",))
+        reason = self.text(raw["reason"], path + ("reason",))
+        self.check_value_placeholders(reason, path + ("reason",), f"leaf '{leaf_id}'")
+        return NotApplicable(when=when, reason=reason)
+
+    def not_applicable_treatment(self, doc: Mapping, indicators: tuple[Indicator, ...]) -> str | None:
+        """The pack's treatment of N/A weight; required when a leaf may be N/A."""
+        raw = doc.get("not_applicable")
+        may = [leaf.id for top in indicators for leaf in top.walk() if leaf.not_applicable is not None]
+        if raw is None:
+            if may:
+                self.problem(("not_applicable",), f"leaf '{may[0]}' may be not applicable, so the pack must say how "
+                                                  f"its weight is treated: not_applicable: {{treatment: rescale}} "
+                                                  f"(or redistribute)")
+            return None
+        treatment = raw.get("treatment") if isinstance(raw, Mapping) else None
+        if treatment not in TREATMENTS:
+            self.problem(("not_applicable", "treatment"), f"the treatment of not-applicable weight is rescale or "
+                                                          f"redistribute, got {echo(str(treatment))!r}")
+            return None
+        return treatment
+
+    def check_value_placeholders(self, text: Text, path: Path, owner: str, own: tuple[str, ...] = ()) -> None:
+        """A text outside a leaf's scoring (an N/A reason, an override reason): its
+        placeholders are facts, derived values or the names in `own`."""
+        for template in filter(None, (text.zh, text.en)):
+            for name, fmt in placeholders(template):
+                if fmt is not None and fmt not in FORMATS:
+                    self.problem(path, f"{owner}: unknown format '{fmt}' in {{{name}|{fmt}}}; "
+                                       f"expected one of {', '.join(FORMATS)}")
+                elif name in own:
+                    if fmt is not None:
+                        self.problem(path, f"{owner}: {{{name}}} is a text and cannot be formatted as {fmt}")
+                elif self.ref_type(name) is None:
+                    extra = f" nor one of {', '.join(own)}" if own else ""
+                    self.problem(path, f"{owner}: the text uses '{name}', which is not a declared fact{extra}"
+                                       f"{did_you_mean(name, list(self.facts) + list(own))}")
+
+    # --- overrides (一票否决, caps, zeroing) -----------------------------------
+
+    def overrides(self, raw: Any, indicators: tuple[Indicator, ...], grades: tuple[GradeBand, ...]) -> tuple[Override, ...]:
+        """The pack's overrides; unknown nodes and grades, and overrides waiting on each other
+        in a loop, are refused."""
+        if not isinstance(raw, list):
+            self.problem(("overrides",), "overrides is a list of {id, when, grade|cap|zero, reason}")
+            return ()
+        nodes = [n.id for top in indicators for n in top.walk()]
+        known = set(nodes) | {NODE_TOTAL}
+        out: list[Override] = []
+        seen: set[str] = set()
+        self.node_ids = known
+        try:
+            for i, item in enumerate(raw):
+                override = self.override(item, ("overrides", i), nodes, grades)
+                if override is None:
+                    continue
+                if override.id in seen:
+                    self.problem(("overrides", i, "id"), f"override id '{override.id}' is used twice")
+                seen.add(override.id)
+                out.append(override)
+        finally:
+            self.node_ids = None
+        if out:
+            loop = find_cycle(out, indicators)
+            if loop:
+                self.problem(("overrides",), "overrides " + " → ".join(loop) + " wait on each other: each reads a "
+                                             "node score another one changes; break the loop")
+        return tuple(out)
+
+    def override(self, item: Any, path: Path, nodes: list[str], grades: tuple[GradeBand, ...]) -> Override | None:
+        if not isinstance(item, Mapping):
+            self.problem(path, "an override is {id, when, grade|cap|zero, reason}")
+            return None
+        override_id = str(self.required(item, "id", path) or "")
+        actions = [a for a in OVERRIDE_ACTIONS if a in item]
+        if len(actions) != 1:
+            self.problem(path, f"override '{override_id}' needs exactly one action: grade (force the total grade), "
+                               f"cap ({{node: NODE, score: N}}) or zero (a node id)")
+            return None
+        when = self.condition(self.required(item, "when", path), path + ("when",))
+        reason = self.text(self.required(item, "reason", path) or "", path + ("reason",))
+        self.check_value_placeholders(reason, path + ("reason",), f"override '{override_id}'", ("before", "after"))
+        action = actions[0]
+        if action == "grade":
+            names = [g.grade for g in grades]
+            grade = str(item["grade"])
+            if grade not in names:
+                self.problem(path + ("grade",), f"'{echo(grade)}' is not one of the pack's grades "
+                                                f"({', '.join(names)}){did_you_mean(grade, names)}")
+            return Override(override_id, when, action, reason, grade=grade)
+        if action == "zero":
+            node = str(item["zero"])
+            if node == NODE_TOTAL:
+                self.problem(path + ("zero",), "zero names an indicator; to cap the total use cap: {node: total, score: N}")
+            elif node not in nodes:
+                self.problem(path + ("zero",), f"'{echo(node)}' is not an indicator id{did_you_mean(node, nodes)}")
+            return Override(override_id, when, action, reason, node=node)
+        cap = item["cap"] if isinstance(item["cap"], Mapping) else {}
+        node = str(cap.get("node", ""))
+        if node != NODE_TOTAL and node not in nodes:
+            self.problem(path + ("cap", "node"), f"'{echo(node)}' is not an indicator id nor total"
+                                                 f"{did_you_mean(node, nodes + [NODE_TOTAL])}")
+        score = self.decimal(self.required(cap, "score", path + ("cap",)) or 0, path + ("cap", "score"))
+        if score < 0:
+            self.problem(path + ("cap", "score"), f"a cap is a score of 0 or more, got {plain(score)}")
+        return Override(override_id, when, action, reason, node=node, cap=score)
+
+    def node_condition(self, raw: Mapping, path: Path) -> Condition:
+        """{score: NODE, OP: x} or {rate: NODE, OP: x}: a node's score (or rate in percent)
+        compared, in an override's condition; NODE is an indicator id or total."""
+        key = "score" if "score" in raw else "rate"
+        ops = [op for op in COMPARISONS if op in raw]
+        if len(ops) != 1 or len(raw) != 2:
+            self.problem(path, f"a node comparison needs '{key}' and exactly one of eq, ne, lt, le, gt, ge")
+            return AllOf(())
+        node, op = str(raw[key]), ops[0]
+        if node not in (self.node_ids or ()):
+            known = sorted(self.node_ids or ())
+            self.problem(path + (key,), f"'{echo(node)}' is not an indicator id nor total{did_you_mean(node, known)}")
+        operand, right_type = self.operand(raw[op], path + (op,))
+        if right_type is not None and right_type not in NUMERIC:
+            self.problem(path + (op,), f"a node's {key} is a number; it cannot be compared with a {right_type.value}")
+        return Compare(FactRef((SCORE_PREFIX if key == "score" else RATE_PREFIX) + node), op, operand)
 
     # --- scoring ---------------------------------------------------------------
 
@@ -534,11 +689,9 @@ class _Builder:
     def scoring(self, raw: Mapping, weight: Decimal, path: Path):
         method = raw.get("method")
         if method == "ratio":
-            return Ratio(
-                actual=self.ref(raw.get("actual"), path + ("actual",), NUMERIC, "a ratio's actual value"),
-                target=self.ref(raw.get("target"), path + ("target",), NUMERIC, "a ratio's target"),
-                reason=self.text(self.required(raw, "reason", path) or "", path + ("reason",)),
-            )
+            return self.ratio(raw, weight, path)
+        if method == "per_item":
+            return self.per_item(raw, weight, path)
         if method == "deductions":
             checks = []
             for i, item in enumerate(raw.get("checks") or []):
@@ -585,40 +738,135 @@ class _Builder:
                         self.problem(path + ("weights", key), f"'{key}' is not an option of {fact.name}")
             return Survey(fact, weights)
         if method == "bands":
-            value = self.ref(raw.get("value"), path + ("value",), NUMERIC, "a bands leaf's value")
-            bands = []
-            raw_bands = raw.get("bands") or []
-            for i, item in enumerate(raw_bands):
-                p = path + ("bands", i)
-                minimum = self.decimal(item["min"], p + ("min",)) if "min" in item else None
-                deduct = self.decimal(item.get("deduct", 0), p + ("deduct",))
-                if deduct < 0 or deduct > weight:
-                    self.problem(p + ("deduct",), f"deduct must be in [0, {plain(weight)}] (the leaf's weight), got {plain(deduct)}")
-                if minimum is None and i != len(raw_bands) - 1:
-                    self.problem(p, "only the last band may omit 'min' (it catches everything below)")
-                if i and minimum is not None and bands[-1].minimum is not None and minimum >= bands[-1].minimum:
-                    self.problem(p + ("min",), "bands must be ordered highest first, each min below the previous one")
-                reason = self.text(item["reason"], p + ("reason",)) if "reason" in item else None
-                bands.append(Band(minimum, deduct, reason))
-            if not bands:
-                self.problem(path + ("bands",), "a bands leaf needs at least one band")
-            elif bands[-1].minimum is not None:
-                self.problem(path + ("bands", len(bands) - 1),
-                             "the last band must omit 'min' so that every value falls in a band")
-            inferred = self.text(raw["inferred"], path + ("inferred",)) if "inferred" in raw else None
-            return Bands(value, tuple(bands), inferred)
+            return self.bands(raw, weight, path)
         if method == "judgement":
             return Judgement(
                 score=self.ref(raw.get("score"), path + ("score",), NUMERIC, "an evaluator's score"),
                 reason=self.ref(raw.get("reason"), path + ("reason",), (FactType.TEXT,), "an evaluator's reason"),
             )
-        self.problem(path + ("method",), f"unknown scoring method {method!r}; expected ratio, deductions, "
+        self.problem(path + ("method",), f"unknown scoring method {method!r}; expected ratio, per_item, deductions, "
                                          "all_or_nothing, survey, bands or judgement")
         return None
+
+    def ratio(self, raw: Mapping, weight: Decimal, path: Path) -> Ratio:
+        """比率法, with an optional floor (below it: 0) and slope (points per unit short of 1)."""
+        floor = slope = None
+        if "floor" in raw:
+            floor = self.decimal(raw["floor"], path + ("floor",))
+            if not 0 < floor <= 1:
+                self.problem(path + ("floor",), f"a floor is a ratio in (0, 1] (0.6 means 60%), got {plain(floor)}")
+        if "slope" in raw:
+            item = raw["slope"] if isinstance(raw["slope"], Mapping) else {}
+            per = self.decimal(item.get("per", 0), path + ("slope", "per"))
+            points = self.decimal(item.get("points", 0), path + ("slope", "points"))
+            if not 0 < per <= 1:
+                self.problem(path + ("slope", "per"), f"'per' is the step of the ratio in (0, 1] (0.01 means "
+                                                      f"each percentage point), got {plain(per)}")
+            if not 0 < points <= weight:
+                self.problem(path + ("slope", "points"),
+                             f"points must be in (0, {plain(weight)}] (the leaf's weight), got {plain(points)}")
+            slope = Slope(per, points)
+        if "below_floor" in raw and floor is None:
+            self.problem(path + ("below_floor",), "'below_floor' is the reason for a ratio under the floor: "
+                                                  "declare 'floor' too, or remove it")
+        return Ratio(
+            actual=self.ref(raw.get("actual"), path + ("actual",), NUMERIC, "a ratio's actual value"),
+            target=self.ref(raw.get("target"), path + ("target",), NUMERIC, "a ratio's target"),
+            reason=self.text(self.required(raw, "reason", path) or "", path + ("reason",)),
+            floor=floor,
+            slope=slope,
+            below_floor=self.text(raw["below_floor"], path + ("below_floor",)) if "below_floor" in raw else None,
+        )
+
+    def per_item(self, raw: Mapping, weight: Decimal, path: Path) -> PerItem:
+        """`points` per item counted, at most `cap` (the weight by default: 扣完为止)."""
+        points = self.decimal(self.required(raw, "points", path) or 0, path + ("points",))
+        if not 0 < points <= weight:
+            self.problem(path + ("points",), f"points must be in (0, {plain(weight)}] (the leaf's weight), got {plain(points)}")
+        cap = None
+        if "cap" in raw:
+            cap = self.decimal(raw["cap"], path + ("cap",))
+            if not 0 < cap <= weight:
+                self.problem(path + ("cap",), f"cap must be in (0, {plain(weight)}] (the leaf's weight), got {plain(cap)}")
+        return PerItem(
+            count=self.ref(raw.get("count"), path + ("count",), NUMERIC, "a per_item leaf's count"),
+            points=points,
+            reason=self.text(self.required(raw, "reason", path) or "", path + ("reason",)),
+            cap=cap,
+            met=self.text(raw["met"], path + ("met",)) if "met" in raw else None,
+        )
+
+    def bands(self, raw: Mapping, weight: Decimal, path: Path) -> Bands:
+        """分档 over a number (each band from its `min` down to the next) or over a choice
+        fact (each band lists its option codes; every option in exactly one band)."""
+        value = self.ref(raw.get("value"), path + ("value",), NUMERIC + (FactType.CHOICE,), "a bands leaf's value")
+        spec = self.facts.get(value.name)
+        choice = spec if spec is not None and spec.type is FactType.CHOICE else None
+        bands = []
+        raw_bands = raw.get("bands") or []
+        placed: dict[str, int] = {}
+        for i, item in enumerate(raw_bands):
+            p = path + ("bands", i)
+            deduct = self.decimal(item.get("deduct", 0), p + ("deduct",))
+            if deduct < 0 or deduct > weight:
+                self.problem(p + ("deduct",), f"deduct must be in [0, {plain(weight)}] (the leaf's weight), got {plain(deduct)}")
+            reason = self.text(item["reason"], p + ("reason",)) if "reason" in item else None
+            if choice is not None:
+                bands.append(Band(None, deduct, reason, self.band_options(item, choice, placed, i, p)))
+                continue
+            if "options" in item:
+                self.problem(p + ("options",), f"'options' belong to bands over a choice fact; '{value.name}' is a "
+                                               "number: give the band a 'min'")
+            minimum = self.decimal(item["min"], p + ("min",)) if "min" in item else None
+            if minimum is None and i != len(raw_bands) - 1:
+                self.problem(p, "only the last band may omit 'min' (it catches everything below)")
+            if i and minimum is not None and bands[-1].minimum is not None and minimum >= bands[-1].minimum:
+                self.problem(p + ("min",), "bands must be ordered highest first, each min below the previous one")
+            bands.append(Band(minimum, deduct, reason))
+        if not bands:
+            self.problem(path + ("bands",), "a bands leaf needs at least one band")
+        elif choice is not None:
+            missing = [o.key for o in choice.options if o.key not in placed]
+            if missing:
+                self.problem(path + ("bands",), f"option{'s' if len(missing) > 1 else ''} {', '.join(missing)} of "
+                                                f"{value.name} {'are' if len(missing) > 1 else 'is'} in no band; "
+                                                "every option must be in exactly one band")
+        elif bands[-1].minimum is not None:
+            self.problem(path + ("bands", len(bands) - 1),
+                         "the last band must omit 'min' so that every value falls in a band")
+        inferred = self.text(raw["inferred"], path + ("inferred",)) if "inferred" in raw else None
+        return Bands(value, tuple(bands), inferred)
+
+    def band_options(self, item: Mapping, choice: FactSpec, placed: dict[str, int], index: int,
+                     path: Path) -> tuple[str, ...]:
+        """A choice band's option codes: known, and in no earlier band."""
+        if "min" in item:
+            self.problem(path + ("min",), f"'{choice.name}' is a choice: a band lists its option codes in "
+                                          "'options' instead of a 'min'")
+        raw = item.get("options")
+        if not isinstance(raw, list) or not raw:
+            self.problem(path, f"a band over the choice '{choice.name}' needs 'options': a list of its option codes")
+            return ()
+        codes = [o.key for o in choice.options]
+        out = []
+        for j, code in enumerate(raw):
+            code = str(code)
+            if code not in codes:
+                self.problem(path + ("options", j), f"'{echo(code)}' is not an option of {choice.name} (its options: "
+                                                    f"{', '.join(codes)}){did_you_mean(code, codes)}")
+            elif code in placed:
+                self.problem(path + ("options", j), f"option '{code}' of {choice.name} is already in band "
+                                                    f"{placed[code] + 1}; every option must be in exactly one band")
+            else:
+                placed[code] = index
+                out.append(code)
+        return tuple(out)
 
     # --- conditions ------------------------------------------------------------
 
     def condition(self, raw: Any, path: Path) -> Condition:
+        if self.node_ids is not None and isinstance(raw, Mapping) and "fact" not in raw and ("score" in raw or "rate" in raw):
+            return self.node_condition(raw, path)  # overrides only: a node's score or rate
         if not isinstance(raw, Mapping):
             self.problem(path, "expected a condition: {fact: ..., eq: ...}, {all: [...]}, {any: [...]} or {not: ...}")
             return AllOf(())

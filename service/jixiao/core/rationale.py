@@ -17,6 +17,7 @@ LEAF_VARIABLES: dict[str, str | None] = {
     "weight": None, "score": None, "deducted": None, "findings": None,
     "ratio": "ratio", "actual": "ratio", "target": "ratio",
     "value": "bands",
+    "count": "per_item",
 }
 
 NUMERIC_FORMATS = ("money", "percent", "percent_value", "number")
@@ -137,7 +138,8 @@ def verdict(deducted: Decimal, score: Decimal, language: str) -> str:
     """The sentence a report closes each indicator with."""
     if language == "en":
         if deducted > 0:
-            return f"Under the scoring rules, {decimals.plain(deducted)} points are deducted; score {decimals.plain(score)}."
+            points = "1 point is" if deducted == 1 else f"{decimals.plain(deducted)} points are"
+            return f"Under the scoring rules, {points} deducted; score {decimals.plain(score)}."
         return f"Under the scoring rules, full marks: {decimals.plain(score)}."
     if deducted > 0:
         return f"根据评分细则，扣{decimals.plain(deducted)}分，得{decimals.plain(score)}分。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Collection, Iterator, Mapping, Sequence
 
 from .conditions import condition_refs
-from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, Ratio, Survey, Text
+from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, PerItem, Ratio, Survey, Text
 from .rationale import placeholders
 
 
@@ -15,6 +15,8 @@ def scoring_refs(leaf: Indicator) -> Iterator[str]:
     if isinstance(scoring, Ratio):
         yield scoring.actual.name
         yield scoring.target.name
+    elif isinstance(scoring, PerItem):
+        yield scoring.count.name
     elif isinstance(scoring, Deductions):
         for check in scoring.checks:
             yield from condition_refs(check.when)
@@ -29,6 +31,20 @@ def scoring_refs(leaf: Indicator) -> Iterator[str]:
         yield scoring.reason.name
 
 
+def not_applicable_refs(leaf: Indicator) -> Iterator[str]:
+    """Fact names that decide whether the leaf is not applicable, and its reason's."""
+    na = leaf.not_applicable
+    if na is None:
+        return
+    if na.flag is not None:
+        yield na.flag.name
+        yield na.reason_fact.name  # type: ignore[union-attr]
+    elif na.when is not None:
+        yield from condition_refs(na.when)
+        for template in (na.reason.zh, na.reason.en or "") if na.reason else ():
+            yield from (name for name, _ in placeholders(template))
+
+
 def leaf_texts(leaf: Indicator) -> Iterator[Text]:
     """Every template of a leaf."""
     scoring = leaf.scoring
@@ -36,6 +52,12 @@ def leaf_texts(leaf: Indicator) -> Iterator[Text]:
         yield leaf.rationale
     if isinstance(scoring, Ratio):
         yield scoring.reason
+        if scoring.below_floor:
+            yield scoring.below_floor
+    elif isinstance(scoring, PerItem):
+        yield scoring.reason
+        if scoring.met:
+            yield scoring.met
     elif isinstance(scoring, Deductions):
         for check in scoring.checks:
             yield check.reason
@@ -62,7 +84,7 @@ def facts_read(leaf: Indicator, declared: Collection[str],
     `derived.inputs`); the leaf's own template values (`score`, `ratio`, ...) are not
     facts and are left out.
     """
-    names: list[str] = list(scoring_refs(leaf))
+    names: list[str] = list(scoring_refs(leaf)) + list(not_applicable_refs(leaf))
     for text in leaf_texts(leaf):
         for template in (text.zh, text.en or ""):
             names.extend(name for name, _ in placeholders(template))

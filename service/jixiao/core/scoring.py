@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Hashable, Mapping
 from . import decimals
 from .decimals import CONTEXT, HUNDRED, ZERO
 from .model import (
-    AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, Ratio,
+    AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, PerItem, Ratio,
     Survey, Text, grade_for, method_name,
 )
 from .rationale import LEAF_VARIABLES, join_sentences, parse_template, value_formatter, verdict
@@ -133,11 +133,34 @@ class LeafPlan:
         rate = decimals.rate_percent(score, weight)
         return NodeResult(
             self.leaf.id, self.names[language], self.level, weight, score, rate,
-            grade_for(self.grades, rate).grade if self.level == 1 else None,
+            grade_name(grade_for(self.grades, rate), language) if self.level == 1 else None,
             self.method,
             tuple([deduction for _, deduction in findings if deduction is not None]),
             rationale,
         )
+
+    def converted(self, result: NodeResult, effective: Decimal, values: Values, fired: frozenset[int],
+                  language: str, note: str) -> NodeResult:
+        """`result` (scored on the leaf's weight) converted to an effective weight:
+        round_half_up(score × effective ÷ weight, 2), the verdict in the converted numbers,
+        then `note` (why the weight changed). Not memoised: only not-applicable
+        redistribution asks for it."""
+        weight = self.weight
+        score = decimals.round_score(CONTEXT.divide(CONTEXT.multiply(result.score, effective), weight))
+        own: dict[str, object] = {"weight": effective}
+        _raw, findings = self.apply(own, values, fired, language)
+        own["score"], own["deducted"] = score, effective - score
+        findings_text = _join([text for text, _ in findings], language)
+        own["findings"] = findings_text
+        evidence = self.rationale.render(language, own, values) if self.rationale else findings_text
+        rationale = join_sentences(evidence, verdict(effective - score, score, language), language) + note
+        if self.inferred:
+            inferred = self.inferred.render(language, own, values)
+            rationale += f" (Note: {inferred})" if language == "en" else f"（注：{inferred}）"
+        rate = decimals.rate_percent(score, effective)
+        return result._replace(
+            score=score, rate=rate, rationale=rationale, effective_weight=effective,
+            grade=grade_name(grade_for(self.grades, rate), language) if self.level == 1 else None)
 
 
 class ParentPlan:
@@ -168,7 +191,7 @@ class ParentPlan:
             rate = decimals.rate_percent(score, node.weight)
             result = NodeResult(
                 node.id, self.names[language], self.level, node.weight, score, rate,
-                grade_for(self.grades, rate).grade if self.level == 1 else None,
+                grade_name(grade_for(self.grades, rate), language) if self.level == 1 else None,
                 None, (), "", children,
             )
             if self.entries:
@@ -229,6 +252,11 @@ def _key_function(inputs: tuple[str, ...], pack: Pack) -> Callable[[Values], Has
     return itemgetter(*names)  # one input gives the value itself: still a fine key
 
 
+def grade_name(band: GradeBand, language: str) -> str:
+    """A grade as the reply names it: the pack's English name in English, when it has one."""
+    return band.en if language == "en" and band.en else band.grade
+
+
 def _join(texts: list[str], language: str) -> str:
     parts = [t.strip().rstrip("。；;.") for t in texts if t and t.strip()]
     return ("; " if language == "en" else "；").join(parts)
@@ -254,18 +282,45 @@ def _ratio(leaf: Indicator, scoring: Ratio, pack: Pack, rules: Mapping[str, "Rul
     actual_name, target_name = scoring.actual.name, scoring.target.name
     reason = Texts(scoring.reason, pack)
     shortfall = rules["shortfall"]
+    below = rules.get("below_floor")
+    below_reason = _texts(scoring.below_floor, pack) or reason
+    slope = scoring.slope
 
     def apply(own, values, fired, language):
         actual = Decimal(values[actual_name])
         target = Decimal(values[target_name])
         ratio = CONTEXT.divide(actual, target)
         own.update(ratio=ratio, actual=actual, target=target)
+        if below is not None and below.index in fired:  # under the floor: nothing
+            text = below_reason.render(language, own, values)
+            return ZERO, [(text, Deduction(below.rule_id, weight, text))]
         if shortfall.index not in fired:
             return weight, []
-        raw = CONTEXT.multiply(weight, min(ratio, _ONE))
+        if slope is not None:  # `points` per `per` short of 1, in proportion
+            short = CONTEXT.divide(CONTEXT.subtract(_ONE, min(ratio, _ONE)), slope.per)
+            raw = max(CONTEXT.subtract(weight, CONTEXT.multiply(short, slope.points)), ZERO)
+        else:
+            raw = CONTEXT.multiply(weight, min(ratio, _ONE))
         points = (weight - raw).quantize(_POINTS_PLACES).normalize()
         text = reason.render(language, own, values)
         return raw, [(text, Deduction(shortfall.rule_id, points, text))]
+    return apply
+
+
+def _per_item(leaf: Indicator, scoring: PerItem, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
+    weight = leaf.weight
+    name = scoring.count.name
+    cap = scoring.cap if scoring.cap is not None else weight
+    items = rules["items"]
+    reason, met = Texts(scoring.reason, pack), _texts(scoring.met, pack)
+
+    def apply(own, values, fired, language):
+        count = own["count"] = values[name]
+        if items.index not in fired:
+            return weight, [(met.render(language, own, values), None)] if met else []
+        points = min(CONTEXT.multiply(Decimal(count), scoring.points), cap)  # type: ignore[arg-type]
+        text = reason.render(language, own, values)
+        return weight - points, [(text, Deduction(items.rule_id, points.normalize(), text))]
     return apply
 
 
@@ -339,12 +394,18 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
         (rules[f"band{i}"].index, rules[f"band{i}"].rule_id, band.deduct, _texts(band.reason, pack), i)
         for i, band in enumerate(scoring.bands) if f"band{i}" in rules
     )
+    spec = pack.fact(name)
+    # Over a choice, {value} is the chosen option's label in the reply's language.
+    labels = {language: {o.key: o.label.get(language) for o in spec.options} for language in LANGUAGES} \
+        if spec is not None and spec.type is FactType.CHOICE else None
 
     def apply(own, values, fired, language):
-        value = own["value"] = values[name]
+        value = own["value"] = values[name] if labels is None else labels[language].get(values[name], values[name])
         for index, rule_id, deduct, reason, position in bands:
             if index in fired:
                 text = reason.render(language, own, values) if reason else _band_reason(position, scoring, value, language)
+                if deduct == 0:  # evidence only ("好"): no deduction
+                    return weight, [(text, None)]
                 return weight - deduct, [(text, Deduction(rule_id, deduct, text))]
         return weight, []
     return apply
@@ -352,6 +413,8 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
 
 def _band_reason(index: int, bands: Bands, value: object, language: str) -> str:
     band = bands.bands[index]
+    if band.options:
+        return f"{bands.value.name} is {value}" if language == "en" else f"{bands.value.name}为{value}"
     shown = decimals.plain(Decimal(value))  # type: ignore[arg-type]
     if band.minimum is None:
         lowest = bands.bands[index - 1].minimum if index else None
@@ -379,6 +442,7 @@ def _judgement(leaf: Indicator, scoring: Judgement, pack: Pack, rules: Mapping[s
 
 _METHODS: dict[type, Callable[..., Apply]] = {
     Ratio: _ratio,
+    PerItem: _per_item,
     Deductions: _deductions,
     AllOrNothing: _all_or_nothing,
     Survey: _survey,

@@ -45,7 +45,7 @@ from typing import Callable, Iterable
 
 import durable_rules_engine as _engine
 
-from ..core.conditions import comparisons, condition_refs, operand_value
+from ..core.conditions import ArithmeticError_, comparisons, condition_refs, operand_value
 from ..core.decimals import ENGINE_BOUND, ENGINE_LIMITS, engine_problem, positional
 from ..core.errors import PackError, PackProblem
 from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, FactType, Pack
@@ -75,6 +75,9 @@ _MARKER_RULE = "_eval"
 _MARKER = -1  # the marker rule's index among the fired rules
 _SIGN = object()  # with an attribute name, the key of a computed sign among the values
 _OPS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+#: A sign (of left − right, compared with 0) that makes a comparison false, for each
+#: operator: asserted when the right side cannot be computed (a division by 0).
+_FALSE_SIGN = {"eq": 1, "ne": 0, "lt": 0, "le": 1, "gt": 0, "ge": -1}
 _ruleset_names = itertools.count()
 _lock = threading.Lock()
 
@@ -450,7 +453,8 @@ class DurableMatcher:
         signs = _signs(rules)
         #: (sign attribute, left fact, right operand) of each comparison the adapter computes
         # A sign's value is kept under a key no fact name can be: (_SIGN, attribute).
-        self._signs = tuple(((_SIGN, attr), compare.fact.name, compare.operand) for compare, attr in signs.items())
+        self._signs = tuple(((_SIGN, attr), compare.fact.name, compare.operand, _FALSE_SIGN[compare.op])
+                            for compare, attr in signs.items())
         fields = {attr: (ref, WRITERS[_fact_type(pack, ref)]) for ref, attr in attributes.items()}
         fields.update({attr: ((_SIGN, attr), number_text) for attr in signs.values()})
         self._chunks = [
@@ -466,10 +470,12 @@ class DurableMatcher:
     def match(self, values: dict[str, object]) -> frozenset[int]:
         if self._signs:
             values = dict(values)
-            for key, fact, operand in self._signs:
+            for key, fact, operand, false_sign in self._signs:
                 try:
                     left, right = values[fact], operand_value(operand, values)
                     values[key] = (left > right) - (left < right)  # type: ignore[index,operator]
+                except ArithmeticError_:  # a division by 0: the comparison does not hold, as in conditions.holds
+                    values[key] = false_sign
                 except (TypeError, ArithmeticError) as exc:  # not numbers, or NaN: the checker lets neither pass
                     raise UnsafeValue(f"refused to compare {fact} with arithmetic: {exc!r}"[:300]) from None
         fired: set[int] = set()
