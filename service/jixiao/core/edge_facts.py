@@ -5,7 +5,8 @@ A pack's golden cases are the author's examples; they do not prove that the rule
 can evaluate every request the fact schema admits. Before a pack is published the gate
 also evaluates generated facts: from a base request (every boolean true, every number
 100 within its range or an evaluator's score at its leaf's weight, every survey's first
-option at 100 %), one change at a time:
+option at 100 %, every choice its first option; when the pack's own constraints or
+derived values refuse that base, every number at 1, then at 0), one change at a time:
 
 - booleans: all false, all true, and each one alone true (the rest false) and alone false;
 - numbers: the declared minimum and maximum, zero, the largest values within the range
@@ -13,11 +14,13 @@ option at 100 %), one change at a time:
   included) with one smallest step (0.01, or 1 for integers) either side;
 - surveys: every option alone at 100 %, all at 0, and every share a rule compares with,
   ±0.01, alone;
-- choices: every option (the base takes the first).
+- choices: every option (the base takes the first);
+- texts declared non-empty: the empty text (both must refuse it).
 
 `check_edge_facts` evaluates each with the engine's compiled pack and the reference's
 (the plain matcher, Decimal comparisons) and names every request for which evaluation
-raised anything but an input error, the two disagree, or the result breaks the scoring
+raised anything but an input error, the two disagree (also in the input errors they
+give: a request refused by a constraint is refused alike by both), or the result breaks the scoring
 invariants (every leaf in [0, weight], every parent the sum of its children, the total
 the sum of the dimensions). Pure: no I/O; the engine comes in as a compiled pack.
 """
@@ -31,7 +34,9 @@ from typing import Callable, Iterable, Mapping, Sequence
 from .compiler import CompiledPack, Rule
 from .conditions import comparisons
 from .decimals import CONTEXT, HUNDRED, ZERO, plain, round_score
+from . import constraints, derived
 from .errors import FactsError
+from .facts import FactChecker
 from .evaluator import evaluate
 from .model import FactSpec, FactType, Judgement, Pack
 from .results import Evaluation, NodeResult
@@ -44,6 +49,9 @@ INTEGER_STEP = Decimal(1)
 #: At most this many generated requests per pack (the first ones: the booleans, then facts in order).
 MAX_REQUESTS = 3_000
 BASE_NUMBER = Decimal(100)
+#: The numbers a base request is tried with, in turn, until one passes the pack's own
+#: checks (its constraints, its derived values' divisions): the first that does is the base.
+BASE_NUMBERS = (BASE_NUMBER, Decimal(1), ZERO)
 BASE_TEXT = "样例"
 
 
@@ -71,7 +79,8 @@ def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
     edges = _compared_literals(rules)
     # An evaluator's score must lie within its leaf's weight: its base is the full weight.
     judged = {leaf.scoring.score.name: leaf.weight for leaf in pack.leaves() if isinstance(leaf.scoring, Judgement)}
-    base = {spec.name: _base_value(spec, judged.get(spec.name, BASE_NUMBER)) for spec in pack.facts}
+    base = _accepted_base(pack, [
+        {spec.name: _base_value(spec, judged.get(spec.name, number)) for spec in pack.facts} for number in BASE_NUMBERS])
     requests: list[EdgeFacts] = [EdgeFacts("base", base)]
     booleans = [spec.name for spec in pack.facts if spec.type is FactType.BOOLEAN]
     if booleans:
@@ -91,10 +100,27 @@ def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
         elif spec.type is FactType.CHOICE:
             for option in spec.options:
                 requests.append(EdgeFacts(f"{spec.name} = {option.key}", {**base, spec.name: option.key}))
+        elif spec.type is FactType.TEXT and spec.non_empty:
+            requests.append(EdgeFacts(f"{spec.name} empty (refused: it must not be empty)", {**base, spec.name: ""}))
     unique: dict[str, EdgeFacts] = {}
     for request in requests:
         unique.setdefault(repr(sorted(request.facts.items(), key=lambda item: item[0])), request)
     return list(unique.values())[:MAX_REQUESTS]
+
+
+def _accepted_base(pack: Pack, candidates: list[dict[str, object]]) -> dict[str, object]:
+    """The first candidate base request that the pack itself accepts (its facts, derived
+    values and constraints), else the first: a pack whose constraints refuse one base
+    (`a + b ≤ 100` with every number at 100) still has its rules tried around another."""
+    if not pack.derived and not pack.constraints:
+        return candidates[0]
+    checker = FactChecker(pack.facts)
+    for candidate in candidates:
+        checked = checker.check_request(candidate)
+        values = dict(checked.values)
+        if not checked.violations and not derived.compute(pack, values) and not constraints.check(pack, values, "en"):
+            return candidate
+    return candidates[0]
 
 
 def check_edge_facts(engine: CompiledPack, reference: CompiledPack, requests: Iterable[EdgeFacts],
@@ -216,7 +242,7 @@ def _compare(expected: Evaluation | None, expected_error: str | None,
         return f"the engine's evaluation {actual_error}"
     if expected_error is not None and not expected_error.startswith("input error"):
         return f"the reference evaluation {expected_error}"
-    if (expected is None) != (actual is None):
+    if (expected is None) != (actual is None) or expected_error != actual_error:
         return (f"the engine gave {actual_error or 'a result'}, "
                 f"the reference {expected_error or 'a result'}")
     if expected is None or actual is None:

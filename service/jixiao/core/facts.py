@@ -23,6 +23,7 @@ values, constraints and scoring methods find, and refuse the request once, namin
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from decimal import Decimal
@@ -32,7 +33,7 @@ from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, TOO_LARGE, ZERO, eng
 from .errors import FactsError, FactViolation
 from .identifiers import echo
 from .model import FactSpec, FactType
-from .suggest import closest, did_you_mean
+from .suggest import did_you_mean
 
 Value = Decimal | int | bool | str | Mapping[str, Decimal]
 
@@ -413,20 +414,37 @@ class FactChecker:
         return violations
 
 
+#: How alike (difflib's ratio) a name sent and a missing fact must be to be called a misspelling.
+MISSPELLING_SIMILARITY = 0.8
+
+
 def _hint_misspellings(violations: list[FactViolation], missing: list[int], facts: Mapping,
                        unknown: list[str]) -> None:
-    """Say of each missing fact which unknown name sent looks like it: a misspelling."""
+    """Say of a missing fact which unknown name sent looks like it: a misspelling. Each
+    name sent is offered to the one missing fact it is most like, if alike enough."""
     sent = list(unknown)
     for name in unknown:  # an unknown object: also the names inside it ("budgt.spent")
         value = lookup(facts, name)
         if isinstance(value, Mapping):
             _inner_names(value, name, sent, 0)
-    for index in missing:
-        violation = violations[index]
-        guess = closest(violation.fact, sent)
-        if guess is not None:
-            violations[index] = FactViolation(
-                violation.fact, f"{violation.description}; the request has {echo(guess)} — a misspelling?")
+    names = {violations[index].fact: index for index in missing}
+    best: dict[str, tuple[float, str]] = {}  # missing fact → (likeness, name sent)
+    matcher = difflib.SequenceMatcher()
+    for candidate in sent:
+        matcher.set_seq2(candidate[:200])
+        scored = []
+        for fact in names:
+            matcher.set_seq1(fact)
+            if matcher.real_quick_ratio() >= MISSPELLING_SIMILARITY and matcher.quick_ratio() >= MISSPELLING_SIMILARITY:
+                scored.append((matcher.ratio(), fact))
+        if scored:
+            likeness, fact = max(scored)
+            if likeness >= MISSPELLING_SIMILARITY and likeness > best.get(fact, (0.0, ""))[0]:
+                best[fact] = (likeness, candidate)
+    for fact, (_likeness, candidate) in best.items():
+        violation = violations[names[fact]]
+        violations[names[fact]] = FactViolation(
+            fact, f"{violation.description}; the request has {echo(candidate)} — a misspelling?")
 
 
 def _inner_names(node: Mapping, prefix: str, out: list[str], depth: int) -> None:
