@@ -354,7 +354,10 @@ class _Speaker:
         properties = error.schema.get("properties") if isinstance(error.schema, Mapping) else None
         field = properties.get(missing) if isinstance(properties, Mapping) else None
         description = field.get("description") if isinstance(field, Mapping) else None
-        about = f" ({description.rstrip('.')})" if isinstance(description, str) else ""
+        about = ""
+        if isinstance(description, str) and description:
+            about = f" ({description[:1].lower() + description[1:] if not description[1:2].isupper() else description})"
+            about = about.replace(".)", ")")
         return f"the field '{missing}' is required here but missing{about}"
 
     def unknown_keys(self, error: jsonschema.ValidationError, path: Path) -> list[tuple[Path, str, str, str]]:
@@ -513,8 +516,12 @@ def _covers(finding: SchemaFinding, path: Path, problem: PackProblem) -> bool:
     if finding.kind == "value":
         if finding.path and path[:len(finding.path)] == finding.path:
             return True
-        # A weight that cannot be read makes every sum it is part of wrong: say it once.
-        return finding.path[-1:] == ("weight",) and "add up to" in problem.message
+        # A weight that cannot be read makes every sum it is part of, and every bound its
+        # leaf's rules take from it, wrong: say it once.
+        if finding.path[-1:] == ("weight",):
+            leaf = finding.path[:-1]
+            return "add up to" in problem.message or (path[:len(leaf)] == leaf and "weight" in problem.message)
+        return False
     if finding.kind == "missing":
         if path == finding.path + (finding.key,):
             return True

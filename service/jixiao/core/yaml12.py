@@ -180,7 +180,8 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int |
     if problem.startswith("expected <block end>") or "did not find expected key" in problem \
             or "did not find expected '-' indicator" in problem:
         found = problem.split("but found ", 1)[-1].strip("'") if "but found" in problem else ""
-        here, above = indent_of(line), indent_of(start)
+        here = indent_of(line)
+        above = exc.context_mark.column if exc.context_mark else None
         what = f"{here} space{'s' if here != 1 else ''}" if here is not None else "its indentation"
         if found in ("]", "}"):
             return f"line {line} has a '{found}' that closes nothing: remove it or add its opening bracket", line
@@ -188,7 +189,8 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, int |
             return (f"line {line} is a 'key: value' line in the same column as the '- ' items of the list that "
                     f"starts at line {start}: to belong to the item above it, indent it as far as that item's "
                     "keys", line)
-        level = (f"; the block it belongs to starts at line {start}, indented {above} space"
+        items = "'- ' items of the list" if "block collection" in context else "keys of the mapping"
+        level = (f"; the {items} that starts at line {start} are indented {above} space"
                  f"{'s' if above != 1 else ''}") if start is not None and above is not None else ""
         return (f"the indentation of line {line} ({what}) does not match the lines above it{level}: every "
                 "key of a mapping, and every '- ' item of a list, must start in the same column", line)
