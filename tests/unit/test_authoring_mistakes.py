@@ -400,3 +400,34 @@ def test_a_document_of_odd_shapes_is_reported_not_crashed_on():
     for message in found:
         assert_readable(message)
     assert any("each item of this list is an indicator" in m for m in found), found
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("type: integer", "type: integr", "unknown fact type 'integr'; expected one of decimal, integer"),
+    ("method: ratio", "method: ratios", "unknown scoring method 'ratios'"),
+])
+def test_without_the_schema_the_loader_says_it_in_words_too(old, new, words):
+    """The loader's own checks (a pack loaded without the schema) suggest the closest name."""
+    with pytest.raises(PackError) as info:
+        load_pack(replace(old, new), PACK_FILE)
+    found = [str(p) for p in info.value.problems]
+    for message in found:
+        assert_readable(message)
+    assert any(words in m and "did you mean" in m for m in found), found
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("not_applicable: {flag: procurement.not_applicable, reason: procurement.reason}",
+     "not_applicable: {flag: procurement.not_applicable, reason: procurement.reason, when: {fact: records.complete, eq: true}}",
+     "a not-applicable rule is written as {when: CONDITION, reason: TEXT} (the rules decide) or {flag: BOOLEAN FACT, "
+     "reason: TEXT FACT} (the evaluator declares it); this one has flag, reason, when"),
+    ("indicators:\n", "derived:\n  - {name: budget.rate, label: 执行率, value: {divide: [{fact: budget.spent}, 1]}}\n"
+                      "indicators:\n", "'divide' is not a field here; did you mean div?"),
+    ("not_applicable: {treatment: rescale}", "not_applicable: {treatment: rescal}",
+     "the treatment is one of rescale, redistribute; got 'rescal'; did you mean rescale?"),
+])
+def test_the_new_constructs_are_explained_through_their_most_likely_form(old, new, words):
+    found = problems(replace(old, new))
+    for message in found:
+        assert_readable(message)
+    assert any(words in m for m in found), found

@@ -252,7 +252,10 @@ class _Builder:
         try:
             ftype = FactType(raw.get("type"))
         except ValueError:
-            self.problem(path + ("type",), f"unknown fact type {raw.get('type')!r}")
+            types = [t.value for t in FactType]
+            kind = raw.get("type")
+            self.problem(path + ("type",), f"unknown fact type {shown(kind)}; expected one of {', '.join(types)}"
+                                           f"{did_you_mean(kind, types) if isinstance(kind, str) else ''}")
             return None
         if not isinstance(name, str) or not name:
             self.problem(path + ("name",), "a fact needs a name")
@@ -744,8 +747,10 @@ class _Builder:
                 score=self.ref(raw.get("score"), path + ("score",), NUMERIC, "an evaluator's score"),
                 reason=self.ref(raw.get("reason"), path + ("reason",), (FactType.TEXT,), "an evaluator's reason"),
             )
-        self.problem(path + ("method",), f"unknown scoring method {method!r}; expected ratio, per_item, deductions, "
-                                         "all_or_nothing, survey, bands or judgement")
+        methods = ("ratio", "per_item", "deductions", "all_or_nothing", "survey", "bands", "judgement")
+        self.problem(path + ("method",), f"unknown scoring method {shown(method)}; expected ratio, per_item, deductions, "
+                                         "all_or_nothing, survey, bands or judgement"
+                                         f"{did_you_mean(method, methods) if isinstance(method, str) else ''}")
         return None
 
     def ratio(self, raw: Mapping, weight: Decimal, path: Path) -> Ratio:

@@ -48,6 +48,16 @@ DEFINITION_WORDS = {
     "check": "a check: a mapping with id, when, points and reason",
     "band": "a band such as {min: 80, deduct: 0.5, reason: ...}",
     "scoring": "a scoring method: a mapping with method and that method's fields",
+    "notApplicable": ("a not-applicable rule: {when: CONDITION, reason: TEXT} (the rules decide) or "
+                      "{flag: BOOLEAN FACT, reason: TEXT FACT} (the evaluator declares it)"),
+    "overrideCondition": ("a condition: over facts as anywhere else, or over a node's score or rate: "
+                          "{score: NODE, lt: 60} or {rate: NODE, lt: 60}, NODE an indicator id or total"),
+    "expression": ("an expression: a number, {fact: NAME}, {add|sub|mul|div: [a, b]}, {min|max: [a, b, ...]}, "
+                   "{abs: a} or {round: [a, places]}"),
+    "override": "an override: a mapping with id, when, reason and one of grade, zero or cap",
+    "derivedValue": "a derived value: a mapping with name, label, value and optionally format and places",
+    "constraint": "a constraint: a mapping with id, require and message",
+    "perItem": "a per-item rule: a mapping with method, count, points and reason",
 }
 
 #: The patterns of the pack and case schemas, in words (a pattern not listed here is
@@ -116,6 +126,9 @@ FIELD_NOUNS = {
     "bands": "the list of bands",
     "options": "the list of options",
     "when": "a condition",
+    "require": "a condition",
+    "treatment": "the treatment",
+    "not_applicable": "a not-applicable rule",
     "pass": "a condition",
 }
 
@@ -247,6 +260,20 @@ def _noun(path: Path) -> str:
     return "the value"
 
 
+def _wrong_type(error: jsonschema.ValidationError) -> bool:
+    """Whether the error says the value is of the wrong kind altogether (a text where a
+    mapping belongs), also through a oneOf/anyOf none of whose forms takes its kind."""
+    if error.validator == "type":
+        return True
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        forms: dict[int, bool] = {}
+        for sub in error.context:
+            if not sub.relative_path:
+                forms[sub.relative_schema_path[0]] = forms.get(sub.relative_schema_path[0], False) or _wrong_type(sub)
+        return bool(forms) and all(forms.values())
+    return False
+
+
 def _is(noun: str, expected: str) -> str:
     """"a condition is a condition: {…}" said once: "a condition is written as {…}"."""
     head, colon, rest = expected.partition(": ")
@@ -338,7 +365,7 @@ class _Speaker:
                 return [(path, f"{_is(noun, described)}; this one has {', '.join(map(str, value))}", "value", "")]
             least = "at least" if kind == "minProperties" else "at most"
             return [(path, f"this mapping needs {least} {count} field{'s' if count != 1 else ''}; "
-                           f"it has {len(value)}", "value", "")]
+                           f"it has {', '.join(map(str, value)) if value else 'none'}", "value", "")]
         if kind is None or error.schema is False:  # a `false` schema: the key may not appear here
             return self.not_allowed(error, path)
         if kind == "propertyNames":
@@ -413,12 +440,17 @@ class _Speaker:
         def rank(item: tuple[int, list[jsonschema.ValidationError]]) -> tuple:
             errors = item[1]
             at_root = [e for e in errors if len(e.relative_path) == 0]
-            type_wrong = any(e.validator == "type" for e in at_root)
-            return (type_wrong, len(at_root), len(errors))
+            return (any(_wrong_type(e) for e in at_root), len(at_root), len(errors))
 
         if name == "indicator":
             return [(path, ONE_OF_WORDS["indicator"], "note", "")]
-        _, errors = min(branches.items(), key=rank)
+        ranked = sorted(branches.items(), key=rank)
+        _, errors = ranked[0]
+        if len(ranked) > 1 and rank(ranked[0]) == rank(ranked[1]) and expected is not None:
+            # Two forms fit equally badly: say what the forms are rather than pick one.
+            has = f"; this one has {', '.join(map(str, value))}" if isinstance(value, Mapping) else \
+                f"; got {shown(value)}"
+            return [(path, f"{_is(_noun(path), expected)}{has}", "value", "")]
         if all(e.validator == "type" and not e.relative_path for e in errors) and expected is not None:
             return [(path, f"{_is(_noun(path), expected)}; got {shown(value)}", "value", "")]
         out: list[tuple[Path, str, str, str]] = []
