@@ -38,6 +38,8 @@ def test_example_facts_score_under_every_bundled_version(library, facts_file: Pa
     facts = json.loads(facts_file.read_text(encoding="utf-8"))
     totals = []
     for compiled in library.list():
+        if compiled.pack.id != "quality-district-funding":  # the examples are that pack's facts
+            continue
         result = evaluate(compiled, facts)
         assert Decimal(0) <= result.score <= Decimal(100)
         totals.append(str(result.score))

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from jixiao.core.compiler import compile_pack, plain_matcher
 from jixiao.core.errors import FactsError
 from jixiao.core.evaluator import evaluate
-from jixiao.core.model import FactSpec, FactType
+from jixiao.core.decimals import round_score
+from jixiao.core.model import Compare, FactRef, FactSpec, FactType
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
 PACK_DIRS = sorted(p.parent for p in BUNDLED_PACKS.glob("*/*/pack.yaml"))
+NUMBERS = (FactType.DECIMAL, FactType.INTEGER)
 
 
 def _number(spec: FactSpec, places: int) -> st.SearchStrategy[Decimal]:
@@ -46,11 +48,14 @@ def _value(spec: FactSpec) -> st.SearchStrategy:
     if spec.type is FactType.BOOLEAN:
         return st.booleans()
     if spec.type is FactType.TEXT:
-        return st.text(min_size=1, max_size=12)
+        text = st.text(min_size=1, max_size=12)
+        return text.filter(str.strip) if spec.non_empty else text
     if spec.type is FactType.INTEGER:
         return _number(spec, 0).map(int)
     if spec.type is FactType.DECIMAL:
         return _number(spec, 2).map(str)
+    if spec.type is FactType.CHOICE:
+        return st.sampled_from([option.key for option in spec.options])
     return _survey(spec)
 
 
@@ -61,12 +66,34 @@ def _set(facts: dict, name: str, value) -> None:
     facts[last] = value
 
 
+def _get(facts: dict, name: str):
+    for part in name.split("."):
+        facts = facts[part]
+    return facts
+
+
+def _within_constraints(pack, facts: dict) -> None:
+    """Bring drawn facts inside the pack's "A ≤ B" constraints (in the pack's order, so a
+    chain such as spent ≤ received ≤ approved holds), so that most draws get scored:
+    independent draws would break one of a pack's many constraints nearly every time."""
+    for constraint in pack.constraints:
+        rule = constraint.require
+        if not (isinstance(rule, Compare) and rule.op == "le" and isinstance(rule.operand, FactRef)):
+            continue
+        left, right = pack.fact(rule.fact.name), pack.fact(rule.operand.name)
+        if left is None or right is None or left.type is not right.type or left.type not in NUMBERS:
+            continue
+        if Decimal(str(_get(facts, left.name))) > Decimal(str(_get(facts, right.name))):
+            _set(facts, left.name, _get(facts, right.name))
+
+
 def facts_for(pack) -> st.SearchStrategy[dict]:
     @st.composite
     def build(draw):
         facts: dict = {}
         for spec in pack.facts:
             _set(facts, spec.name, draw(_value(spec)))
+        _within_constraints(pack, facts)
         return facts
 
     return build()
@@ -83,7 +110,7 @@ def packs(request):
 
 
 def _check_tree(node) -> None:
-    assert Decimal(0) <= node.score <= node.weight, f"{node.id}: {node.score} not in [0, {node.weight}]"
+    assert Decimal(0) <= node.score <= node.scored_weight <= node.weight, f"{node.id}: {node.score} not in [0, {node.weight}]"
     assert node.score == node.score.quantize(Decimal("0.01")), node.id
     if node.children:
         assert node.score == sum(c.score for c in node.children), node.id
@@ -100,15 +127,20 @@ def test_invariants_hold_for_random_facts(packs):
         try:
             evaluation = evaluate(durable, facts)
         except FactsError as exc:
-            # Facts drawn from the schema only fail the method-level checks: a ratio's
-            # target of 0, an evaluator's score above the leaf's weight.
-            method_level = ("is 0, but it is the target", "evaluator's score", "must give a reason")
+            # Facts drawn from the schema only fail the method-level checks (a ratio's
+            # target of 0, an evaluator's score above the leaf's weight) and the pack's
+            # constraints between facts.
+            method_level = ("is 0, but it is the target", "evaluator's score", "must give a reason", "must say why", "约束 ")
             assert all(any(m in v.description for m in method_level) for v in exc.violations), exc
             assume(False)
             return
         for top in evaluation.indicators:
             _check_tree(top)
-        assert evaluation.score == sum(n.score for n in evaluation.indicators)
+        raw = sum(n.score for n in evaluation.indicators)
+        if evaluation.not_applicable_treatment == "rescale":  # the total converted back from the applicable weight
+            assert evaluation.score == round_score(raw * evaluation.total_weight / evaluation.applicable_weight)
+        else:
+            assert evaluation.score == raw
         assert Decimal(0) <= evaluation.score <= evaluation.total_weight
         assert evaluation == evaluate(plain, facts)
         assert evaluate(durable, facts) == evaluation  # a memo hit gives the same result
