@@ -5,7 +5,8 @@ a node's whole subtree ("产出不合格则效益不得分"). Its condition may 
 and node values: "@score:<id>" (the node's score) and "@rate:<id>" (its score rate in percent,
 2 places), with "total" for the total.
 
-Order: an override that reads a node another one changes acts after it. Changing a node
+An override that reads a node found not applicable does not fire: there is nothing to
+judge. Order: an override that reads a node another one changes acts after it. Changing a node
 changes the node, its ancestors and the total (and, for zero, its descendants); a grade
 changes no node. `layers` groups the overrides so that each reads only what earlier
 layers changed (pack order within a layer); a cycle is refused by the loader through
@@ -158,7 +159,8 @@ class OverridePlan:
         self.overrides = pack.overrides
         self.layers = layers(pack.overrides, pack.indicators)
         self.rule_ids = tuple(rule_id(o) for o in pack.overrides)
-        self.reads = sorted(set().union(*(node_reads(o) for o in pack.overrides)) if pack.overrides else ())
+        self.reads_by_override = tuple(node_reads(o) for o in pack.overrides)
+        self.reads = sorted(set().union(*self.reads_by_override) if pack.overrides else ())
         self.reasons = tuple({language: _Template(o.reason, pack, language) for language in ("zh", "en")}
                              for o in pack.overrides)
         self.grade_order = {band.grade: i for i, band in enumerate(pack.grades)}
@@ -214,10 +216,13 @@ def apply(plan: OverridePlan, indicators: tuple[NodeResult, ...], total: Decimal
     results: list[OverrideResult] = []
     base = indicators
     forced: GradeBand | None = None
+    # A node that is not applicable has nothing to judge: an override reading it does not fire.
+    not_applicable = {node.id for top in indicators for node in top.walk() if node.not_applicable} \
+        if plan.reads else set()
     for k, layer in enumerate(plan.layers):
         fired = decide(k, {**values, **plan.node_values(indicators, total, pack.total_weight)})
         for index in layer:
-            if index not in fired:
+            if index not in fired or (not_applicable and plan.reads_by_override[index] & not_applicable):
                 continue
             override, rid = plan.overrides[index], plan.rule_ids[index]
             node = override.node

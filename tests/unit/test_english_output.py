@@ -1,0 +1,82 @@
+"""English replies: grades from the pack's `en`, singular and plural points, and no
+Chinese punctuation inside English text."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+
+from jixiao.core.evaluator import evaluate
+from jixiao.core.rationale import join_sentences, verdict
+from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+
+from .scoring_language_pack import compiled_scoring, facts
+
+CHINESE_PUNCTUATION = re.compile(r"[。，；：（）“”、！？]")
+
+
+@pytest.mark.parametrize("deducted, score, text", [
+    (Decimal(1), Decimal(2), "Under the scoring rules, 1 point is deducted; score 2."),
+    (Decimal("1.00"), Decimal("2.00"), "Under the scoring rules, 1 point is deducted; score 2."),
+    (Decimal(2), Decimal(1), "Under the scoring rules, 2 points are deducted; score 1."),
+    (Decimal("0.5"), Decimal("2.5"), "Under the scoring rules, 0.5 points are deducted; score 2.5."),
+    (Decimal(0), Decimal(3), "Under the scoring rules, full marks: 3."),
+])
+def test_points_are_singular_only_for_one(deducted, score, text):
+    assert verdict(deducted, score, "en") == text
+
+
+def test_chinese_evidence_is_joined_without_its_punctuation():
+    assert join_sentences("预算执行率90%。", "Under the scoring rules, full marks: 3.", "en") == (
+        "预算执行率90%. Under the scoring rules, full marks: 3.")
+
+
+@pytest.fixture(scope="module")
+def quality_district():
+    loaded = load_pack_dir(BUNDLED_PACKS / "quality-district-funding" / "1.0.0")
+    yield loaded.compiled
+    loaded.compiled.close()
+
+
+def _facts_2019():
+    with open(BUNDLED_PACKS.parent / "examples" / "quality-district-2019.facts.json", encoding="utf-8") as f:
+        data = json.load(f)
+    return data.get("facts", data)
+
+
+def test_the_2019_grades_are_english_in_english_and_unchanged_in_chinese(quality_district):
+    facts = _facts_2019()
+    english, chinese = evaluate(quality_district, facts, "en"), evaluate(quality_district, facts)
+    assert (chinese.score, chinese.grade) == (Decimal("75.03"), "中")
+    assert (english.score, english.grade) == (Decimal("75.03"), "fair")
+    # level 1 too: each dimension's grade is the English name of its Chinese one
+    names = {"优": "excellent", "良": "good", "中": "fair", "差": "poor"}
+    assert [names[n.grade] for n in chinese.indicators] == [n.grade for n in english.indicators]
+    assert all(n.grade is None for top in english.indicators for n in top.walk() if n.level > 1)
+
+
+def test_the_2019_english_rationales_have_no_chinese_punctuation_from_the_engine(quality_district):
+    evaluation = evaluate(quality_district, _facts_2019(), "en")
+    for node in evaluation.nodes():
+        if node.rationale:
+            # the verdict and every join the engine writes are English
+            verdict_part = node.rationale[node.rationale.index("Under the scoring rules"):]
+            assert not CHINESE_PUNCTUATION.search(verdict_part), node.rationale
+    one_point = [n for n in evaluation.nodes() if n.children == () and n.scored_weight - n.score == 1]
+    assert all("1 point is deducted" in n.rationale for n in one_point)
+
+
+def test_not_applicable_and_override_notes_are_english():
+    compiled = compiled_scoring("plain", "redistribute")
+    evaluation = evaluate(compiled, facts(na__procurement=True, na__procurement_reason="no procurement this year",
+                                          vouchers__noncompliant=10, output__completed="50"), "en")
+    assert evaluation.grade == "poor"
+    texts = [n.rationale for n in evaluation.nodes() if n.rationale] + [o.rationale for o in evaluation.overrides]
+    assert any("Not applicable (no procurement this year); the weight is redistributed" in t for t in texts)
+    assert any(t.endswith("Because the decision indicators scored below 60%, the indicator scores 0.") for t in texts)
+    for text in texts:
+        assert not CHINESE_PUNCTUATION.search(text), text
+    assert {n.grade for n in evaluation.indicators} <= {"excellent", "good", "fair", "poor", None}
