@@ -109,17 +109,24 @@ def packs(request):
     loaded.compiled.close()
 
 
-def _check_tree(node) -> None:
-    assert Decimal(0) <= node.score <= node.scored_weight <= node.weight, f"{node.id}: {node.score} not in [0, {node.weight}]"
+def _check_tree(node, caps: dict) -> None:
+    """A node within [0, its effective weight]; a parent the sum of its children, or the
+    smaller of that sum and the cap of an override that capped it (`caps`: rule id → (node, cap))."""
+    assert Decimal(0) <= node.score <= node.scored_weight, f"{node.id}: {node.score} not in [0, {node.scored_weight}]"
     assert node.score == node.score.quantize(Decimal("0.01")), node.id
     if node.children:
-        assert node.score == sum(c.score for c in node.children), node.id
+        expected = sum(c.score for c in node.children)
+        for rule_id in node.overridden_by:
+            if caps.get(rule_id, ("",))[0] == node.id:
+                expected = min(expected, caps[rule_id][1])
+        assert node.score == expected, node.id
         for child in node.children:
-            _check_tree(child)
+            _check_tree(child, caps)
 
 
 def test_invariants_hold_for_random_facts(packs):
     durable, plain = packs
+    caps = {f"override#{o.id}": (o.node, o.cap) for o in durable.pack.overrides if o.action == "cap"}
 
     @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(facts_for(durable.pack))
@@ -130,17 +137,20 @@ def test_invariants_hold_for_random_facts(packs):
             # Facts drawn from the schema only fail the method-level checks (a ratio's
             # target of 0, an evaluator's score above the leaf's weight) and the pack's
             # constraints between facts.
-            method_level = ("is 0, but it is the target", "evaluator's score", "must give a reason", "must say why", "约束 ")
+            method_level = ("is 0, but it is the target", "evaluator's score", "must give a reason", "must say why", "cannot be negative",
+                            "约束 ")
             assert all(any(m in v.description for m in method_level) for v in exc.violations), exc
             assume(False)
             return
         for top in evaluation.indicators:
-            _check_tree(top)
+            _check_tree(top, caps)
         raw = sum(n.score for n in evaluation.indicators)
         if evaluation.not_applicable_treatment == "rescale":  # the total converted back from the applicable weight
-            assert evaluation.score == round_score(raw * evaluation.total_weight / evaluation.applicable_weight)
-        else:
-            assert evaluation.score == raw
+            raw = round_score(raw * evaluation.total_weight / evaluation.applicable_weight)
+        for override in evaluation.overrides:  # a capped total
+            if caps.get(override.rule_id, ("",))[0] == "total":
+                raw = min(raw, caps[override.rule_id][1])
+        assert evaluation.score == raw
         assert Decimal(0) <= evaluation.score <= evaluation.total_weight
         assert evaluation == evaluate(plain, facts)
         assert evaluate(durable, facts) == evaluation  # a memo hit gives the same result
