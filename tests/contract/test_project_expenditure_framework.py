@@ -297,3 +297,16 @@ def test_the_poor_project_loses_its_benefits_to_the_output_override(engine):
     assert [(o.rule_id, o.action, o.node) for o in result.overrides] == [
         ("override#output_failed", "zero", "benefit.effect")]
     assert result.node("benefit.effect").score == 0
+
+
+def test_the_vetoed_project_in_english(engine):
+    """The English reply: the pack's grade names, the override's reason, a per-item rationale."""
+    result = evaluate(engine.compiled, _case("vetoed")["facts"], language="en")
+    assert (result.score, result.grade) == (Decimal("88.44"), "poor")
+    [veto] = result.overrides
+    assert (veto.before, veto.after) == ("good", "poor")
+    assert veto.rationale == ("Project funds were withheld, diverted or misappropriated: a disqualifying finding; "
+                              "the grade goes from good to poor")
+    assert result.node("process.funds.compliance").rationale == (
+        "Expenditure vouchers sampled by the evaluators: 50; non-compliant expenditures found: 2, 380,000.00 yuan "
+        "in all; 0.5 point is deducted for each. Under the scoring rules, 1 point is deducted; score 4.")
