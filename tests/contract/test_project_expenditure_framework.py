@@ -11,6 +11,7 @@ and the engine.
 
 from __future__ import annotations
 
+import shutil
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
@@ -183,6 +184,40 @@ class Framework:
         out[node["id"]] = (score, weight)
         return out
 
+    def all_not_applicable(self, node: dict, values: dict) -> bool:
+        if "children" not in node:
+            return self.not_applicable(node, values)
+        return all(self.all_not_applicable(child, values) for child in node["children"])
+
+    def redistributed(self, facts: dict) -> dict[str, tuple[Decimal, Decimal]]:
+        """node id → (score, effective weight) when N/A weight goes to the applicable
+        siblings in proportion: e = w × E(parent) ÷ Σ applicable sibling weights, and a
+        leaf's score becomes round(score × e ÷ w)."""
+        values = self.values(facts)
+        out: dict[str, tuple[Decimal, Decimal]] = {}
+
+        def visit(nodes: list, budget: Decimal) -> Decimal:
+            applicable = [n for n in nodes if not self.all_not_applicable(n, values)]
+            shared = sum((Decimal(str(n["weight"])) for n in applicable), Decimal(0))
+            total = Decimal(0)
+            for node in nodes:
+                weight = Decimal(str(node["weight"]))
+                effective = weight * budget / shared if node in applicable else Decimal(0)
+                if node not in applicable:
+                    score = Decimal(0)
+                    for below in self.score(node, values):
+                        out.setdefault(below, (Decimal(0), Decimal(0)))
+                elif "children" in node:
+                    score = visit(node["children"], effective)
+                else:
+                    score = _round(self.leaf(node, values) * effective / weight)
+                out[node["id"]] = (score, effective)
+                total += score
+            return total
+
+        visit(self.doc["indicators"], self.total_weight)
+        return out
+
     def grade(self, score: Decimal, weight: Decimal) -> str:
         rate = _round(score * 100 / weight) if weight else Decimal(0)
         return next(g["grade"] for g in self.doc["grades"] if rate >= Decimal(str(g["min"])))
@@ -310,3 +345,24 @@ def test_the_vetoed_project_in_english(engine):
     assert result.node("process.funds.compliance").rationale == (
         "Expenditure vouchers sampled by the evaluators: 50; non-compliant expenditures found: 2, 380,000.00 yuan "
         "in all; 0.5 point is deducted for each. Under the scoring rules, 1 point is deducted; score 4.")
+
+
+def test_the_not_applicable_project_under_redistribute(framework, tmp_path):
+    """The same project if the pack redistributed N/A weight instead (the description gives
+    this hand computation too): 89.17, 良, against 89.73 rescaled."""
+    copy = tmp_path / "redistributing"
+    shutil.copytree(PACK_DIR, copy)
+    pack_yaml = copy / "pack.yaml"
+    pack_yaml.write_text(pack_yaml.read_text("utf-8").replace("treatment: rescale", "treatment: redistribute"), "utf-8")
+    facts = _case("not-applicable")["facts"]
+    mine = framework.redistributed(facts)
+    total = sum(mine[top][0] for top in LEVEL_1)
+    assert (total, framework.grade(total, framework.total_weight)) == (Decimal("89.17"), "良")
+    loaded = load_pack_dir(copy)
+    try:
+        result = evaluate(loaded.compiled, facts)
+    finally:
+        loaded.compiled.close()
+    assert (result.score, result.grade, result.not_applicable_treatment) == (total, "良", "redistribute")
+    for node in result.nodes():
+        assert (node.score, node.scored_weight) == mine[node.id], node.id
