@@ -50,10 +50,12 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
     else:
         indicators = tuple([node.score(values, fired, language) for node in compiled.tree])
         total = sum([n.score for n in indicators], ZERO)
-    band = grade_for(pack.grades, decimals.rate_percent(total, pack.total_weight))
+    rate = decimals.rate_percent(total, pack.total_weight)
+    band = grade_for(pack.grades, rate)
     fired_overrides: tuple[OverrideResult, ...] = ()
     if compiled.overrides is not None:
         indicators, total, band, fired_overrides = _apply_overrides(compiled, values, indicators, total, band, language)
+        rate = decimals.rate_percent(total, pack.total_weight)
     return Evaluation(
         pack_id=pack.id,
         version=pack.version,
@@ -61,7 +63,7 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         language=language,
         total_weight=pack.total_weight,
         score=total,
-        rate=decimals.rate_percent(total, pack.total_weight),
+        rate=rate,
         grade=grade_name(band, language),
         indicators=indicators,
         overrides=fired_overrides,
@@ -126,10 +128,12 @@ def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], s
     """Input errors that only the pack's rules know: a zero target or divisor, a negative
     count. `skipped`: leaves not checked; `only`: check these leaves and nothing else."""
     violations: list[FactViolation] = []
+    every = not skipped and only is None
     for rule_id, divisor in compiled.divisions:
-        leaf_id = rule_id.partition("#")[0]
-        if leaf_id in skipped or (only is not None and leaf_id not in only):
-            continue
+        if not every:
+            leaf_id = rule_id.partition("#")[0]
+            if leaf_id in skipped or (only is not None and leaf_id not in only):
+                continue
         try:
             zero = operand_value(divisor, values) == 0
         except ArithmeticError_:  # a division inside the divisor: reported for that one
@@ -143,7 +147,7 @@ def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], s
                     names[0] if names else "facts",
                     f"makes the divisor of rule {rule_id} 0 (computed from {', '.join(names) or 'literals'})"))
     for leaf in compiled.checked_leaves:
-        if leaf.id in skipped or (only is not None and leaf.id not in only):
+        if not every and (leaf.id in skipped or (only is not None and leaf.id not in only)):
             continue
         scoring = leaf.scoring
         if isinstance(scoring, Ratio) and values[scoring.target.name] == 0:
