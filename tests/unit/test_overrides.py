@@ -148,3 +148,32 @@ def test_a_node_value_is_only_read_by_overrides():
     messages = _problems(edited(("{id: irregular, when: {fact: procurement.irregular, eq: true}",
                                  "{id: irregular, when: {score: decision, lt: 3}")))
     assert messages
+
+
+def test_an_override_and_a_per_item_count_read_derived_values():
+    # derived: twice the non-compliant vouchers counted (each voucher has two pages);
+    # per_item counts pages at 0.5 each (cap 3); an override caps decision at 12 from 8 pages on.
+    text = edited(
+        ("indicators:\n", "derived:\n"
+                          "  - {name: vouchers.pages, label: {zh: 不合规页数, en: non-compliant pages}, "
+                          "value: {mul: [{fact: vouchers.noncompliant}, 2]}, places: 0}\n"
+                          "indicators:\n"),
+        ("          count: vouchers.noncompliant\n", "          count: vouchers.pages\n"),
+        ("  - id: audit_cap\n", "  - id: many_pages\n"
+                                "    when: {fact: vouchers.pages, ge: 8}\n"
+                                "    cap: {node: decision, score: 12}\n"
+                                "    reason: {zh: \"不合规{vouchers.pages}页\"}\n"
+                                "  - id: audit_cap\n"))
+    for engine in ("durable", "plain"):
+        pack = compiled_scoring(engine, text=text)
+        try:
+            # 2 vouchers → 4 pages: 10 − 2 = 8; decision 8 + 7 = 15 (75 %), no cap
+            assert evaluate(pack, facts(vouchers__noncompliant=2)).node("decision").score == Decimal(15)
+            # 4 vouchers → 8 pages: 10 − 3 (cap) = 7; decision 7 + 7 = 14 → capped at 12
+            evaluation = evaluate(pack, facts(vouchers__noncompliant=4))
+            assert evaluation.node("decision").score == Decimal(12)
+            [override] = evaluation.overrides
+            assert (override.rule_id, override.before, override.after, override.rationale) == (
+                "override#many_pages", "14", "12", "不合规8页")
+        finally:
+            pack.close()
