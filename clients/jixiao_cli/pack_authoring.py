@@ -23,8 +23,9 @@ from .pack_test_report import render_pack_problems
 def validate_pack(directory: Path) -> None:
     """Check the pack in DIR without running its cases.
 
-    Checks the schema, the meaning and the compilation (`pack test` also runs the golden
-    cases). Prints id@version and digest, or every problem (on stderr) and exits 2.
+    Checks the schema, the meaning, the golden cases' facts (as a request's) and the
+    compilation (`pack test` also runs the golden cases). Prints id@version and digest, or
+    every problem with its file and line (on stderr) and exits 2.
     """
     checked = _checked_or_exit(directory)
     click.echo(f"OK {checked.pack.ref}  sha256 {checked.bundle.digest}")
