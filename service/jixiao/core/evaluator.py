@@ -36,10 +36,10 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         violations.extend(_judgement_violations(compiled, values, skipped))
     if compiled.not_applicable:
         violations.extend(applicability.missing_reasons(compiled, values))
+    if compiled.checked_leaves or compiled.divisions:
+        violations.extend(_method_input_violations(compiled, values, skipped))
     if violations:
         raise FactsError(violations)
-    if compiled.checked_leaves or compiled.divisions:
-        _check_method_inputs(compiled, values, skipped)
     # Step 6: the rules decide, N/A leaves are known, their applicable siblings' inputs checked.
     fired = compiled.matcher.match(values)
     not_applicable = _not_applicable(compiled, values, fired, language) if compiled.not_applicable else None
@@ -87,7 +87,9 @@ def _not_applicable(compiled: CompiledPack, values: Mapping[str, object], fired:
     found = applicability.not_applicable_leaves(compiled, values, fired, language)
     later = applicability.decided_later(compiled) - set(found)
     if later:
-        _check_method_inputs(compiled, values, frozenset(), only=later)
+        violations = _method_input_violations(compiled, values, frozenset(), only=later)
+        if violations:
+            raise FactsError(violations)
     broken = applicability.every_leaf_violation(compiled, found)
     if broken is not None:
         raise FactsError([broken])
@@ -123,10 +125,11 @@ def _checked_values(compiled: CompiledPack, facts: Mapping, language: str,
     return values, violations, checked.ignored
 
 
-def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], skipped: frozenset[str] = frozenset(),
-                         only: set[str] | None = None) -> None:
+def _method_input_violations(compiled: CompiledPack, values: Mapping[str, object],
+                             skipped: frozenset[str] = frozenset(), only: set[str] | None = None) -> list[FactViolation]:
     """Input errors that only the pack's rules know: a zero target or divisor, a negative
-    count. `skipped`: leaves not checked; `only`: check these leaves and nothing else."""
+    count. `skipped`: leaves not checked; `only`: check these leaves and nothing else. A
+    value missing from `values` (its own violation already reported) is not checked."""
     violations: list[FactViolation] = []
     every = not skipped and only is None
     for rule_id, divisor in compiled.divisions:
@@ -136,7 +139,7 @@ def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], s
                 continue
         try:
             zero = operand_value(divisor, values) == 0
-        except ArithmeticError_:  # a division inside the divisor: reported for that one
+        except (ArithmeticError_, KeyError):  # a division inside the divisor: reported for that one
             continue
         if zero:
             names = list(dict.fromkeys(operand_refs(divisor)))
@@ -150,15 +153,14 @@ def _check_method_inputs(compiled: CompiledPack, values: Mapping[str, object], s
         if not every and (leaf.id in skipped or (only is not None and leaf.id not in only)):
             continue
         scoring = leaf.scoring
-        if isinstance(scoring, Ratio) and values[scoring.target.name] == 0:
+        if isinstance(scoring, Ratio) and values.get(scoring.target.name) == 0:
             violations.append(FactViolation(
                 scoring.target.name, f"is 0, but it is the target of the ratio scoring {leaf.id}"))
-        elif isinstance(scoring, PerItem) and values[scoring.count.name] < 0:  # type: ignore[operator]
+        elif isinstance(scoring, PerItem) and scoring.count.name in values and values[scoring.count.name] < 0:  # type: ignore[operator]
             violations.append(FactViolation(
                 scoring.count.name, f"is {decimals.plain(Decimal(values[scoring.count.name]))}, but it counts "  # type: ignore[arg-type]
                                     f"the items of {leaf.id}, which cannot be negative"))
-    if violations:
-        raise FactsError(violations)
+    return violations
 
 
 def _judgement_violations(compiled: CompiledPack, values: Mapping[str, object],
