@@ -200,7 +200,7 @@ def test_pack(directory: Path) -> None:
     """
     out = console()
     try:
-        loaded = load_pack_dir(directory)
+        loaded = load_pack_dir(directory, check_case_facts=True)
     except PackError as error:
         raise invalid_pack(error, directory) from None
     try:

@@ -34,8 +34,9 @@ class CheckedPack:
 
 
 def check_pack_folder(directory: Path) -> CheckedPack:
-    """Load, validate and compile the pack in `directory`; PackError lists every problem."""
-    loaded = load_pack_dir(directory)
+    """Load, validate and compile the pack in `directory`, its golden cases' facts checked;
+    PackError lists every problem."""
+    loaded = load_pack_dir(directory, check_case_facts=True)
     loaded.compiled.close()
     return CheckedPack(loaded.pack, loaded.bundle)
 

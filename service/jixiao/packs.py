@@ -121,15 +121,18 @@ def _not_a_pack_file(path: Path, root: Path) -> str | None:
     return None
 
 
-def compile_bundle(bundle: Bundle, source: str = "", matcher_factory=durable_matcher) -> LoadedPack:
-    """Validate the bundle against the pack schema, compile its rules, keep its cases."""
-    loaded = load_bundle(bundle, pack_schema(), source)
+def compile_bundle(bundle: Bundle, source: str = "", matcher_factory=durable_matcher,
+                   check_case_facts: bool = False) -> LoadedPack:
+    """Validate the bundle against the pack schema, compile its rules, keep its cases
+    (with `check_case_facts`, their facts checked too: see `load_bundle`)."""
+    loaded = load_bundle(bundle, pack_schema(), source, check_case_facts)
     return LoadedPack(compile_pack(loaded.pack, matcher_factory), loaded.cases, bundle)
 
 
-def load_pack_dir(directory: Path, matcher_factory=durable_matcher) -> LoadedPack:
-    """Load, validate and compile the pack in `directory`, with its golden cases."""
-    return compile_bundle(read_bundle(directory), str(directory), matcher_factory)
+def load_pack_dir(directory: Path, matcher_factory=durable_matcher, check_case_facts: bool = False) -> LoadedPack:
+    """Load, validate and compile the pack in `directory`, with its golden cases (with
+    `check_case_facts`, their facts checked too: see `load_bundle`)."""
+    return compile_bundle(read_bundle(directory), str(directory), matcher_factory, check_case_facts)
 
 
 def semver_key(version: str) -> tuple:

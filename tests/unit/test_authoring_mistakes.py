@@ -276,15 +276,30 @@ def test_7_a_wrong_case_expectation_points_at_the_line_of_the_case_file(tmp_path
     assert [cell.strip() for cell in row.strip(" │").split("│")] == [str(line), "total", "score", "15.6", "14.6"]
 
 
-def test_7b_a_case_whose_facts_the_pack_refuses_is_named_with_its_file_and_line():
-    """`pack validate` (every load of a pack) checks the golden cases' facts as a request's."""
+def test_7b_a_case_whose_facts_the_pack_refuses_is_named_with_its_file_and_line(tmp_path):
+    """`pack validate`, `pack test` and the publish gate check the golden cases' facts as a
+    request's; a version already published is served without that check."""
     case = replace("records: {complete: false}", "records: {complete: false, compelte: true}", CASE)
+    line = line_of(case, "compelte")
+    bundle = make_bundle({"pack.yaml": PACK, CASE_FILE: case})
     with pytest.raises(PackError) as info:
-        load_bundle(make_bundle({"pack.yaml": PACK, CASE_FILE: case}), pack_schema(), "district-training/1.0.0")
+        load_bundle(bundle, pack_schema(), "district-training/1.0.0", check_case_facts=True)
     [message] = [str(p) for p in info.value.problems]
     assert_readable(message)
-    assert message.startswith(f"district-training/1.0.0/{CASE_FILE}:{line_of(case, 'compelte')} ")
-    assert "records.compelte" in message and "did you mean records.complete?" in message
+    assert message.startswith(f"district-training/1.0.0/{CASE_FILE}:{line} at facts.records.compelte: ")
+    assert "golden case '一般项目'" in message and "did you mean records.complete?" in message
+    assert load_bundle(bundle, pack_schema()).cases[0].name == "一般项目"  # served as published
+
+    from jixiao.registry.trial import try_in_this_process
+    report = try_in_this_process(bundle)
+    assert not report.passed and any("did you mean records.complete?" in p for p in report.problems)
+
+    folder = write_pack(tmp_path / "district-training" / "1.0.0", case=case)
+    for command in ("validate", "test"):
+        result = jixiao("pack", command, folder)
+        assert result.returncode == 2 and result.stdout == "", (command, result.stdout + result.stderr)
+        [row] = [row.strip() for row in result.stderr.splitlines() if "compelte" in row]
+        assert row.startswith(f"{folder / CASE_FILE}:{line} at facts.records.compelte: golden case"), row
 
 
 def test_8_a_missing_reason_of_an_evaluator_declared_not_applicable_leaf_names_the_field():

@@ -107,7 +107,7 @@ def try_in_this_process(bundle: Bundle) -> TrialReport:
     from ..packs import pack_schema
 
     try:
-        loaded = load_bundle(bundle, pack_schema())
+        loaded = load_bundle(bundle, pack_schema(), check_case_facts=True)
         pack = loaded.pack
         named = {"pack_id": pack.id, "version": pack.version, "title": pack.title.zh}
         engine = compile_pack(pack, durable_matcher)
