@@ -332,7 +332,7 @@ def test_jsonl_rows_with_and_without_a_key(tmp_path: Path, golden_2019_facts: di
     assert result.returncode == 1
     scores = {s["key"]: s for s in read_jsonl(output)}
     assert set(scores) == {"报告", "2"}  # a bare facts object is keyed by its line number
-    assert scores["2"]["score"] == "75.03" and scores["2"]["grade"] == "中"
+    assert scores["2"]["score"] == "75.03" and scores["2"]["grade"] == "fair"  # --lang en: the pack's English name
     errors = {e["key"]: e["message"] for e in read_jsonl(tmp_path / "scores.errors.jsonl")}
     assert errors["4"].startswith("invalid JSON")
     assert "budget.spent: missing" in errors["半"] and "initiation.procedure_followed: missing" in errors["半"]
