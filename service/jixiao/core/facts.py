@@ -321,6 +321,7 @@ class FactChecker:
         #: what an unknown name is compared with for "did you mean": names and their groups
         groups = [name.rsplit(".", i)[0] for name in names for i in range(1, name.count(".") + 1)]
         self._known = tuple(dict.fromkeys(names + groups))
+        self._known_set = frozenset(self._known)
 
     def check(self, facts: Mapping) -> dict[str, Value]:
         """Typed values of every declared fact, or FactsError naming every bad or missing
@@ -342,8 +343,9 @@ class FactChecker:
         unknown = self._unknown(facts)
         ignored: tuple[str, ...] = ()
         if unknown:
-            if missing:
-                _hint_misspellings(violations, missing, facts, unknown)
+            misspelt = [name for name in unknown if name not in self._known_set]  # not groups sent flat
+            if missing and misspelt:
+                _hint_misspellings(violations, missing, facts, misspelt)
             if ignore_unknown:
                 ignored = tuple(echo(name) for name in unknown)
             else:
@@ -399,7 +401,7 @@ class FactChecker:
     def _unknown_violations(self, unknown: list[str]) -> list[FactViolation]:
         violations = []
         for name in unknown[:UNKNOWN_LISTED]:
-            if name in self._known:  # a group of facts sent under its dotted name
+            if name in self._known_set:  # a group of facts sent under its dotted name
                 members = [n for n in self._known if n.startswith(name + ".")][:2]
                 head = name.split(".", 1)[0]
                 violations.append(FactViolation(echo(name), (

@@ -396,7 +396,10 @@ class _Builder:
             self.problem(path + (op,), f"{op} takes a list of {wanted}")
             return ZERO
         parts = tuple(self.expression(arg, path + (op, k), depth + 1) for k, arg in enumerate(args))
-        if op == "div" and isinstance(parts[1], Decimal) and parts[1] == 0:
+        written = args[1]  # a literal 0 divisor; not a part already refused (read as 0)
+        literal = (isinstance(written, (int, float, Decimal)) and not isinstance(written, bool)) or (
+            isinstance(written, str) and _PACK_NUMBER.fullmatch(written) is not None)
+        if op == "div" and literal and parts[1] == 0:
             self.problem(path + (op, 1), "divides by 0")
         return Apply(op, parts)
 
