@@ -148,3 +148,31 @@ def test_a_constraint_on_an_undeclared_fact_is_refused_with_the_closest_name():
 def test_constraint_ids_are_unique():
     text = SHARES.replace("id: return_rate_at_most_one", "id: shares_of_one_survey")
     assert any(p.endswith("constraint id 'shares_of_one_survey' is used twice") for p in problems(text))
+
+
+def test_the_gate_tries_a_pack_around_a_base_its_constraints_accept():
+    from jixiao.core.compiler import plain_matcher
+    from jixiao.core.edge_facts import check_edge_facts, edge_facts
+    from jixiao.engine.durable import durable_matcher
+
+    pack = load_pack(SHARES, "shares/pack.yaml", schema=pack_schema())
+    engine, reference = compile_pack(pack, durable_matcher), compile_pack(pack, plain_matcher)
+    try:
+        generated = edge_facts(pack, engine.rules)
+        # every number at 100 breaks satisfied ≤ 100 − neutral: the base takes every number at 1
+        assert generated[0].facts == {"survey.satisfied": "1", "survey.neutral": "1", "survey.asked": 1,
+                                      "survey.returned": 1}
+        assert evaluate(reference, generated[0].facts).score == 5
+        # requests a constraint refuses are refused alike by both: not a reason to refuse the pack
+        assert any(isinstance(_refusal(reference, r.facts), FactsError) for r in generated)
+        assert check_edge_facts(engine, reference, generated) == []
+    finally:
+        engine.close()
+
+
+def _refusal(compiled, facts):
+    try:
+        evaluate(compiled, facts)
+    except FactsError as error:
+        return error
+    return None
