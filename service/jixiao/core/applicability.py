@@ -16,6 +16,8 @@ becomes of its weight:
   scored on its own weight as usual, then converted: round_half_up(score × e ÷ w, 2).
   Parents sum their children.
 
+When some leaf of a request is N/A, every node's `effective_weight` is set (the weight
+it is scored on); otherwise it stays None and the tree is scored exactly as without N/A.
 A parent whose children are all N/A is N/A; every leaf N/A is an input error. Leaves are
 scored through their memoised plans (scoring.py) exactly as without N/A: only the
 conversion, the parents and the total are computed here, per request. Pure: no I/O.
