@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from jixiao.core.compiler import Matcher, compile_pack, plain_matcher
 from jixiao.core.edge_facts import EXTREME, check_edge_facts, edge_facts
 from jixiao.engine.durable import durable_matcher
@@ -103,3 +105,20 @@ def test_an_engine_that_raises_is_a_failure_for_every_request_it_raises_on() -> 
     assert heard == requests
     assert failures and all("error code: 303" in f.problem for f in failures)
     assert str(failures[0]).startswith("generated facts [base]: the engine's evaluation raised RuntimeError")
+
+
+@pytest.mark.parametrize("treatment", ["rescale", "redistribute"])
+def test_the_gate_passes_a_pack_with_not_applicable_leaves_and_overrides(treatment) -> None:
+    from .scoring_language_pack import edited, scoring_pack
+
+    # an override comparing a fact with a literal gets that literal's edges too
+    pack = scoring_pack(treatment, edited(("    when: {fact: audit.major, eq: true}\n",
+                                           "    when: {fact: budget.spent, lt: 37}\n")))
+    engine, reference = compile_pack(pack, durable_matcher), compile_pack(pack, plain_matcher, cache_entries=0)
+    try:
+        requests = edge_facts(pack, engine.rules)
+        assert {"budget.spent = 36.99 (just below the edge 37)", "eco.level = poor",
+                "only na.procurement true"} <= {r.name for r in requests}
+        assert check_edge_facts(engine, reference, requests) == []
+    finally:
+        engine.close()

@@ -10,8 +10,8 @@ derived values refuse that base, every number at 1, then at 0), one change at a 
 
 - booleans: all false, all true, and each one alone true (the rest false) and alone false;
 - numbers: the declared minimum and maximum, zero, the largest values within the range
-  (±EXTREME when unbounded), and every literal a rule compares the fact with (bands
-  included) with one smallest step (0.01, or 1 for integers) either side;
+  (±EXTREME when unbounded), and every literal a rule compares the fact with (bands and
+  overrides included) with one smallest step (0.01, or 1 for integers) either side;
 - surveys: every option alone at 100 %, all at 0, and every share a rule compares with,
   ±0.01, alone;
 - choices: every option (the base takes the first);
@@ -76,7 +76,7 @@ class EdgeFailure:
 
 def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
     """The generated requests for a pack, base first, without repeats, at most MAX_REQUESTS."""
-    edges = _compared_literals(rules)
+    edges = _compared_literals(list(rules) + [Rule(-1, "override", o.id, o.when) for o in pack.overrides])
     # An evaluator's score must lie within its leaf's weight: its base is the full weight.
     judged = {leaf.scoring.score.name: leaf.weight for leaf in pack.leaves() if isinstance(leaf.scoring, Judgement)}
     base = _accepted_base(pack, [
