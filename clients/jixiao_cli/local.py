@@ -76,9 +76,7 @@ class LocalJixiao:
         for a caller that keeps a few numbers of each of many evaluations (a batch)."""
         compiled = self._get(pack_id, version)
         try:
-            if ignore_unknown:
-                return evaluate(compiled, facts, language, ignore_unknown=True)
-            return evaluate(compiled, facts, language)
+            return evaluate(compiled, facts, language, ignore_unknown=ignore_unknown)
         except FactsError as error:
             raise error_from_status(errors.status_for(error)) from error
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Mapping, TypeVar
+from typing import Mapping, Sequence, TypeVar
 
 from google.protobuf import json_format, struct_pb2
 
+from jixiao.core import derived as derived_values
 from jixiao.core.compiler import CompiledPack
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.identifiers import InvalidIdentifier
@@ -383,7 +384,8 @@ def pack_message(compiled: CompiledPack) -> pb.Pack:
             for band in pack.grades
         ],
         facts=[fact_spec(spec) for spec in pack.facts],
-        indicators=[indicator_spec(top, 1, {f.name for f in pack.facts} | {d.name for d in pack.derived})
+        indicators=[indicator_spec(top, 1, {f.name for f in pack.facts},
+                                   derived_values.inputs(pack) if pack.derived else None)
                     for top in pack.indicators],
         derived=[derived_spec(value) for value in pack.derived],
     )
@@ -426,7 +428,10 @@ def _json_ready(value: object) -> object:
     return value
 
 
-def indicator_spec(indicator: Indicator, level: int, declared: set[str]) -> pb.IndicatorSpec:
+def indicator_spec(indicator: Indicator, level: int, declared: set[str],
+                   derived: Mapping[str, Sequence[str]] | None = None) -> pb.IndicatorSpec:
+    """An indicator and its descendants; a leaf lists the declared facts it reads, those a
+    derived value it reads is computed from included (`derived`: name → facts)."""
     leaf = indicator.is_leaf
     return pb.IndicatorSpec(
         id=indicator.id,
@@ -435,7 +440,7 @@ def indicator_spec(indicator: Indicator, level: int, declared: set[str]) -> pb.I
         weight=decimal_text(indicator.weight),
         level=level,
         method=method_name(indicator.scoring) if leaf else "",
-        facts=facts_read(indicator, declared) if leaf else (),
-        children=[indicator_spec(child, level + 1, declared) for child in indicator.children],
+        facts=facts_read(indicator, declared, derived) if leaf else (),
+        children=[indicator_spec(child, level + 1, declared, derived) for child in indicator.children],
         may_be_not_applicable=leaf and indicator.not_applicable is not None,
     )

@@ -120,9 +120,7 @@ def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
     language = convert.language_code(request.language)
     compiled = lookup(pack_id, version or None)
     facts = convert.facts_from_struct(request.facts)
-    if request.ignore_unknown_facts:
-        return evaluate(compiled, facts, language, ignore_unknown=True)
-    return evaluate(compiled, facts, language)
+    return evaluate(compiled, facts, language, ignore_unknown=request.ignore_unknown_facts)
 
 
 def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:
