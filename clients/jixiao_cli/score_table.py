@@ -141,12 +141,12 @@ def _add_rows(table: Table, node: evaluation_pb2.IndicatorScore, language: str,
     if node.overridden_by and node.children:  # a leaf's rationale itself says why
         note += words["changed_by"].format(rules=", ".join(node.overridden_by))
     scored_weight = node.effective_weight or node.weight
-    weight = node.weight if scored_weight == node.weight or Decimal(scored_weight) == Decimal(node.weight) \
-        else f"{node.weight}→{scored_weight}"
+    weight = node.weight if Decimal(scored_weight) == Decimal(node.weight) \
+        else f"{node.weight}→{_short(scored_weight)}"
     if node.not_applicable:
         score, deducted = Text(words["not_applicable"], style="dim"), Text("")
     else:
-        deducted_text = _deducted(scored_weight, node.score)
+        deducted_text = _short(_deducted(scored_weight, node.score))
         score = Text(node.score, style="red" if node.overridden_by else "")
         deducted = Text(deducted_text, style="yellow" if deducted_text != "0" else "")
     table.add_row(
@@ -165,6 +165,15 @@ def _walk(nodes):
     for node in nodes:
         yield node
         yield from _walk(node.children)
+
+
+def _short(weight: str) -> str:
+    """A weight for the table: a redistributed share that does not end (8 × 40 ÷ 30) to 2
+    places, marked as rounded ("≈10.67"); the reply keeps it whole."""
+    value = Decimal(weight)
+    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
+        return weight
+    return "≈" + plain(value.quantize(Decimal("0.01")))
 
 
 def _deducted(weight: str, score: str) -> str:
