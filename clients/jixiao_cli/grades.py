@@ -1,9 +1,10 @@
 """Grades in the user's language.
 
-An evaluation carries the grade band's Chinese name (优/良/中/差); the pack declares each
-band's English name too (`en: fair`), and GetPack serves it. So `--lang en` looks the
-pack up once and names the grade as the pack does, or keeps the Chinese name when the
-pack gives no English one.
+A server names grades in the request's language: under English, the pack's English name
+(`en: fair`) when the band has one. A server of an earlier release named them in Chinese
+(优/良/中/差) whatever the language, so `--lang en` still looks the pack up once (GetPack
+serves each band's English name) and names a Chinese grade as the pack does; an English
+one passes through unchanged.
 """
 
 from __future__ import annotations
