@@ -11,6 +11,7 @@ enum value. Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -498,14 +499,22 @@ def merge_problems(document: Any, findings: list[SchemaFinding],
     problems are told where they are in words unless they already name it.
     """
     unreadable = _unreadable_facts(document, findings)
+    # A value of the wrong kind (nothing, true/false, a list or mapping where a text belongs)
+    # that a meaning check would print as Python does: such a check is said already.
+    printed = {str(value) for f in findings if f.kind == "value"
+               for value in [_at(document, f.path)] if value is None or isinstance(value, (bool, list, Mapping))}
     no_facts = any(f.path == ("facts",) and f.kind == "value" or f.path == () and f.key == "facts" for f in findings)
     kept_meaning = []
     for problem in meaning:
         path = parse_path(problem.path)
         if any(_covers(f, path, problem) for f in findings):
             continue
-        if "declared" in problem.message and (no_facts or any(f"'{name}'" in problem.message for name in unreadable)):
-            continue  # "not declared": it is, but its declaration could not be read (said already)
+        if "declared" in problem.message and no_facts:
+            continue  # "not declared": the list of facts could not be read (said already)
+        if any(text in problem.message for text in printed):
+            continue
+        if path[:1] != ("facts",) and any(_names(name, problem.message) for name in unreadable):
+            continue  # a check that reads a fact whose declaration could not be read (said already)
         kept_meaning.append(_placed(document, path, problem))
     kept_schema = [f.problem for f in findings if not (f.kind == "note" and _said_better(f, meaning))]
     merged: list[PackProblem] = []
@@ -518,12 +527,17 @@ def merge_problems(document: Any, findings: list[SchemaFinding],
     return sorted(merged, key=lambda p: (p.line is None, p.line or 0))
 
 
+def _names(name: str, message: str) -> bool:
+    """Whether `message` names the fact `name` (or one of its survey shares)."""
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", message) is not None
+
+
 def _unreadable_facts(document: Any, findings: list[SchemaFinding]) -> set[str]:
     """Names of declared facts whose declaration the schema refused."""
     facts = document.get("facts") if isinstance(document, Mapping) else None
     names = set()
     for finding in findings:
-        if finding.kind in ("value", "unknown") and finding.path[:1] == ("facts",) and len(finding.path) > 1:
+        if finding.kind in ("value", "unknown", "missing") and finding.path[:1] == ("facts",) and len(finding.path) > 1:
             item = _child(facts, finding.path[1])
             if isinstance(item, Mapping) and isinstance(item.get("name"), str):
                 names.add(item["name"])
