@@ -5,14 +5,19 @@ label; a pack that tests a code it does not declare is refused naming its option
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jixiao.core.errors import FactsError, PackError
 from jixiao.core.evaluator import evaluate
+from jixiao.core.facts import FactChecker, coerce
 from jixiao.core.loader import load_pack
 from jixiao.engine.durable import WRITERS, string_text
 from jixiao.core.model import FactType
+from jixiao.core.rationale import format_value, value_formatter
 from jixiao.packs import pack_schema
 
 from .fact_language_pack import BASE, FACT_LANGUAGE_PACK, compiled_fact_language
@@ -134,3 +139,50 @@ def test_non_empty_is_for_text_facts_only():
         load_pack(text, "p.yaml", schema=None)  # the loader alone too
     assert [p.message for p in info.value.problems] == [
         "non_empty: true is for text facts only ('issues.amount' is decimal)"]
+
+
+# --- the fast paths give what their plain definitions give ---------------------------
+
+_SPECS = tuple(spec for spec in compiled_fact_language().pack.facts
+               if spec.name in ("effect.ecology", "evidence.summary"))
+_raw = st.one_of(st.sampled_from(["good", "fairly_good", "较好", "fairly good", "差", "poor ", "", " ", "\u3000",
+                                  "好好", "Good"]),
+                 st.text(max_size=4), st.integers(-3, 5), st.none(), st.booleans(), st.floats())
+
+
+@settings(max_examples=300, deadline=None)
+@given(ecology=_raw, summary=_raw)
+def test_the_checkers_fast_path_agrees_with_coerce_for_choices_and_non_empty_texts(ecology, summary):
+    checked = FactChecker(_SPECS).check_request({"effect": {"ecology": ecology}, "evidence": {"summary": summary}})
+    expected_values, expected_violations = {}, []
+    for spec, raw in zip(_SPECS, (ecology, summary)):
+        if raw is None:
+            expected_violations.append(spec.name)
+            continue
+        value, problems = coerce(spec, raw)
+        if problems:
+            expected_violations.extend(p.fact for p in problems)
+        else:
+            expected_values[spec.name] = value
+    assert checked.values == expected_values
+    assert [v.fact for v in checked.violations] == expected_violations
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("name, samples", [
+    ("effect.ecology", ["good", "average", "poor"]),
+    ("cost.overrun_rate", [Decimal("0.1240"), Decimal("-0.05")]),
+    ("cost.overrun", [Decimal("124.00"), Decimal("1234567.5")]),
+    ("vouchers.noncompliant", [Decimal("3"), Decimal("0")]),
+])
+def test_chosen_formatters_agree_with_format_value_for_choices_and_derived_values(name, samples, language):
+    pack = compiled_fact_language().pack
+    for value in samples:
+        assert value_formatter(pack, name, None, language)(value) == format_value(pack, name, value, None, language)
+    shown = [format_value(pack, name, value, None, language) for value in samples]
+    assert shown == {
+        ("effect.ecology", "zh"): ["好", "一般", "差"], ("effect.ecology", "en"): ["good", "average", "poor"],
+        ("cost.overrun_rate", "zh"): ["12.4%", "-5%"], ("cost.overrun_rate", "en"): ["12.4%", "-5%"],
+        ("cost.overrun", "zh"): ["124.00", "1,234,567.50"], ("cost.overrun", "en"): ["124.00", "1,234,567.50"],
+        ("vouchers.noncompliant", "zh"): ["3", "0"], ("vouchers.noncompliant", "en"): ["3", "0"],
+    }[(name, language)]
