@@ -212,3 +212,17 @@ def test_the_fact_language_pack_declares_its_derived_values_in_order():
     assert [(d.name, d.format, d.places) for d in pack.derived] == [
         ("cost.overrun_rate", "percent", 4), ("cost.overrun", "money", 2),
         ("vouchers.noncompliant", "number", 0), ("vouchers.rate", "percent", 6)]
+
+
+def test_the_facts_a_leaf_reads_through_derived_values_are_its_facts():
+    from jixiao.core import derived
+    from jixiao.core.references import facts_read
+
+    pack = load_pack(FACT_LANGUAGE_PACK, "p.yaml", schema=pack_schema())
+    declared = {spec.name for spec in pack.facts}
+    leaves = {leaf.id: leaf for leaf in pack.leaves()}
+    assert derived.inputs(pack)["cost.overrun_rate"] == ("cost.actual", "cost.budget")
+    assert facts_read(leaves["all.x.cost"], declared, derived.inputs(pack)) == ("cost.actual", "cost.budget")
+    assert facts_read(leaves["all.x.vouchers"], declared, derived.inputs(pack)) == (
+        "vouchers.sampled", "vouchers.compliant")
+    assert facts_read(leaves["all.x.cost"], declared) == ()  # without them: no declared fact is named
