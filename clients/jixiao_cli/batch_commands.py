@@ -67,7 +67,9 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
     \b
     OUTPUT, a row per scored project, written as it is scored:
       .jsonl  {"key", "pack", "version", "digest", "score", "grade",
-               "level1": {id: score}, "leaves": {id: score}}
+               "level1": {id: score}, "leaves": {id: score}}, and when there
+               are some "overrides" (rule ids that fired), "not_applicable"
+               (leaf ids) and "ignored_facts"
       .csv    key, version, digest, total, grade, then each level-1 and each
               leaf indicator by id (UTF-8 with a byte-order mark, for Excel)
       .xlsx   the same columns, row 2 naming them; rows wait in

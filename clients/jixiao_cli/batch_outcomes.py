@@ -24,6 +24,9 @@ class RowScore:
     grade: str
     level1: Mapping[str, str]  # id → score, e.g. {"decision": "11", ...}
     leaves: Mapping[str, str]  # id → score, e.g. {"process.funds.execution": "2.39", ...}
+    overrides: tuple[str, ...] = ()  # rule ids of the overrides that fired, e.g. ("override#misappropriation",)
+    not_applicable: tuple[str, ...] = ()  # ids of the leaves found not applicable
+    ignored_facts: tuple[str, ...] = ()  # facts the pack does not declare, left out (--ignore-unknown-facts)
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,16 @@ Outcome = RowScore | RowFailure
 
 def row_score(key: str, number: int, evaluation: evaluation_pb2.Evaluation | results.Evaluation) -> RowScore:
     """The scores a batch keeps of an evaluation, a server's reply or the core's result in
-    this process, written as the wire writes them ("2.39"): no names, no rationales."""
+    this process, written as the wire writes them ("2.39"): no names, no rationales; the
+    overrides that fired, the leaves not applicable and the facts ignored by their names."""
+    leaves = list(_leaves(evaluation.indicators))
     return RowScore(key, number, evaluation.pack_id, evaluation.version, evaluation.digest,
                     _text(evaluation.score), evaluation.grade,
                     {node.id: _text(node.score) for node in evaluation.indicators},
-                    {node.id: _text(node.score) for node in _leaves(evaluation.indicators)})
+                    {node.id: _text(node.score) for node in leaves},
+                    tuple(override.rule_id for override in evaluation.overrides),
+                    tuple(node.id for node in leaves if node.not_applicable),
+                    tuple(evaluation.ignored_facts))
 
 
 def _text(score: str | Decimal) -> str:

@@ -116,10 +116,15 @@ def default_errors_path(output: Path) -> Path:
 
 
 def score_record(score: RowScore) -> dict:
-    """A score as one line of .jsonl output."""
-    return {"key": score.key, "pack": score.pack, "version": score.version, "digest": score.digest,
-            "score": score.score, "grade": score.grade, "level1": dict(score.level1),
-            "leaves": dict(score.leaves)}
+    """A score as one line of .jsonl output; overrides, not_applicable and ignored_facts
+    only when the row has some."""
+    record = {"key": score.key, "pack": score.pack, "version": score.version, "digest": score.digest,
+              "score": score.score, "grade": score.grade, "level1": dict(score.level1),
+              "leaves": dict(score.leaves)}
+    for name in ("overrides", "not_applicable", "ignored_facts"):
+        if getattr(score, name):
+            record[name] = list(getattr(score, name))
+    return record
 
 
 class _AppendedScores:
@@ -290,7 +295,8 @@ def _score_cell(sheet, text: str):
 def _score_from_record(record: dict) -> RowScore:
     return RowScore(str(record["key"]), 0, record.get("pack", ""), record.get("version", ""),
                     record.get("digest", ""), record.get("score", ""), record.get("grade", ""),
-                    record.get("level1", {}), record.get("leaves", {}))
+                    record.get("level1", {}), record.get("leaves", {}), tuple(record.get("overrides", ())),
+                    tuple(record.get("not_applicable", ())), tuple(record.get("ignored_facts", ())))
 
 
 def _journal_from_workbook(path: Path, journal: Path, pack: evaluation_pb2.Pack, columns: ScoreColumns) -> None:

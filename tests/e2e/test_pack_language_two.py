@@ -412,6 +412,8 @@ def test_the_template_offers_a_choices_labels_and_batch_reads_them(tmp_path) -> 
     assert scored.returncode == 0, scored.stderr
     (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert (row["key"], row["score"], row["grade"]) == ("p1", "84.25", "良")
+    assert row["not_applicable"] == ["process.procurement", "output.training"]
+    assert "overrides" not in row and "ignored_facts" not in row
 
 
 def test_batch_refuses_or_ignores_unknown_facts_as_told(tmp_path) -> None:
@@ -427,3 +429,18 @@ def test_batch_refuses_or_ignores_unknown_facts_as_told(tmp_path) -> None:
     assert lenient.returncode == 0, lenient.stderr
     (row,) = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (row["score"], row["grade"]) == ("98.5", "差")
+    assert (row["overrides"], row["ignored_facts"]) == (["override#misappropriation"], ["procurement.complaint"])
+
+
+def test_batch_on_the_server_passes_ignore_unknown_facts_on_its_streams(server, tmp_path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"key": key, "facts": facts}, ensure_ascii=False) + "\n" for key, facts in (
+        ("typo", with_changes(VETOED, procurement={"complaint": False})), ("na", NOT_APPLICABLE))), encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    result = run_cli("batch", rows, "--pack", PACK_ID, "--version", REDISTRIBUTE, "--out", out,
+                     "--server", server.address, "--ignore-unknown-facts", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    scored = {row["key"]: row for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert (scored["typo"]["grade"], scored["typo"]["ignored_facts"]) == ("差", ["procurement.complaint"])
+    assert (scored["na"]["score"], scored["na"]["not_applicable"]) == ("84.25", ["process.procurement",
+                                                                              "output.training"])
