@@ -139,3 +139,12 @@ def test_not_an_object_is_one_violation(compiled):
 def test_check_facts_keeps_looking_only_at_declared_facts(compiled):
     values = check_facts(compiled.pack.facts, with_changes(extra={"thing": 1}))
     assert "extra.thing" not in values and values["cost.budget"] == compiled.checker.check(BASE)["cost.budget"]
+
+
+def test_a_flood_of_unknown_names_with_a_missing_fact_is_answered_quickly(compiled):
+    facts = copy.deepcopy(BASE) | {f"extra{i:05d}": {"cost": {"actual": i}} for i in range(20_000)}
+    del facts["cost"]
+    started = time.monotonic()
+    found = refused(compiled, facts)
+    assert found[0][0] == "cost.budget" and len(found) == 2 + UNKNOWN_LISTED + 1
+    assert time.monotonic() - started < 10  # generous: the misspelling hint looks at a bounded few

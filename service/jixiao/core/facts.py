@@ -256,7 +256,8 @@ _SLOW = object()  # a fast converter's answer for "let `coerce` decide"
 
 #: Unknown names listed one by one in a refusal; the rest are counted in one more violation.
 UNKNOWN_LISTED = 20
-#: Names looked at inside an unknown object when guessing what a missing fact was sent as.
+#: Names sent (and names inside unknown objects) looked at when guessing what a missing fact
+#: was sent as: each is compared with every missing fact.
 _HINT_NAMES = 200
 _HINT_DEPTH = 8
 
@@ -388,7 +389,7 @@ class FactChecker:
         while todo:
             node, level = todo.pop()
             if not node.keys() <= level.allowed:
-                unknown.extend(level.prefix + (key if type(key) is str else repr(key))
+                unknown.extend(level.prefix + (key if type(key) is str else f"<a {type(key).__name__} key>")
                                for key in node if key not in level.allowed)
             for key, inner in level.inner:  # type: ignore[misc]
                 sub = node.get(key)
@@ -424,8 +425,8 @@ def _hint_misspellings(violations: list[FactViolation], missing: list[int], fact
                        unknown: list[str]) -> None:
     """Say of a missing fact which unknown name sent looks like it: a misspelling. Each
     name sent is offered to the one missing fact it is most like, if alike enough."""
-    sent = list(unknown)
-    for name in unknown:  # an unknown object: also the names inside it ("budgt.spent")
+    sent = unknown[:_HINT_NAMES]  # bounded: each is compared with every missing fact
+    for name in unknown[:_HINT_NAMES]:  # an unknown object: also the names inside it ("budgt.spent")
         value = lookup(facts, name)
         if isinstance(value, Mapping):
             _inner_names(value, name, sent, 0)
