@@ -355,6 +355,9 @@ def test_schema_and_meaning_problems_come_together_each_once():
     ("when: {fact: records.complete, eq: false}", "when: {fact: records.complete, eq: false, ne: true}",
      "a condition is a comparison"),
     ("name: {zh: 台账管理, en: Records}", "name: {en: Records}", "the field 'zh' is required here but missing"),
+    ("when: {fact: records.complete, eq: false}", "when: {fact: records.complete, false: 1}",
+     "field when.false: the key false (YAML reads an unquoted false as true or false: quote it if you mean the "
+     "text) is not a field here"),
     ("- {name: records.complete, type: boolean, label: 台账是否齐全}",
      "- {name: records.complete, type: boolean, label: 台账是否齐全, min: 1}",
      "min/max only apply to decimal and integer facts"),

@@ -83,3 +83,28 @@ def test_a_replaced_number_is_shown_as_written():
         assert problem.message.endswith("the total weight is a number above 0, such as 2.5; got -1.5")
     else:
         raise AssertionError("a negative total weight was accepted")
+
+
+EDITS = st.lists(st.tuples(st.integers(0, len(PACK) - 1),
+                           st.sampled_from(["", " ", "\t", ":", "- ", "'", '"', "[", "]", "{", "}", "\n", "#",
+                                            "&a ", "*a", "!x ", "@", "|", ",", "  ", "null: 1"])),
+                 min_size=1, max_size=3)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EDITS)
+def test_any_typing_slip_in_the_text_gives_a_pack_or_problems_in_words(edits):
+    """Characters typed or lost anywhere: YAML or schema or meaning problems, all in words."""
+    from jixiao.core.loader import load_pack
+
+    text = PACK
+    for position, typed in edits:
+        position = min(position, len(text) - 1)
+        text = text[:position] + typed + text[position + (0 if typed else 1):]
+    try:
+        load_pack(text, "pack.yaml", schema=pack_schema())
+    except PackError as error:
+        assert error.problems
+        for problem in error.problems:
+            for leak in ("Decimal(", "None", "<block", "<scalar", "jsonschema", "is not valid under any"):
+                assert leak not in problem.message, problem

@@ -395,9 +395,16 @@ class _Speaker:
         extras = [k for k in value if k not in known]
         out = []
         for key in extras:
-            hint = did_you_mean(str(key), known)
+            hint = did_you_mean(key, known) if isinstance(key, str) else ""
             allowed = f" (the fields here are {', '.join(known)})" if known and not hint else ""
-            out.append((path + (key,), f"'{echo(str(key), 60)}' is not a field here{hint}{allowed}", "unknown", ""))
+            if isinstance(key, str):
+                named = f"'{echo(key, 60)}'"
+            else:
+                written = format_path((key,))
+                reads = "an empty value" if key is None else "true or false" if isinstance(key, bool) else "a number"
+                named = (f"the key {written} (YAML reads an unquoted {written} as {reads}: quote it if you "
+                         "mean the text)")
+            out.append((path + (key,), f"{named} is not a field here{hint}{allowed}", "unknown", ""))
         return out or [(path, "this mapping has a field that is not allowed here", "value", "")]
 
     def not_allowed(self, error: jsonschema.ValidationError, path: Path) -> list[tuple[Path, str, str, str]]:

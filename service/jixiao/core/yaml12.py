@@ -317,8 +317,18 @@ def format_path(path: Path) -> str:
     """("indicators", 0, "weight") → "indicators[0].weight"."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            name = _key_text(part)
+            out += f".{name}" if out else name
     return out
+
+
+def _key_text(key: object) -> str:
+    """A mapping key as the YAML text wrote it: null, true and false as written."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
