@@ -2,7 +2,10 @@
 
 Rows follow the newer version's indicator tree; an indicator only the older version has
 sits right after the one that preceded it there. A row changed when its weight or score
-differs, or when it exists in only one version.
+differs (the weight it is scored on, when an indicator is not applicable), or when it
+exists in only one version. A weight a not-applicable treatment changed shows as
+`old→new`, a not-applicable indicator's score as 不适用 (N/A), a grade an override
+forced with its mark (差（一票否决）).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from jixiao.core.diff import merged_order
 from jixiao.v1 import evaluation_pb2
 
 from .cells import short_digest, tree_cell
-from .grades import named
+from .score_table import NOT_APPLICABLE_SCORE, total_grade, weight_text
 from .wrapping import Fitted
 
 ABSENT = "—"
@@ -53,8 +56,7 @@ class RescoreRow:
     def changed(self) -> bool:
         if self.old is None or self.new is None:
             return True
-        return (Decimal(self.old.weight), Decimal(self.old.score)) != \
-            (Decimal(self.new.weight), Decimal(self.new.score))
+        return _compared(self.old) != _compared(self.new)
 
 
 def compare_scores(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation) -> list[RescoreRow]:
@@ -91,14 +93,15 @@ def render_rescore(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluatio
         if row.changed:
             style = f"{style} yellow".strip()
         table.add_row(tree_cell(row.name, row.level), row.id,
-                      *_cells(row.old), *_cells(row.new), _delta_text(row.delta), style=style or None)
+                      *_cells(row.old, language), *_cells(row.new, language), _delta_text(row.delta),
+                      style=style or None)
     table.add_section()
     total_delta = Decimal(new.score) - Decimal(old.score)
     table.add_row(words["total"], "", old.total_weight, old.score, new.total_weight, new.score,
                   _delta_text(total_delta), style="bold")
     table.add_row(words["rate"], "", "", f"{old.score_rate}%", "", f"{new.score_rate}%", "", style="bold")
-    table.add_row(words["grade"], "", "", named(old.grade, grades), "", named(new.grade, grades), "",
-                  style="bold")
+    table.add_row(words["grade"], "", "", total_grade(old, language, grades, short=True), "",
+                  total_grade(new, language, grades, short=True), "", style="bold")
     changed = sum(1 for row in rows if row.changed)
     return Group(heading, Fitted(table), Text(words["changed"].format(count=changed)))
 
@@ -125,8 +128,15 @@ def _walk(nodes) -> Iterator[tuple[str, evaluation_pb2.IndicatorScore]]:
         yield from _walk(node.children)
 
 
-def _cells(node: evaluation_pb2.IndicatorScore | None) -> tuple[str, str]:
-    return (ABSENT, ABSENT) if node is None else (node.weight, node.score)
+def _compared(node: evaluation_pb2.IndicatorScore) -> tuple[Decimal, Decimal, Decimal, bool]:
+    return (Decimal(node.weight), Decimal(node.effective_weight or node.weight), Decimal(node.score),
+            node.not_applicable)
+
+
+def _cells(node: evaluation_pb2.IndicatorScore | None, language: str) -> tuple[str, str]:
+    if node is None:
+        return ABSENT, ABSENT
+    return weight_text(node), NOT_APPLICABLE_SCORE[language] if node.not_applicable else node.score
 
 
 def _delta_text(delta: Decimal | None) -> Text:
@@ -138,10 +148,22 @@ def _delta_text(delta: Decimal | None) -> Text:
 
 
 def _summary(evaluation: evaluation_pb2.Evaluation) -> dict:
-    return {"version": evaluation.version, "digest": evaluation.digest,
-            "total_weight": evaluation.total_weight, "score": evaluation.score,
-            "score_rate": evaluation.score_rate, "grade": evaluation.grade}
+    summary = {"version": evaluation.version, "digest": evaluation.digest,
+               "total_weight": evaluation.total_weight, "score": evaluation.score,
+               "score_rate": evaluation.score_rate, "grade": evaluation.grade}
+    if evaluation.overrides:
+        summary["overrides"] = [override.rule_id for override in evaluation.overrides]
+    if evaluation.not_applicable_treatment:
+        summary["not_applicable_treatment"] = evaluation.not_applicable_treatment
+    return summary
 
 
 def _scores(node: evaluation_pb2.IndicatorScore | None) -> dict | None:
-    return None if node is None else {"weight": node.weight, "score": node.score}
+    if node is None:
+        return None
+    scores = {"weight": node.weight, "score": node.score}
+    if node.effective_weight:
+        scores["effective_weight"] = node.effective_weight
+    if node.not_applicable:
+        scores["not_applicable"] = True
+    return scores

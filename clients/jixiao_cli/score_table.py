@@ -33,10 +33,11 @@ SUMMARY = {
 }
 DIMENSION_NOTE = {"zh": "得分率 {rate}%，等级 {grade}", "en": "rate {rate}%, grade {grade}"}
 TOTAL = {"zh": "合计", "en": "Total"}
+NOT_APPLICABLE_SCORE = {"zh": "不适用", "en": "N/A"}
 WORDS = {
     "zh": {
         "forced": "{grade}（一票否决：{rules}）", "vetoed": "{grade}（一票否决）", "changed_by": "（经{rules}调整）",
-        "not_applicable": "不适用", "na_reason": "不适用：{reason}",
+        "na_reason": "不适用：{reason}",
         "overrides": "触发的覆盖规则", "override_headings": ("规则", "动作", "指标", "调整", "说明"),
         "actions": {"grade": "定级", "cap": "封顶", "zero": "不得分"}, "total": "总分",
         "ignored": "已忽略的未知事实：{names}",
@@ -47,7 +48,7 @@ WORDS = {
     },
     "en": {
         "forced": "{grade} (vetoed: {rules})", "vetoed": "{grade} (vetoed)", "changed_by": " (adjusted by {rules})",
-        "not_applicable": "N/A", "na_reason": "not applicable: {reason}",
+        "na_reason": "not applicable: {reason}",
         "overrides": "Overrides that fired", "override_headings": ("Rule", "Action", "Indicator", "Change", "Reason"),
         "actions": {"grade": "grade", "cap": "cap", "zero": "zero"}, "total": "total",
         "ignored": "Unknown facts ignored: {names}",
@@ -141,10 +142,9 @@ def _add_rows(table: Table, node: evaluation_pb2.IndicatorScore, language: str,
     if node.overridden_by and node.children:  # a leaf's rationale itself says why
         note += words["changed_by"].format(rules=", ".join(node.overridden_by))
     scored_weight = node.effective_weight or node.weight
-    weight = node.weight if Decimal(scored_weight) == Decimal(node.weight) \
-        else f"{node.weight}→{_short(scored_weight)}"
+    weight = weight_text(node)
     if node.not_applicable:
-        score, deducted = Text(words["not_applicable"], style="dim"), Text("")
+        score, deducted = Text(NOT_APPLICABLE_SCORE[language], style="dim"), Text("")
     else:
         deducted_text = _short(_deducted(scored_weight, node.score))
         score = Text(node.score, style="red" if node.overridden_by else "")
@@ -165,6 +165,13 @@ def _walk(nodes):
     for node in nodes:
         yield node
         yield from _walk(node.children)
+
+
+def weight_text(node: evaluation_pb2.IndicatorScore) -> str:
+    """A node's weight, and the weight it is scored on when a not-applicable treatment
+    changed it: "10→15", "4→0"."""
+    scored = node.effective_weight or node.weight
+    return node.weight if Decimal(scored) == Decimal(node.weight) else f"{node.weight}→{_short(scored)}"
 
 
 def _short(weight: str) -> str:

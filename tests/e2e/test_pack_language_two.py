@@ -444,3 +444,26 @@ def test_batch_on_the_server_passes_ignore_unknown_facts_on_its_streams(server, 
     assert (scored["typo"]["grade"], scored["typo"]["ignored_facts"]) == ("差", ["procurement.complaint"])
     assert (scored["na"]["score"], scored["na"]["not_applicable"]) == ("84.25", ["process.procurement",
                                                                               "output.training"])
+
+
+def test_rescore_sets_both_treatments_side_by_side(where, tmp_path) -> None:
+    facts = write_json(tmp_path / "na.json", NOT_APPLICABLE)
+    result = run_cli("rescore", facts, "--pack", PACK_ID, "--versions", f"{RESCALE},{REDISTRIBUTE}", *where,
+                     COLUMNS="120")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    total = next(line for line in lines if line.startswith("│ 合计"))
+    assert "83.78" in total and "84.25" in total and "+0.47" in total
+    execution = next(line for line in lines if "process.execution" in line)
+    assert [cell.strip() for cell in execution.split("│")[3:8]] == ["10", "9", "10→15", "13.5", "+4.5"]
+    procurement = next(line for line in lines if "process.procurement" in line)
+    assert procurement.count("不适用") == 2 and procurement.count("10→0") == 2
+    document = json.loads(run_cli("rescore", facts, "--pack", PACK_ID, "--versions", f"{RESCALE},{REDISTRIBUTE}",
+                                  *where, "--format", "json").stdout)
+    assert (document["old"]["not_applicable_treatment"], document["new"]["not_applicable_treatment"]) == (
+        "rescale", "redistribute")
+    vetoed = write_json(tmp_path / "vetoed.json", VETOED)
+    grades = next(line for line in run_cli("rescore", vetoed, "--pack", PACK_ID, "--versions",
+                                           f"{RESCALE},{REDISTRIBUTE}", *where).stdout.splitlines()
+                  if line.startswith("│ 等级"))
+    assert grades.count("差（一票否决）") == 2
