@@ -128,7 +128,7 @@ def test_a_label_naming_two_options_is_refused():
 def test_a_choice_default_is_read_as_its_code():
     pack = load_pack(changed("label: {zh: 生态效益, en: ecological benefit}\n",
                              "label: {zh: 生态效益, en: ecological benefit}\n    default: 较好\n"),
-                     "p.yaml", schema=None)
+                     "p.yaml", schema=pack_schema())
     assert pack.fact("effect.ecology").default == "fairly_good"
 
 
