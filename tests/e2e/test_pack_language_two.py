@@ -467,3 +467,22 @@ def test_rescore_sets_both_treatments_side_by_side(where, tmp_path) -> None:
                                            f"{RESCALE},{REDISTRIBUTE}", *where).stdout.splitlines()
                   if line.startswith("│ 等级"))
     assert grades.count("差（一票否决）") == 2
+
+
+def test_batch_leaves_out_columns_naming_no_fact_only_when_told(tmp_path) -> None:
+    header = ["key", "budget.approved", "budget.spent", "vouchers.sampled", "vouchers.compliant", "procurement.held",
+              "output.planned", "output.completed", "expert.score", "expert.reason", "生态效益", "备注"]
+    row = ["p1", "100000", "95000", "20", "20", "是", "10", "10", "7", "成果质量好", "好", "试点项目"]
+    table = tmp_path / "rows.csv"
+    table.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    strict = run_cli("batch", table, "--pack", PACK_ID, "--version", RESCALE, "--out", tmp_path / "a.jsonl",
+                     "--local", "--packs", PACKS)
+    assert strict.returncode == 2, strict.stderr
+    assert "columns not in the pack: L '备注'" in strict.stderr and "--ignore-unknown-facts" in strict.stderr
+    lenient = run_cli("batch", table, "--pack", PACK_ID, "--version", RESCALE, "--out", tmp_path / "b.jsonl",
+                      "--local", "--packs", PACKS, "--ignore-unknown-facts")
+    assert lenient.returncode == 0, lenient.stderr
+    assert "ignoring columns not in the pack: L '备注'" in lenient.stderr
+    (scored,) = map(json.loads, (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines())
+    # 9.5 + 10 + 10 + 24 + 8 + 7 + 30 (好, by its label under the label header 生态效益) = 98.5
+    assert (scored["score"], scored["grade"]) == ("98.5", "优")
