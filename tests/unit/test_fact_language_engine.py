@@ -66,3 +66,16 @@ def test_the_generated_edge_facts_pass_the_gate(engine):
     names = {request.name for request in generated}
     assert {"effect.ecology = fairly_good", "effect.ecology = poor", "evidence.summary empty (refused: it must not be empty)"} <= names
     assert check_edge_facts(engine, _REFERENCE, generated) == []
+
+
+def test_the_gate_tries_each_fact_a_derived_value_reads_either_side_of_a_rules_edge(engine):
+    generated = {request.name: request.facts for request in edge_facts(_PACK, engine.rules)}
+    below = generated["cost.actual = 109.99 (cost.overrun_rate either side of the edge 0.1)"]
+    at = generated["cost.actual = 110 (cost.overrun_rate either side of the edge 0.1)"]
+    # the base budget is 100: an overrun rate of 0.0999 falls in the 2-point band, 0.1 in the 5-point one
+    assert below["cost.budget"] == at["cost.budget"] == "100"
+    assert evaluate(engine, below).node("all.x.cost").deducted == 2
+    assert evaluate(engine, at).node("all.x.cost").deducted == 5
+    # noncompliant = sampled − compliant against `gt 2`: 2 and 3 both tried
+    assert {"vouchers.sampled = 102 (vouchers.noncompliant either side of the edge 2)",
+            "vouchers.sampled = 103 (vouchers.noncompliant either side of the edge 2)"} <= set(generated)

@@ -15,7 +15,9 @@ derived values refuse that base, every number at 1, then at 0), one change at a 
 - surveys: every option alone at 100 %, all at 0, and every share a rule compares with,
   ±0.01, alone;
 - choices: every option (the base takes the first);
-- texts declared non-empty: the empty text (both must refuse it).
+- texts declared non-empty: the empty text (both must refuse it);
+- derived values: for every literal a rule compares one with, each number fact it is
+  computed from at the two values one step apart where it crosses that edge.
 
 `check_edge_facts` evaluates each with the engine's compiled pack and the reference's
 (the plain matcher, Decimal comparisons) and names every request for which evaluation
@@ -27,6 +29,7 @@ the sum of the dimensions). Pure: no I/O; the engine comes in as a compiled pack
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, Sequence
@@ -102,6 +105,8 @@ def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
                 requests.append(EdgeFacts(f"{spec.name} = {option.key}", {**base, spec.name: option.key}))
         elif spec.type is FactType.TEXT and spec.non_empty:
             requests.append(EdgeFacts(f"{spec.name} empty (refused: it must not be empty)", {**base, spec.name: ""}))
+    for fact, value, why in _derived_edges(pack, base, edges):
+        requests.append(EdgeFacts(f"{fact} = {plain(value)} ({why})", {**base, fact: _wire(pack.fact(fact), value)}))
     unique: dict[str, EdgeFacts] = {}
     for request in requests:
         unique.setdefault(repr(sorted(request.facts.items(), key=lambda item: item[0])), request)
@@ -205,6 +210,70 @@ def _number_values(spec: FactSpec, literals: Iterable[Decimal]) -> list[tuple[De
         if _within(spec, value):
             kept.append((value, why))
     return kept
+
+
+#: Halvings tried when looking for where a derived value crosses a rule's edge, and the
+#: searches made per pack (each costs up to that many fact checks: the gate stays quick).
+_BISECTIONS = 64
+_DERIVED_SEARCHES = 200
+
+
+def _derived_edges(pack: Pack, base: Mapping[str, object],
+                   literals: Mapping[str, set[Decimal]]) -> list[tuple[str, Decimal, str]]:
+    """(fact, value, why): for every literal a rule compares a derived value with, and every
+    number fact it is computed from, the two values of that fact one step apart (0.01, or
+    1) between which the derived value, the other facts as in the base, crosses the edge:
+    found by halving the fact's range. A derived value that does not cross it within the
+    range (or cannot be computed at its ends) gives none."""
+    found: list[tuple[str, Decimal, str]] = []
+    if not pack.derived:
+        return found
+    checker = FactChecker(pack.facts)
+    searches = 0
+
+    def derived_at(spec: FactSpec, name: str, value: Decimal) -> Decimal | None:
+        checked = checker.check_request({**base, spec.name: _wire(spec, value)})
+        if checked.violations:
+            return None
+        values = dict(checked.values)
+        derived.compute(pack, values)
+        result = values.get(name)
+        return result if isinstance(result, Decimal) else None
+
+    for value, _reads, facts in derived.ordered(pack):
+        edges = sorted(literals.get(value.name, ()))
+        for fact in facts:
+            spec = pack.fact(fact)
+            if spec is None or spec.type not in (FactType.DECIMAL, FactType.INTEGER) or not edges:
+                continue
+            step = INTEGER_STEP if spec.type is FactType.INTEGER else DECIMAL_STEP
+            low = spec.minimum if spec.minimum is not None else -EXTREME
+            high = spec.maximum if spec.maximum is not None else EXTREME
+            low, high = (low / step).to_integral_value("ROUND_CEILING") * step, (high / step).to_integral_value("ROUND_FLOOR") * step
+            ends = derived_at(spec, value.name, low), derived_at(spec, value.name, high)
+            if ends[0] is None or ends[1] is None:
+                continue
+            for edge, reaches in ((edge, reaches) for edge in edges for reaches in (operator.ge, operator.gt)):
+                side = reaches(ends[0], edge)  # where `value ≥ edge` (then `value > edge`) flips
+                if side == reaches(ends[1], edge) or searches >= _DERIVED_SEARCHES:
+                    continue
+                searches += 1
+                a, b = low, high
+                for _ in range(_BISECTIONS):
+                    if b - a <= step:
+                        break
+                    middle = a + ((b - a) / step / 2).to_integral_value("ROUND_FLOOR") * step
+                    at_middle = derived_at(spec, value.name, middle)
+                    if at_middle is None:
+                        break
+                    if reaches(at_middle, edge) == side:
+                        a = middle
+                    else:
+                        b = middle
+                if b - a == step:
+                    why = f"{value.name} either side of the edge {plain(edge)}"
+                    found += [(fact, a, why), (fact, b, why)]
+    return found
 
 
 def _survey_values(spec: FactSpec, literals: Mapping[str, set[Decimal]]) -> list[tuple[dict, str]]:
