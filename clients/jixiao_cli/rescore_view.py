@@ -23,7 +23,7 @@ from jixiao.core.diff import merged_order
 from jixiao.v1 import evaluation_pb2
 
 from .cells import short_digest, tree_cell
-from .score_table import NOT_APPLICABLE_SCORE, total_grade, weight_text
+from .score_table import NOT_APPLICABLE_SCORE, WORDS, total_grade, weight_text
 from .wrapping import Fitted
 
 ABSENT = "—"
@@ -103,7 +103,11 @@ def render_rescore(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluatio
     table.add_row(words["grade"], "", "", total_grade(old, language, grades, short=True), "",
                   total_grade(new, language, grades, short=True), "", style="bold")
     changed = sum(1 for row in rows if row.changed)
-    return Group(heading, Fitted(table), Text(words["changed"].format(count=changed)))
+    parts: list[RenderableType] = [heading]
+    ignored = sorted({*old.ignored_facts, *new.ignored_facts})
+    if ignored:
+        parts.append(Text(WORDS[language]["ignored"].format(names=", ".join(ignored)), style="yellow"))
+    return Group(*parts, Fitted(table), Text(words["changed"].format(count=changed)))
 
 
 def rescore_document(old: evaluation_pb2.Evaluation, new: evaluation_pb2.Evaluation) -> dict:

@@ -467,6 +467,11 @@ def test_rescore_sets_both_treatments_side_by_side(where, tmp_path) -> None:
                                            f"{RESCALE},{REDISTRIBUTE}", *where).stdout.splitlines()
                   if line.startswith("│ 等级"))
     assert grades.count("差（一票否决）") == 2
+    typo = write_json(tmp_path / "typo.json", with_changes(VETOED, procurement={"complaint": False}))
+    lenient = run_cli("rescore", typo, "--pack", PACK_ID, "--versions", f"{RESCALE},{REDISTRIBUTE}", *where,
+                      "--ignore-unknown-facts")
+    assert lenient.returncode == 0, lenient.stderr
+    assert lenient.stdout.splitlines()[1] == "已忽略的未知事实：procurement.complaint"
 
 
 def test_batch_leaves_out_columns_naming_no_fact_only_when_told(tmp_path) -> None:
