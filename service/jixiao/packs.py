@@ -73,6 +73,12 @@ class LoadedPack:
 
 
 @lru_cache(maxsize=1)
+def case_schema() -> dict:
+    """The JSON Schema a golden case is checked against when a pack is written or published."""
+    return json.loads(resources.files("jixiao.schemas").joinpath("case.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def pack_schema() -> dict:
     """The JSON Schema every pack.yaml is checked against."""
     return json.loads(resources.files("jixiao.schemas").joinpath("pack.schema.json").read_text(encoding="utf-8"))
@@ -124,8 +130,10 @@ def _not_a_pack_file(path: Path, root: Path) -> str | None:
 def compile_bundle(bundle: Bundle, source: str = "", matcher_factory=durable_matcher,
                    check_case_facts: bool = False) -> LoadedPack:
     """Validate the bundle against the pack schema, compile its rules, keep its cases
-    (with `check_case_facts`, their facts checked too: see `load_bundle`)."""
-    loaded = load_bundle(bundle, pack_schema(), source, check_case_facts)
+    (with `check_case_facts`, as a pack being written: the cases checked against the case
+    schema and their facts as requests', see `load_bundle`)."""
+    loaded = load_bundle(bundle, pack_schema(), source, check_case_facts,
+                         case_schema() if check_case_facts else None)
     return LoadedPack(compile_pack(loaded.pack, matcher_factory), loaded.cases, bundle)
 
 

@@ -87,7 +87,7 @@ def make_bundle(files: Mapping[str, bytes | str], source: str = "") -> Bundle:
 
 
 def load_bundle(bundle: Bundle, schema: Mapping | None, source: str = "",
-                check_case_facts: bool = False) -> LoadedBundle:
+                check_case_facts: bool = False, case_schema: Mapping | None = None) -> LoadedBundle:
     """Validate and build the pack and its cases; the pack's digest is the bundle's digest.
 
     With `check_case_facts` (a pack being written or published: `pack validate`, `pack
@@ -95,6 +95,7 @@ def load_bundle(bundle: Bundle, schema: Mapping | None, source: str = "",
     accepts: its facts go through the checks a request goes through (the plain reference
     evaluator's), and each refused fact is a problem naming the case file and line. A
     version already published is served without it: its cases passed the gate of their day.
+    Given `case_schema`, every case file is checked against it too.
     """
     prefix = f"{source}/" if source else ""
     pack = load_pack(bundle.files[PACK_FILE], prefix + PACK_FILE, schema=schema)
@@ -102,7 +103,7 @@ def load_bundle(bundle: Bundle, schema: Mapping | None, source: str = "",
     cases = []
     for path in sorted(p for p in bundle.files if p != PACK_FILE):
         try:
-            cases.append(load_case(bundle.files[path], prefix + path))
+            cases.append(load_case(bundle.files[path], prefix + path, case_schema))
         except PackError as exc:
             problems.extend(exc.problems)
     if problems:

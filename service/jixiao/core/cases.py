@@ -14,6 +14,7 @@ from .compiler import CompiledPack
 from .decimals import plain
 from .errors import FactsError, PackError, PackProblem
 from .evaluator import evaluate
+from .schema_messages import schema_findings
 from .yaml12 import Path, YamlSyntaxError, line_of, parse_yaml, yaml_problem
 
 
@@ -73,8 +74,10 @@ class CaseResult:
         return not self.mismatches
 
 
-def load_case(text: str, filename: str = "case.yaml") -> GoldenCase:
-    """Parse a golden case. Raises PackError naming the file when it is malformed."""
+def load_case(text: str, filename: str = "case.yaml", schema: Mapping | None = None) -> GoldenCase:
+    """Parse a golden case. Raises PackError naming the file when it is malformed, and
+    (given the case schema) every field it misspells or misshapes, in words with its line:
+    an expectation under a misspelt key would otherwise check nothing."""
     try:
         doc, lines = parse_yaml(text)
     except YamlSyntaxError as exc:
@@ -88,6 +91,10 @@ def load_case(text: str, filename: str = "case.yaml") -> GoldenCase:
                                                  f"it expects (missing: {missing}), e.g. "
                                                  "expected: {score: \"75.03\", grade: 中}; a case that states "
                                                  "nothing proves nothing", filename, 1)])
+    if schema is not None:
+        findings = schema_findings(doc, schema, filename, lines)
+        if findings:
+            raise PackError([finding.problem for finding in findings if finding.said])
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise PackError([PackProblem("description", "a case's description is a text (use '|' for several lines)",

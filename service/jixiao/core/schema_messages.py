@@ -11,6 +11,7 @@ enum value. Pure: no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,6 +60,11 @@ DEFINITION_WORDS = {
     "derivedValue": "a derived value: a mapping with name, label, value and optionally format and places",
     "constraint": "a constraint: a mapping with id, require and message",
     "perItem": "a per-item rule: a mapping with method, count, points and reason",
+    # The case schema's.
+    "score": "a number such as 75.03, best quoted: \"75.03\"",
+    "node": "a node's expectation such as {score: \"2.39\", grade: 良}",
+    "result": "an expected result: {score: ..., grade: ..., nodes: {...}}",
+    "error": "an expected input error: {error: {violations: [{fact: NAME}, ...]}}",
 }
 
 #: The patterns of the pack and case schemas, in words (a pattern not listed here is
@@ -119,6 +125,7 @@ FIELD_NOUNS = {
     "title": "a title",
     "unit": "a unit",
     "format": "a format",
+    "language": "the language",
     "facts": "the list of facts",
     "indicators": "the list of indicators",
     "grades": "the list of grade bands",
@@ -156,7 +163,7 @@ ONE_OF_WORDS = {
 
 def schema_problems(document: Any, schema: Mapping, filename: str, lines: Mapping[Path, int]) -> list[PackProblem]:
     """Every schema error of `document`, one problem each, in words, in document order."""
-    return [finding.problem for finding in schema_findings(document, schema, filename, lines)]
+    return [finding.problem for finding in schema_findings(document, schema, filename, lines) if finding.said]
 
 
 def _order(path: Path) -> list:
@@ -164,6 +171,10 @@ def _order(path: Path) -> list:
 
 
 # --- the place, in words -------------------------------------------------------
+
+
+#: A mapping in the document keyed by names → what one of its entries is called.
+NAMED_SECTIONS = {"nodes": "the expectation of node", "weights": "the weight of option"}
 
 
 def place(document: Any, path: Path) -> str:
@@ -190,6 +201,13 @@ def place(document: Any, path: Path) -> str:
             else:
                 owner = f"{what} of {owner}"
             node = item
+            rest = []
+            i += 2
+            continue
+        if isinstance(part, str) and part in NAMED_SECTIONS and isinstance(nxt, str) \
+                and isinstance(_child(node, part), Mapping) and part == "nodes":
+            owner = f"{NAMED_SECTIONS[part]} {echo(nxt, 60)}"
+            node = _child(_child(node, part), nxt)
             rest = []
             i += 2
             continue
@@ -480,6 +498,7 @@ class SchemaFinding:
     path: Path
     kind: str
     key: str = ""
+    said: bool = True  # False: covered by another finding's words, but still covers what it covers
 
 
 def schema_findings(document: Any, schema: Mapping, filename: str,
@@ -493,7 +512,12 @@ def schema_findings(document: Any, schema: Mapping, filename: str,
             message = f"{place(document, path)}: {sentence}" if path else sentence
             problem = PackProblem(format_path(path), message, filename, line_of(dict(lines), path))
             found.setdefault((path, sentence), SchemaFinding(problem, path, kind, key))
-    return [found[key] for key in sorted(found, key=lambda k: (_order(k[0]), k[1]))]
+    # A missing field that a misspelt key beside it is taken for: the misspelling says it.
+    meant = {(f.path[:-1], f.problem.message.rsplit("did you mean ", 1)[-1].rstrip("?"))
+             for f in found.values() if f.kind == "unknown" and "did you mean " in f.problem.message}
+    ordered = [found[key] for key in sorted(found, key=lambda k: (_order(k[0]), k[1]))]
+    return [dataclasses.replace(f, said=False) if f.kind == "missing" and (f.path, f.key) in meant else f
+            for f in ordered]
 
 
 def merge_problems(document: Any, findings: list[SchemaFinding],
@@ -523,7 +547,7 @@ def merge_problems(document: Any, findings: list[SchemaFinding],
         if path[:1] != ("facts",) and any(_names(name, problem.message) for name in unreadable):
             continue  # a check that reads a fact whose declaration could not be read (said already)
         kept_meaning.append(_placed(document, path, problem))
-    kept_schema = [f.problem for f in findings if not (f.kind == "note" and _said_better(f, meaning))]
+    kept_schema = [f.problem for f in findings if f.said and not (f.kind == "note" and _said_better(f, meaning))]
     merged: list[PackProblem] = []
     seen: set[tuple[str, str]] = set()
     for problem in kept_schema + kept_meaning:
@@ -578,8 +602,9 @@ def _covers(finding: SchemaFinding, path: Path, problem: PackProblem) -> bool:
     if finding.kind == "missing":
         if path == finding.path + (finding.key,):
             return True
-        if finding.key == "weight" and "add up to" in problem.message:
-            return True
+        if finding.key == "weight" and ("add up to" in problem.message or (
+                path[:len(finding.path)] == finding.path and "weight" in problem.message)):
+            return True  # as for a weight that cannot be read
         return path == finding.path and f"'{finding.key}'" in problem.message
     if finding.kind == "unknown":
         return path[:len(finding.path)] == finding.path or path == finding.path[:-1]

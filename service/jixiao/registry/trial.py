@@ -104,10 +104,10 @@ def try_in_this_process(bundle: Bundle) -> TrialReport:
     from ..core.compiler import compile_pack, plain_matcher
     from ..core.edge_facts import check_edge_facts, edge_facts
     from ..engine.durable import durable_matcher
-    from ..packs import pack_schema
+    from ..packs import case_schema, pack_schema
 
     try:
-        loaded = load_bundle(bundle, pack_schema(), check_case_facts=True)
+        loaded = load_bundle(bundle, pack_schema(), check_case_facts=True, case_schema=case_schema())
         pack = loaded.pack
         named = {"pack_id": pack.id, "version": pack.version, "title": pack.title.zh}
         engine = compile_pack(pack, durable_matcher)
