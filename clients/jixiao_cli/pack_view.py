@@ -98,7 +98,8 @@ def _add_indicator_rows(table: Table, node: evaluation_pb2.IndicatorSpec, langua
     if method and language == "zh":
         method = f"{METHOD_NAMES.get(method, method)} {method}"
     if node.may_be_not_applicable:
-        method += f" ({HEADINGS[language]['may_be_na']})"
+        note = HEADINGS[language]["may_be_na"]
+        method += f"\n（{note}）" if language == "zh" else f"\n({note})"
     add_wrapped_row(table, tree_cell(in_language(node.name, node.name_en, language), node.level),
                     node.id, node.weight, method, "\n".join(node.facts),
                     style="bold" if node.level == 1 else None)

@@ -380,8 +380,10 @@ def test_pack_show_lists_choice_options_derived_values_and_may_be_na_leaves(wher
         ("good", "好"), ("fairly_good", "较好"), ("average", "一般"), ("poor", "差")))
     derived = next(line for line in result.stdout.splitlines() if "budget.execution_rate" in line)
     assert "预算执行率" in derived and "百分比" in derived
-    procurement = next(line for line in result.stdout.splitlines() if "process.procurement" in line)
-    assert "可不适用" in procurement
+    lines = result.stdout.splitlines()
+    procurement = next(i for i, line in enumerate(lines) if "process.procurement" in line)
+    assert "all_or_nothing" in lines[procurement] and "（可不适用）" in lines[procurement + 1]
+    assert sum("（可不适用）" in line for line in lines) == 2  # procurement and training
 
 
 def test_the_template_offers_a_choices_labels_and_batch_reads_them(tmp_path) -> None:
