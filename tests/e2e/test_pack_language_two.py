@@ -493,3 +493,39 @@ def test_batch_leaves_out_columns_naming_no_fact_only_when_told(tmp_path) -> Non
     (scored,) = map(json.loads, (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines())
     # 9.5 + 10 + 10 + 24 + 8 + 7 + 30 (好, by its label under the label header 生态效益) = 98.5
     assert (scored["score"], scored["grade"]) == ("98.5", "优")
+
+
+# --- the bundled framework pack through the session's server --------------------------
+
+FRAMEWORK = Path(__file__).resolve().parents[2] / "rules" / "project-expenditure-framework" / "1.0.0"
+
+
+def framework_case(name: str):
+    from jixiao.core.cases import load_case
+
+    path = FRAMEWORK / "cases" / f"{name}.yaml"
+    return load_case(path.read_text(encoding="utf-8"), str(path))
+
+
+def test_the_framework_packs_vetoed_and_not_applicable_projects_through_the_server_and_the_cli(
+        jixiao_server, tmp_path) -> None:
+    with grpc.insecure_channel(jixiao_server.address) as channel:
+        framework = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+        for name in ("vetoed", "not-applicable"):
+            case = framework_case(name)
+            struct = struct_pb2.Struct()
+            struct.update(json.loads(json.dumps(case.facts, default=str)))
+            reply = framework.Evaluate(pb.EvaluateRequest(pack_id="project-expenditure-framework", version="1.0.0",
+                                                          facts=struct), timeout=DEADLINE_S)
+            assert (reply.score, reply.grade) == (case.expected["score"], case.expected["grade"])
+            if name == "vetoed":
+                assert reply.grade == "差" and reply.overrides[0].action == "grade"
+                forced_by = reply.overrides[0].rule_id
+            else:
+                assert reply.not_applicable_treatment and any(n.not_applicable for n in nodes(reply.indicators))
+    facts = write_json(tmp_path / "vetoed.json", json.loads(json.dumps(framework_case("vetoed").facts, default=str)))
+    table = run_cli("score", facts, "--pack", "project-expenditure-framework", "--version", "1.0.0",
+                    "--server", jixiao_server.address, COLUMNS="120")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].endswith("等级 差（一票否决）")
+    assert forced_by in table.stdout.splitlines()[5]  # the override table's first row, above the tree
