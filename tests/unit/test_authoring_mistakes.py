@@ -221,7 +221,8 @@ def test_3_a_bad_placeholder_names_the_leaf_and_what_it_could_be():
     assert "did you mean trainings.held?" in message
     # A format that does not exist is named with the formats that do.
     message = the_problem(replace("{ratio|percent}", "{ratio|percnt}"))
-    assert "'process.execution'" in message and "unknown format 'percnt'" in message and "percent" in message
+    assert "'process.execution'" in message and "unknown format 'percnt'" in message
+    assert "did you mean percent?" in message
 
 
 def test_4_a_duplicate_id_points_at_the_second_one():
@@ -462,3 +463,15 @@ def test_the_new_constructs_are_explained_through_their_most_likely_form(old, ne
     for message in found:
         assert_readable(message)
     assert any(words in m for m in found), found
+
+
+def test_a_misspelt_survey_option_in_the_weights_is_named_with_the_options_and_the_closest_one():
+    from .packs import METHODS_PACK
+
+    with pytest.raises(PackError) as info:
+        load_pack(METHODS_PACK.replace("somewhat: 0.4", "somewhta: 0.4"), "methods/pack.yaml", schema=pack_schema())
+    found = [str(p) for p in info.value.problems]
+    for message in found:
+        assert_readable(message)
+    assert any("'somewhta' is not an option of survey.s (its options: strongly, yes, somewhat, no); "
+               "did you mean somewhat?" in m for m in found), found

@@ -570,7 +570,7 @@ class _Builder:
             for name, fmt in placeholders(template):
                 if fmt is not None and fmt not in FORMATS:
                     self.problem(path, f"{owner}: unknown format '{fmt}' in {{{name}|{fmt}}}; "
-                                       f"expected one of {', '.join(FORMATS)}")
+                                       f"expected one of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
                 elif name in own:
                     if fmt is not None:
                         self.problem(path, f"{owner}: {{{name}}} is a text and cannot be formatted as {fmt}")
@@ -741,7 +741,10 @@ class _Builder:
                     weights[option.key] = w
                 for key in weights_raw:
                     if spec.option(str(key)) is None:
-                        self.problem(path + ("weights", key), f"'{key}' is not an option of {fact.name}")
+                        codes = [o.key for o in spec.options]
+                        self.problem(path + ("weights", key), f"'{echo(str(key))}' is not an option of {fact.name} "
+                                                              f"(its options: {', '.join(codes)})"
+                                                              f"{did_you_mean(str(key), codes)}")
             return Survey(fact, weights)
         if method == "bands":
             return self.bands(raw, weight, path)
@@ -972,7 +975,7 @@ class _Builder:
     def check_placeholder(self, name: str, fmt: str | None, method: str, path: Path, leaf_id: str) -> None:
         if fmt is not None and fmt not in FORMATS:
             self.problem(path, f"leaf '{leaf_id}': unknown format '{fmt}' in {{{name}|{fmt}}}; "
-                               f"expected one of {', '.join(FORMATS)}")
+                               f"expected one of {', '.join(FORMATS)}{did_you_mean(fmt, FORMATS)}")
             return
         if name in LEAF_VARIABLES:
             only = LEAF_VARIABLES[name]
