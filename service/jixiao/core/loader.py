@@ -515,7 +515,9 @@ class _Builder:
                 child_sum = sum((c.weight for c in node.children), ZERO)
                 if child_sum != node.weight:
                     self.problem(path + ("weight",),
-                                 f"'{node.id}' weighs {plain(node.weight)} but its children add up to {plain(child_sum)}")
+                                 f"'{node.id}' weighs {plain(node.weight)} but its children add up to {plain(child_sum)}: "
+                                 f"change the children's weights to add up to {plain(node.weight)}, or its weight "
+                                 f"to {plain(child_sum)}")
                 for i, child in enumerate(node.children):
                     visit(child, path + ("children", i))
 
@@ -523,7 +525,8 @@ class _Builder:
             visit(node, ("indicators", i))
         top = sum((n.weight for n in indicators), ZERO)
         if indicators and top != total:
-            self.problem(("total_weight",), f"total_weight is {plain(total)} but the level-1 weights add up to {plain(top)}")
+            self.problem(("total_weight",), f"total_weight is {plain(total)} but the level-1 weights add up to {plain(top)}: "
+                                                 f"change them to add up to {plain(total)}")
 
     # --- not applicable (不适用) ------------------------------------------------
 
@@ -832,7 +835,9 @@ class _Builder:
             if minimum is None and i != len(raw_bands) - 1:
                 self.problem(p, "only the last band may omit 'min' (it catches everything below)")
             if i and minimum is not None and bands[-1].minimum is not None and minimum >= bands[-1].minimum:
-                self.problem(p + ("min",), "bands must be ordered highest first, each min below the previous one")
+                self.problem(p + ("min",), f"bands must be ordered highest first, each min below the previous "
+                                           f"one: this band's min {plain(minimum)} is not below the previous "
+                                           f"band's {plain(bands[-1].minimum)}")
             bands.append(Band(minimum, deduct, reason))
         if not bands:
             self.problem(path + ("bands",), "a bands leaf needs at least one band")
