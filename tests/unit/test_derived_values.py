@@ -35,7 +35,7 @@ def facts(**changes) -> dict:
 
 def values(compiled, request) -> dict:
     from jixiao.core.evaluator import _checked_values
-    found, violations, _ignored = _checked_values(compiled, request, "zh", False)
+    found, violations, _ignored, _deferred = _checked_values(compiled, request, "zh", False)
     assert violations == []
     return found
 

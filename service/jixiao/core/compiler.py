@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Mapping, Protocol
 
+from . import deferral
 from .conditions import divisors, holds, negate, operand_refs, without_not
 from .decimals import ENGINE_LIMITS, engine_problem, plain
 from .errors import PackError, PackProblem
@@ -72,6 +73,9 @@ class CompiledPack:
     not_applicable: Mapping[str, Rule] = field(default_factory=dict)
     overrides: OverridePlan | None = None  # the pack's overrides, when it has any
     override_matchers: tuple[Matcher, ...] = ()  # one per layer of overrides (overrides.py)
+    #: fact or derived name → the leaves reading it, for names only leaves that may be not
+    #: applicable read (deferral.py); empty for a pack without such leaves
+    deferrable: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def close(self) -> None:
         """Free the matcher's engine resources; the pack must not be used afterwards."""
@@ -284,4 +288,5 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
         not_applicable=not_applicable,
         overrides=plan,
         override_matchers=tuple(matcher_factory(pack, layer) for layer in layers),
+        deferrable=deferral.deferrable(pack) if not_applicable else {},
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
-from . import applicability, constraints, decimals, derived, overrides
+from . import applicability, constraints, decimals, deferral, derived, overrides
 from .compiler import CompiledPack
 from .decimals import ZERO
 from .errors import FactsError, FactViolation
@@ -29,7 +29,7 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
-    values, violations, ignored = _checked_values(compiled, facts, language, ignore_unknown)
+    values, violations, ignored, deferred = _checked_values(compiled, facts, language, ignore_unknown)
     # Step 4: method inputs known before matching (a leaf its evaluator declared N/A is not checked).
     skipped = _not_checked_before_matching(compiled, values) if compiled.not_applicable else frozenset()
     if compiled.checked_leaves:
@@ -38,11 +38,16 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         violations.extend(applicability.missing_reasons(compiled, values))
     if compiled.checked_leaves or compiled.divisions:
         violations.extend(_method_input_violations(compiled, values, skipped))
-    if violations:
-        raise FactsError(violations)
+    if len(violations) > len(deferred):
+        raise FactsError(_with_deferred(compiled, values, violations, deferred) if deferred else violations)
+    stand_ins: frozenset[str] = frozenset()
+    if deferred:  # only leaves that may be N/A read these: the matcher gets safe placeholders
+        stand_ins = frozenset(name for name in compiled.deferrable if name not in values)
+        values.update(deferral.placeholders(pack, stand_ins))
     # Step 6: the rules decide, N/A leaves are known, their applicable siblings' inputs checked.
     fired = compiled.matcher.match(values)
-    not_applicable = _not_applicable(compiled, values, fired, language) if compiled.not_applicable else None
+    not_applicable = _not_applicable(compiled, values, fired, language, violations, deferred, stand_ins) \
+        if compiled.not_applicable else None
     # Step 7: the tree, the N/A treatment, the overrides, the total and its grade.
     applicable_weight = None
     if not_applicable:
@@ -81,15 +86,20 @@ def _not_checked_before_matching(compiled: CompiledPack, values: Mapping[str, ob
 
 
 def _not_applicable(compiled: CompiledPack, values: Mapping[str, object], fired: frozenset[int],
-                    language: str) -> dict[str, str]:
+                    language: str, violations: list[FactViolation], deferred: Mapping[int, frozenset[str]],
+                    stand_ins: frozenset[str]) -> dict[str, str]:
     """The leaves found N/A (id → reason), after the deferred input checks of the applicable
-    leaves a condition might have found N/A. Raises FactsError when nothing is left to score."""
+    leaves a condition might have found N/A, and the deferred violations (`deferred`: index
+    into `violations` → the leaves reading the name) of the names an applicable leaf reads.
+    Raises FactsError when nothing is left to score."""
     found = applicability.not_applicable_leaves(compiled, values, fired, language)
+    errors = [violations[index] for index, leaves in deferred.items() if not leaves.issubset(found)]
     later = applicability.decided_later(compiled) - set(found)
     if later:
-        violations = _method_input_violations(compiled, values, frozenset(), only=later)
-        if violations:
-            raise FactsError(violations)
+        real = {k: v for k, v in values.items() if k not in stand_ins} if stand_ins else values
+        errors.extend(_method_input_violations(compiled, real, frozenset(), only=later))
+    if errors:
+        raise FactsError(errors)
     broken = applicability.every_leaf_violation(compiled, found)
     if broken is not None:
         raise FactsError([broken])
@@ -109,20 +119,39 @@ def _apply_overrides(compiled: CompiledPack, values: Mapping[str, object], indic
         language)
 
 
-def _checked_values(compiled: CompiledPack, facts: Mapping, language: str,
-                    ignore_unknown: bool) -> tuple[dict[str, object], list[FactViolation], tuple[str, ...]]:
+def _checked_values(compiled: CompiledPack, facts: Mapping, language: str, ignore_unknown: bool
+                    ) -> tuple[dict[str, object], list[FactViolation], tuple[str, ...], dict[int, frozenset[str]]]:
     """Steps 1-3: the request's checked values with the derived values added, every
-    violation of the facts, the derived values and the constraints (in that order), and
-    the unknown names ignored. Raises nothing: the caller refuses once, naming all."""
+    violation of the facts, the derived values and the constraints (in that order), the
+    unknown names ignored, and the violations deferred: index → the leaves reading the name
+    (a missing fact or an uncomputable derived value only leaves that may be N/A read, see
+    deferral.py). Raises nothing: the caller refuses once, naming all."""
     checked = compiled.checker.check_request(facts, ignore_unknown)
     values: dict[str, object] = checked.values
     violations = list(checked.violations)
+    deferrable = compiled.deferrable
+    deferred: dict[int, frozenset[str]] = {}
+    if deferrable and checked.missing:
+        deferred.update((i, deferrable[v.fact]) for i, v in enumerate(violations)
+                        if v.fact in checked.missing and v.fact in deferrable)
     pack = compiled.pack
     if pack.derived:
+        start = len(violations)
         violations.extend(derived.compute(pack, values))
+        if deferrable:  # derived.compute names each violation by its derived value
+            deferred.update((i, deferrable[violations[i].fact]) for i in range(start, len(violations))
+                            if violations[i].fact in deferrable)
     if pack.constraints:
         violations.extend(constraints.check(pack, values, language))
-    return values, violations, checked.ignored
+    return values, violations, checked.ignored, deferred
+
+
+def _with_deferred(compiled: CompiledPack, values: Mapping[str, object], violations: list[FactViolation],
+                   deferred: Mapping[int, frozenset[str]]) -> list[FactViolation]:
+    """Every violation when the request is refused before matching: the deferred ones too,
+    except those only leaves the evaluator declared not applicable (by their flag) read."""
+    declared = applicability.known_not_applicable(compiled, values)
+    return [v for i, v in enumerate(violations) if i not in deferred or not deferred[i] <= declared]
 
 
 def _method_input_violations(compiled: CompiledPack, values: Mapping[str, object],

@@ -264,11 +264,13 @@ _HINT_DEPTH = 8
 
 class CheckedFacts(NamedTuple):
     """A request's facts checked: the typed values of every fact that passed, every
-    violation found (none when the request is fine), and the unknown names ignored."""
+    violation found (none when the request is fine), the unknown names ignored, and the
+    declared facts missing (each also has its violation)."""
 
     values: dict[str, Value]
     violations: tuple[FactViolation, ...]
     ignored: tuple[str, ...] = ()
+    missing: frozenset[str] = frozenset()
 
 
 class _Level:
@@ -353,7 +355,8 @@ class FactChecker:
                 violations.extend(self._unknown_violations(unknown))
         if not self._dotted.isdisjoint(facts.keys()):
             violations.extend(_sent_twice(facts, sorted(self._dotted.intersection(facts.keys()))))
-        return CheckedFacts(values, tuple(violations), ignored)
+        absent = frozenset(violations[index].fact for index in missing) if missing else frozenset()
+        return CheckedFacts(values, tuple(violations), ignored, absent)
 
     def _values(self, facts: Mapping) -> tuple[dict[str, Value], list[FactViolation], list[int]]:
         """(values, violations, the violations' indices that say a fact is missing)."""
