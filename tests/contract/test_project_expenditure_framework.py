@@ -61,20 +61,25 @@ class Framework:
         for name, spec in self.facts.items():
             raw = flat.get(name, spec.get("default"))
             kind = spec["type"]
+            if raw is None:  # left out: only a leaf found not applicable reads it
+                continue
             if kind in ("decimal", "integer"):
                 values[name] = Decimal(str(raw))
             elif kind == "survey":
                 for key, share in raw.items():
                     values[f"{name}.{key}"] = Decimal(str(share))
                 values[name] = raw
-            elif kind == "choice" and raw is not None:
+            elif kind == "choice":
                 codes = {o["key"]: o["key"] for o in spec["options"]}
                 codes.update({o["label"]["zh"]: o["key"] for o in spec["options"]})
                 values[name] = codes[raw]
             else:
                 values[name] = raw
         for name in self.derived:
-            self._derive(name, values)
+            try:
+                self._derive(name, values)
+            except (KeyError, ZeroDivisionError):  # only a leaf found not applicable reads it
+                pass
         return values
 
     def _derive(self, name: str, values: dict) -> Decimal:
@@ -94,7 +99,7 @@ class Framework:
         [(op, args)] = expression.items()
         numbers = [self._expression(a, values) for a in (args if isinstance(args, list) else [args])]
         if op == "div" and numbers[1] == 0:
-            return Decimal(0)  # only an N/A leaf reads such a value (see the N/A case)
+            raise ZeroDivisionError(str(expression))
         return {
             "add": lambda: numbers[0] + numbers[1], "sub": lambda: numbers[0] - numbers[1],
             "mul": lambda: numbers[0] * numbers[1], "div": lambda: numbers[0] / numbers[1],
