@@ -58,8 +58,9 @@ def test_a_failed_output_zeroes_the_effect_subtree(compiled):
         node = evaluation.node(node_id)
         assert node.score == 0 and node.overridden_by == ("override#output_failed",)
         assert node.effective_weight is None  # its weight stays
+    # the leaf's own verdict (扣5分，得15分) gives way to what it would have scored and why it scores 0
     assert evaluation.node("effect.ecology").rationale == (
-        "生态效益较好。根据评分细则，扣5分，得15分。因决策指标得分率低于60%，效益类指标不得分，该指标不得分。")
+        "生态效益较好。按评分细则应得15分；因决策指标得分率低于60%，效益类指标不得分，该指标不得分（得0分）。")
     process = evaluation.node("process")
     # a capped parent is min(Σ children, cap): its children keep 6 and 18
     assert process.score == Decimal(20) and sum(c.score for c in process.children) == Decimal(24)
@@ -177,3 +178,18 @@ def test_an_override_and_a_per_item_count_read_derived_values():
                 "override#many_pages", "14", "12", "不合规8页")
         finally:
             pack.close()
+
+
+def test_a_zeroed_leaf_whose_weight_was_redistributed_says_what_it_would_have_scored():
+    # redistribute, no survey planned: ecology takes the survey's 30, e = 20 × 50 ÷ 20 = 50,
+    # 15 × 50 ÷ 20 = 37.5; decision 7 + 0 = 7 on 20 (35 %) zeroes the effect subtree.
+    compiled = compiled_scoring("plain", "redistribute")
+    try:
+        evaluation = evaluate(compiled, facts(vouchers__noncompliant=10, output__completed="50",
+                                              survey__planned=0, survey__done=0))
+    finally:
+        compiled.close()
+    ecology = evaluation.node("effect.ecology")
+    assert ecology.score == 0 and ecology.effective_weight == Decimal(50)
+    assert ecology.rationale == ("生态效益较好。按评分细则应得37.5分；因决策指标得分率低于60%，效益类指标不得分，"
+                                 "该指标不得分（得0分）。（因同级指标不适用，权重由20调整为50）")

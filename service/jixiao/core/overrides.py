@@ -29,7 +29,7 @@ from . import decimals
 from .conditions import condition_refs
 from .decimals import ZERO
 from .model import NODE_TOTAL, RATE_PREFIX, SCORE_PREFIX, GradeBand, Indicator, Override, Pack, Text, grade_for
-from .rationale import parse_template, value_formatter
+from .rationale import parse_template, value_formatter, verdict
 from .results import NodeResult, OverrideResult
 
 RULE_PREFIX = "override#"
@@ -148,7 +148,8 @@ class _State:
 
     zeroed: dict[str, list[str]]  # node id → rule ids of the zero overrides covering it
     caps: dict[str, tuple[Decimal, list[str]]]  # node id (or total) → (lowest cap, rule ids)
-    notes: dict[str, list[str]]  # leaf id → sentences appended to its rationale
+    #: leaf id → ("zero", the override's reason) or ("cap", the sentence appended), in order
+    notes: dict[str, list[tuple[str, str]]]
 
 
 class OverridePlan:
@@ -295,14 +296,37 @@ def _note(state: _State, pack: Pack, override: Override, rationale: str, languag
                 ([node] if node.is_leaf else [])
             for leaf in targets:
                 if override.action == "zero":
-                    text = (f"Because {reason}, the indicator scores 0." if language == "en"
-                            else f"因{reason}，该指标不得分。")
+                    note = ("zero", reason)
                 else:
                     cap = decimals.plain(override.cap)  # type: ignore[arg-type]
-                    text = (f"Because {reason}, the score is capped at {cap}." if language == "en"
+                    note = ("cap", f"Because {reason}, the score is capped at {cap}." if language == "en"
                             else f"因{reason}，得分不超过{cap}分。")
-                state.notes.setdefault(leaf.id, []).append(text)
+                state.notes.setdefault(leaf.id, []).append(note)
             return
+
+
+def _with_notes(node: NodeResult, notes: Sequence[tuple[str, str]], language: str) -> str:
+    """A leaf's rationale with what the overrides did to it. The first zeroing replaces the
+    leaf's own verdict ("根据评分细则，扣3.5分，得1.5分。" → "按评分细则应得1.5分；因…，该指标不得分
+    （得0分）。"): a zeroed leaf does not keep a score it was not given. Caps are appended."""
+    rationale = node.rationale
+    zeroed = False
+    for kind, text in notes:
+        if kind == "zero" and not zeroed:
+            zeroed = True
+            score = decimals.plain(node.score)
+            sentence = (f"Under the scoring rules it would score {score}; because {text}, it scores 0."
+                        if language == "en" else f"按评分细则应得{score}分；因{text}，该指标不得分（得0分）。")
+            own = verdict(node.scored_weight - node.score, node.score, language)
+            at = rationale.rfind(own)
+            if at >= 0:
+                rationale = rationale[:at] + sentence + rationale[at + len(own):]
+                continue
+            text = sentence
+        elif kind == "zero":
+            text = (f"Because {text}, the indicator scores 0." if language == "en" else f"因{text}，该指标不得分。")
+        rationale = f"{rationale} {text}" if language == "en" and rationale else rationale + text
+    return rationale
 
 
 def _rebuild(nodes: Sequence[NodeResult], state: _State, grades: tuple[GradeBand, ...],
@@ -327,9 +351,8 @@ def _rebuilt(node: NodeResult, state: _State, grades: tuple[GradeBand, ...], lan
         score = min(score, cap)
     if not acted and children == node.children and score == node.score:
         return node
-    rationale = node.rationale
-    for note in () if node.not_applicable else state.notes.get(node.id, ()):
-        rationale = f"{rationale} {note}" if language == "en" and rationale else rationale + note
+    notes = () if node.not_applicable else state.notes.get(node.id, ())
+    rationale = _with_notes(node, notes, language) if notes else node.rationale
     rate = decimals.rate_percent(score, node.scored_weight) if node.scored_weight else ZERO
     grade = node.grade
     if node.level == 1 and node.grade is not None:
