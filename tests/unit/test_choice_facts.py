@@ -182,7 +182,7 @@ def test_chosen_formatters_agree_with_format_value_for_choices_and_derived_value
     shown = [format_value(pack, name, value, None, language) for value in samples]
     assert shown == {
         ("effect.ecology", "zh"): ["好", "一般", "差"], ("effect.ecology", "en"): ["good", "average", "poor"],
-        ("cost.overrun_rate", "zh"): ["12.4%", "-5%"], ("cost.overrun_rate", "en"): ["12.4%", "-5%"],
+        ("cost.overrun_rate", "zh"): ["12.40%", "-5.00%"], ("cost.overrun_rate", "en"): ["12.40%", "-5.00%"],
         ("cost.overrun", "zh"): ["124.00", "1,234,567.50"], ("cost.overrun", "en"): ["124.00", "1,234,567.50"],
         ("vouchers.noncompliant", "zh"): ["3", "0"], ("vouchers.noncompliant", "en"): ["3", "0"],
     }[(name, language)]

@@ -221,7 +221,7 @@ def test_every_leaf_applicable_scores_as_usual(compiled):
     assert (evaluation.score, evaluation.grade) == (Decimal("81.60"), "良")
     assert evaluation.node("process.cost").score == Decimal("16.60")
     assert evaluation.node("process.cost").rationale == (
-        "计划成本1,000.00元，成本超支率3.4%，每超支1个百分点扣1分。根据评分细则，扣3.4分，得16.6分。")
+        "计划成本1,000.00元，成本超支率3.40%，每超支1个百分点扣1分。根据评分细则，扣3.4分，得16.6分。")
 
 
 def test_what_only_not_applicable_leaves_read_may_be_left_out(compiled):

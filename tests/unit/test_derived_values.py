@@ -67,9 +67,9 @@ def test_rounding_is_half_up_to_the_declared_places(compiled):
 
 def test_templates_print_derived_values_in_their_declared_format(compiled):
     evaluation = evaluate(compiled, BASE)
-    assert evaluation.node("all.x.cost").rationale == "成本超支率12.4%，超支124.00元。根据评分细则，扣5分，得0分。"
+    assert evaluation.node("all.x.cost").rationale == "成本超支率12.40%，超支124.00元。根据评分细则，扣5分，得0分。"
     assert evaluation.node("all.x.vouchers").rationale == (
-        "抽查20份凭证，3份不合规，合规率85%。根据评分细则，扣3分，得2分。")
+        "抽查20份凭证，3份不合规，合规率85.00%。根据评分细则，扣3分，得2分。")
 
 
 @pytest.mark.parametrize("actual, band_deduct", [
@@ -149,9 +149,10 @@ CHAIN = textwrap.dedent("""
 def test_a_derived_value_may_read_one_declared_after_it_and_feed_a_ratio():
     compiled = compile_pack(load_pack(CHAIN, "chain/pack.yaml", schema=pack_schema()))
     evaluation = evaluate(compiled, {"output": {"planned": 10, "cancelled": 2, "done": 6}})
-    # due = |10 − 2| = 8; rate = round(6 ÷ 8, 2) = 0.75; ratio leaf 10 × 0.75 = 7.5
+    # due = |10 − 2| = 8; rate = round(6 ÷ 8, 2) = 0.75, a percentage printed with 2 places;
+    # ratio leaf 10 × 0.75 = 7.5
     assert evaluation.score == Decimal("7.50")
-    assert evaluation.indicators[0].rationale == "完成6个，应完成8个，完成率75%。根据评分细则，扣2.5分，得7.5分。"
+    assert evaluation.indicators[0].rationale == "完成6个，应完成8个，完成率75.00%。根据评分细则，扣2.5分，得7.5分。"
 
 
 def test_a_divisor_computed_from_facts_names_them():
@@ -226,3 +227,24 @@ def test_the_facts_a_leaf_reads_through_derived_values_are_its_facts():
     assert facts_read(leaves["all.x.vouchers"], declared, derived.inputs(pack)) == (
         "vouchers.sampled", "vouchers.compliant")
     assert facts_read(leaves["all.x.cost"], declared) == ()  # without them: no declared fact is named
+
+
+def test_a_derived_percentage_keeps_2_places_and_a_facts_percent_keeps_todays_text(compiled):
+    from jixiao.core.rationale import format_value, value_formatter
+
+    pack = compiled.pack
+    cases = [
+        # (name, value, template format, text): derived values in their declared format ...
+        ("cost.overrun_rate", Decimal("0.1240"), None, "12.40%"),
+        ("cost.overrun_rate", Decimal("0.1240"), "percent", "12.40%"),
+        ("cost.overrun_rate", Decimal("0.5"), None, "50.00%"),
+        ("cost.overrun", Decimal("1234.5"), None, "1,234.50"),
+        ("vouchers.noncompliant", Decimal("4.10"), None, "4.1"),
+        # ... and a fact's |percent and |money as rationales have always printed them
+        ("cost.actual", Decimal("0.1240"), "percent", "12.4%"),
+        ("cost.actual", Decimal("0.5"), "percent", "50%"),
+        ("cost.actual", Decimal("1234.5"), "money", "1,234.50"),
+    ]
+    for name, value, fmt, text in cases:
+        assert format_value(pack, name, value, fmt, "zh") == text, (name, fmt)
+        assert value_formatter(pack, name, fmt, "en")(value) == text, (name, fmt)

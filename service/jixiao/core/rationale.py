@@ -47,6 +47,20 @@ _NUMBER_FORMATTERS: dict[str, Callable[[Decimal], str]] = {
 }
 
 
+def _derived_percent(fraction: Decimal) -> str:
+    """A derived value's percentage: always 2 places, "0.124" → "12.40%"."""
+    return decimals.fixed2(fraction * decimals.HUNDRED) + "%"
+
+
+def _number_formatter(pack: Pack, name: str, fmt: str) -> Callable[[Decimal], str]:
+    """The formatter of a numeric format for a name: a derived value's percentage keeps
+    its 2 places (the issue's "percent with 2 places"); a fact's drops trailing zeros, as
+    rationales always have."""
+    if fmt == "percent" and pack.derived and pack.derived_value(name) is not None:
+        return _derived_percent
+    return _NUMBER_FORMATTERS[fmt]
+
+
 def _default_format(pack: Pack, name: str) -> str | None:
     """The format a placeholder without one takes: a derived value's declared format."""
     derived = pack.derived_value(name) if pack.derived else None
@@ -72,7 +86,7 @@ def format_value(pack: Pack, name: str, value: object, fmt: str | None, language
     if fmt == "yesno" or (fmt is None and isinstance(value, bool)):
         return _yesno(value, language)
     if fmt in _NUMBER_FORMATTERS:
-        return _NUMBER_FORMATTERS[fmt](Decimal(value))  # type: ignore[arg-type]
+        return _number_formatter(pack, name, fmt)(Decimal(value))  # type: ignore[arg-type]
     if isinstance(value, Decimal):
         return decimals.plain(value)
     return str(value)
@@ -94,7 +108,7 @@ def value_formatter(pack: Pack, name: str, fmt: str | None, language: str) -> Ca
         yes, no = _yesno(True, language), _yesno(False, language)
         return lambda value: yes if value else no
     if fmt in _NUMBER_FORMATTERS:
-        number = _NUMBER_FORMATTERS[fmt]
+        number = _number_formatter(pack, name, fmt)
         return lambda value: number(value if type(value) is Decimal else Decimal(value))  # type: ignore[arg-type]
     plain = decimals.plain
     yes, no = _yesno(True, language), _yesno(False, language)
