@@ -182,7 +182,8 @@ def template(ctx: click.Context, pack_id: str, version: str | None, output: Path
     Sheet 1: row 1 the labels with units, row 2 the fact names (the header
     `jixiao batch` reads), row 3 an example (the pack's first golden case with
     --local or --registry; else defaults), key column first. Cells check what they
-    can: TRUE/FALSE lists, number ranges, shares 0–100.
+    can: TRUE/FALSE lists, a choice's options as a list of their labels, number
+    ranges, shares 0–100.
     Sheet 2: each column's fact, label, type, unit, range and default.
     """
     from .template_workbook import template_workbook  # openpyxl: only this command needs it here
