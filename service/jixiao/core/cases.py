@@ -153,9 +153,9 @@ def run_case(compiled: CompiledPack, case: GoldenCase) -> CaseResult:
         if "grade" in want and str(want["grade"]) != (node.grade or ""):
             mismatches.append(CaseMismatch(node_id, "grade", str(want["grade"]), node.grade or "",
                                            case.line(*at, "grade")))
-        if "rationale_zh" in want and case.language == "zh" and want["rationale_zh"] != node.rationale:
-            mismatches.append(CaseMismatch(node_id, "rationale_zh", str(want["rationale_zh"]), node.rationale,
-                                           case.line(*at, "rationale_zh")))
+        for key in ("rationale_zh", "rationale_en"):  # each compared in its own language
+            if key in want and case.language == key[-2:] and want[key] != node.rationale:
+                mismatches.append(CaseMismatch(node_id, key, str(want[key]), node.rationale, case.line(*at, key)))
         if "deductions" in want:
             actual_ids = [d.rule_id for d in node.deductions]
             if list(want["deductions"]) != actual_ids:
