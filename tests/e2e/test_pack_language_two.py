@@ -241,9 +241,9 @@ def test_a_choice_is_sent_by_its_code_or_its_label_and_printed_by_its_label(stub
 
 
 def test_a_derived_value_is_printed_in_its_declared_format(stub) -> None:
-    # budget.execution_rate = 90000 ÷ 100000 = 0.9, format percent: "90%" (2 places at most)
+    # budget.execution_rate = 90000 ÷ 100000 = 0.9, format percent: "90.00%" (always 2 places)
     execution = by_id(stub.Evaluate(request(NOT_APPLICABLE), timeout=DEADLINE_S))["process.execution"]
-    assert [d.reason for d in execution.deductions] == ["预算执行率90%，未达100%"]
+    assert [d.reason for d in execution.deductions] == ["预算执行率90.00%，未达100%"]
     uneven = with_changes(NOT_APPLICABLE, budget={"spent": "87654.32"})  # 0.876543… → 0.8765 (places 4)
     execution = by_id(stub.Evaluate(request(uneven), timeout=DEADLINE_S))["process.execution"]
     assert [d.reason for d in execution.deductions] == ["预算执行率87.65%，未达100%"]
