@@ -25,7 +25,9 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
              ignore_unknown: bool = False) -> Evaluation:
     """Score `facts` with the pack. Raises FactsError naming every bad, missing or unknown
     fact and every broken constraint at once; with `ignore_unknown`, names the pack does
-    not declare are left out and listed in the evaluation's `ignored_facts` instead."""
+    not declare are left out and listed in the evaluation's `ignored_facts` instead. A fact
+    or derived value only leaves that may be not applicable read (deferral.py) is refused
+    missing or uncomputable only if one of those leaves applies."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
