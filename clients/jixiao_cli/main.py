@@ -103,6 +103,10 @@ class JixiaoGroup(click.Group):
             ctx.exit(exit_codes.USAGE)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader went away (`jixiao packs | head -1`): click's own handling ends the
+            # command quietly (status 1), as it does when the pipe breaks at the last flush.
+            raise
         except Exception as error:
             if os.environ.get("JIXIAO_DEBUG") == "1":
                 raise
