@@ -26,3 +26,22 @@ def test_a_connection_that_broke_during_the_call_points_at_the_input_not_the_net
 def test_a_server_that_could_not_be_reached_is_just_unavailable() -> None:
     line, status = describe_error(JixiaoError(grpc.StatusCode.UNAVAILABLE, NEVER_CONNECTED))
     assert (line, status) == (f"server unavailable: {NEVER_CONNECTED}", exit_codes.UNAVAILABLE)
+
+
+def test_a_reader_that_closed_the_pipe_ends_the_command_quietly(monkeypatch, tmp_path) -> None:
+    # `jixiao … | head -1`: once the reader has gone, writing raises BrokenPipeError inside
+    # the command. It ends quietly (status 1, as click ends a broken pipe), not as an
+    # "internal error".
+    from click.testing import CliRunner
+
+    from jixiao_cli import main
+
+    def write_to_a_closed_pipe(_path):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(main, "read_facts", write_to_a_closed_pipe)
+    facts = tmp_path / "facts.json"
+    facts.write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["score", str(facts), "--pack", "quality-district-funding", "--local"])
+    assert result.exit_code == 1
+    assert "internal error" not in result.output
