@@ -13,10 +13,14 @@ import pytest
 from engine_child import case, run_cases
 
 CORPUS = json.loads((Path(__file__).parent / "engine_crashes.json").read_text(encoding="utf-8"))
-SLOTS = {"decimal": "x", "integer": "n"}
+SLOTS = {"decimal": "x", "integer": "n", "text": "t"}
 
 
 def _input(raw: object) -> object:
+    """An input as the corpus writes it: a float as {"float": text}, a long text as
+    {"prefix": …, "repeat": …, "times": n}."""
+    if isinstance(raw, dict) and "repeat" in raw:
+        return raw["prefix"] + raw["repeat"] * raw["times"]
     return float(raw["float"]) if isinstance(raw, dict) else raw
 
 
@@ -64,6 +68,15 @@ def test_no_input_of_the_corpus_crashes_and_each_gives_its_outcome():
     assert not wrong, "\n".join(f"{e.get('input', e.get('pack'))}: expected {e['now']}, got {r}" for e, r in wrong)
 
 
+def test_values_that_the_engine_misread_are_refused_by_the_adapter_before_it_is_called():
+    """Given straight to the durable-rules matcher (the fact checker bypassed), each value of
+    the corpus's "adapter" section is refused (UnsafeValue) or decided as the plain matcher."""
+    entries = CORPUS["adapter"]
+    results = run_cases([case("adapter", e["slot"], _input(e["input"])) for e in entries])
+    wrong = [(str(e["input"])[:80], r) for e, r in zip(entries, results) if r["outcome"] != e["now"]]
+    assert not wrong, wrong
+
+
 def test_refused_packs_say_why_and_name_the_limit():
     cases = [_pack_case(e) for e in CORPUS["packs"] if e["now"] == "pack refused"]
     for result in run_cases(cases):
@@ -85,7 +98,8 @@ def test_the_texts_that_crashed_the_engine_still_crash_it_raw_and_the_adapter_ne
 
     (result,) = run_cases([case("raw", "", entry["text"])])
     assert result["outcome"] == "crash", result
-    for raw in [e["input"] for e in CORPUS["facts"] if e["now"] == "equal"] + ["1E-7", "1E+14", "-0"]:
+    numbers = [e["input"] for e in CORPUS["facts"] if e["now"] == "equal" and e["fact"] != "text"]
+    for raw in numbers + ["1E-7", "1E+14", "-0"]:
         value = Decimal(str(raw).replace(",", "").translate(str.maketrans("０１２３４５６７８９．", "0123456789.")))
         try:
             assert value_text(value) != entry["text"]

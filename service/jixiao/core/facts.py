@@ -86,6 +86,11 @@ _PLAIN_MAX = 15
 _DIGITS = "0123456789"
 #: Number texts longer than this are refused before they are read.
 NUMBER_TEXT_MAX = 64
+#: Characters a text fact may have. The rule engine compares a text by the first (length
+#: mod 65,536) bytes of its JSON form (it keeps a string's length in 16 bits: "abc" followed
+#: by 65,536 "x" compared equal to "abc"); a character takes at most 12 bytes there
+#: ("\\ud83d\\ude42"), so 5,000 characters always compare whole.
+TEXT_MAX = 5_000
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
 _SYNTAX = object()  # `parse_number`'s answer for a text that is not in the number syntax
 _ENGINE_LIMITS_TEXT = f"numbers may have {ENGINE_LIMITS}, so that the rules compare them exactly"
@@ -175,6 +180,8 @@ def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolatio
         return None, [FactViolation(name, f"expected {wanted}, {_describe(raw)}")]
     if spec.type is FactType.TEXT:
         if isinstance(raw, str):
+            if len(raw) > TEXT_MAX:
+                return None, [FactViolation(name, f"is {len(raw)} characters long, more than the {TEXT_MAX:,} a text may have")]
             if spec.non_empty and not raw.strip():
                 return None, [FactViolation(name, f"must not be empty: write the {spec.label.zh} ({spec.label.en or name})")]
             return raw, []
@@ -510,8 +517,8 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
         return lambda raw: raw if raw is True or raw is False else _SLOW
     if spec.type is FactType.TEXT:
         if spec.non_empty:
-            return lambda raw: raw if type(raw) is str and raw.strip() else _SLOW
-        return lambda raw: raw if type(raw) is str else _SLOW
+            return lambda raw: raw if type(raw) is str and len(raw) <= TEXT_MAX and raw.strip() else _SLOW
+        return lambda raw: raw if type(raw) is str and len(raw) <= TEXT_MAX else _SLOW
     if spec.type is FactType.CHOICE:
         index = choice_index(spec)
         return lambda raw: index.get(raw, _SLOW) if type(raw) is str else _SLOW  # type: ignore[arg-type]

@@ -27,6 +27,10 @@ It is used the way it was measured to be safe:
   what cannot be split is refused with a PackError naming the rule;
 - values are type-checked before they reach the engine (it compares strings loosely with
   numbers), and every fact carries every attribute its ruleset reads;
+- a text is compared by the engine only up to its length mod 65,536 bytes (it keeps the
+  length in 16 bits), so no text longer than `ENGINE_TEXT_BYTES` as JSON reaches it: the
+  fact checker refuses longer texts (`facts.TEXT_MAX`), a rule's longer text constant is
+  refused with the pack, and this adapter refuses either again (`UnsafeValue`);
 - one lock per process: the C code holds the GIL anyway, so threads gain nothing;
 - an engine error retires the rulesets (they are rebuilt on next use), and the input that
   caused it is remembered (`FAILURES_REMEMBERED`): the same input is refused without
@@ -70,6 +74,10 @@ MAX_ATTRIBUTES = 240
 SID_POOL = 1024
 #: Inputs that made the engine fail, refused without calling it again (per matcher).
 FAILURES_REMEMBERED = 1024
+#: Bytes of a text's JSON form (quotes aside) the engine compares whole. Measured: a text
+#: of 65,536 bytes or more compared as its first (length mod 65,536) bytes, so "abc" and
+#: "abc" followed by 65,536 "x" were equal, and a 16 MB text killed the process.
+ENGINE_TEXT_BYTES = 65_535
 
 _MARKER_RULE = "_eval"
 _MARKER = -1  # the marker rule's index among the fired rules
@@ -105,8 +113,18 @@ def value_text(value: object) -> str:
     if kind is bool:
         return "true" if value else "false"
     if kind is str:
-        return json.dumps(value)
+        return _text(value)  # type: ignore[arg-type]
     raise UnsafeValue(f"refused to give the rule engine a {kind.__name__}")
+
+
+def _text(value: str) -> str:
+    """A text as JSON (ASCII, so one byte per character), or UnsafeValue when the engine
+    would compare only part of it."""
+    text = json.dumps(value)
+    if len(text) - 2 > ENGINE_TEXT_BYTES:
+        raise UnsafeValue(f"refused to give the rule engine a text of {len(text) - 2} bytes as JSON "
+                          f"(it compares at most {ENGINE_TEXT_BYTES})")
+    return text
 
 
 def number_text(value: object) -> str:
@@ -143,7 +161,7 @@ def boolean_text(value: object) -> str:
 def string_text(value: object) -> str:
     if type(value) is not str:
         raise UnsafeValue(f"refused to give the rule engine a {type(value).__name__} where it compares texts")
-    return json.dumps(value)
+    return _text(value)
 
 
 #: How a fact's value is written, by the fact's type: the engine compares a text with a
@@ -211,6 +229,9 @@ def _constant_text(value: object) -> str:
     """A rule's constant, one text per value (90, 90.0 and 90.00 are all "90"): the engine
     shares a comparison node between rules exactly when the constants are equal, and the
     network model (`_Network`) must share the same ones."""
+    if type(value) is str and len(json.dumps(value)) - 2 > ENGINE_TEXT_BYTES:
+        raise ValueError(f"a text constant of {len(value)} characters is longer than the rule engine compares "
+                         f"({ENGINE_TEXT_BYTES} bytes written as JSON)")
     text = value_text(value)  # UnsafeValue beyond the engine's limits
     return positional(value) if type(value) is Decimal else text  # type: ignore[arg-type]
 
