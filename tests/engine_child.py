@@ -31,6 +31,16 @@ A case is `{"mode": ..., "slot": ..., "value": ...}` with the value encoded (`en
   given to durable-rules as they are: `fired` with the sorted names of the fired rules,
   or `engine error` with the engine's message.
 
+- mode "request": the value is `{"pack": <pack.yaml text>, "facts": {...}, "language": "zh"|"en",
+  "ignore_unknown": bool}`; the pack is compiled once per child for both matchers and the
+  request evaluated with each: `input error` when both refuse with the same violations
+  (`violations`: [fact, description] pairs), `equal` when both give the same Evaluation,
+  else `differ`;
+- mode "matchers": the value is `{"pack": <pack.yaml text>, "values": {...}}`, typed values
+  put straight into the main matcher and every override layer's matcher (the checker, the
+  derived values and the scoring bypassed): `refused` (UnsafeValue, the engine not called),
+  `equal` or `differ`.
+
 Anything else a case raises is `error`, with its type and message.
 """
 
@@ -247,6 +257,66 @@ def _evaluated(durable, plain, facts: dict) -> dict:
     return {"outcome": "differ", "detail": f"durable {got.score}, plain {want.score}"}
 
 
+_COMPILED: dict[str, tuple] = {}
+
+
+def _compiled(text: str) -> tuple:
+    """(durable, plain) compiled packs of a pack text, once per child (the pack must load)."""
+    if text not in _COMPILED:
+        from jixiao.core.compiler import compile_pack, plain_matcher
+        from jixiao.core.loader import load_pack
+        from jixiao.engine.durable import durable_matcher
+
+        pack = load_pack(text)
+        _COMPILED[text] = (compile_pack(pack, durable_matcher, cache_entries=0),
+                           compile_pack(pack, plain_matcher, cache_entries=0))
+    return _COMPILED[text]
+
+
+def _request(value: dict) -> dict:
+    from jixiao.core.errors import FactsError
+    from jixiao.core.evaluator import evaluate
+
+    durable, plain = _compiled(value["pack"])
+    answers = []
+    for compiled in (durable, plain):
+        try:
+            answers.append(evaluate(compiled, value["facts"], value.get("language", "zh"),
+                                    bool(value.get("ignore_unknown", False))))
+        except FactsError as exc:
+            answers.append(exc)
+    got, want = answers
+    if isinstance(got, FactsError) and isinstance(want, FactsError):
+        if got.violations == want.violations:
+            return {"outcome": "input error", "violations": [[v.fact, v.description[:400]] for v in got.violations]}
+        return {"outcome": "differ", "detail": f"durable {str(got)[:300]}, plain {str(want)[:300]}"}
+    if isinstance(got, FactsError) or isinstance(want, FactsError):
+        return {"outcome": "differ", "detail": f"durable {str(got)[:300]}, plain {str(want)[:300]}"}
+    if got == want:
+        return {"outcome": "equal", "score": str(got.score), "grade": got.grade,
+                "overrides": [o.rule_id for o in got.overrides],
+                "not_applicable": sorted(n.id for top in got.indicators for n in top.walk() if n.not_applicable)}
+    return {"outcome": "differ", "detail": f"durable {got.score} {got.grade}, plain {want.score} {want.grade}"}
+
+
+def _matchers(value: dict) -> dict:
+    from jixiao.engine.durable import UnsafeValue
+
+    durable, plain = _compiled(value["pack"])
+    pairs = [(durable.matcher, plain.matcher)] + list(zip(durable.override_matchers, plain.override_matchers))
+    fired = []
+    for ours, reference in pairs:
+        try:
+            got = ours.match(dict(value["values"]))
+        except UnsafeValue as exc:
+            return {"outcome": "refused", "detail": str(exc)[:200]}
+        want = reference.match(dict(value["values"]))
+        if got != want:
+            return {"outcome": "differ", "detail": f"durable {sorted(got)}, plain {sorted(want)}"}
+        fired.append(sorted(got))
+    return {"outcome": "equal", "fired": fired}
+
+
 def _outcome(item: dict, durable, plain) -> dict:
     from jixiao.engine.durable import UnsafeValue
 
@@ -257,6 +327,10 @@ def _outcome(item: dict, durable, plain) -> dict:
         return _ruleset(value["definition"], value["fact"])  # type: ignore[index]
     if item["mode"] == "pack":
         return _pack(value["pack"], value["facts"])  # type: ignore[index]
+    if item["mode"] == "request":
+        return _request(value)  # type: ignore[arg-type]
+    if item["mode"] == "matchers":
+        return _matchers(value)  # type: ignore[arg-type]
     if item["mode"] == "adapter":
         values = dict(BASE_VALUES, **{item["slot"]: value})
         try:
