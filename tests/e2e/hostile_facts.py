@@ -119,3 +119,97 @@ def hostile_cases(base: dict, seed: int, count: int) -> Iterator[dict]:
             except (KeyError, TypeError, IndexError):  # a path an earlier change removed or replaced
                 pass
         yield facts
+
+
+# --- the project-expenditure framework pack: pack language 2's inputs ------------------
+
+#: Values for its choice benefit.ecology: codes, labels in both languages, near misses,
+#: odd unicode, very long and empty texts (no lone surrogate: a Struct carries UTF-8 only;
+#: tests/property/test_engine_boundary_language_two.py sends those).
+CHOICE_TEXTS = ["good", "fairly_good", "average", "poor", "好", "较好", "一般", "差", "fairly good", "GOOD", "Good",
+                " good", "good ", "goods", "fairly-good", "fairly_goo", "好 ", "ｇｏｏｄ", "好\u200b", "good\u0000",
+                "🙂", "", " ", "x" * 5_000, "x" * 70_000, "好" * 3_000, "null", "true", "0"]
+#: Numbers for the facts derived values divide by and multiply: 0, the engine's edges, tiny.
+DERIVED_NUMBERS = ["0", "-0", "0.0", "1", "0.000000000000001", "999999999999999", "99999999999999.9",
+                   "100000000000000", "1", "3", "7", "0.5", "12345678901234.5", "1e15", "-1", 0, 1, 999_999_999_999_999,
+                   10 ** 15]
+DERIVED_INPUTS = [("cost", "budget"), ("cost", "actual"), ("satisfaction", "distributed"),
+                  ("satisfaction", "returned"), ("complaints", "count"), ("complaints", "served")]
+#: Facts only a leaf that may be not applicable reads, and the facts that decide it.
+DEFERRABLE = [("cost", "budget"), ("cost", "actual"), ("benefit", "ecology")]
+DECIDING = [("cost", "target_set"), ("benefit", "ecology_not_applicable"), ("benefit", "ecology_not_applicable_reason")]
+#: Pairs a constraint keeps in order (first ≤ second); spoiled by making the first larger.
+ORDERED = [(("budget", "received"), ("budget", "approved")), (("budget", "spent"), ("budget", "received")),
+           (("vouchers", "noncompliant"), ("vouchers", "sampled")),
+           (("vouchers", "noncompliant_amount"), ("budget", "spent")),
+           (("output", "accepted"), ("output", "completed")),
+           (("benefit", "social_targets_met"), ("benefit", "social_targets_set")),
+           (("satisfaction", "returned"), ("satisfaction", "distributed"))]
+#: Names no fact has: misspellings, a derived value's name, node values, groups sent flat.
+WRONG_NAMES = ["budget.spnt", "benefit.ecolgy", "cost.overrun_rate", "complaints.rate", "@score:total", "@rate:output",
+               "benefit", "cost", "benefit.effect", "Cost.budget", "cost.budget ", "成本", "x" * 300, ""]
+
+
+def _get(facts: dict, path: tuple[str, ...]) -> object:
+    node: object = facts
+    for part in path:
+        node = node[part]  # type: ignore[index]
+    return node
+
+
+def _plus_one(value: object) -> object:
+    """A value one larger (as a caller would send it), for breaking a constraint."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value + 1
+    try:
+        from decimal import Decimal
+
+        return str(Decimal(str(value).replace(",", "")) + 1)
+    except ArithmeticError:
+        return value
+
+
+def _framework_change(facts: dict, rng: random.Random, paths: list[tuple[str, ...]]) -> None:
+    kind = rng.random()
+    if kind < 0.15:
+        _set(facts, ("benefit", "ecology"), rng.choice(CHOICE_TEXTS) if rng.random() < 0.8 else hostile_value(rng))
+    elif kind < 0.30:
+        _set(facts, rng.choice(DERIVED_INPUTS), rng.choice(DERIVED_NUMBERS) if rng.random() < 0.8 else hostile_value(rng))
+    elif kind < 0.42:
+        for path in rng.sample(DEFERRABLE, rng.randint(1, len(DEFERRABLE))):
+            _delete(facts, path)
+    elif kind < 0.55:
+        path = rng.choice(DECIDING)
+        if rng.random() < 0.3:
+            _delete(facts, path)
+        elif path[-1] == "ecology_not_applicable_reason":
+            _set(facts, path, rng.choice(["", " ", "培训类项目，无生态效益", "x" * 5_001, "\u0000", "🙂" * 5_000]
+                                         + [hostile_value(rng)]))
+        else:
+            _set(facts, path, rng.choice([True, False, True, False, "true", 1, None]))
+    elif kind < 0.68:
+        small, large = rng.choice(ORDERED)
+        _set(facts, small, _plus_one(_get(facts, large)))
+    elif kind < 0.80:
+        facts[rng.choice(WRONG_NAMES)] = hostile_value(rng) if rng.random() < 0.5 else "1"
+    elif kind < 0.88:
+        _flatten_one(facts, rng, paths)
+    else:
+        rng.choice(SHAPES)(facts, rng, paths)
+
+
+def framework_cases(base: dict, seed: int, count: int) -> Iterator[dict]:
+    """`count` spoiled copies of a valid request of the framework pack, the same ones for
+    the same seed: its choice, its derived values' inputs, its not-applicable flags, reasons
+    and deferred inputs, its constraints, wrong names and facts sent nested and flat."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        facts = copy.deepcopy(base)
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):  # mostly one change: more requests are scored
+            try:
+                _framework_change(facts, rng, list(_leaf_paths(facts)))
+            except (KeyError, TypeError, IndexError, AttributeError):  # a path an earlier change replaced
+                pass
+        yield facts
