@@ -128,7 +128,9 @@ def test_a_band_without_a_reason_over_a_choice_names_the_option(compiled):
         node = leaf(compiled, "effect.ecology", eco__level=code)
         assert node.score == Decimal("8.00")
         assert [d.rule_id for d in node.deductions] == ["effect.ecology#band2"]
-    assert leaf(compiled, "effect.ecology", eco__level="poor").rationale.startswith("eco.level为差。")
+    # the fact's label, not its name: "生态效益为差", as a report writes it
+    assert leaf(compiled, "effect.ecology", eco__level="poor").rationale.startswith("生态效益为差。")
+    assert leaf(compiled, "effect.ecology", "en", eco__level="poor").rationale.startswith("ecological benefit is poor. ")
 
 
 def test_an_old_pack_band_without_reason_keeps_no_rule_for_its_zero_band():

@@ -403,7 +403,8 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
         value = own["value"] = values[name] if labels is None else labels[language].get(values[name], values[name])
         for index, rule_id, deduct, reason, position in bands:
             if index in fired:
-                text = reason.render(language, own, values) if reason else _band_reason(position, scoring, value, language)
+                text = reason.render(language, own, values) if reason else \
+                    _band_reason(position, scoring, value, language, pack)
                 if deduct == 0:  # evidence only ("好"): no deduction
                     return weight, [(text, None)]
                 return weight - deduct, [(text, Deduction(rule_id, deduct, text))]
@@ -411,19 +412,50 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
     return apply
 
 
-def _band_reason(index: int, bands: Bands, value: object, language: str) -> str:
+def _band_reason(index: int, bands: Bands, value: object, language: str, pack: Pack) -> str:
+    """A band's reason when the pack gives none: the value's label, the value and the band,
+    each number shown as the value is (a derived value in its declared format, a survey
+    share in percent), e.g. "预算执行率为92.00%，落在90.00%及以上一档"."""
     band = bands.bands[index]
+    name = bands.value.name
+    label = value_label(pack, name, language)
     if band.options:
-        return f"{bands.value.name} is {value}" if language == "en" else f"{bands.value.name}为{value}"
-    shown = decimals.plain(Decimal(value))  # type: ignore[arg-type]
+        return f"{label} is {value}" if language == "en" else f"{label}为{value}"
+    show = _number_shown(pack, name, language)
+    shown = show(value)
     if band.minimum is None:
         lowest = bands.bands[index - 1].minimum if index else None
-        if language == "en":
-            return f"{bands.value.name} is {shown}, below {decimals.plain(lowest)}" if lowest is not None else f"{bands.value.name} is {shown}"
-        return f"{bands.value.name}为{shown}，低于{decimals.plain(lowest)}" if lowest is not None else f"{bands.value.name}为{shown}"
+        if lowest is None:
+            return f"{label} is {shown}" if language == "en" else f"{label}为{shown}"
+        return f"{label} is {shown}, below {show(lowest)}" if language == "en" else f"{label}为{shown}，低于{show(lowest)}"
     if language == "en":
-        return f"{bands.value.name} is {shown}, in the band from {decimals.plain(band.minimum)}"
-    return f"{bands.value.name}为{shown}，落在{decimals.plain(band.minimum)}及以上一档"
+        return f"{label} is {shown}, in the band from {show(band.minimum)}"
+    return f"{label}为{shown}，落在{show(band.minimum)}及以上一档"
+
+
+def value_label(pack: Pack, name: str, language: str) -> str:
+    """What a reader calls a value: a fact's or derived value's label, a survey option's
+    share as "<survey>“<option>”占比"; the name itself when nothing better is declared."""
+    spec = pack.fact(name)
+    if spec is not None:
+        return spec.label.get(language)
+    derived = pack.derived_value(name)
+    if derived is not None:
+        return derived.label.get(language)
+    survey, _, key = name.rpartition(".")
+    spec = pack.fact(survey)
+    option = spec.option(key) if spec is not None else None
+    if spec is not None and option is not None:
+        if language == "en":
+            return f"the share answering “{option.label.get(language)}” in {spec.label.get(language)}"
+        return f"{spec.label.get(language)}“{option.label.get(language)}”占比"
+    return name
+
+
+def _number_shown(pack: Pack, name: str, language: str) -> Callable[[object], str]:
+    if pack.derived_value(name) is None and pack.fact(name) is None:  # a survey option's share, in percent
+        return lambda number: decimals.percent_value(Decimal(number))  # type: ignore[arg-type]
+    return value_formatter(pack, name, None, language)
 
 
 def _judgement(leaf: Indicator, scoring: Judgement, pack: Pack, rules: Mapping[str, "Rule"]) -> Apply:
