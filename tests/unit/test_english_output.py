@@ -75,7 +75,7 @@ def test_not_applicable_and_override_notes_are_english():
                                           vouchers__noncompliant=10, output__completed="50"), "en")
     assert evaluation.grade == "poor"
     texts = [n.rationale for n in evaluation.nodes() if n.rationale] + [o.rationale for o in evaluation.overrides]
-    assert any("Not applicable (no procurement this year); the weight is redistributed" in t for t in texts)
+    assert any("Not applicable (no procurement this year); its weight is shared among the sibling" in t for t in texts)
     assert evaluation.node("effect.ecology").rationale == (
         "ecological benefit fairly good. Under the scoring rules it would score 15; because the decision indicators "
         "scored below 60%, it scores 0.")

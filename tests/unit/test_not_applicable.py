@@ -66,7 +66,7 @@ def test_rescale_marks_each_na_leaf_with_its_reason(rescale):
     assert survey.not_applicable and survey.rationale == "该指标不适用（本年度未安排满意度调查），权重按得分率折算。"
     english = evaluate(rescale, facts(**NOT_APPLICABLE), "en").node("effect.survey")
     assert english.rationale == ("Not applicable (no survey was planned this year); "
-                                 "the weight is converted through the score rate.")
+                                 "the total is converted from the score rate on the applicable weight.")
 
 
 def test_redistribute_gives_the_na_weight_to_the_siblings(redistribute):

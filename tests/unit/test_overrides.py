@@ -193,3 +193,17 @@ def test_a_zeroed_leaf_whose_weight_was_redistributed_says_what_it_would_have_sc
     assert ecology.score == 0 and ecology.effective_weight == Decimal(50)
     assert ecology.rationale == ("生态效益较好。按评分细则应得37.5分；因决策指标得分率低于60%，效益类指标不得分，"
                                  "该指标不得分（得0分）。（因同级指标不适用，权重由20调整为50）")
+
+
+def test_a_zeroed_leaf_that_scored_0_anyway_keeps_its_verdict_and_says_the_override():
+    from jixiao.core.overrides import _with_notes
+    from jixiao.core.results import NodeResult
+    # weight 5, 5 deducted by its own rules: 0 before the override zeroes its dimension
+    leaf = NodeResult("effect.x", "经济效益", 3, Decimal(5), Decimal("0.00"), Decimal("0.00"), None, "deductions",
+                      (), "未达到预期经济效益。根据评分细则，扣5分，得0分。")
+    notes = [("zero", "产出指标得分率低于60%")]
+    assert _with_notes(leaf, notes, "zh") == "未达到预期经济效益。根据评分细则，扣5分，得0分；因产出指标得分率低于60%，该指标亦不得分。"
+    english = leaf._replace(rationale="No economic benefit. Under the scoring rules, 5 points are deducted; score 0.")
+    assert _with_notes(english, [("zero", "output scored below 60%")], "en") == (
+        "No economic benefit. Under the scoring rules, 5 points are deducted; score 0; because output scored below "
+        "60%, it would score 0 in any case.")

@@ -43,8 +43,9 @@ _NOTHING = ZERO.quantize(CENT)  # an N/A leaf's score and rate, written like any
 _NOTES = {
     ("rescale", "zh"): "该指标不适用（{reason}），权重按得分率折算。",
     ("redistribute", "zh"): "该指标不适用（{reason}），权重按比例分配至同级指标。",
-    ("rescale", "en"): "Not applicable ({reason}); the weight is converted through the score rate.",
-    ("redistribute", "en"): "Not applicable ({reason}); the weight is redistributed over the sibling indicators "
+    ("rescale", "en"): "Not applicable ({reason}); the total is converted from the score rate on the "
+                       "applicable weight.",
+    ("redistribute", "en"): "Not applicable ({reason}); its weight is shared among the sibling indicators "
                             "in proportion.",
 }
 _ADJUSTED = {

@@ -308,16 +308,22 @@ def _note(state: _State, pack: Pack, override: Override, rationale: str, languag
 def _with_notes(node: NodeResult, notes: Sequence[tuple[str, str]], language: str) -> str:
     """A leaf's rationale with what the overrides did to it. The first zeroing replaces the
     leaf's own verdict ("根据评分细则，扣3.5分，得1.5分。" → "按评分细则应得1.5分；因…，该指标不得分
-    （得0分）。"): a zeroed leaf does not keep a score it was not given. Caps are appended."""
+    （得0分）。"): a zeroed leaf does not keep a score it was not given; a leaf that scored 0
+    anyway keeps its verdict and says the override too ("…，得0分；因…，该指标亦不得分。").
+    Caps are appended."""
     rationale = node.rationale
     zeroed = False
     for kind, text in notes:
         if kind == "zero" and not zeroed:
             zeroed = True
             score = decimals.plain(node.score)
-            sentence = (f"Under the scoring rules it would score {score}; because {text}, it scores 0."
-                        if language == "en" else f"按评分细则应得{score}分；因{text}，该指标不得分（得0分）。")
             own = verdict(node.scored_weight - node.score, node.score, language)
+            if node.score == 0:  # nothing to take away: the verdict stands, the override is said
+                sentence = (f"{own.rstrip('.')}; because {text}, it would score 0 in any case." if language == "en"
+                            else f"{own.rstrip('。')}；因{text}，该指标亦不得分。")
+            else:
+                sentence = (f"Under the scoring rules it would score {score}; because {text}, it scores 0."
+                            if language == "en" else f"按评分细则应得{score}分；因{text}，该指标不得分（得0分）。")
             at = rationale.rfind(own)
             if at >= 0:
                 rationale = rationale[:at] + sentence + rationale[at + len(own):]
