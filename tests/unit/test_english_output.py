@@ -82,3 +82,19 @@ def test_not_applicable_and_override_notes_are_english():
     for text in texts:
         assert not CHINESE_PUNCTUATION.search(text), text
     assert {n.grade for n in evaluation.indicators} <= {"excellent", "good", "fair", "poor", None}
+
+
+def test_a_text_given_in_chinese_only_is_filled_in_chinese_in_an_english_reply():
+    # 是/否 and a choice's 较好 stay Chinese inside a Chinese sentence; the verdict is English.
+    from jixiao.core.model import FactSpec, FactType, Pack, SurveyOption, Text
+    from jixiao.core.scoring import Texts
+    pack = Pack("t", "1.0.0", Text("t"), "", Decimal(100), (), (
+        FactSpec("done", FactType.BOOLEAN, Text("完成", "done")),
+        FactSpec("eco", FactType.CHOICE, Text("生态效益", "ecology"),
+                 options=(SurveyOption("good", Text("好", "good")), SurveyOption("fair", Text("较好", "fairly good")))),
+    ), ())
+    values = {"done": True, "eco": "fair"}
+    chinese_only = Texts(Text("是否完成：{done}；生态效益{eco}"), pack)
+    assert chinese_only.render("en", {}, values) == chinese_only.render("zh", {}, values) == "是否完成：是；生态效益较好"
+    both = Texts(Text("是否完成：{done}", "done: {done}; ecology {eco}"), pack)
+    assert both.render("en", {}, values) == "done: yes; ecology fairly good"

@@ -72,12 +72,19 @@ class Template:
 
 
 class Texts:
-    """A pack text compiled for every language."""
+    """A pack text compiled for every language.
+
+    A text the pack gives in Chinese only is filled in Chinese in every reply (是, 很满意
+    23%, 较好), so that one sentence never mixes the two languages ("学生营养状况unchanged").
+    """
 
     __slots__ = ("by_language",)
 
     def __init__(self, text: Text, pack: Pack):
-        self.by_language = {language: Template(text.get(language), pack, language) for language in LANGUAGES}
+        self.by_language = {
+            language: Template(text.get(language), pack, language if language == "zh" or text.en else "zh")
+            for language in LANGUAGES
+        }
 
     def render(self, language: str, own: Values, values: Values) -> str:
         return self.by_language[language].render(own, values)
