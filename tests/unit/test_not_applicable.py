@@ -178,8 +178,13 @@ def _problems(text: str) -> list[str]:
 
 
 def test_a_pack_with_na_leaves_must_say_its_treatment():
-    messages = _problems(edited(("not_applicable:\n  treatment: rescale\n", "")))
-    assert any("may be not applicable, so the pack must say how its weight is treated" in m for m in messages)
+    with pytest.raises(PackError) as info:
+        scoring_pack(text=edited(("not_applicable:\n  treatment: rescale\n", "")))
+    [problem] = [p for p in info.value.problems if "treatment" in p.message]
+    # every leaf that may be N/A is named, and the line is the first one's not_applicable
+    assert problem.message.startswith("leaves 'process.procurement', 'effect.survey' may be not applicable, "
+                                      "so the pack must say at its top level how the weight")
+    assert problem.path.endswith("not_applicable") and problem.line is not None and problem.line > 1
 
 
 def test_a_flag_must_be_a_boolean_fact():

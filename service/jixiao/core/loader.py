@@ -135,6 +135,18 @@ def _guard_parts(builder: "_Builder") -> list[Exception]:
     return crashes
 
 
+def _paths_where(indicators: tuple[Indicator, ...], test) -> dict[str, Path]:
+    """Each node passing `test`, by id, with its path in the document, in the pack's order."""
+    found: dict[str, Path] = {}
+    todo = [(node, ("indicators", i)) for i, node in reversed(list(enumerate(indicators)))]
+    while todo:
+        node, path = todo.pop()
+        if test(node):
+            found[node.id] = path
+        todo.extend((child, path + ("children", j)) for j, child in reversed(list(enumerate(node.children))))
+    return found
+
+
 class _Builder:
     """Builds the model from a schema-valid document, collecting semantic problems."""
 
@@ -552,12 +564,15 @@ class _Builder:
     def not_applicable_treatment(self, doc: Mapping, indicators: tuple[Indicator, ...]) -> str | None:
         """The pack's treatment of N/A weight; required when a leaf may be N/A."""
         raw = doc.get("not_applicable")
-        may = [leaf.id for top in indicators for leaf in top.walk() if leaf.not_applicable is not None]
+        may = _paths_where(indicators, lambda node: node.not_applicable is not None)
         if raw is None:
             if may:
-                self.problem(("not_applicable",), f"leaf '{may[0]}' may be not applicable, so the pack must say how "
-                                                  f"its weight is treated: not_applicable: {{treatment: rescale}} "
-                                                  f"(or redistribute)")
+                names = ", ".join(f"'{node_id}'" for node_id in may)
+                leaves = f"leaf {names} may be" if len(may) == 1 else f"leaves {names} may be"
+                self.problem(next(iter(may.values())) + ("not_applicable",),
+                             f"{leaves} not applicable, so the pack must say at its top level how the weight of "
+                             f"a leaf found not applicable is treated: not_applicable: {{treatment: rescale}} "
+                             f"(or redistribute)")
             return None
         treatment = raw.get("treatment") if isinstance(raw, Mapping) else None
         if treatment not in TREATMENTS:
