@@ -173,8 +173,11 @@ class PackLibrary:
             expected = Path(loaded.pack.id) / loaded.pack.version
             if directory.relative_to(root) != expected:
                 # The folder layout is how ops find a version: it must not lie.
+                folder = directory.relative_to(root)
                 raise PackError([PackProblem(
-                    "", f"pack {loaded.pack.ref} must live in {expected}/", str(directory / "pack.yaml"))])
+                    "", f"pack {loaded.pack.ref} must live in {expected}/: move the folder there, or, if the "
+                        f"folder is right, set id: {folder.parent.name} and version: {folder.name} in its pack.yaml",
+                    str(directory / "pack.yaml"))])
             packs.append(loaded)
         return cls(packs)
 

@@ -14,12 +14,16 @@ from .compiler import CompiledPack
 from .decimals import plain
 from .errors import FactsError, PackError, PackProblem
 from .evaluator import evaluate
+from .identifiers import echo
 from .schema_messages import schema_findings
+from .suggest import closest, did_you_mean
 from .yaml12 import Path, YamlSyntaxError, line_of, parse_yaml, yaml_problem
 
 
 #: What every golden case that expects a result must state about it, at least.
 ASSERTED = ("score", "grade")
+#: Every key `expected` may hold (case.schema.json).
+KNOWN_EXPECTATIONS = ("score", "grade", "nodes", "error")
 
 
 @dataclass(frozen=True)
@@ -86,11 +90,17 @@ def load_case(text: str, filename: str = "case.yaml", schema: Mapping | None = N
         raise PackError([PackProblem("", "a golden case needs 'facts' and 'expected' mappings", filename, 1)])
     expected = doc["expected"]
     if "error" not in expected and not all(key in expected for key in ASSERTED):
-        missing = " and ".join(key for key in ASSERTED if key not in expected)
-        raise PackError([PackProblem("expected", f"a golden case must state at least the total score and grade "
-                                                 f"it expects (missing: {missing}), e.g. "
-                                                 "expected: {score: \"75.03\", grade: 中}; a case that states "
-                                                 "nothing proves nothing", filename, 1)])
+        missing = [key for key in ASSERTED if key not in expected]
+        # A misspelt key ("scroe") is the likeliest reason: name it, at its line.
+        misspelt = {key: closest(str(key), missing) for key in expected if key not in KNOWN_EXPECTATIONS}
+        hints = [f"'{echo(str(key))}' is not an expectation; did you mean {match}?"
+                 for key, match in misspelt.items() if match is not None]
+        first = next((key for key, match in misspelt.items() if match is not None), None)
+        line = line_of(lines, ("expected", first)) if first is not None else line_of(lines, ("expected",))
+        raise PackError([PackProblem("expected", " ".join(hints + [
+            f"a golden case must state at least the total score and grade it expects (missing: "
+            f"{' and '.join(missing)}), e.g. expected: {{score: \"75.03\", grade: 中}}; a case that states "
+            "nothing proves nothing"]), filename, line or 1)])
     if schema is not None:
         findings = schema_findings(doc, schema, filename, lines)
         if findings:
@@ -144,7 +154,8 @@ def run_case(compiled: CompiledPack, case: GoldenCase) -> CaseResult:
         node = nodes.get(node_id)
         at = ("expected", "nodes", node_id)
         if node is None:
-            mismatches.append(CaseMismatch(node_id, "node", "present", "no such node", case.line(*at)))
+            mismatches.append(CaseMismatch(node_id, "node", "present",
+                                           "no such node" + did_you_mean(str(node_id), nodes), case.line(*at)))
             continue
         want = want if isinstance(want, Mapping) else {"score": want}
         if "score" in want and not _same_number(want["score"], node.score):
