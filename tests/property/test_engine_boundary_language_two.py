@@ -20,6 +20,7 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -395,14 +396,17 @@ def test_node_values_derived_values_and_codes_reaching_the_matchers_are_refused_
             assert r["outcome"] == "equal", _short((nodes, pick, r))
 
 
-def test_overrides_at_node_value_edges_with_not_applicable_nodes_decide_as_the_reference():
-    """Scores at 0 and at the weight, rates at 0 and 100, with either or both N/A leaves."""
+@pytest.mark.parametrize("treatment", ["rescale", "redistribute"])
+def test_overrides_at_node_value_edges_with_not_applicable_nodes_decide_as_the_reference(treatment):
+    """Scores at 0 and at the weight, rates at 0 and 100, with either or both N/A leaves,
+    under either treatment of a not-applicable leaf's weight."""
+    pack = BOUNDARY_PACK.replace("treatment: rescale", f"treatment: {treatment}")
     rows = []
     for na in ({}, {"k": 0}, {"na.flag": True, "na.reason": "r"}, {"k": 0, "na.flag": True, "na.reason": "r"}):
         for edges in ({}, {"only.na": "4"}, {"only.na": "0"}, {"only.na": "-1"}, {"a": "-1", "b": "0.5"},
                       {"a": "999999999999999", "b": "1"}, {"pick": "z9"}, {"pick": "e", "a": "0"}, {"a": "-2.5", "b": "0.4"}):
             rows.append({**BASE, "c": "0", **na, **edges})
-    cases = [_request(facts, language) for facts in rows for language in ("zh", "en")]
+    cases = [_request(facts, language, pack=pack) for facts in rows for language in ("zh", "en")]
     results = run_cases(cases)
     assert all(r["outcome"] == "equal" for r in results), \
         [_short((facts, r)) for facts, r in zip([f for f in rows for _ in (0, 1)], results) if r["outcome"] != "equal"]
