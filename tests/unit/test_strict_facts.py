@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -148,3 +149,15 @@ def test_a_flood_of_unknown_names_with_a_missing_fact_is_answered_quickly(compil
     found = refused(compiled, facts)
     assert found[0][0] == "cost.budget" and len(found) == 2 + UNKNOWN_LISTED + 1
     assert time.monotonic() - started < 10  # generous: the misspelling hint looks at a bounded few
+
+
+@pytest.mark.parametrize("minimum, maximum, raw, message", [
+    (Decimal("0.01"), None, "0", "0 is out of range [0.01, ∞)"),
+    (None, Decimal("5"), "6", "6 is out of range (-∞, 5]"),
+    (Decimal("1"), Decimal("5"), "6", "6 is out of range [1, 5]"),
+])
+def test_a_range_with_an_unbounded_side_shows_that_side_open(minimum, maximum, raw, message):
+    spec = FactSpec("x.amount", FactType.DECIMAL, Text("金额"), minimum=minimum, maximum=maximum)
+    with pytest.raises(FactsError) as info:
+        check_facts((spec,), {"x": {"amount": raw}})
+    assert [(v.fact, v.description) for v in info.value.violations] == [("x.amount", message)]

@@ -208,7 +208,10 @@ def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolatio
 def _range_problem(spec: FactSpec, number: Decimal) -> str | None:
     lo, hi = spec.minimum, spec.maximum
     if (lo is not None and number < lo) or (hi is not None and number > hi):
-        bounds = f"[{plain(lo) if lo is not None else '-∞'}, {plain(hi) if hi is not None else '∞'}]"
+        # An unbounded side is open: [0.01, ∞), (-∞, 5].
+        low = f"[{plain(lo)}" if lo is not None else "(-∞"
+        high = f"{plain(hi)}]" if hi is not None else "∞)"
+        bounds = f"{low}, {high}"
         return f"{plain(number)} is out of range {bounds}"
     return None
 
