@@ -25,6 +25,9 @@ CONNECT_FAILED = "failed to connect"
 #: How that message ends when the server accepted the connection, then closed it: what a
 #: TLS-only server does to a plaintext client.
 CLOSED_AT_CONNECT = "Socket closed"
+#: What to do when no server could be reached: name the right one, or work without one.
+NOT_REACHED_HINT = ("no server answers there: name one with --server HOST:PORT, or score and browse "
+                    "the bundled packs in this process with --local")
 
 
 def describe_error(error: Exception) -> tuple[str, int]:
@@ -68,6 +71,8 @@ def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
     if code == grpc.StatusCode.UNAVAILABLE and error.message.endswith(CLOSED_AT_CONNECT):
         return (f"server unavailable: {error.message} (the server took the connection and closed it: if it "
                 "speaks TLS, give its CA certificates with --tls-ca PEM or $JIXIAO_TLS_CA)", exit_codes.UNAVAILABLE)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return f"server unavailable: {error.message} ({NOT_REACHED_HINT})", exit_codes.UNAVAILABLE
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return f"server unavailable: {error.message}", exit_codes.UNAVAILABLE
     return f"server error ({code.name}): {error.message}", exit_codes.FAILED

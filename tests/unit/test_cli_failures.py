@@ -23,9 +23,17 @@ def test_a_connection_that_broke_during_the_call_points_at_the_input_not_the_net
     assert line.endswith(BROKE_DURING_THE_CALL)
 
 
-def test_a_server_that_could_not_be_reached_is_just_unavailable() -> None:
+def test_a_server_that_could_not_be_reached_is_unavailable_and_names_the_way_out() -> None:
     line, status = describe_error(JixiaoError(grpc.StatusCode.UNAVAILABLE, NEVER_CONNECTED))
-    assert (line, status) == (f"server unavailable: {NEVER_CONNECTED}", exit_codes.UNAVAILABLE)
+    assert (line, status) == (
+        f"server unavailable: {NEVER_CONNECTED} (no server answers there: name one with --server "
+        "HOST:PORT, or score and browse the bundled packs in this process with --local)",
+        exit_codes.UNAVAILABLE)
+
+
+def test_a_call_that_timed_out_is_unavailable_without_the_connect_hint() -> None:
+    line, status = describe_error(JixiaoError(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+    assert (line, status) == ("server unavailable: Deadline Exceeded", exit_codes.UNAVAILABLE)
 
 
 def test_a_reader_that_closed_the_pipe_ends_the_command_quietly(monkeypatch, tmp_path) -> None:
