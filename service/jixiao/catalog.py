@@ -34,7 +34,8 @@ class NoActiveVersion(LookupError):
     """The pack is published but none of its versions is active yet."""
 
     def __init__(self, pack_id: str):
-        super().__init__(f"pack '{echo(pack_id)}' has no active version; activate one, or name a version")
+        super().__init__(f"pack '{echo(pack_id)}' has no active version; activate one with: "
+                         f"jixiao pack activate {echo(pack_id)} <version> (or name a version in the request)")
         self.pack_id = pack_id
 
 

@@ -57,7 +57,8 @@ def test_signature_refusals_have_one_reason_each() -> None:
 def test_evaluating_a_pack_with_no_active_version_is_failed_precondition() -> None:
     status = status_for(NoActiveVersion("p"))
     assert status.code is grpc.StatusCode.FAILED_PRECONDITION
-    assert "activate one, or name a version" in status.details
+    assert status.details == ("pack 'p' has no active version; activate one with: "
+                              "jixiao pack activate p <version> (or name a version in the request)")
 
 
 def test_a_busy_gate_is_resource_exhausted_and_a_stopping_one_unavailable() -> None:
