@@ -37,6 +37,7 @@ HEADINGS = {
         "tree": ("指标", "id", "权重", "方法", "读取的事实"),
         "facts": ("事实", "类型", "名称", "单位", "范围", "必填/默认"),
         "required": "必填", "default": "默认 {value}", "yes": "是",
+        "values": {True: "是", False: "否", "": "（空）"},
         "outline": "{framework}  总分值 {weight}  等级 {grades}",
         "non_empty": "不可为空", "may_be_na": "可不适用",
         "derived": ("派生值", "名称", "格式"),
@@ -47,6 +48,7 @@ HEADINGS = {
         "tree": ("Indicator", "id", "Weight", "Method", "Facts read"),
         "facts": ("Fact", "Type", "Label", "Unit", "Range", "Required/default"),
         "required": "required", "default": "default {value}", "yes": "yes",
+        "values": {True: "yes", False: "no", "": "(empty)"},
         "outline": "{framework}  total weight {weight}  grades {grades}",
         "non_empty": "not empty", "may_be_na": "may be N/A",
         "derived": ("Derived value", "Label", "Format"),
@@ -121,7 +123,7 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
         if fact.required:
             presence = words["required"]
         else:
-            presence = words["default"].format(value=value_text(fact.default_value))
+            presence = words["default"].format(value=default_text(fact.default_value, language))
         if fact.non_empty:
             presence += f", {words['non_empty']}" if language == "en" else f"，{words['non_empty']}"
         add_wrapped_row(table, fact.name, kind, in_language(fact.label, fact.label_en, language),
@@ -164,6 +166,16 @@ def value_text(value: struct_pb2.Value) -> str:
     if isinstance(plain, float) and plain.is_integer():
         plain = int(plain)
     return json.dumps(plain, ensure_ascii=False)
+
+
+def default_text(value: struct_pb2.Value, language: str = "zh") -> str:
+    """A default in the table's language: a yes/no or an empty text in words (是/否/（空）,
+    yes/no/(empty)), anything else as a request would write it."""
+    kind = value.WhichOneof("kind")
+    if kind == "bool_value" or (kind == "string_value" and value.string_value == ""):
+        words = HEADINGS[language]["values"]
+        return words[value.bool_value if kind == "bool_value" else ""]
+    return value_text(value)
 
 
 def in_language(zh: str, en: str, language: str) -> str:

@@ -171,3 +171,27 @@ def test_wrap_never_starts_a_line_with_closing_punctuation_nor_splits_a_number(w
     for line in lines:
         for number in NUMBER.findall(line):
             assert number in ("500,000.00", "100", "2", "2019")
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("zh", {"x.done": "默认 否", "x.checked": "默认 是", "x.note": "默认 （空）", "x.count": "默认 3",
+            "x.title": '默认 "无"'}),
+    ("en", {"x.done": "default no", "x.checked": "default yes", "x.note": "default (empty)",
+            "x.count": "default 3", "x.title": 'default "无"'}),
+])
+def test_pack_show_gives_yes_no_and_empty_defaults_in_the_tables_language(language, expected):
+    from google.protobuf import struct_pb2
+
+    from jixiao.v1 import evaluation_pb2 as pb
+    from jixiao_cli.pack_view import render_fact_table
+
+    def fact(name, kind, **value):
+        return pb.FactSpec(name=name, type=kind, label=name, default_value=struct_pb2.Value(**value))
+
+    pack = pb.Pack(facts=[fact("x.done", pb.FACT_TYPE_BOOLEAN, bool_value=False),
+                          fact("x.checked", pb.FACT_TYPE_BOOLEAN, bool_value=True),
+                          fact("x.note", pb.FACT_TYPE_TEXT, string_value=""),
+                          fact("x.count", pb.FACT_TYPE_INTEGER, number_value=3),
+                          fact("x.title", pb.FACT_TYPE_TEXT, string_value="无")])
+    rows = [[cell.strip() for cell in cells(line)] for line in rendered(render_fact_table(pack, language))]
+    assert {row[0]: row[-1] for row in rows if row} == expected
