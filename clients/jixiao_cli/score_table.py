@@ -37,6 +37,7 @@ NOT_APPLICABLE_SCORE = {"zh": "不适用", "en": "N/A"}
 WORDS = {
     "zh": {
         "forced": "{grade}（一票否决：{rules}）", "vetoed": "{grade}（一票否决）", "changed_by": "（经{rules}调整）",
+        "capped": "（封顶：{rules}）",
         "na_reason": "不适用：{reason}",
         "overrides": "触发的覆盖规则", "override_headings": ("规则", "动作", "指标", "调整", "说明"),
         "actions": {"grade": "定级", "cap": "封顶", "zero": "不得分"}, "total": "总分",
@@ -48,9 +49,10 @@ WORDS = {
     },
     "en": {
         "forced": "{grade} (vetoed: {rules})", "vetoed": "{grade} (vetoed)", "changed_by": " (adjusted by {rules})",
+        "capped": " (capped: {rules})",
         "na_reason": "not applicable: {reason}",
         "overrides": "Overrides that fired", "override_headings": ("Rule", "Action", "Indicator", "Change", "Reason"),
-        "actions": {"grade": "grade", "cap": "cap", "zero": "zero"}, "total": "total",
+        "actions": {"grade": "grade", "cap": "cap", "zero": "zero"}, "total": "Total",
         "ignored": "Unknown facts ignored: {names}",
         "treatments": {
             "rescale": "Not-applicable indicators: the total is converted to {weight} through the score rate "
@@ -95,8 +97,8 @@ def render_score_table(evaluation: evaluation_pb2.Evaluation, language: str = "z
     table.add_column(score, footer=evaluation.score, justify="right", no_wrap=True)
     table.add_column(deducted, footer=_deducted(evaluation.total_weight, evaluation.score),
                      justify="right", no_wrap=True)
-    table.add_column(reason, footer=Wrapped(DIMENSION_NOTE[language].format(rate=evaluation.score_rate,
-                                                                            grade=grade)))
+    table.add_column(reason, footer=Wrapped(DIMENSION_NOTE[language].format(rate=evaluation.score_rate, grade=grade)
+                                            + total_changes(evaluation, language)))
     for top in evaluation.indicators:
         _add_rows(table, top, language, grades)
     parts.append(Fitted(table, {4: 2}))
@@ -112,6 +114,18 @@ def total_grade(evaluation: evaluation_pb2.Evaluation, language: str, grades: Ma
     if not forced:
         return grade
     return WORDS[language]["vetoed" if short else "forced"].format(grade=grade, rules=", ".join(forced))
+
+
+def total_changes(evaluation: evaluation_pb2.Evaluation, language: str) -> str:
+    """What overrides other than a forced grade did to the total, naming them:
+    "（封顶：override#audit_cap）" for a cap that lowered it (a cap above the total changed
+    nothing and goes unsaid here), "（经override#…调整）" for anything else."""
+    words = WORDS[language]
+    on_total = [o for o in evaluation.overrides if o.node == "total" and o.action != "grade"]
+    capped = [o.rule_id for o in on_total if o.action == "cap" and Decimal(o.after) < Decimal(o.before)]
+    other = [o.rule_id for o in on_total if o.action != "cap"]
+    return ((words["capped"].format(rules=", ".join(capped)) if capped else "")
+            + (words["changed_by"].format(rules=", ".join(other)) if other else ""))
 
 
 def _override_table(evaluation: evaluation_pb2.Evaluation, language: str, grades: Mapping[str, str]) -> Table:

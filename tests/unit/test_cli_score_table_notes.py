@@ -87,3 +87,33 @@ def test_english_says_everything_in_english_with_the_packs_grade_names() -> None
     assert "grade poor (vetoed: override#veto)" in text
     for chinese in ("等级", "合计", "不适用", "一票否决", "总分", "已忽略", "得分率", "（"):  # names are the reply's own
         assert chinese not in text
+
+
+def capped(language: str, before: str = "93.5", after: str = "80") -> Evaluation:
+    said = {"zh": "审计发现问题，总分封顶80分", "en": "audit findings: the total is capped at 80"}[language]
+    output = NodeResult("output", "产出", 1, Decimal(100), Decimal(before), Decimal(before), "优",
+                        children=(leaf("output.quantity", "100", before),))
+    return Evaluation(
+        "demo", "1.0.0", "ab" * 32, language, Decimal(100), Decimal(after), Decimal(after), "良", (output,),
+        overrides=(OverrideResult("override#audit_cap", "cap", "total", before, after, said),))
+
+
+def test_a_capped_total_names_the_cap_on_the_total_row_and_the_override_table_says_total() -> None:
+    lines = rendered(capped("zh"), "zh")
+    total = next(line for line in lines if line.startswith("│ 合计"))
+    assert "（封顶：override#audit_cap）" in total
+    row = next(line for line in lines if "override#audit_cap" in line and "93.5 → 80" in line)
+    assert "封顶" in row and "总分" in row
+
+    lines = rendered(capped("en"), "en", {"优": "excellent", "良": "good"})
+    total = next(line for line in lines if line.startswith("│ Total"))
+    assert "(capped: override#audit_cap)" in total
+    row = next(line for line in lines if "override#audit_cap" in line and "93.5 → 80" in line)
+    assert "│ cap " in row and "│ Total " in row
+    assert not any(chinese in "\n".join(lines) for chinese in ("封顶", "总分", "合计", "（"))
+
+
+def test_a_cap_above_the_total_changed_nothing_and_the_total_row_does_not_say_capped() -> None:
+    lines = rendered(capped("zh", before="75", after="75"), "zh")
+    total = next(line for line in lines if line.startswith("│ 合计"))
+    assert "封顶" not in total
