@@ -35,7 +35,7 @@ class NoActiveVersion(LookupError):
 
     def __init__(self, pack_id: str):
         super().__init__(f"pack '{echo(pack_id)}' has no active version; activate one with: "
-                         f"jixiao pack activate {echo(pack_id)} <version> (or name a version in the request)")
+                         f"jixiao pack activate {echo(pack_id)} <version> (or name a version: --version, or the request's version field)")
         self.pack_id = pack_id
 
 
