@@ -35,7 +35,8 @@ class NoActiveVersion(LookupError):
 
     def __init__(self, pack_id: str):
         super().__init__(f"pack '{echo(pack_id)}' has no active version; activate one with: "
-                         f"jixiao pack activate {echo(pack_id)} <version> (or name a version: --version, or the request's version field)")
+                         f"jixiao pack activate {echo(pack_id)} <version> "
+                         "(or name a version: --version, or the request's version field)")
         self.pack_id = pack_id
 
 

@@ -58,7 +58,8 @@ def test_evaluating_a_pack_with_no_active_version_is_failed_precondition() -> No
     status = status_for(NoActiveVersion("p"))
     assert status.code is grpc.StatusCode.FAILED_PRECONDITION
     assert status.details == ("pack 'p' has no active version; activate one with: "
-                              "jixiao pack activate p <version> (or name a version: --version, or the request's version field)")
+                              "jixiao pack activate p <version> "
+                              "(or name a version: --version, or the request's version field)")
 
 
 def test_a_busy_gate_is_resource_exhausted_and_a_stopping_one_unavailable() -> None:
