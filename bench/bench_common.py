@@ -21,13 +21,13 @@ from pathlib import Path
 
 from google.protobuf import struct_pb2
 
-from jixiao.core.compiler import CompiledPack
-from jixiao.core.conditions import comparisons
+from jixiao.core.evaluation.compiler import CompiledPack
+from jixiao.core.evaluation.conditions import comparisons
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.facts import check_facts
-from jixiao.core.model import Arithmetic, FactRef, FactType, Pack
-from jixiao.core.yaml12 import parse_yaml
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.facts import check_facts
+from jixiao.core.pack.model import Arithmetic, FactRef, FactType, Pack
+from jixiao.core.pack.yaml12 import parse_yaml
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 

@@ -39,13 +39,13 @@ from typing import Callable
 
 from bench_common import PACK_ID, VERSION, case_facts, load_compiled, machine, variants
 
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 
 Key = tuple[str, str]  # (function, where)
 
 
 def _where(path: str, line: int | str) -> str:
-    """A short location: jixiao/core/facts.py:150, json/encoder.py:205, bench/profile.py:80."""
+    """A short location: jixiao/core/evaluation/facts.py:150, json/encoder.py:205, bench/profile.py:80."""
     path = re.sub(r"^.*?/(service|clients|site-packages|python3\.\d+)/", "", path)
     path = re.sub(r"^.*?/(bench/)", r"\1", path)
     return f"{path}:{line}" if line else path

@@ -32,9 +32,9 @@ from grpc_load import (Load, Server, batch, evaluate_payloads, has_batch, paced,
                        server_help, unary)
 from google.rpc import code_pb2
 
-from jixiao.core.compiler import PlainMatcher
-from jixiao.core.evaluator import evaluate
-from jixiao.core.facts import check_facts
+from jixiao.core.evaluation.compiler import PlainMatcher
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.facts import check_facts
 
 EQUIVALENCE_VARIANTS = 200
 STREAM_ROWS = 100_000
@@ -237,7 +237,7 @@ def main() -> int:
     table.append(in_process_row("durable-rules matching alone (2019 case)", durable_timing,
                                 f"`CompiledPack.matcher.match` on checked values; {checks}"))
     table.append(in_process_row("plain-Python matching alone (2019 case)", plain_timing,
-                                "the reference matcher (`jixiao.core.compiler.PlainMatcher`), for scale"))
+                                "the reference matcher (`jixiao.core.evaluation.compiler.PlainMatcher`), for scale"))
 
     server_line = "not run (--no-server)"
     if not args.no_server:

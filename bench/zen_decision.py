@@ -22,9 +22,9 @@ import json
 from decimal import Decimal
 from typing import Mapping
 
-from jixiao.core.compiler import CompiledPack, Rule
-from jixiao.core.conditions import comparisons, condition_refs
-from jixiao.core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand
+from jixiao.core.evaluation.compiler import CompiledPack, Rule
+from jixiao.core.evaluation.conditions import comparisons, condition_refs
+from jixiao.core.pack.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Operand
 
 _OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -158,7 +158,7 @@ class ZenMatcher:
 
 def check_equivalence(compiled: CompiledPack, fact_sets: list[Mapping], zen: ZenMatcher | None = None) -> int:
     """Assert zen fires exactly the pack matcher's rules on each fact set; return how many fired in all."""
-    from jixiao.core.facts import check_facts
+    from jixiao.core.evaluation.facts import check_facts
 
     zen = zen or ZenMatcher(compiled)
     fired_total = 0

@@ -25,7 +25,7 @@ from typing import Iterator
 import grpc
 from google.protobuf import struct_pb2
 
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 

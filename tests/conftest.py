@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from jixiao.core.digest import bundle_digest
+from jixiao.core.pack.digest import bundle_digest
 
 REPO = Path(__file__).resolve().parents[1]
 PACK_ID = "quality-district-funding"

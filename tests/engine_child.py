@@ -227,9 +227,9 @@ def _fire(definition: str, fact: str) -> list[str]:
 
 
 def _pack(text: str, facts: dict) -> dict:
-    from jixiao.core.compiler import compile_pack, plain_matcher
+    from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
     from jixiao.core.errors import PackError
-    from jixiao.core.loader import load_pack
+    from jixiao.core.pack.loader import load_pack
     from jixiao.engine.durable import durable_matcher
 
     try:
@@ -245,7 +245,7 @@ def _pack(text: str, facts: dict) -> dict:
 
 def _evaluated(durable, plain, facts: dict) -> dict:
     from jixiao.core.errors import FactsError
-    from jixiao.core.evaluator import evaluate
+    from jixiao.core.evaluation.evaluator import evaluate
 
     try:
         got = evaluate(durable, facts)
@@ -263,8 +263,8 @@ _COMPILED: dict[str, tuple] = {}
 def _compiled(text: str) -> tuple:
     """(durable, plain) compiled packs of a pack text, once per child (the pack must load)."""
     if text not in _COMPILED:
-        from jixiao.core.compiler import compile_pack, plain_matcher
-        from jixiao.core.loader import load_pack
+        from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+        from jixiao.core.pack.loader import load_pack
         from jixiao.engine.durable import durable_matcher
 
         pack = load_pack(text)
@@ -275,7 +275,7 @@ def _compiled(text: str) -> tuple:
 
 def _request(value: dict) -> dict:
     from jixiao.core.errors import FactsError
-    from jixiao.core.evaluator import evaluate
+    from jixiao.core.evaluation.evaluator import evaluate
 
     durable, plain = _compiled(value["pack"])
     answers = []
@@ -350,8 +350,8 @@ def _main() -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash is expected here: no core file
-    from jixiao.core.compiler import compile_pack, plain_matcher
-    from jixiao.core.loader import load_pack
+    from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+    from jixiao.core.pack.loader import load_pack
     from jixiao.engine.durable import durable_matcher
 
     pack = load_pack(EDGE_PACK)

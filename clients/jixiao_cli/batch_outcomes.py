@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator, Mapping
 
 from jixiao.api.convert import decimal_text
-from jixiao.core import results
+from jixiao.core.evaluation import results
 from jixiao.v1 import evaluation_pb2
 
 

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from jixiao.core.diff import ChangeKind, PackDiff
+from jixiao.core.pack.diff import ChangeKind, PackDiff
 
 from .wrapping import Fitted, add_wrapped_row
 

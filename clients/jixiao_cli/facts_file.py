@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from jixiao.core.identifiers import echo
-from jixiao.core.yaml12 import YamlSyntaxError, parse_yaml
+from jixiao.core.pack.yaml12 import YamlSyntaxError, parse_yaml
 
 from .exit_codes import CliError
 

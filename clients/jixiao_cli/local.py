@@ -15,12 +15,12 @@ from typing import Any, Callable, Mapping
 from jixiao.api import convert, errors
 from jixiao.api.servicer import PackSource
 from jixiao.catalog import NoActiveVersion, RegistryCatalog
-from jixiao.core.bundle import load_bundle
-from jixiao.core.cases import GoldenCase
-from jixiao.core.compiler import CompiledPack
+from jixiao.core.pack.bundle import load_bundle
+from jixiao.core.pack.cases import GoldenCase
+from jixiao.core.evaluation.compiler import CompiledPack
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.results import Evaluation
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.results import Evaluation
 from jixiao.packs import BUNDLED_PACKS, PackLibrary, PackNotFound, pack_schema
 from jixiao.v1 import evaluation_pb2
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from jixiao.core.bundle import Bundle, load_bundle
-from jixiao.core.model import Pack
+from jixiao.core.pack.bundle import Bundle, load_bundle
+from jixiao.core.pack.model import Pack
 from jixiao.packs import load_pack_dir, pack_schema, read_bundle
 from jixiao.registry.signing import SIGNATURE_FILE
 

@@ -9,7 +9,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from jixiao.core.cases import CaseResult, run_case
+from jixiao.core.pack.cases import CaseResult, run_case
 from jixiao.core.errors import PackError
 from jixiao.packs import LoadedPack
 

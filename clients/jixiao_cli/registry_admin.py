@@ -15,7 +15,7 @@ from typing import Iterator, Mapping
 from jixiao.api import admin_convert as convert
 from jixiao.api.errors import status_for
 from jixiao.api.refusals import REFUSALS
-from jixiao.core.bundle import Bundle
+from jixiao.core.pack.bundle import Bundle
 from jixiao.registry.publishing import PublishRequest, publish
 from jixiao.registry.signing import TrustPolicy, parse_signature
 from jixiao.v1 import admin_pb2 as pb

@@ -19,7 +19,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from jixiao.core.decimals import plain
-from jixiao.core.diff import merged_order
+from jixiao.core.pack.diff import merged_order
 from jixiao.v1 import evaluation_pb2
 
 from .cells import short_digest, tree_cell

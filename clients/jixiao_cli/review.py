@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from jixiao.core.bundle import load_bundle
-from jixiao.core.diff import diff_packs
-from jixiao.core.model import Pack
+from jixiao.core.pack.bundle import load_bundle
+from jixiao.core.pack.diff import diff_packs
+from jixiao.core.pack.model import Pack
 from jixiao.packs import BUNDLED_PACKS, pack_schema
 
 from .diff_view import diff_document, render_diff

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from jixiao.core.facts import lookup
+from jixiao.core.evaluation.facts import lookup
 from jixiao.v1 import evaluation_pb2
 
 from .fact_columns import BOOLEAN, CHOICE, DECIMAL, INTEGER, SHARE, TEXT, FactColumn, fact_columns

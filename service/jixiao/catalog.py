@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from .core.compiler import CompiledPack
+from .core.evaluation.compiler import CompiledPack
 from .core.identifiers import echo
 from .packs import PackNotFound, compile_bundle, semver_key
 from .registry.signing import SignatureError, TrustPolicy

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .core.bundle import MAX_FILE_BYTES, PACK_FILE, Bundle, load_bundle, make_bundle
-from .core.cases import GoldenCase
-from .core.compiler import CompiledPack, compile_pack
+from .core.pack.bundle import MAX_FILE_BYTES, PACK_FILE, Bundle, load_bundle, make_bundle
+from .core.pack.cases import GoldenCase
+from .core.evaluation.compiler import CompiledPack, compile_pack
 from .core.errors import PackError, PackProblem
 from .core.identifiers import echo
 from .engine.durable import durable_matcher

@@ -19,7 +19,7 @@ import jixiao.api.servicer as servicer_module
 from jixiao.api.batch import answer_batch
 from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, score, score_serialised
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 from jixiao.core.identifiers import KEY_MAX
 from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb

@@ -7,9 +7,9 @@ from decimal import Decimal
 from google.protobuf import struct_pb2
 
 from jixiao.api import convert
-from jixiao.core.model import (AllOrNothing, Apply, Compare, Derived, FactRef, FactSpec, FactType, Indicator,
+from jixiao.core.pack.model import (AllOrNothing, Apply, Compare, Derived, FactRef, FactSpec, FactType, Indicator,
                                NotApplicable, SurveyOption, Text)
-from jixiao.core.results import Deduction, Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.results import Deduction, Evaluation, NodeResult, OverrideResult
 from jixiao.v1 import evaluation_pb2 as pb
 
 

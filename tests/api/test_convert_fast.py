@@ -19,8 +19,8 @@ from google.protobuf import struct_pb2
 
 from jixiao.api import convert
 from jixiao.core.decimals import fixed2, plain
-from jixiao.core.evaluator import evaluate
-from jixiao.core.results import Deduction, Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.results import Deduction, Evaluation, NodeResult, OverrideResult
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 

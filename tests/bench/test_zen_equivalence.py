@@ -26,9 +26,9 @@ sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
 from bench_common import case_facts, load_compiled, variants  # noqa: E402
 from zen_decision import ZenMatcher, check_equivalence, to_jdm  # noqa: E402
 
-from jixiao.core.compiler import Rule  # noqa: E402
-from jixiao.core.conditions import holds  # noqa: E402
-from jixiao.core.model import AllOf, AnyOf, Arithmetic, Compare, FactRef  # noqa: E402
+from jixiao.core.evaluation.compiler import Rule  # noqa: E402
+from jixiao.core.evaluation.conditions import holds  # noqa: E402
+from jixiao.core.pack.model import AllOf, AnyOf, Arithmetic, Compare, FactRef  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_zen_fires_the_same_rules_as_durable_rules(compiled):
     assert fired > 0
     # The variants exercise every rule both ways, so agreement is not agreement on silence.
     zen = ZenMatcher(compiled)
-    from jixiao.core.facts import check_facts
+    from jixiao.core.evaluation.facts import check_facts
     counts = [0] * len(compiled.rules)
     for facts in fact_sets:
         for index in zen.match(check_facts(compiled.pack.facts, facts)):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.cases import run_case
-from jixiao.core.evaluator import evaluate
+from jixiao.core.pack.cases import run_case
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.errors import FactsError
 from jixiao.packs import BUNDLED_PACKS, PackLibrary, load_pack_dir
 

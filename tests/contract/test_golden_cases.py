@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.cases import run_case
+from jixiao.core.pack.cases import run_case
 from jixiao.packs import BUNDLED_PACKS, PackLibrary, load_pack_dir
 
 PACK_DIRS = sorted(p.parent for p in BUNDLED_PACKS.glob("*/*/pack.yaml"))

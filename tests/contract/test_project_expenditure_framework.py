@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
 PACK_DIR = BUNDLED_PACKS / "project-expenditure-framework" / "1.0.0"

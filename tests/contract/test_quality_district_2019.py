@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
 PACK_DIR = BUNDLED_PACKS / "quality-district-funding" / "1.0.0"

@@ -37,7 +37,7 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from jixiao.api.auth import hash_token
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 from jixiao.v1 import admin_pb2_grpc
 
 from admin_calls import bearer

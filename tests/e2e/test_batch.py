@@ -21,7 +21,7 @@ from typing import Iterator
 import openpyxl
 import pytest
 
-from jixiao.core.facts import lookup
+from jixiao.core.evaluation.facts import lookup
 from jixiao_cli.fact_columns import FactColumn, fact_columns
 from jixiao_cli.local import LocalJixiao
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jixiao.core.yaml12 import parse_yaml
+from jixiao.core.pack.yaml12 import parse_yaml
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.yaml12 import parse_yaml
+from jixiao.core.pack.yaml12 import parse_yaml
 from jixiao_cli.batch_outcomes import RowFailure
 from jixiao_cli.batch_output import ErrorFile
 

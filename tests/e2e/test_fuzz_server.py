@@ -26,15 +26,15 @@ from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from jixiao.api import convert
-from jixiao.core.compiler import plain_matcher
+from jixiao.core.evaluation.compiler import plain_matcher
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
 from conftest import RULES
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 
 from hostile_facts import FLOATS, NUMBER_TEXTS, framework_cases, hostile_cases
 

@@ -501,7 +501,7 @@ FRAMEWORK = Path(__file__).resolve().parents[2] / "rules" / "project-expenditure
 
 
 def framework_case(name: str):
-    from jixiao.core.cases import load_case
+    from jixiao.core.pack.cases import load_case
 
     path = FRAMEWORK / "cases" / f"{name}.yaml"
     return load_case(path.read_text(encoding="utf-8"), str(path))

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from engine_child import case, run_cases
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 
 SCALE = max(1, int(os.environ.get("JIXIAO_ENGINE_EXAMPLES", "1")))
 _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.deferral import deferrable
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.deferral import deferrable
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.decimals import round_score
-from jixiao.core.model import Compare, FactRef, FactSpec, FactType
+from jixiao.core.pack.model import Compare, FactRef, FactSpec, FactType
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
 PACK_DIRS = sorted(p.parent for p in BUNDLED_PACKS.glob("*/*/pack.yaml"))

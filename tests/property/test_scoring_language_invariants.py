@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from jixiao.core.decimals import CONTEXT, round_score
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 
 from unit.scoring_language_pack import compiled_scoring
 

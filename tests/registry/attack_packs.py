@@ -3,7 +3,7 @@ a case that states nothing, and a pack the engine cannot evaluate on some valid 
 
 from __future__ import annotations
 
-from jixiao.core.bundle import Bundle, make_bundle
+from jixiao.core.pack.bundle import Bundle, make_bundle
 
 PACK_HEAD = """\
 schema: jixiao.pack/v1

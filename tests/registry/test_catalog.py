@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from jixiao.catalog import NoActiveVersion, RegistryCatalog
-from jixiao.core.cases import load_case
-from jixiao.core.evaluator import evaluate
+from jixiao.core.pack.cases import load_case
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import PackNotFound, read_bundle
 from jixiao.registry.store import Registry
 

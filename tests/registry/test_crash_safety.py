@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from jixiao.core.bundle import Bundle
+from jixiao.core.pack.bundle import Bundle
 from jixiao.registry.store import Registry
 
 KILLS = 6
@@ -20,7 +20,7 @@ KILLS = 6
 # "done N" after each publish to the progress file, until it is killed.
 PUBLISHER = textwrap.dedent("""
     import itertools, os, sys
-    from jixiao.core.bundle import Bundle
+    from jixiao.core.pack.bundle import Bundle
     from jixiao.registry.store import Registry
 
     registry = Registry.open_file(sys.argv[1])

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core import yaml12
-from jixiao.core.bundle import load_bundle, make_bundle
-from jixiao.core.compiler import compile_pack, plain_matcher
+from jixiao.core.pack import yaml12
+from jixiao.core.pack.bundle import load_bundle, make_bundle
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
 from jixiao.core.decimals import plain
-from jixiao.core.edge_facts import EXTREME, edge_facts
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.edge_facts import EXTREME, edge_facts
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.engine.durable import durable_matcher
 from jixiao.engine.failpoints import ENGINE_ABORT_VARIABLE
 from jixiao.packs import pack_schema, read_bundle

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.bundle import Bundle
+from jixiao.core.pack.bundle import Bundle
 from jixiao.packs import read_bundle
 from jixiao.registry.signing import (
     SignatureError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.bundle import Bundle
+from jixiao.core.pack.bundle import Bundle
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.registry.store import NothingToRollBack, Registry, VersionConflict, VersionNotFound
 

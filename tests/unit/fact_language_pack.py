@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 FACT_LANGUAGE_PACK = textwrap.dedent(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import textwrap
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.pack.loader import load_pack
 from jixiao.engine.durable import durable_matcher
 from jixiao.packs import pack_schema
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.core.bundle import load_bundle, make_bundle
-from jixiao.core.cases import run_case
-from jixiao.core.compiler import compile_pack, plain_matcher
+from jixiao.core.pack.bundle import load_bundle, make_bundle
+from jixiao.core.pack.cases import run_case
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
 from jixiao.core.errors import PackError
-from jixiao.core.loader import load_pack
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 PACK_FILE = "district-training/1.0.0/pack.yaml"
@@ -389,7 +389,7 @@ def test_every_pattern_of_the_schemas_has_words(schema_file):
     import json
     from importlib import resources
 
-    from jixiao.core.schema_messages import PATTERN_WORDS
+    from jixiao.core.pack.schema_messages import PATTERN_WORDS
 
     text = resources.files("jixiao.schemas").joinpath(schema_file).read_text(encoding="utf-8")
     patterns = set()

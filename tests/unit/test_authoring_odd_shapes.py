@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jixiao.core.errors import PackError
-from jixiao.core.loader import build_pack
-from jixiao.core.model import Pack
-from jixiao.core.yaml12 import parse_yaml
+from jixiao.core.pack.loader import build_pack
+from jixiao.core.pack.model import Pack
+from jixiao.core.pack.yaml12 import parse_yaml
 from jixiao.packs import pack_schema
 
 from .test_authoring_mistakes import PACK, assert_readable
@@ -95,7 +95,7 @@ EDITS = st.lists(st.tuples(st.integers(0, len(PACK) - 1),
 @given(EDITS)
 def test_any_typing_slip_in_the_text_gives_a_pack_or_problems_in_words(edits):
     """Characters typed or lost anywhere: YAML or schema or meaning problems, all in words."""
-    from jixiao.core.loader import load_pack
+    from jixiao.core.pack.loader import load_pack
 
     text = PACK
     for position, typed in edits:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import compile_pack
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.compiler import compile_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 PACK = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jixiao.core.cases import load_case, run_case
+from jixiao.core.pack.cases import load_case, run_case
 from jixiao.core.errors import PackError
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from jixiao.core.cases import load_case, run_case
+from jixiao.core.pack.cases import load_case, run_case
 
 from .scoring_language_pack import compiled_scoring
 

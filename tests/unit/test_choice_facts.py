@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jixiao.core.errors import FactsError, PackError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.facts import FactChecker, coerce
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.facts import FactChecker, coerce
+from jixiao.core.pack.loader import load_pack
 from jixiao.engine.durable import WRITERS, string_text
-from jixiao.core.model import FactType
-from jixiao.core.rationale import format_value, value_formatter
+from jixiao.core.pack.model import FactType
+from jixiao.core.evaluation.rationale import format_value, value_formatter
 from jixiao.packs import pack_schema
 
 from .fact_language_pack import BASE, FACT_LANGUAGE_PACK, compiled_fact_language

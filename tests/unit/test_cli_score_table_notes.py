@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from jixiao.api import convert
-from jixiao.core.results import Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.results import Evaluation, NodeResult, OverrideResult
 from jixiao_cli.score_table import render_score_table
 
 WIDTH = 120

@@ -15,8 +15,8 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from jixiao.core.diff import diff_packs
-from jixiao.core.yaml12 import parse_yaml
+from jixiao.core.pack.diff import diff_packs
+from jixiao.core.pack.yaml12 import parse_yaml
 from jixiao.packs import BUNDLED_PACKS
 from jixiao_cli.diff_view import render_diff
 from jixiao_cli.grades import evaluation_grade_names, named

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from jixiao.core.compiler import MAX_CONDITION_DEPTH, compile_pack, plain_matcher
+from jixiao.core.evaluation.compiler import MAX_CONDITION_DEPTH, compile_pack, plain_matcher
 from jixiao.core.errors import PackError
-from jixiao.core.loader import build_pack
+from jixiao.core.pack.loader import build_pack
 
 from .packs import METHODS_PACK
 

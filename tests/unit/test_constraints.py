@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from jixiao.core.compiler import compile_pack
+from jixiao.core.evaluation.compiler import compile_pack
 from jixiao.core.errors import FactsError, PackError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 from .fact_language_pack import BASE, FACT_LANGUAGE_PACK, compiled_fact_language
@@ -151,8 +151,8 @@ def test_constraint_ids_are_unique():
 
 
 def test_the_gate_tries_a_pack_around_a_base_its_constraints_accept():
-    from jixiao.core.compiler import plain_matcher
-    from jixiao.core.edge_facts import check_edge_facts, edge_facts
+    from jixiao.core.evaluation.compiler import plain_matcher
+    from jixiao.core.evaluation.edge_facts import check_edge_facts, edge_facts
     from jixiao.engine.durable import durable_matcher
 
     pack = load_pack(SHARES, "shares/pack.yaml", schema=pack_schema())

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 from jixiao.engine import containment, durable, failpoints
 from jixiao.engine.containment import ContainmentRecord, Guard, QuarantinedRequest, request_digest
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
@@ -210,7 +210,7 @@ def test_the_failpoint_is_off_unless_its_variable_is_set() -> None:
 
 CHILD = f"""
 import copy, sys
-from jixiao.core.cases import load_case
+from jixiao.core.pack.cases import load_case
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 pack = BUNDLED_PACKS / "quality-district-funding" / "1.0.0"
 compiled = load_pack_dir(pack).compiled

@@ -16,11 +16,11 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.deferral import deferrable, placeholders
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.deferral import deferrable, placeholders
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import load_pack
 from jixiao.engine.durable import durable_matcher
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir, pack_schema
 

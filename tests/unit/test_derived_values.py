@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import compile_pack
+from jixiao.core.evaluation.compiler import compile_pack
 from jixiao.core.errors import FactsError, PackError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import load_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 from .fact_language_pack import BASE, FACT_LANGUAGE_PACK, compiled_fact_language
@@ -34,7 +34,7 @@ def facts(**changes) -> dict:
 
 
 def values(compiled, request) -> dict:
-    from jixiao.core.evaluator import _checked_values
+    from jixiao.core.evaluation.evaluator import _checked_values
     found, violations, _ignored, _deferred = _checked_values(compiled, request, "zh", False)
     assert violations == []
     return found
@@ -216,8 +216,8 @@ def test_the_fact_language_pack_declares_its_derived_values_in_order():
 
 
 def test_the_facts_a_leaf_reads_through_derived_values_are_its_facts():
-    from jixiao.core import derived
-    from jixiao.core.references import facts_read
+    from jixiao.core.evaluation import derived
+    from jixiao.core.pack.references import facts_read
 
     pack = load_pack(FACT_LANGUAGE_PACK, "p.yaml", schema=pack_schema())
     declared = {spec.name for spec in pack.facts}
@@ -230,7 +230,7 @@ def test_the_facts_a_leaf_reads_through_derived_values_are_its_facts():
 
 
 def test_a_derived_percentage_keeps_2_places_and_a_facts_percent_keeps_todays_text(compiled):
-    from jixiao.core.rationale import format_value, value_formatter
+    from jixiao.core.evaluation.rationale import format_value, value_formatter
 
     pack = compiled.pack
     cases = [

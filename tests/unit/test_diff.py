@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.diff import Change, ChangeKind, diff_packs, render_condition, render_scoring
-from jixiao.core.loader import load_pack
-from jixiao.core.model import AllOf, AnyOf, Arithmetic, Compare, FactRef, Not
+from jixiao.core.pack.diff import Change, ChangeKind, diff_packs, render_condition, render_scoring
+from jixiao.core.pack.loader import load_pack
+from jixiao.core.pack.model import AllOf, AnyOf, Arithmetic, Compare, FactRef, Not
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir, pack_schema
 
 from .packs import METHODS_PACK, methods_pack
@@ -371,7 +371,7 @@ def _leaf(pack, leaf_id, **changes):
 
 
 def test_ratio_floor_and_slope_and_per_item_rules_render_and_diff():
-    from jixiao.core.model import PerItem, Ratio, Slope, Text
+    from jixiao.core.pack.model import PerItem, Ratio, Slope, Text
     base = methods_pack()
     ratio = next(leaf for leaf in base.leaves() if leaf.id == "all.x.ratio").scoring
     floored = Ratio(ratio.actual, ratio.target, ratio.reason, floor=Decimal("0.6"),
@@ -385,7 +385,7 @@ def test_ratio_floor_and_slope_and_per_item_rules_render_and_diff():
 
 
 def test_not_applicable_rules_and_the_treatment_are_changes():
-    from jixiao.core.model import NotApplicable, Text
+    from jixiao.core.pack.model import NotApplicable, Text
     base = methods_pack()
     rule = NotApplicable(when=Compare(FactRef("done"), "eq", False), reason=Text("本年度未开展"))
     new = _with(_leaf(base, "all.x.done", not_applicable=rule), not_applicable_treatment="rescale")
@@ -399,7 +399,7 @@ def test_not_applicable_rules_and_the_treatment_are_changes():
 
 
 def test_derived_values_constraints_and_overrides_are_listed_by_name_after_the_facts():
-    from jixiao.core.model import Apply, Constraint, Derived, Override, Text
+    from jixiao.core.pack.model import Apply, Constraint, Derived, Override, Text
     base = methods_pack()
     overrun = Derived("cost.overrun", Text("成本超支率"),
                       Apply("div", (Apply("sub", (FactRef("cost.actual"), FactRef("cost.budget"))),

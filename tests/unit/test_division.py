@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
 from jixiao.core.errors import FactsError, PackError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import build_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import build_pack
 from jixiao.engine.durable import durable_matcher
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import build_pack
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import build_pack
 from jixiao.engine.durable import ENGINE_STACK, durable_matcher
 
 from .packs import BASE_FACTS, compiled_methods

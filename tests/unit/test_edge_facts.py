@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import Matcher, compile_pack, plain_matcher
-from jixiao.core.edge_facts import EXTREME, check_edge_facts, edge_facts
+from jixiao.core.evaluation.compiler import Matcher, compile_pack, plain_matcher
+from jixiao.core.evaluation.edge_facts import EXTREME, check_edge_facts, edge_facts
 from jixiao.engine.durable import durable_matcher
 
 from .packs import methods_pack

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_child import case, run_cases
-from jixiao.core.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
 from jixiao.core.errors import PackError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import build_pack
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import build_pack
 from jixiao.engine import durable
 from jixiao.engine.durable import (
     CONNECTIVES_PER_RULE, ENGINE_STACK, _MARKER_EXPRESSION, _Network, _expression_json, durable_matcher,
@@ -161,8 +161,8 @@ _REPEAT_FAILING_CALL = textwrap.dedent(
     """
     import json, os, sys
     sys.path.insert(0, {tests!r})
-    from jixiao.core.compiler import compile_pack
-    from jixiao.core.loader import build_pack
+    from jixiao.core.evaluation.compiler import compile_pack
+    from jixiao.core.pack.loader import build_pack
     from jixiao.engine import durable
     from unit.test_engine_limits import _all_true, _pack
 

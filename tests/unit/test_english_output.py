@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.evaluator import evaluate
-from jixiao.core.rationale import join_sentences, verdict
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.rationale import join_sentences, verdict
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
 from .scoring_language_pack import compiled_scoring, facts
@@ -86,8 +86,8 @@ def test_not_applicable_and_override_notes_are_english():
 
 def test_a_text_given_in_chinese_only_is_filled_in_chinese_in_an_english_reply():
     # 是/否 and a choice's 较好 stay Chinese inside a Chinese sentence; the verdict is English.
-    from jixiao.core.model import FactSpec, FactType, Pack, SurveyOption, Text
-    from jixiao.core.scoring import Texts
+    from jixiao.core.pack.model import FactSpec, FactType, Pack, SurveyOption, Text
+    from jixiao.core.evaluation.scoring import Texts
     pack = Pack("t", "1.0.0", Text("t"), "", Decimal(100), (), (
         FactSpec("done", FactType.BOOLEAN, Text("完成", "done")),
         FactSpec("eco", FactType.CHOICE, Text("生态效益", "ecology"),

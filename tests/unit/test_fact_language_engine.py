@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jixiao.core.compiler import compile_pack, plain_matcher
-from jixiao.core.edge_facts import check_edge_facts, edge_facts
+from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+from jixiao.core.evaluation.edge_facts import check_edge_facts, edge_facts
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.engine.durable import durable_matcher
 
 from .fact_language_pack import fact_language_pack

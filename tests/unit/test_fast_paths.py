@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from jixiao.core import decimals
 from jixiao.core.errors import FactsError
-from jixiao.core.facts import _MISSING, _expand, check_facts, coerce, lookup
-from jixiao.core.model import FactSpec, FactType, SurveyOption, Text
-from jixiao.core.rationale import format_value, value_formatter
+from jixiao.core.evaluation.facts import _MISSING, _expand, check_facts, coerce, lookup
+from jixiao.core.pack.model import FactSpec, FactType, SurveyOption, Text
+from jixiao.core.evaluation.rationale import format_value, value_formatter
 
 from .packs import compiled_methods
 
@@ -117,7 +117,7 @@ def test_chosen_formatters_agree_with_format_value(fmt, language):
 def test_a_full_memo_drops_its_oldest_entry_only():
     from collections import OrderedDict
 
-    from jixiao.core.scoring import remember
+    from jixiao.core.evaluation.scoring import remember
 
     memo: OrderedDict = OrderedDict()
     for i in range(10):
@@ -127,7 +127,7 @@ def test_a_full_memo_drops_its_oldest_entry_only():
 
 # --- numbers: one syntax, and the fast path is a part of it ----------------------------
 
-from jixiao.core.facts import _SLOW, _plain_decimal, parse_number  # noqa: E402
+from jixiao.core.evaluation.facts import _SLOW, _plain_decimal, parse_number  # noqa: E402
 
 _FULL = str.maketrans("0123456789.,-+%", "０１２３４５６７８９．，－＋％")
 

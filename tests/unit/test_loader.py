@@ -7,8 +7,8 @@ import json
 import pytest
 
 from jixiao.core.errors import PackError
-from jixiao.core.bundle import load_bundle, make_bundle
-from jixiao.core.loader import load_pack
+from jixiao.core.pack.bundle import load_bundle, make_bundle
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 from .packs import BASE_FACTS, METHODS_PACK

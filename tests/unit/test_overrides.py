@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jixiao.core.errors import PackError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 
 from .scoring_language_pack import compiled_scoring, edited, facts, scoring_pack
 
@@ -196,8 +196,8 @@ def test_a_zeroed_leaf_whose_weight_was_redistributed_says_what_it_would_have_sc
 
 
 def test_a_zeroed_leaf_that_scored_0_anyway_keeps_its_verdict_and_says_the_override():
-    from jixiao.core.overrides import _with_notes
-    from jixiao.core.results import NodeResult
+    from jixiao.core.evaluation.overrides import _with_notes
+    from jixiao.core.evaluation.results import NodeResult
     # weight 5, 5 deducted by its own rules: 0 before the override zeroes its dimension
     leaf = NodeResult("effect.x", "经济效益", 3, Decimal(5), Decimal("0.00"), Decimal("0.00"), None, "deductions",
                       (), "未达到预期经济效益。根据评分细则，扣5分，得0分。")

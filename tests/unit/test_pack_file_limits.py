@@ -9,12 +9,12 @@ import time
 import jsonschema
 import pytest
 
-from jixiao.core import bundle as bundle_module
-from jixiao.core import yaml12
-from jixiao.core.bundle import make_bundle
-from jixiao.core.cases import load_case
+from jixiao.core.pack import bundle as bundle_module
+from jixiao.core.pack import yaml12
+from jixiao.core.pack.bundle import make_bundle
+from jixiao.core.pack.cases import load_case
 from jixiao.core.errors import PackError
-from jixiao.core.loader import load_pack
+from jixiao.core.pack.loader import load_pack
 from jixiao.packs import pack_schema
 
 from .packs import METHODS_PACK
@@ -102,8 +102,8 @@ def test_file_names_are_checked_whole() -> None:
     ("version", "version: 1.0.0\n", "version: 1.0.0-\n"),
 ])
 def test_look_alike_ids_and_versions_are_refused_by_the_loader(field, old, new) -> None:
-    from jixiao.core.loader import build_pack
-    from jixiao.core.yaml12 import parse_yaml
+    from jixiao.core.pack.loader import build_pack
+    from jixiao.core.pack.yaml12 import parse_yaml
 
     document, lines = parse_yaml(METHODS_PACK.replace(old, new, 1))
     with pytest.raises(PackError) as info:
@@ -145,7 +145,7 @@ def case_schema() -> dict:
 def test_the_case_schema_takes_every_bundled_case_and_asks_for_the_score_and_grade() -> None:
     from pathlib import Path
 
-    from jixiao.core.yaml12 import parse_yaml
+    from jixiao.core.pack.yaml12 import parse_yaml
 
     validator = jsonschema.Draft202012Validator(case_schema())
     rules = Path(__file__).resolve().parents[2] / "rules"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jixiao.core.errors import FactsError, PackError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 
 from .scoring_language_pack import compiled_scoring, edited, facts, scoring_pack
 

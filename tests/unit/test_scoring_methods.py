@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.evaluator import evaluate
 
 from .packs import BASE_FACTS, compiled_methods
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.facts import UNKNOWN_LISTED, FactChecker, check_facts
-from jixiao.core.model import FactSpec, FactType, Text
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.evaluation.facts import UNKNOWN_LISTED, FactChecker, check_facts
+from jixiao.core.pack.model import FactSpec, FactType, Text
 
 from .fact_language_pack import BASE, compiled_fact_language
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.core.compiler import Rule, compile_pack, plain_matcher
-from jixiao.core.conditions import holds, without_not
+from jixiao.core.evaluation.compiler import Rule, compile_pack, plain_matcher
+from jixiao.core.evaluation.conditions import holds, without_not
 from jixiao.core.errors import FactsError
-from jixiao.core.evaluator import evaluate
-from jixiao.core.loader import build_pack
-from jixiao.core.model import COMPARISONS, Arithmetic, Compare, FactRef, Not
+from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.core.pack.loader import build_pack
+from jixiao.core.pack.model import COMPARISONS, Arithmetic, Compare, FactRef, Not
 from jixiao.engine.durable import durable_matcher
 
 from .test_division import division_pack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from jixiao.core.bundle import Bundle, make_bundle
+from jixiao.core.pack.bundle import Bundle, make_bundle
 from jixiao.core.errors import PackError, PackProblem
 from jixiao.registry.store import Activation, VersionRecord
 from jixiao.v1 import admin_pb2 as pb

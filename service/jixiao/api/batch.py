@@ -23,7 +23,7 @@ import grpc
 import structlog
 from google.rpc import code_pb2
 
-from jixiao.core.compiler import CompiledPack
+from jixiao.core.evaluation.compiler import CompiledPack
 from jixiao.core.identifiers import check_key
 from jixiao.v1 import evaluation_pb2 as pb
 

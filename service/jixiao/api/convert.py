@@ -12,14 +12,14 @@ from typing import Mapping, Sequence, TypeVar
 
 from google.protobuf import json_format, struct_pb2
 
-from jixiao.core import derived as derived_values
-from jixiao.core.compiler import CompiledPack
+from jixiao.core.evaluation import derived as derived_values
+from jixiao.core.evaluation.compiler import CompiledPack
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.identifiers import InvalidIdentifier
-from jixiao.core.model import Derived, FactSpec, FactType, Indicator, Pack, method_name
-from jixiao.core.references import facts_read
-from jixiao.core.results import Evaluation, NodeResult, OverrideResult
-from jixiao.core.scoring import remember
+from jixiao.core.pack.model import Derived, FactSpec, FactType, Indicator, Pack, method_name
+from jixiao.core.pack.references import facts_read
+from jixiao.core.evaluation.results import Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.scoring import remember
 from jixiao.v1 import evaluation_pb2 as pb
 
 LANGUAGE_CODES = {

@@ -13,10 +13,10 @@ from typing import AsyncIterable, AsyncIterator, Protocol
 import grpc
 import structlog
 
-from jixiao.core.compiler import CompiledPack
-from jixiao.core.evaluator import evaluate
+from jixiao.core.evaluation.compiler import CompiledPack
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.identifiers import check_pack_id, check_version, echo
-from jixiao.core.results import Evaluation
+from jixiao.core.evaluation.results import Evaluation
 from jixiao.v1 import evaluation_pb2 as pb
 
 from . import convert

@@ -49,11 +49,11 @@ from typing import Callable, Iterable
 
 import durable_rules_engine as _engine
 
-from ..core.conditions import ArithmeticError_, comparisons, condition_refs, operand_value
+from ..core.evaluation.conditions import ArithmeticError_, comparisons, condition_refs, operand_value
 from ..core.decimals import ENGINE_BOUND, ENGINE_LIMITS, engine_problem, positional
 from ..core.errors import PackError, PackProblem
-from ..core.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, FactType, Pack
-from ..core.compiler import Matcher, Rule
+from ..core.pack.model import AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, FactType, Pack
+from ..core.evaluation.compiler import Matcher, Rule
 from . import containment
 
 #: Alpha nodes the engine keeps pending at once while it matches one fact (its stack).

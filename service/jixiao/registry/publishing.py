@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.bundle import Bundle
+from ..core.pack.bundle import Bundle
 from ..core.identifiers import InvalidIdentifier, check_pack_id, check_version
 from .signing import SignatureError, TrustPolicy
 from .store import PublishOutcome, Registry, VersionConflict, VersionNotFound

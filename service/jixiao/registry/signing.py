@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..core.bundle import Bundle
+from ..core.pack.bundle import Bundle
 
 SIGNATURE_FILE = "signature.json"
 ALGORITHM = "ed25519"

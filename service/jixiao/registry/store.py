@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..core.bundle import Bundle
+from ..core.pack.bundle import Bundle
 from ..core.identifiers import check_pack_id, check_version
 
 metadata = sa.MetaData()

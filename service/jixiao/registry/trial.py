@@ -37,8 +37,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
-from ..core.bundle import Bundle, MAX_TOTAL_BYTES, load_bundle
-from ..core.cases import run_case
+from ..core.pack.bundle import Bundle, MAX_TOTAL_BYTES, load_bundle
+from ..core.pack.cases import run_case
 from ..core.errors import PackError
 
 TRIAL_TIMEOUT_S = 60.0
@@ -101,8 +101,8 @@ class TrialReport:
 
 def try_in_this_process(bundle: Bundle) -> TrialReport:
     """Load, compile and prove the pack here. Imports the engine: call it in a trial process only."""
-    from ..core.compiler import compile_pack, plain_matcher
-    from ..core.edge_facts import check_edge_facts, edge_facts
+    from ..core.evaluation.compiler import compile_pack, plain_matcher
+    from ..core.evaluation.edge_facts import check_edge_facts, edge_facts
     from ..engine.durable import durable_matcher
     from ..packs import case_schema, pack_schema
 

@@ -19,10 +19,10 @@ from typing import Any, Iterable, Mapping
 
 import jsonschema
 
-from .decimals import plain
-from .errors import PackProblem
-from .identifiers import echo
-from .suggest import did_you_mean
+from ..decimals import plain
+from ..errors import PackProblem
+from ..identifiers import echo
+from ..suggest import did_you_mean
 from .yaml12 import Path, format_path, line_of
 
 #: What a value of each shared definition of the pack schema looks like, in words.

@@ -11,12 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
-from . import applicability, constraints, decimals, deferral, derived, overrides
+from . import applicability, constraints, deferral, derived, overrides
+
+from .. import decimals
 from .compiler import CompiledPack
-from .decimals import ZERO
-from .errors import FactsError, FactViolation
+from ..decimals import ZERO
+from ..errors import FactsError, FactViolation
 from .conditions import ArithmeticError_, operand_refs, operand_value
-from .model import FactRef, GradeBand, Judgement, PerItem, Ratio, grade_for
+from ..pack.model import FactRef, GradeBand, Judgement, PerItem, Ratio, grade_for
 from .results import Evaluation, NodeResult, OverrideResult
 from .scoring import LANGUAGES, grade_name
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Hashable, Iterator, Mapping, Sequence, TypeVar
 
-from .decimals import plain
+from ..decimals import plain
 from .model import (
     RATE_PREFIX, SCORE_PREFIX, AllOf, AllOrNothing, AnyOf, Apply, Arithmetic, Band, Bands, Check, Compare,
     Condition, Constraint, Deductions, Derived, Expression, FactRef, FactSpec, GradeBand, Indicator, Judgement,

@@ -19,16 +19,16 @@ from typing import Callable, Mapping, Protocol
 
 from . import deferral
 from .conditions import divisors, holds, negate, operand_refs, without_not
-from .decimals import ENGINE_LIMITS, engine_problem, plain
-from .errors import PackError, PackProblem
+from ..decimals import ENGINE_LIMITS, engine_problem, plain
+from ..errors import PackError, PackProblem
 from .facts import FactChecker
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
-from .model import (
+from ..pack.model import (
     AllOrNothing, AnyOf, Arithmetic, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
     Not, Operand, Pack, PerItem, Ratio, Survey, AllOf,
 )
 from .overrides import RULE_PREFIX, OverridePlan
-from .yaml12 import format_path
+from ..pack.yaml12 import format_path
 
 #: Levels a check's condition may nest: all, any, not and arithmetic (add, sub, mul, div)
 #: each count one. Far beyond any real rule; it keeps every walk over a condition shallow.

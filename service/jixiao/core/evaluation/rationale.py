@@ -7,8 +7,8 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping
 
-from . import decimals
-from .model import FactType, Pack
+from .. import decimals
+from ..pack.model import FactType, Pack
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([a-z_]+))?\}")
 

@@ -36,12 +36,12 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from .compiler import CompiledPack, Rule
 from .conditions import comparisons
-from .decimals import CONTEXT, HUNDRED, ZERO, plain, round_score
+from ..decimals import CONTEXT, HUNDRED, ZERO, plain, round_score
 from . import constraints, derived
-from .errors import FactsError
+from ..errors import FactsError
 from .facts import FactChecker
 from .evaluator import evaluate
-from .model import FactSpec, FactType, Judgement, Pack
+from ..pack.model import FactSpec, FactType, Judgement, Pack
 from .results import Evaluation, NodeResult
 
 #: The largest magnitude tried for a number with no declared bound.

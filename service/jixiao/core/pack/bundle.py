@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .cases import GoldenCase, case_fact_problems, load_case
-from .compiler import compile_pack, plain_matcher
+from ..evaluation.compiler import compile_pack, plain_matcher
 from .digest import bundle_digest, normalize_text
-from .errors import PackError, PackProblem
-from .identifiers import echo
+from ..errors import PackError, PackProblem
+from ..identifiers import echo
 from .loader import load_pack
 from .model import Pack
 

@@ -28,12 +28,12 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 from typing import Mapping
 
-from . import decimals
+from .. import decimals
 from .compiler import CompiledPack
 from .conditions import condition_refs
-from .decimals import CENT, CONTEXT, ZERO
-from .errors import FactViolation
-from .model import grade_for
+from ..decimals import CENT, CONTEXT, ZERO
+from ..errors import FactViolation
+from ..pack.model import grade_for
 from .results import NodeResult
 from .scoring import LeafPlan, NodePlan, Texts, grade_name
 

@@ -14,21 +14,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 
-from .decimals import ZERO, plain
-from .errors import PackError, PackProblem
-from .facts import choice_index, coerce
-from .identifiers import InvalidIdentifier, check_pack_id, check_version, echo
+from ..decimals import ZERO, plain
+from ..errors import PackError, PackProblem
+from ..evaluation.facts import choice_index, coerce
+from ..identifiers import InvalidIdentifier, check_pack_id, check_version, echo
 from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
     DERIVED_FORMATS, DERIVED_OPS, Apply, Constraint, Derived, Expression, NODE_TOTAL, OVERRIDE_ACTIONS, RATE_PREFIX, SCORE_PREFIX, TREATMENTS, NotApplicable, Override, PerItem, Ratio,
     Slope, Survey, SurveyOption, Text, method_name,
 )
-from .derived import expression_refs as _expression_refs
-from .overrides import find_cycle
-from .suggest import did_you_mean
+from ..evaluation.derived import expression_refs as _expression_refs
+from ..evaluation.overrides import find_cycle
+from ..suggest import did_you_mean
 from .references import leaf_texts
-from .rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
+from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 

@@ -24,9 +24,9 @@ from typing import Iterable
 
 from .conditions import condition_refs
 from .derived import expression_refs
-from .model import FactType, Pack, Text
+from ..pack.model import FactType, Pack, Text
 from .rationale import LEAF_VARIABLES, placeholders as template_names
-from .references import leaf_inputs, not_applicable_refs
+from ..pack.references import leaf_inputs, not_applicable_refs
 
 _ZERO = Decimal(0)
 _FIXED = "fixed"  # a reader that is always read: a condition, a constraint, an override, any applicable leaf

@@ -24,14 +24,14 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping
 
-from . import decimals
-from .decimals import CONTEXT, HUNDRED, ZERO
-from .model import (
+from .. import decimals
+from ..decimals import CONTEXT, HUNDRED, ZERO
+from ..pack.model import (
     AllOrNothing, Bands, Deductions, FactType, GradeBand, Indicator, Judgement, Pack, PerItem, Ratio,
     Survey, Text, grade_for, method_name,
 )
 from .rationale import LEAF_VARIABLES, join_sentences, parse_template, value_formatter, verdict
-from .references import leaf_inputs
+from ..pack.references import leaf_inputs
 from .results import Deduction, NodeResult
 
 if TYPE_CHECKING:

@@ -29,11 +29,11 @@ import re
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple
 
-from .decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, TOO_LARGE, ZERO, engine_problem, plain
-from .errors import FactsError, FactViolation
-from .identifiers import echo
-from .model import FactSpec, FactType
-from .suggest import did_you_mean
+from ..decimals import ENGINE_BOUND, ENGINE_LIMITS, HUNDRED, TOO_LARGE, ZERO, engine_problem, plain
+from ..errors import FactsError, FactViolation
+from ..identifiers import echo
+from ..pack.model import FactSpec, FactType
+from ..suggest import did_you_mean
 
 Value = Decimal | int | bool | str | Mapping[str, Decimal]
 

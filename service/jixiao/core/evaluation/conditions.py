@@ -10,8 +10,8 @@ import operator
 from decimal import Decimal
 from typing import Iterator, Mapping
 
-from .decimals import CONTEXT
-from .model import NEGATED, AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Not, Operand
+from ..decimals import CONTEXT
+from ..pack.model import NEGATED, AllOf, AnyOf, Arithmetic, Compare, Condition, FactRef, Not, Operand
 
 _COMPARE = {
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,

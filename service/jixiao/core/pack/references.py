@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Collection, Iterator, Mapping, Sequence
 
-from .conditions import condition_refs
+from ..evaluation.conditions import condition_refs
 from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, PerItem, Ratio, Survey, Text
-from .rationale import placeholders
+from ..evaluation.rationale import placeholders
 
 
 def scoring_refs(leaf: Indicator) -> Iterator[str]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterator, MutableMapping
 
-from .decimals import CONTEXT, ENGINE_BOUND, ENGINE_LIMITS, TOO_LARGE, engine_problem, plain
-from .errors import FactViolation
-from .model import Apply, Derived, Expression, FactRef, Pack
+from ..decimals import CONTEXT, ENGINE_BOUND, ENGINE_LIMITS, TOO_LARGE, engine_problem, plain
+from ..errors import FactViolation
+from ..pack.model import Apply, Derived, Expression, FactRef, Pack
 
 _BINARY = {"add": CONTEXT.add, "sub": CONTEXT.subtract, "mul": CONTEXT.multiply, "div": CONTEXT.divide}
 

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, Sequence
 
-from . import decimals
+from .. import decimals
 from .conditions import condition_refs
-from .decimals import ZERO
-from .model import NODE_TOTAL, RATE_PREFIX, SCORE_PREFIX, GradeBand, Indicator, Override, Pack, Text, grade_for
+from ..decimals import ZERO
+from ..pack.model import NODE_TOTAL, RATE_PREFIX, SCORE_PREFIX, GradeBand, Indicator, Override, Pack, Text, grade_for
 from .rationale import parse_template, value_formatter, verdict
 from .results import NodeResult, OverrideResult
 

@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Mapping
 
 from .conditions import ArithmeticError_, condition_refs, holds
-from .decimals import plain
-from .errors import FactViolation
-from .identifiers import echo
-from .model import Constraint, Pack
+from ..decimals import plain
+from ..errors import FactViolation
+from ..identifiers import echo
+from ..pack.model import Constraint, Pack
 
 
 def check(pack: Pack, values: Mapping[str, object], language: str) -> list[FactViolation]:

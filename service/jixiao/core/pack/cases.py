@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
-from .compiler import CompiledPack
-from .decimals import plain
-from .errors import FactsError, PackError, PackProblem
-from .evaluator import evaluate
-from .identifiers import echo
+from ..evaluation.compiler import CompiledPack
+from ..decimals import plain
+from ..errors import FactsError, PackError, PackProblem
+from ..evaluation.evaluator import evaluate
+from ..identifiers import echo
 from .schema_messages import schema_findings
-from .suggest import closest, did_you_mean
+from ..suggest import closest, did_you_mean
 from .yaml12 import Path, YamlSyntaxError, line_of, parse_yaml, yaml_problem
 
 
