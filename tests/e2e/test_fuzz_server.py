@@ -99,8 +99,10 @@ def _check(number: int, request, reply: pb.Evaluation | None, code: int, message
         problems.append(f"{where}: reply differs from the reference: total {reply.score} vs {expected.score}")
 
 
-def test_hostile_facts_never_crash_and_always_agree_with_the_reference(server, golden_2019_facts, reference):
-    requests = _requests(golden_2019_facts)
+def _send_all(server, requests: list[pb.EvaluateRequest], reference) -> tuple[list, float]:
+    """Every request through EvaluateBatch, and one in ten through Evaluate too, each answer
+    checked against the reference (`_check`); the server must still be alive and SERVING.
+    Returns the batch results and the seconds the stream took."""
     problems: list[str] = []
     with server.channel() as channel:
         stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
@@ -114,7 +116,6 @@ def test_hostile_facts_never_crash_and_always_agree_with_the_reference(server, g
                 _check(number, request, result.evaluation, code_pb2.OK, "", reference, problems)
             else:
                 _check(number, request, None, result.error.code, result.error.message, reference, problems)
-
         for number in range(0, len(requests), 10):
             try:
                 reply = stub.Evaluate(requests[number], timeout=30)
@@ -123,11 +124,16 @@ def test_hostile_facts_never_crash_and_always_agree_with_the_reference(server, g
                        problems)
             else:
                 _check(number, requests[number], reply, code_pb2.OK, "", reference, problems)
-
         assert server.process.poll() is None, f"the server died:\n{server.log()[-3000:]}"
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
     assert not problems, f"{len(problems)} of {len(requests)} cases went wrong:\n" + "\n".join(problems[:30])
+    return results, streamed_s
+
+
+def test_hostile_facts_never_crash_and_always_agree_with_the_reference(server, golden_2019_facts, reference):
+    requests = _requests(golden_2019_facts)
+    results, streamed_s = _send_all(server, requests, reference)
     accepted = sum(r.HasField("evaluation") for r in results)
     # Both kinds of answer must be exercised, or the fuzz proves little.
     assert 0 < accepted < len(requests)
@@ -166,31 +172,7 @@ def test_hostile_framework_requests_never_crash_and_always_agree_with_the_refere
     broken constraints, unknown and misspelt names, nested and flat duplicates, with
     ignore_unknown_facts on and off: OK equal to the reference, or INVALID_ARGUMENT."""
     requests = _framework_requests()
-    problems: list[str] = []
-    with server.channel() as channel:
-        stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
-        started = time.perf_counter()
-        items = (pb.BatchEvaluateRequest(key=str(n), request=r) for n, r in enumerate(requests))
-        results = list(stub.EvaluateBatch(items, timeout=600))
-        streamed_s = time.perf_counter() - started
-        assert [r.key for r in results] == [str(n) for n in range(len(requests))]
-        for number, (request, result) in enumerate(zip(requests, results)):
-            if result.HasField("evaluation"):
-                _check(number, request, result.evaluation, code_pb2.OK, "", framework_reference, problems)
-            else:
-                _check(number, request, None, result.error.code, result.error.message, framework_reference, problems)
-        for number in range(0, len(requests), 10):
-            try:
-                reply = stub.Evaluate(requests[number], timeout=30)
-            except grpc.RpcError as error:
-                _check(number, requests[number], None, error.code().value[0], error.details() or "",
-                       framework_reference, problems)
-            else:
-                _check(number, requests[number], reply, code_pb2.OK, "", framework_reference, problems)
-        assert server.process.poll() is None, f"the server died:\n{server.log()[-3000:]}"
-        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
-        assert health.status == health_pb2.HealthCheckResponse.SERVING
-    assert not problems, f"{len(problems)} of {len(requests)} cases went wrong:\n" + "\n".join(problems[:30])
+    results, streamed_s = _send_all(server, requests, framework_reference)
     accepted = sum(r.HasField("evaluation") for r in results)
     not_applicable = sum(r.HasField("evaluation") and r.evaluation.not_applicable_treatment != "" for r in results)
     assert 0 < accepted < len(requests) and 0 < not_applicable < accepted
