@@ -40,6 +40,7 @@ HEADINGS = {
         "values": {True: "是", False: "否", "": "（空）"},
         "outline": "{framework}  总分值 {weight}  等级 {grades}",
         "non_empty": "不可为空", "may_be_na": "可不适用",
+        "needed_only_by": "（仅当{ids}适用时）",
         "derived": ("派生值", "名称", "格式"),
         "formats": {"percent": "百分比", "money": "金额", "number": "数值"},
     },
@@ -51,6 +52,7 @@ HEADINGS = {
         "values": {True: "yes", False: "no", "": "(empty)"},
         "outline": "{framework}  total weight {weight}  grades {grades}",
         "non_empty": "not empty", "may_be_na": "may be N/A",
+        "needed_only_by": " (only when {ids} applies)",
         "derived": ("Derived value", "Label", "Format"),
         "formats": {"percent": "percent", "money": "money", "number": "number"},
     },
@@ -122,6 +124,10 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
             kind += " (" + ", ".join(option.key for option in fact.options) + ")"
         if fact.required:
             presence = words["required"]
+            if fact.needed_only_by:
+                names = _indicator_names(pack, language)
+                presence += words["needed_only_by"].format(ids=(", " if language == "en" else "、").join(
+                    names.get(node_id, node_id) for node_id in fact.needed_only_by))
         else:
             presence = words["default"].format(value=default_text(fact.default_value, language))
         if fact.non_empty:
@@ -129,6 +135,17 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
         add_wrapped_row(table, fact.name, kind, in_language(fact.label, fact.label_en, language),
                         fact.unit, range_text(fact.min, fact.max), presence)
     return table
+
+
+def _indicator_names(pack: evaluation_pb2.Pack, language: str) -> dict[str, str]:
+    """Every indicator's name in `language`, by id."""
+    names: dict[str, str] = {}
+    todo = list(pack.indicators)
+    while todo:
+        node = todo.pop()
+        names[node.id] = in_language(node.name, node.name_en, language)
+        todo.extend(node.children)
+    return names
 
 
 def render_derived_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:

@@ -160,3 +160,19 @@ def test_a_choice_fact_a_non_empty_text_derived_values_and_may_be_na_leaves_reac
     assert not spec.may_be_not_applicable
     assert [(c.id, c.may_be_not_applicable) for c in spec.children] == [
         ("output.procurement", True), ("output.count", False)]
+
+
+def test_get_pack_names_the_indicators_a_fact_is_needed_for_when_all_may_be_not_applicable() -> None:
+    # The framework pack: 生态效益's conclusion is read only by 生态效益 (declared N/A by the
+    # evaluators), the cost figures only by 成本超支率 (N/A when no cost target was set); the
+    # budget figures are read by leaves that always apply.
+    from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+    loaded = load_pack_dir(BUNDLED_PACKS / "project-expenditure-framework" / "1.0.0")
+    try:
+        message = convert.pack_message(loaded.compiled)
+    finally:
+        loaded.compiled.close()
+    needed = {f.name: list(f.needed_only_by) for f in message.facts if f.needed_only_by}
+    assert needed == {"cost.budget": ["output.cost.overrun"], "cost.actual": ["output.cost.overrun"],
+                      "benefit.ecology": ["benefit.effect.ecological"]}
+    assert all(f.required for f in message.facts if f.name in needed)

@@ -194,3 +194,21 @@ def test_pack_show_gives_yes_no_and_empty_defaults_in_the_tables_language(langua
                           fact("x.title", pb.FACT_TYPE_TEXT, string_value="无")])
     rows = [[cell.strip() for cell in cells(line)] for line in rendered(render_fact_table(pack, language))]
     assert {row[0]: row[-1] for row in rows if row} == expected
+
+
+def test_a_fact_needed_only_by_indicators_that_may_be_not_applicable_says_so_by_their_names() -> None:
+    from jixiao.api.convert import pack_message
+    from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+    from jixiao_cli.pack_view import render_fact_table
+    loaded = load_pack_dir(BUNDLED_PACKS / "project-expenditure-framework" / "1.0.0")
+    try:
+        message = pack_message(loaded.compiled)
+    finally:
+        loaded.compiled.close()
+    zh = "".join(line.split("│")[-2].strip() for line in rendered(render_fact_table(message, "zh"), 200)
+                 if line.startswith("│ benefit.ecology "))
+    assert zh == "必填（仅当生态效益适用时）"
+    lines = rendered(render_fact_table(message, "en"), 200)
+    first = next(i for i, line in enumerate(lines) if line.startswith("│ cost.budget "))
+    cell = " ".join(line.split("│")[-2].strip() for line in lines[first:first + 2])
+    assert cell.startswith("required (only when Cost overrun rate applies)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Mapping, Sequence, TypeVar
+from typing import Iterable, Mapping, Sequence, TypeVar
 
 from google.protobuf import json_format, struct_pb2
 
@@ -371,6 +371,8 @@ def pack_summary(compiled: CompiledPack, default_version: bool) -> pb.PackSummar
 def pack_message(compiled: CompiledPack) -> pb.Pack:
     """A pack version's indicator tree and fact schema, enough to build an input form."""
     pack: Pack = compiled.pack
+    needed_only_by = {name: [leaf.id for leaf in pack.leaves() if leaf.id in leaves]
+                      for name, leaves in compiled.deferrable.items()}
     return pb.Pack(
         id=pack.id,
         version=pack.version,
@@ -383,7 +385,7 @@ def pack_message(compiled: CompiledPack) -> pb.Pack:
             pb.GradeBand(grade=band.grade, grade_en=band.en or "", min_rate=decimal_text(band.minimum))
             for band in pack.grades
         ],
-        facts=[fact_spec(spec) for spec in pack.facts],
+        facts=[fact_spec(spec, needed_only_by.get(spec.name, ())) for spec in pack.facts],
         indicators=[indicator_spec(top, 1, {f.name for f in pack.facts},
                                    derived_values.inputs(pack) if pack.derived else None)
                     for top in pack.indicators],
@@ -396,7 +398,9 @@ def derived_spec(value: Derived) -> pb.DerivedValueSpec:
                                format=value.format)
 
 
-def fact_spec(spec: FactSpec) -> pb.FactSpec:
+def fact_spec(spec: FactSpec, needed_only_by: Iterable[str] = ()) -> pb.FactSpec:
+    """A fact's declaration; `needed_only_by`: the leaves that may be not applicable and are
+    the only ones reading it (deferral.deferrable), in the pack's order."""
     message = pb.FactSpec(
         name=spec.name,
         type=FACT_TYPES[spec.type],
@@ -407,6 +411,7 @@ def fact_spec(spec: FactSpec) -> pb.FactSpec:
         max=decimal_text(spec.maximum),
         required=spec.required,
         non_empty=spec.non_empty,
+        needed_only_by=list(needed_only_by),
         options=[
             pb.SurveyOption(key=o.key, label=o.label.zh, label_en=o.label.en or "")
             for o in spec.options
