@@ -25,7 +25,7 @@ from .facts import FactChecker
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from ..pack.model import (
     AllOrNothing, AnyOf, Arithmetic, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
-    Not, Operand, Pack, PerItem, Ratio, Survey, AllOf,
+    Not, Operand, Pack, PerItem, Ratio, Survey, AllOf, node_paths,
 )
 from .overrides import RULE_PREFIX, OverridePlan
 from ..pack.yaml12 import format_path
@@ -160,18 +160,6 @@ def not_applicable_condition(leaf: Indicator) -> Condition | None:
     return na.when
 
 
-def _leaf_paths(pack: Pack) -> dict[str, tuple]:
-    """Each leaf's path in pack.yaml: ("indicators", 0, "children", 2, ...)."""
-    paths: dict[str, tuple] = {}
-    todo = [(node, ("indicators", i)) for i, node in enumerate(pack.indicators)]
-    while todo:
-        node, path = todo.pop()
-        if node.is_leaf:
-            paths[node.id] = path
-        todo.extend((child, path + ("children", j)) for j, child in enumerate(node.children))
-    return paths
-
-
 def _condition_problems(condition: Condition, path: tuple) -> list[PackProblem]:
     """Too-deep nesting and constants the engine cannot compare exactly, in one condition.
 
@@ -213,7 +201,7 @@ def _number_problem(path: tuple, value: Decimal, problem: str) -> PackProblem:
 def pack_limit_problems(pack: Pack) -> list[PackProblem]:
     """What no matcher is handed (see the module's docstring), each with its path."""
     problems: list[PackProblem] = []
-    paths = _leaf_paths(pack)
+    paths = node_paths(pack.indicators, lambda node: node.is_leaf)
     for leaf in pack.leaves():
         path, scoring = paths[leaf.id], leaf.scoring
         if isinstance(scoring, Deductions):

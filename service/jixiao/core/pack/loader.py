@@ -22,7 +22,7 @@ from .model import (
     COMPARISONS, AllOf, AllOrNothing, AnyOf, Arithmetic, Band, Bands, Check, Compare, Condition,
     Deductions, FactRef, FactSpec, FactType, GradeBand, Indicator, Judgement, Not, Operand, Pack,
     DERIVED_FORMATS, DERIVED_OPS, Apply, Constraint, Derived, Expression, NODE_TOTAL, OVERRIDE_ACTIONS, RATE_PREFIX, SCORE_PREFIX, TREATMENTS, NotApplicable, Override, PerItem, Ratio,
-    Slope, Survey, SurveyOption, Text, method_name,
+    Slope, Survey, SurveyOption, Text, method_name, node_paths,
 )
 from ..evaluation.derived import expression_refs as _expression_refs
 from ..evaluation.overrides import find_cycle
@@ -133,18 +133,6 @@ def _guard_parts(builder: "_Builder") -> list[Exception]:
 
         setattr(builder, name, guarded)
     return crashes
-
-
-def _paths_where(indicators: tuple[Indicator, ...], test) -> dict[str, Path]:
-    """Each node passing `test`, by id, with its path in the document, in the pack's order."""
-    found: dict[str, Path] = {}
-    todo = [(node, ("indicators", i)) for i, node in reversed(list(enumerate(indicators)))]
-    while todo:
-        node, path = todo.pop()
-        if test(node):
-            found[node.id] = path
-        todo.extend((child, path + ("children", j)) for j, child in reversed(list(enumerate(node.children))))
-    return found
 
 
 class _Builder:
@@ -564,7 +552,7 @@ class _Builder:
     def not_applicable_treatment(self, doc: Mapping, indicators: tuple[Indicator, ...]) -> str | None:
         """The pack's treatment of N/A weight; required when a leaf may be N/A."""
         raw = doc.get("not_applicable")
-        may = _paths_where(indicators, lambda node: node.not_applicable is not None)
+        may = node_paths(indicators, lambda node: node.not_applicable is not None)
         if raw is None:
             if may:
                 names = ", ".join(f"'{node_id}'" for node_id in may)

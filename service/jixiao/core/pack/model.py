@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Mapping, Union
+from typing import Callable, Mapping, Union
 
 
 @dataclass(frozen=True)
@@ -383,6 +383,19 @@ def _fact_index(pack: Pack) -> dict[str, FactSpec]:
         cached = {f.name: f for f in pack.facts}
         object.__setattr__(pack, "_fact_index", cached)
     return cached
+
+
+def node_paths(indicators: tuple[Indicator, ...], test: Callable[[Indicator], bool]) -> dict[str, tuple]:
+    """Each node passing `test`, by id, with its path in the pack document
+    (("indicators", 0, "children", 2, ...)), in the pack's order."""
+    found: dict[str, tuple] = {}
+    todo = [(node, ("indicators", i)) for i, node in reversed(list(enumerate(indicators)))]
+    while todo:
+        node, path = todo.pop()
+        if test(node):
+            found[node.id] = path
+        todo.extend((child, path + ("children", j)) for j, child in reversed(list(enumerate(node.children))))
+    return found
 
 
 def grade_for(grades: tuple[GradeBand, ...], rate_percent: Decimal) -> GradeBand:
