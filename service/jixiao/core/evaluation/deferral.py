@@ -24,9 +24,9 @@ from typing import Iterable
 
 from .conditions import condition_refs
 from .derived import expression_refs
-from ..pack.model import FactType, Pack, Text
-from .rationale import LEAF_VARIABLES, placeholders as template_names
-from ..pack.references import leaf_inputs, not_applicable_refs
+from ..pack.model import FactType, Pack
+from .rationale import LEAF_VARIABLES
+from ..pack.references import leaf_inputs, not_applicable_refs, text_names
 
 _ZERO = Decimal(0)
 _FIXED = "fixed"  # a reader that is always read: a condition, a constraint, an override, any applicable leaf
@@ -51,7 +51,7 @@ def deferrable(pack: Pack) -> dict[str, frozenset[str]]:
         read(condition_refs(constraint.require), (_FIXED, constraint.id))
     for override in pack.overrides:
         read(condition_refs(override.when), (_FIXED, override.id))
-        read(_text_names(override.reason), (_FIXED, override.id))
+        read(text_names(override.reason), (_FIXED, override.id))
     for value in pack.derived:
         read(expression_refs(value.expression), ("derived", value.name))
 
@@ -113,12 +113,3 @@ def _base(pack: Pack, name: str) -> str:
         return name
     survey = name.rpartition(".")[0]
     return survey if pack.fact(survey) is not None else name
-
-
-def _text_names(text: Text) -> Iterable[str]:
-    for template in (text.zh, text.en or ""):
-        yield from (name for name, _ in template_names(template))
-
-
-__all__ = ["deferrable", "placeholders"]
-

@@ -9,6 +9,13 @@ from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, PerIte
 from ..evaluation.rationale import placeholders
 
 
+def text_names(text: Text) -> Iterator[str]:
+    """Every name a text's templates use (`{name}`, `{name|format}`), in both languages."""
+    for template in (text.zh, text.en or ""):
+        for name, _ in placeholders(template):
+            yield name
+
+
 def scoring_refs(leaf: Indicator) -> Iterator[str]:
     """Fact names (or survey option refs) the leaf's scoring rules read."""
     scoring = leaf.scoring
@@ -41,8 +48,8 @@ def not_applicable_refs(leaf: Indicator) -> Iterator[str]:
         yield na.reason_fact.name  # type: ignore[union-attr]
     elif na.when is not None:
         yield from condition_refs(na.when)
-        for template in (na.reason.zh, na.reason.en or "") if na.reason else ():
-            yield from (name for name, _ in placeholders(template))
+        if na.reason:
+            yield from text_names(na.reason)
 
 
 def leaf_texts(leaf: Indicator) -> Iterator[Text]:
@@ -86,8 +93,7 @@ def facts_read(leaf: Indicator, declared: Collection[str],
     """
     names: list[str] = list(scoring_refs(leaf)) + list(not_applicable_refs(leaf))
     for text in leaf_texts(leaf):
-        for template in (text.zh, text.en or ""):
-            names.extend(name for name, _ in placeholders(template))
+        names.extend(text_names(text))
     if derived:
         names = [fact for name in names for fact in (derived[name] if name in derived else (name,))]
     facts = []
@@ -107,6 +113,5 @@ def leaf_inputs(leaf: Indicator, leaf_variables: Collection[str]) -> tuple[str, 
     """
     names: list[str] = list(scoring_refs(leaf))
     for text in leaf_texts(leaf):
-        for template in (text.zh, text.en or ""):
-            names.extend(name for name, _ in placeholders(template) if name not in leaf_variables)
+        names.extend(name for name in text_names(text) if name not in leaf_variables)
     return tuple(dict.fromkeys(names))
