@@ -58,19 +58,25 @@ _ADJUSTED = {
 
 def known_not_applicable(compiled: CompiledPack, values: Values) -> set[str]:
     """Leaves the request already declares not applicable by their flag (before matching)."""
-    out = set()
-    for top in compiled.pack.indicators:
-        for leaf in top.walk():
-            na = leaf.not_applicable
-            if na is not None and na.flag is not None and values.get(na.flag.name) is True:
-                out.add(leaf.id)
-    return out
+    return {leaf_id for leaf_id, flag in _kinds(compiled)[0] if values.get(flag) is True}
 
 
-def decided_later(compiled: CompiledPack) -> set[str]:
+def decided_later(compiled: CompiledPack) -> frozenset[str]:
     """Leaves whose N/A is decided by a condition, known only after matching."""
-    return {leaf.id for leaf in compiled.pack.leaves()
-            if leaf.not_applicable is not None and leaf.not_applicable.when is not None}
+    return _kinds(compiled)[1]
+
+
+def _kinds(compiled: CompiledPack) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """(leaf id, flag) of each leaf its evaluator may declare N/A, and the ids of the leaves a
+    condition may find N/A: found once per compiled pack, read for every request."""
+    kinds = compiled.__dict__.get("_not_applicable_kinds")
+    if kinds is None:
+        leaves = [leaf for leaf in compiled.pack.leaves() if leaf.not_applicable is not None]
+        kinds = (tuple((leaf.id, leaf.not_applicable.flag.name) for leaf in leaves  # type: ignore[union-attr]
+                       if leaf.not_applicable.flag is not None),  # type: ignore[union-attr]
+                 frozenset(leaf.id for leaf in leaves if leaf.not_applicable.when is not None))  # type: ignore[union-attr]
+        object.__setattr__(compiled, "_not_applicable_kinds", kinds)
+    return kinds
 
 
 def not_applicable_leaves(compiled: CompiledPack, values: Values, fired: frozenset[int],

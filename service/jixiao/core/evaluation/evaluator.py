@@ -9,7 +9,7 @@ scoring.py). Same pack and facts, same Evaluation, every time.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Mapping
+from typing import Collection, Mapping
 
 from . import applicability, constraints, deferral, derived, overrides
 
@@ -34,16 +34,22 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     pack = compiled.pack
     values, violations, ignored, deferred = _checked_values(compiled, facts, language, ignore_unknown)
-    # Step 4: method inputs known before matching (a leaf its evaluator declared N/A is not checked).
-    skipped = _not_checked_before_matching(compiled, values) if compiled.not_applicable else frozenset()
+    # Step 4: method inputs known before matching. A leaf its evaluator declared N/A is never
+    # checked; one a condition may find N/A has its method inputs checked after matching, if
+    # it applies (its judgement range is checked now all the same).
+    declared: frozenset[str] | set[str] = frozenset()
+    skipped: frozenset[str] = frozenset()
+    if compiled.not_applicable:
+        declared = applicability.known_not_applicable(compiled, values)
+        skipped = frozenset(declared) | applicability.decided_later(compiled)
     if compiled.checked_leaves:
-        violations.extend(_judgement_violations(compiled, values, skipped))
+        violations.extend(_judgement_violations(compiled, values, declared))
     if compiled.not_applicable:
         violations.extend(applicability.missing_reasons(compiled, values))
     if compiled.checked_leaves or compiled.divisions:
         violations.extend(_method_input_violations(compiled, values, skipped))
     if len(violations) > len(deferred):
-        raise FactsError(_with_deferred(compiled, values, violations, deferred) if deferred else violations)
+        raise FactsError(_with_deferred(violations, deferred, declared) if deferred else violations)
     stand_ins: frozenset[str] = frozenset()
     if deferred:  # only leaves that may be N/A read these: the matcher gets safe placeholders
         stand_ins = frozenset(name for name in compiled.deferrable if name not in values)
@@ -80,13 +86,6 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         not_applicable_treatment=(pack.not_applicable_treatment or "") if not_applicable else "",
         applicable_weight=applicable_weight,
     )
-
-
-def _not_checked_before_matching(compiled: CompiledPack, values: Mapping[str, object]) -> frozenset[str]:
-    """Leaves whose method inputs are not checked before matching: those the evaluator
-    declared N/A (never checked), and those a condition may find N/A (checked after
-    matching, if applicable; their judgement range is checked now all the same)."""
-    return frozenset(applicability.known_not_applicable(compiled, values) | applicability.decided_later(compiled))
 
 
 def _not_applicable(compiled: CompiledPack, values: Mapping[str, object], fired: frozenset[int],
@@ -150,11 +149,10 @@ def _checked_values(compiled: CompiledPack, facts: Mapping, language: str, ignor
     return values, violations, checked.ignored, deferred
 
 
-def _with_deferred(compiled: CompiledPack, values: Mapping[str, object], violations: list[FactViolation],
-                   deferred: Mapping[int, frozenset[str]]) -> list[FactViolation]:
+def _with_deferred(violations: list[FactViolation], deferred: Mapping[int, frozenset[str]],
+                   declared: Collection[str]) -> list[FactViolation]:
     """Every violation when the request is refused before matching: the deferred ones too,
     except those only leaves the evaluator declared not applicable (by their flag) read."""
-    declared = applicability.known_not_applicable(compiled, values)
     return [v for i, v in enumerate(violations) if i not in deferred or not deferred[i] <= declared]
 
 
@@ -197,12 +195,11 @@ def _method_input_violations(compiled: CompiledPack, values: Mapping[str, object
 
 
 def _judgement_violations(compiled: CompiledPack, values: Mapping[str, object],
-                          skipped: frozenset[str] = frozenset()) -> list[FactViolation]:
+                          declared: Collection[str] = ()) -> list[FactViolation]:
     """An evaluator's score outside [0, weight] and an empty reason, for the judgement
     leaves whose facts passed the fact check: refused with the other fact errors. A leaf
-    its evaluator declared not applicable is not checked."""
+    its evaluator declared not applicable (`declared`) is not checked."""
     violations: list[FactViolation] = []
-    declared = applicability.known_not_applicable(compiled, values) if skipped else ()
     for leaf in compiled.checked_leaves:
         scoring = leaf.scoring
         if not isinstance(scoring, Judgement) or leaf.id in declared:
