@@ -17,7 +17,8 @@ _COMPARE = {
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
     "le": operator.le, "gt": operator.gt, "ge": operator.ge,
 }
-_ARITHMETIC = {"add": CONTEXT.add, "sub": CONTEXT.subtract, "mul": CONTEXT.multiply, "div": CONTEXT.divide}
+#: The four arithmetic operations of conditions and derived values, in Decimal.
+ARITHMETIC = {"add": CONTEXT.add, "sub": CONTEXT.subtract, "mul": CONTEXT.multiply, "div": CONTEXT.divide}
 
 
 def operand_refs(operand: Operand) -> Iterator[str]:
@@ -94,7 +95,7 @@ def operand_value(operand: Operand, values: Mapping[str, object]) -> object:
         right = Decimal(operand_value(operand.right, values))  # type: ignore[arg-type]
         if operand.op == "div" and right == 0:
             raise ArithmeticError_("division by zero")
-        return _ARITHMETIC[operand.op](left, right)
+        return ARITHMETIC[operand.op](left, right)
     return operand
 
 

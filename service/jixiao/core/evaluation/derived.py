@@ -18,8 +18,8 @@ from typing import Iterator, MutableMapping
 from ..decimals import CONTEXT, ENGINE_BOUND, ENGINE_LIMITS, TOO_LARGE, engine_problem, plain
 from ..errors import FactViolation
 from ..pack.model import Apply, Derived, Expression, FactRef, Pack
+from .conditions import ARITHMETIC
 
-_BINARY = {"add": CONTEXT.add, "sub": CONTEXT.subtract, "mul": CONTEXT.multiply, "div": CONTEXT.divide}
 
 
 class DivisionByZero(ArithmeticError):
@@ -48,11 +48,11 @@ def value(expression: Expression, values: MutableMapping[str, object]) -> Decima
         found = values[expression.name]
         return found if type(found) is Decimal else Decimal(found)  # type: ignore[arg-type]
     op, args = expression.op, expression.args
-    if op in _BINARY:
+    if op in ARITHMETIC:
         left, right = value(args[0], values), value(args[1], values)
         if op == "div" and right == 0:
             raise DivisionByZero(args[1])
-        return _BINARY[op](left, right)
+        return ARITHMETIC[op](left, right)
     if op == "min":
         return min(value(arg, values) for arg in args)
     if op == "max":
