@@ -125,10 +125,14 @@ def render_operand(operand: Operand, nested: bool = False) -> str:
                 return f"{word}({operand.name[len(prefix):]})"
         return operand.name
     if isinstance(operand, Arithmetic):
-        text = (f"{render_operand(operand.left, True)} {_ARITHMETIC_SIGNS[operand.op]} "
-                f"{render_operand(operand.right, True)}")
-        return f"({text})" if nested else text
+        return _infix(operand.op, render_operand(operand.left, True), render_operand(operand.right, True), nested)
     return _render_value(operand)
+
+
+def _infix(op: str, left: str, right: str, nested: bool) -> str:
+    """`left op right`, parenthesised when it is part of a larger expression."""
+    text = f"{left} {_ARITHMETIC_SIGNS[op]} {right}"
+    return f"({text})" if nested else text
 
 
 def render_scoring(scoring: Scoring | None) -> str:
@@ -147,16 +151,12 @@ def render_text(text: Text | None) -> str:
 
 def render_expression(expression: Expression, nested: bool = False) -> str:
     """A derived value's expression in one line: `(cost.actual - cost.budget) / cost.budget`."""
-    if isinstance(expression, FactRef):
-        return expression.name
     if isinstance(expression, Apply):
         if expression.op in _ARITHMETIC_SIGNS:
             left, right = expression.args
-            text = (f"{render_expression(left, True)} {_ARITHMETIC_SIGNS[expression.op]} "
-                    f"{render_expression(right, True)}")
-            return f"({text})" if nested else text
+            return _infix(expression.op, render_expression(left, True), render_expression(right, True), nested)
         return f"{expression.op}({', '.join(render_expression(a) for a in expression.args)})"
-    return _render_value(expression)
+    return render_operand(expression)
 
 
 def _rule_body(scoring: Scoring) -> str:
