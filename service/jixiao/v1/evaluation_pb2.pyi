@@ -24,6 +24,14 @@ class FactType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FACT_TYPE_TEXT: _ClassVar[FactType]
     FACT_TYPE_SURVEY: _ClassVar[FactType]
     FACT_TYPE_CHOICE: _ClassVar[FactType]
+    FACT_TYPE_TEXT_LIST: _ClassVar[FactType]
+
+class ReportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPORT_FORMAT_UNSPECIFIED: _ClassVar[ReportFormat]
+    REPORT_FORMAT_DOCX: _ClassVar[ReportFormat]
+    REPORT_FORMAT_MARKDOWN: _ClassVar[ReportFormat]
+    REPORT_FORMAT_HTML: _ClassVar[ReportFormat]
 LANGUAGE_UNSPECIFIED: Language
 LANGUAGE_ZH: Language
 LANGUAGE_EN: Language
@@ -34,6 +42,11 @@ FACT_TYPE_BOOLEAN: FactType
 FACT_TYPE_TEXT: FactType
 FACT_TYPE_SURVEY: FactType
 FACT_TYPE_CHOICE: FactType
+FACT_TYPE_TEXT_LIST: FactType
+REPORT_FORMAT_UNSPECIFIED: ReportFormat
+REPORT_FORMAT_DOCX: ReportFormat
+REPORT_FORMAT_MARKDOWN: ReportFormat
+REPORT_FORMAT_HTML: ReportFormat
 
 class EvaluateRequest(_message.Message):
     __slots__ = ("pack_id", "version", "facts", "language", "ignore_unknown_facts")
@@ -68,7 +81,7 @@ class BatchEvaluateResult(_message.Message):
     def __init__(self, key: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators", "overrides", "ignored_facts", "not_applicable_treatment", "applicable_weight")
+    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators", "overrides", "ignored_facts", "not_applicable_treatment", "applicable_weight", "findings", "recommendations")
     PACK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +95,8 @@ class Evaluation(_message.Message):
     IGNORED_FACTS_FIELD_NUMBER: _ClassVar[int]
     NOT_APPLICABLE_TREATMENT_FIELD_NUMBER: _ClassVar[int]
     APPLICABLE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
     pack_id: str
     version: str
     digest: str
@@ -95,7 +110,25 @@ class Evaluation(_message.Message):
     ignored_facts: _containers.RepeatedScalarFieldContainer[str]
     not_applicable_treatment: str
     applicable_weight: str
-    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[Override, _Mapping]]] = ..., ignored_facts: _Optional[_Iterable[str]] = ..., not_applicable_treatment: _Optional[str] = ..., applicable_weight: _Optional[str] = ...) -> None: ...
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    recommendations: _containers.RepeatedCompositeFieldContainer[Finding]
+    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[Override, _Mapping]]] = ..., ignored_facts: _Optional[_Iterable[str]] = ..., not_applicable_treatment: _Optional[str] = ..., applicable_weight: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("id", "text", "dimension", "rule_ids", "node_ids", "observation")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    RULE_IDS_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    text: str
+    dimension: str
+    rule_ids: _containers.RepeatedScalarFieldContainer[str]
+    node_ids: _containers.RepeatedScalarFieldContainer[str]
+    observation: bool
+    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., dimension: _Optional[str] = ..., rule_ids: _Optional[_Iterable[str]] = ..., node_ids: _Optional[_Iterable[str]] = ..., observation: _Optional[bool] = ...) -> None: ...
 
 class Override(_message.Message):
     __slots__ = ("rule_id", "action", "node", "before", "after", "rationale")
@@ -278,7 +311,7 @@ class SurveyOption(_message.Message):
     def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ...) -> None: ...
 
 class IndicatorSpec(_message.Message):
-    __slots__ = ("id", "name", "name_en", "weight", "level", "method", "facts", "children", "may_be_not_applicable")
+    __slots__ = ("id", "name", "name_en", "weight", "level", "method", "facts", "children", "may_be_not_applicable", "description", "description_en")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_EN_FIELD_NUMBER: _ClassVar[int]
@@ -288,6 +321,8 @@ class IndicatorSpec(_message.Message):
     FACTS_FIELD_NUMBER: _ClassVar[int]
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     MAY_BE_NOT_APPLICABLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_EN_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     name_en: str
@@ -297,4 +332,26 @@ class IndicatorSpec(_message.Message):
     facts: _containers.RepeatedScalarFieldContainer[str]
     children: _containers.RepeatedCompositeFieldContainer[IndicatorSpec]
     may_be_not_applicable: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., name_en: _Optional[str] = ..., weight: _Optional[str] = ..., level: _Optional[int] = ..., method: _Optional[str] = ..., facts: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ..., may_be_not_applicable: _Optional[bool] = ...) -> None: ...
+    description: str
+    description_en: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., name_en: _Optional[str] = ..., weight: _Optional[str] = ..., level: _Optional[int] = ..., method: _Optional[str] = ..., facts: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ..., may_be_not_applicable: _Optional[bool] = ..., description: _Optional[str] = ..., description_en: _Optional[str] = ...) -> None: ...
+
+class RenderReportRequest(_message.Message):
+    __slots__ = ("request", "format")
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    request: EvaluateRequest
+    format: ReportFormat
+    def __init__(self, request: _Optional[_Union[EvaluateRequest, _Mapping]] = ..., format: _Optional[_Union[ReportFormat, str]] = ...) -> None: ...
+
+class RenderReportResponse(_message.Message):
+    __slots__ = ("content", "media_type", "file_name", "evaluation")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    media_type: str
+    file_name: str
+    evaluation: Evaluation
+    def __init__(self, content: _Optional[bytes] = ..., media_type: _Optional[str] = ..., file_name: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...

@@ -55,6 +55,11 @@ class EvaluationServiceStub:
                 request_serializer=jixiao_dot_v1_dot_evaluation__pb2.GetPackRequest.SerializeToString,
                 response_deserializer=jixiao_dot_v1_dot_evaluation__pb2.Pack.FromString,
                 _registered_method=True)
+        self.RenderReport = channel.unary_unary(
+                '/jixiao.v1.EvaluationService/RenderReport',
+                request_serializer=jixiao_dot_v1_dot_evaluation__pb2.RenderReportRequest.SerializeToString,
+                response_deserializer=jixiao_dot_v1_dot_evaluation__pb2.RenderReportResponse.FromString,
+                _registered_method=True)
 
 
 class EvaluationServiceServicer:
@@ -104,6 +109,18 @@ class EvaluationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderReport(self, request, context):
+        """Scores one project's facts as Evaluate does and renders the evaluation report (评价报告)
+        a budget unit receives: 基本情况, the score table per dimension, the grade and its
+        table of grade bands, the analysis indicator by indicator, 存在的问题, 有关建议 and the
+        annex scoring table, in the request's language, as a Word document, Markdown or HTML.
+        The same request gives the same Markdown and HTML bytes, here or from `jixiao report
+        --local`. Errors as for Evaluate; INVALID_ARGUMENT for a missing format.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EvaluationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +143,11 @@ def add_EvaluationServiceServicer_to_server(servicer, server):
                     servicer.GetPack,
                     request_deserializer=jixiao_dot_v1_dot_evaluation__pb2.GetPackRequest.FromString,
                     response_serializer=jixiao_dot_v1_dot_evaluation__pb2.Pack.SerializeToString,
+            ),
+            'RenderReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderReport,
+                    request_deserializer=jixiao_dot_v1_dot_evaluation__pb2.RenderReportRequest.FromString,
+                    response_serializer=jixiao_dot_v1_dot_evaluation__pb2.RenderReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -237,6 +259,33 @@ class EvaluationService:
             '/jixiao.v1.EvaluationService/GetPack',
             jixiao_dot_v1_dot_evaluation__pb2.GetPackRequest.SerializeToString,
             jixiao_dot_v1_dot_evaluation__pb2.Pack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jixiao.v1.EvaluationService/RenderReport',
+            jixiao_dot_v1_dot_evaluation__pb2.RenderReportRequest.SerializeToString,
+            jixiao_dot_v1_dot_evaluation__pb2.RenderReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

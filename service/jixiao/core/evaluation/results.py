@@ -62,6 +62,17 @@ class OverrideResult(NamedTuple):
     rationale: str
 
 
+class Finding(NamedTuple):
+    """A problem found (存在的问题) or a recommendation made (有关建议), with its sources."""
+
+    id: str  # the pack's finding id; an observation: "<fact>[<index>]"
+    text: str  # rendered, in the evaluation's language
+    dimension: str  # the level-1 node id it belongs to; "" for an evaluator's observation
+    rule_ids: tuple[str, ...] = ()  # "<leaf>#<check>", "<leaf>" or "override#<id>"
+    node_ids: tuple[str, ...] = ()
+    observation: bool = False  # passed by the evaluator as a fact, not drawn by a rule
+
+
 @dataclass(frozen=True)
 class Evaluation:
     pack_id: str
@@ -77,6 +88,8 @@ class Evaluation:
     ignored_facts: tuple[str, ...] = ()  # unknown fact names the request chose to have ignored
     not_applicable_treatment: str = ""  # rescale | redistribute, when some leaf is not applicable
     applicable_weight: Decimal | None = None  # rescale: the level-1 effective weights' sum
+    findings: tuple[Finding, ...] = ()  # 存在的问题, in report order, observations last
+    recommendations: tuple[Finding, ...] = ()  # 有关建议, in the same order
 
     def nodes(self):
         for top in self.indicators:

@@ -32,6 +32,7 @@ class FactType(str, Enum):
     TEXT = "text"
     SURVEY = "survey"
     CHOICE = "choice"  # one of declared options, by code; templates print its label
+    TEXT_LIST = "text_list"  # a list of texts (an evaluator's observations); no rule reads it
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Check:
     points: Decimal
     reason: Text
     met: Text | None = None
+    finding: str | None = None  # the id of the finding it gives when it deducts
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class Band:
     deduct: Decimal
     reason: Text | None = None  # shown whenever the band applies, also when it deducts 0
     options: tuple[str, ...] = ()  # bands over a choice fact: the option codes in this band
+    finding: str | None = None  # the id of the finding it gives when the value falls in it
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,33 @@ class Override:
     node: str = NODE_TOTAL  # cap and zero: a node id, or "total" (cap only)
     grade: str | None = None  # grade: the grade forced
     cap: Decimal | None = None  # cap: the highest score the node may keep
+    finding: str | None = None  # the id of the finding it gives when it fires
+
+
+@dataclass(frozen=True)
+class FindingRule:
+    """A problem (存在的问题) the pack's rules may find, and what to recommend (有关建议).
+
+    Checks, bands, leaves and overrides name it by id (`finding: <id>`); it is reported once
+    however many of them fire. Its texts are templates like rationales."""
+
+    id: str
+    text: Text
+    recommendation: Text | None = None
+    dimension: str | None = None  # a level-1 node id; None: that of the first node naming it
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Text-list facts through which the evaluator adds findings and recommendations that no
+    rule can derive; appended after the rule-derived ones."""
+
+    findings: str | None = None  # a text_list fact name
+    recommendations: str | None = None
+
+
+#: What a report's 基本情况 may take from the facts: key → the fact that gives it.
+REPORT_PROJECT_KEYS = ("name", "unit", "year", "budget", "spent", "background")
 
 
 # --- the tree ---------------------------------------------------------------------
@@ -306,6 +336,8 @@ class Indicator:
     scoring: Scoring | None = None  # leaves only
     rationale: Text | None = None  # leaves only: evidence template
     not_applicable: NotApplicable | None = None  # leaves only: how it may be found N/A
+    description: Text | None = None  # what it measures (指标解释), for the report's analysis
+    finding: str | None = None  # leaves only: the finding it gives when it loses points
 
     @property
     def is_leaf(self) -> bool:
@@ -340,6 +372,9 @@ class Pack:
     constraints: tuple[Constraint, ...] = ()
     overrides: tuple[Override, ...] = ()
     not_applicable_treatment: str | None = None  # one of TREATMENTS when a leaf may be N/A
+    findings: tuple[FindingRule, ...] = ()
+    observations: Observations = Observations()
+    report_project: tuple[tuple[str, str], ...] = ()  # (REPORT_PROJECT_KEYS key, fact name) pairs
 
     def fact(self, name: str) -> FactSpec | None:
         return _fact_index(self).get(name)
