@@ -22,6 +22,7 @@ from .conditions import divisors, holds, negate, operand_refs, without_not
 from ..decimals import ENGINE_LIMITS, engine_problem, plain
 from ..errors import PackError, PackProblem
 from .facts import FactChecker
+from .findings import FindingsPlan
 from .scoring import ENTRIES_PER_LEAF, NodePlan, plan_tree
 from ..pack.model import (
     AllOrNothing, AnyOf, Arithmetic, Bands, Compare, Condition, Deductions, FactRef, Indicator, Judgement,
@@ -76,6 +77,8 @@ class CompiledPack:
     #: fact or derived name → the leaves reading it, for names only leaves that may be not
     #: applicable read (deferral.py); empty for a pack without such leaves
     deferrable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: the pack's findings and observations, prepared (findings.py); None when it has neither
+    findings: FindingsPlan | None = None
 
     def close(self) -> None:
         """Free the matcher's engine resources; the pack must not be used afterwards."""
@@ -277,4 +280,6 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
         overrides=plan,
         override_matchers=tuple(matcher_factory(pack, layer) for layer in layers),
         deferrable=deferral.deferrable(pack) if not_applicable else {},
+        findings=FindingsPlan(pack, frozen) if pack.findings or pack.observations.findings
+        or pack.observations.recommendations else None,
     )

@@ -54,6 +54,9 @@ def deferrable(pack: Pack) -> dict[str, frozenset[str]]:
         read(text_names(override.reason), (_FIXED, override.id))
     for value in pack.derived:
         read(expression_refs(value.expression), ("derived", value.name))
+    for finding in pack.findings:  # a finding's texts may be rendered whichever leaves apply
+        for text in filter(None, (finding.text, finding.recommendation)):
+            read(text_names(text), (_FIXED, finding.id))
 
     found: dict[str, frozenset[str] | None] = {}  # None: not deferrable
 
@@ -101,6 +104,8 @@ def placeholders(pack: Pack, names: Iterable[str]) -> dict[str, object]:
             out[name] = ""
         elif spec.type is FactType.CHOICE:
             out[name] = spec.options[0].key
+        elif spec.type is FactType.TEXT_LIST:
+            out[name] = ()
         else:  # a survey: every share 0, also one by one
             out[name] = {option.key: _ZERO for option in spec.options}
             out.update({f"{name}.{option.key}": _ZERO for option in spec.options})

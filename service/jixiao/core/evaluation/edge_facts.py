@@ -170,6 +170,8 @@ def _base_value(spec: FactSpec, number: Decimal) -> object:
         return True
     if spec.type is FactType.TEXT:
         return BASE_TEXT
+    if spec.type is FactType.TEXT_LIST:
+        return [BASE_TEXT]
     if spec.type is FactType.SURVEY:
         return {option.key: plain(HUNDRED if i == 0 else ZERO) for i, option in enumerate(spec.options)}
     if spec.type is FactType.CHOICE:

@@ -19,7 +19,7 @@ from ..decimals import ZERO
 from ..errors import FactsError, FactViolation
 from .conditions import ArithmeticError_, operand_refs, operand_value
 from ..pack.model import FactRef, GradeBand, Judgement, PerItem, Ratio, grade_for
-from .results import Evaluation, NodeResult, OverrideResult
+from .results import Evaluation, Finding, NodeResult, OverrideResult
 from .scoring import LANGUAGES, grade_name
 
 
@@ -68,9 +68,15 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
     rate = decimals.rate_percent(total, pack.total_weight)
     band = grade_for(pack.grades, rate)
     fired_overrides: tuple[OverrideResult, ...] = ()
+    scored = indicators  # the tree before the overrides: a leaf's finding is about its own scoring
     if compiled.overrides is not None:
         indicators, total, band, fired_overrides = _apply_overrides(compiled, values, indicators, total, band, language)
         rate = decimals.rate_percent(total, pack.total_weight)
+    findings: tuple[Finding, ...] = ()
+    recommendations: tuple[Finding, ...] = ()
+    if compiled.findings is not None:
+        findings, recommendations = compiled.findings.collect(
+            values, fired, scored, fired_overrides, not_applicable, language)
     return Evaluation(
         pack_id=pack.id,
         version=pack.version,
@@ -85,6 +91,8 @@ def evaluate(compiled: CompiledPack, facts: Mapping, language: str = "zh",
         ignored_facts=ignored,
         not_applicable_treatment=(pack.not_applicable_treatment or "") if not_applicable else "",
         applicable_weight=applicable_weight,
+        findings=findings,
+        recommendations=recommendations,
     )
 
 

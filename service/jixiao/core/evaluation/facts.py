@@ -35,7 +35,7 @@ from ..identifiers import echo
 from ..pack.model import FactSpec, FactType
 from ..suggest import did_you_mean
 
-Value = Decimal | int | bool | str | Mapping[str, Decimal]
+Value = Decimal | int | bool | str | Mapping[str, Decimal] | tuple[str, ...]
 
 _MISSING = object()
 
@@ -46,6 +46,7 @@ TYPE_NAMES = {
     FactType.TEXT: "a text",
     FactType.SURVEY: "an object of option shares in percent",
     FactType.CHOICE: "one of the options",
+    FactType.TEXT_LIST: "a list of texts",
 }
 
 
@@ -91,6 +92,11 @@ NUMBER_TEXT_MAX = 64
 #: by 65,536 "x" compared equal to "abc"); a character takes at most 12 bytes there
 #: ("\\ud83d\\ude42"), so 5,000 characters always compare whole.
 TEXT_MAX = 5_000
+#: Texts a text_list fact holds when its pack says nothing, and the most a pack may allow.
+TEXT_LIST_ITEMS = 20
+TEXT_LIST_ITEMS_MAX = 100
+#: Bad items of one text_list named one by one in a refusal; the rest are counted.
+TEXT_LIST_LISTED = 5
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
 _SYNTAX = object()  # `parse_number`'s answer for a text that is not in the number syntax
 _ENGINE_LIMITS_TEXT = f"numbers may have {ENGINE_LIMITS}, so that the rules compare them exactly"
@@ -188,6 +194,8 @@ def coerce(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolatio
         return None, [FactViolation(name, f"expected {wanted}, {_describe(raw)}")]
     if spec.type is FactType.CHOICE:
         return _coerce_choice(spec, raw)
+    if spec.type is FactType.TEXT_LIST:
+        return _coerce_text_list(spec, raw)
     if spec.type is FactType.SURVEY:
         return _coerce_survey(spec, raw)
     number = parse_number(raw)
@@ -223,6 +231,37 @@ def _coerce_choice(spec: FactSpec, raw: object) -> tuple[Value | None, list[Fact
         return index[raw], []
     hint = did_you_mean(raw, index) if isinstance(raw, str) else ""
     return None, [FactViolation(spec.name, f"expected {expected(spec)}, {_describe(raw)}{hint}")]
+
+
+def _coerce_text_list(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
+    """A list of texts (a JSON array of strings): at most the fact's max_items, each a
+    non-blank text of at most TEXT_MAX characters; each bad item named by its index."""
+    name = spec.name
+    if not isinstance(raw, (list, tuple)):
+        return None, [FactViolation(name, f"expected {TYPE_NAMES[FactType.TEXT_LIST]} (a JSON array of strings), "
+                                          f"{_describe(raw)}")]
+    most = spec.max_items or TEXT_LIST_ITEMS
+    if len(raw) > most:
+        return None, [FactViolation(name, f"has {len(raw):,} texts, more than the {most} it may have")]
+    violations: list[FactViolation] = []
+    bad = 0
+    for index, item in enumerate(raw):
+        if type(item) is not str:
+            problem = f"expected a text, {_describe(item)}"
+        elif len(item) > TEXT_MAX:
+            problem = f"is {len(item):,} characters long, more than the {TEXT_MAX:,} a text may have"
+        elif not item.strip():
+            problem = "is blank: each text of the list says something (leave an empty one out)"
+        else:
+            continue
+        bad += 1
+        if bad <= TEXT_LIST_LISTED:
+            violations.append(FactViolation(f"{name}[{index}]", problem))
+    if bad > TEXT_LIST_LISTED:
+        violations.append(FactViolation(name, f"and {bad - TEXT_LIST_LISTED} more texts of the list are refused"))
+    if violations:
+        return None, violations
+    return tuple(raw), []
 
 
 def _coerce_survey(spec: FactSpec, raw: object) -> tuple[Value | None, list[FactViolation]]:
@@ -525,6 +564,17 @@ def _fast_converter(spec: FactSpec) -> Callable[[object], object]:
     if spec.type is FactType.CHOICE:
         index = choice_index(spec)
         return lambda raw: index.get(raw, _SLOW) if type(raw) is str else _SLOW  # type: ignore[arg-type]
+    if spec.type is FactType.TEXT_LIST:
+        most = spec.max_items or TEXT_LIST_ITEMS
+
+        def texts(raw: object) -> object:
+            if type(raw) is not list or len(raw) > most:  # type: ignore[arg-type]
+                return _SLOW
+            for item in raw:  # type: ignore[attr-defined]
+                if type(item) is not str or len(item) > TEXT_MAX or not item.strip():
+                    return _SLOW
+            return tuple(raw)  # type: ignore[arg-type]
+        return texts
     if spec.type is FactType.INTEGER:
         def integer(raw: object) -> object:
             if (type(raw) is not int or not -ENGINE_BOUND < raw < ENGINE_BOUND  # type: ignore[operator]

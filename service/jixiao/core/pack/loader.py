@@ -28,6 +28,7 @@ from ..evaluation.derived import expression_refs as _expression_refs
 from ..evaluation.overrides import find_cycle
 from ..suggest import did_you_mean
 from .references import leaf_texts
+from .findings_loader import finding_named, read_findings, text_list_items, text_list_read
 from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
@@ -214,6 +215,7 @@ class _Builder:
         self.check_tree(indicators, total)
         treatment = self.not_applicable_treatment(doc, indicators)
         overrides = self.overrides(doc.get("overrides") or [], indicators, grades)
+        findings, observations, report_project = read_findings(self, doc, indicators, overrides)
         return Pack(
             id=pack_id,
             version=version,
@@ -227,6 +229,9 @@ class _Builder:
             constraints=constraints,
             not_applicable_treatment=treatment,
             overrides=overrides,
+            findings=findings,
+            observations=observations,
+            report_project=report_project,
         )
 
     def grades(self, raw: list, path: Path) -> tuple[GradeBand, ...]:
@@ -288,8 +293,12 @@ class _Builder:
         spec = FactSpec(
             name=name, type=ftype, label=self.text(raw.get("label", name), path + ("label",)),
             unit=raw.get("unit"), minimum=minimum, maximum=maximum, options=options, non_empty=non_empty,
+            max_items=text_list_items(self, raw, ftype, path),
         )
-        if "default" in raw:
+        if ftype is FactType.TEXT_LIST and "default" in raw and raw["default"] != []:
+            self.problem(path + ("default",), f"a text_list fact's only default is [] (no texts); got "
+                                              f"{shown(raw['default'])}")
+        elif "default" in raw:
             value, violations = coerce(spec, raw["default"])
             for v in violations:
                 self.problem(path + ("default",), f"default does not fit the fact: {v.description}")
@@ -498,8 +507,13 @@ class _Builder:
                                                          "applicable (a parent is when all its children are)")
             else:
                 not_applicable = self.not_applicable(raw["not_applicable"], path + ("not_applicable",), node_id)
+        if children and "finding" in raw:
+            self.problem(path + ("finding",), f"'{node_id}' has children: only a leaf gives a finding when it loses "
+                                              "points (name it on the leaf, or on one of its checks or bands)")
+        description = self.text(raw["description"], path + ("description",)) if "description" in raw else None
         leaf = Indicator(id=node_id, name=name, weight=weight, children=children, scoring=scoring, rationale=rationale,
-                         not_applicable=not_applicable)
+                         not_applicable=not_applicable, description=description,
+                         finding=None if children else finding_named(raw))
         if scoring is not None:
             self.check_templates(leaf, raw, path)
         return leaf
@@ -584,6 +598,8 @@ class _Builder:
                     extra = f" nor one of {', '.join(own)}" if own else ""
                     self.problem(path, f"{owner}: the text uses '{name}', which is not a declared fact{extra}"
                                        f"{did_you_mean(name, list(self.facts) + list(own))}")
+                elif self.ref_type(name) is FactType.TEXT_LIST:
+                    self.problem(path, f"{owner}: {text_list_read(name, 'a template')}")
 
     # --- overrides (一票否决, caps, zeroing) -----------------------------------
 
@@ -636,14 +652,14 @@ class _Builder:
             if grade not in names:
                 self.problem(path + ("grade",), f"'{echo(grade)}' is not one of the pack's grades "
                                                 f"({', '.join(names)}){did_you_mean(grade, names)}")
-            return Override(override_id, when, action, reason, grade=grade)
+            return Override(override_id, when, action, reason, grade=grade, finding=finding_named(item))
         if action == "zero":
             node = str(item["zero"])
             if node == NODE_TOTAL:
                 self.problem(path + ("zero",), "zero names an indicator; to cap the total use cap: {node: total, score: N}")
             elif node not in nodes:
                 self.problem(path + ("zero",), f"'{echo(node)}' is not an indicator id{did_you_mean(node, nodes)}")
-            return Override(override_id, when, action, reason, node=node)
+            return Override(override_id, when, action, reason, node=node, finding=finding_named(item))
         cap = item["cap"] if isinstance(item["cap"], Mapping) else {}
         node = str(cap.get("node", ""))
         if node != NODE_TOTAL and node not in nodes:
@@ -652,7 +668,7 @@ class _Builder:
         score = self.decimal(self.required(cap, "score", path + ("cap",)) or 0, path + ("cap", "score"))
         if score < 0:
             self.problem(path + ("cap", "score"), f"a cap is a score of 0 or more, got {plain(score)}")
-        return Override(override_id, when, action, reason, node=node, cap=score)
+        return Override(override_id, when, action, reason, node=node, cap=score, finding=finding_named(item))
 
     def node_condition(self, raw: Mapping, path: Path) -> Condition:
         """{score: NODE, OP: x} or {rate: NODE, OP: x}: a node's score (or rate in percent)
@@ -678,6 +694,8 @@ class _Builder:
         kind = self.ref_type(name)
         if kind is None:
             self.problem(path, self.undeclared(name))
+        elif kind is FactType.TEXT_LIST:
+            self.problem(path, text_list_read(str(name), what))
         elif kind not in kinds:
             wanted = " or ".join(k.value for k in kinds)
             self.problem(path, f"{what} must be a {wanted} fact, but '{name}' is {kind.value}")
@@ -717,6 +735,7 @@ class _Builder:
                     points=points,
                     reason=self.text(item.get("reason", ""), p + ("reason",)),
                     met=self.text(item["met"], p + ("met",)) if "met" in item else None,
+                    finding=finding_named(item),
                 ))
             ids = [c.id for c in checks]
             for i, check_id in enumerate(ids):
@@ -829,7 +848,8 @@ class _Builder:
                 self.problem(p + ("deduct",), f"deduct must be in [0, {plain(weight)}] (the leaf's weight), got {plain(deduct)}")
             reason = self.text(item["reason"], p + ("reason",)) if "reason" in item else None
             if choice is not None:
-                bands.append(Band(None, deduct, reason, self.band_options(item, choice, placed, i, p)))
+                bands.append(Band(None, deduct, reason, self.band_options(item, choice, placed, i, p),
+                                  finding=finding_named(item)))
                 continue
             if "options" in item:
                 self.problem(p + ("options",), f"'options' belong to bands over a choice fact; '{value.name}' is a "
@@ -841,7 +861,7 @@ class _Builder:
                 self.problem(p + ("min",), f"bands must be ordered highest first, each min below the previous "
                                            f"one: this band's min {plain(minimum)} is not below the previous "
                                            f"band's {plain(bands[-1].minimum)}")
-            bands.append(Band(minimum, deduct, reason))
+            bands.append(Band(minimum, deduct, reason, finding=finding_named(item)))
         if not bands:
             self.problem(path + ("bands",), "a bands leaf needs at least one band")
         elif choice is not None:
@@ -909,6 +929,9 @@ class _Builder:
             self.problem(path + ("fact",), self.undeclared(raw["fact"]))
         elif left_type is FactType.SURVEY:
             self.problem(path + ("fact",), f"'{fact.name}' is a survey; compare one option's share: {fact.name}.<option>")
+        elif left_type is FactType.TEXT_LIST:
+            self.problem(path + ("fact",), text_list_read(fact.name, "a condition"))
+            left_type = None
         if op == "in":  # {fact: X, in: [a, b]}: any of X eq a, X eq b
             items = raw["in"]
             if not isinstance(items, list) or not items:
@@ -956,6 +979,9 @@ class _Builder:
             kind = self.ref_type(raw["fact"])
             if kind is None:
                 self.problem(path + ("fact",), self.undeclared(raw["fact"]))
+            elif kind is FactType.TEXT_LIST:
+                self.problem(path + ("fact",), text_list_read(str(raw["fact"]), "a condition"))
+                kind = None
             return FactRef(str(raw["fact"])), kind
         ops = [op for op in ARITHMETIC_OPS if isinstance(raw, Mapping) and op in raw]
         if len(ops) == 1 and len(raw) == 1 and isinstance(raw[ops[0]], list) and len(raw[ops[0]]) == 2:
@@ -997,6 +1023,8 @@ class _Builder:
             self.problem(path, f"leaf '{leaf_id}': template uses '{name}', which is neither a declared fact "
                                f"nor one of {', '.join(LEAF_VARIABLES)}"
                                f"{did_you_mean(name, self.known_refs() + list(LEAF_VARIABLES))}")
+        elif kind is FactType.TEXT_LIST:
+            self.problem(path, f"leaf '{leaf_id}': {text_list_read(name, 'a template')}")
         elif fmt in NUMERIC_FORMATS and kind not in NUMERIC:
             self.problem(path, f"leaf '{leaf_id}': format '{fmt}' needs a number, '{name}' is {kind.value}")
         elif fmt == "shares" and kind is not FactType.SURVEY:

@@ -57,6 +57,7 @@ class FactSpec:
     has_default: bool = False
     options: tuple[SurveyOption, ...] = ()  # survey and choice facts
     non_empty: bool = False  # text facts: an empty or blank text is an input error
+    max_items: int | None = None  # text_list facts: the most texts a request may send
 
     @property
     def required(self) -> bool:
