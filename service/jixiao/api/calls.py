@@ -7,15 +7,17 @@ through `echo` by the servicers. When the log level leaves info lines out (a ser
 
 The server runs on one asyncio event loop. Evaluation is short CPU work under the GIL,
 so it runs on the loop itself; work that waits (a publish's trial process, registry
-I/O) is `blocking` and runs in a thread, so that the loop keeps answering meanwhile.
+I/O) is `blocking` and runs in a thread, so that the loop keeps answering meanwhile, and
+so does a report's rendering (reports.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-from typing import Callable, TypeVar
+from typing import Awaitable, Callable, TypeVar
 
 import grpc
 import structlog
@@ -30,18 +32,20 @@ log = structlog.get_logger("jixiao.api")
 async def answer(
     context: grpc.aio.ServicerContext,
     method: str,
-    produce: Callable[[], tuple[Reply, dict[str, object]]],
+    produce: Callable[[], tuple[Reply, dict[str, object]] | Awaitable[tuple[Reply, dict[str, object]]]],
     *,
     blocking: bool = False,
     **request_fields: object,
 ) -> Reply:
     """Run `produce` (which returns the reply and fields to log) or abort with a status.
 
-    `blocking` runs it in a worker thread (it waits on I/O or a child process).
+    `blocking` runs it in a worker thread (it waits on I/O or a child process). A coroutine
+    function is awaited on the loop (it hands its long work to a thread of its own).
     """
     started = time.perf_counter()
     try:
-        reply, outcome = await asyncio.to_thread(produce) if blocking else produce()
+        produced = await asyncio.to_thread(produce) if blocking else produce()
+        reply, outcome = await produced if inspect.isawaitable(produced) else produced
     except Exception as error:  # every failure becomes a status, never a traceback
         status = status_for(error)
     else:

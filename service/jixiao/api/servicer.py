@@ -14,7 +14,6 @@ import grpc
 import structlog
 
 from jixiao.core.evaluation.compiler import CompiledPack
-from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.identifiers import check_pack_id, check_version, echo
 from jixiao.core.evaluation.results import Evaluation
 from jixiao.v1 import evaluation_pb2 as pb
@@ -24,6 +23,7 @@ from .batch import Lookup, answer_stream
 from .calls import answer
 from .decoding import Undecodable
 from .errors import internal, status_for
+from .reports import DEFAULT_MAX_WAITING_REPORTS, ReportRenderer, evaluated, outcome
 from .limits import StreamCount, StreamLimitReached
 
 #: EvaluateBatch streams one server process holds open at once (--max-batch-streams).
@@ -49,10 +49,12 @@ class EvaluationServicer:
     each ended when nothing moved on it for `batch_idle_timeout` seconds."""
 
     def __init__(self, library: PackSource, max_batch_streams: int = DEFAULT_MAX_BATCH_STREAMS,
-                 batch_idle_timeout: float = DEFAULT_BATCH_IDLE_TIMEOUT_S):
+                 batch_idle_timeout: float = DEFAULT_BATCH_IDLE_TIMEOUT_S,
+                 max_waiting_reports: int = DEFAULT_MAX_WAITING_REPORTS):
         self._library = library
         self.batch_streams = StreamCount(max_batch_streams)
         self._batch_idle_timeout = batch_idle_timeout
+        self._reports = ReportRenderer(max_waiting_reports)
 
     async def Evaluate(self, request: pb.EvaluateRequest, context: grpc.aio.ServicerContext) -> pb.Evaluation:
         def produce():
@@ -63,6 +65,16 @@ class EvaluationServicer:
 
         return await answer(context, "Evaluate", produce, pack=echo(request.pack_id),
                             requested_version=echo(request.version))
+
+    async def RenderReport(self, request: pb.RenderReportRequest,
+                           context: grpc.aio.ServicerContext) -> pb.RenderReportResponse:
+        async def produce():
+            reply = await self._reports.reply(request, self._library.get)
+            return reply, outcome(reply)
+
+        evaluate_request = request.request
+        return await answer(context, "RenderReport", produce, pack=echo(evaluate_request.pack_id),
+                            requested_version=echo(evaluate_request.version), format=_format_name(request.format))
 
     async def EvaluateBatch(self, requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable],
                             context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BatchEvaluateResult]:
@@ -107,20 +119,16 @@ class EvaluationServicer:
 
 
 def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
-    """Evaluate one request with the pack version `lookup` gives; raises what `status_for` maps.
+    """Evaluate one request with the pack version `lookup` gives (see `reports.evaluated`)."""
+    return evaluated(request, lookup)[2]
 
-    The pack id, the version (when one is named) and the language are checked first, as
-    whole strings and known values, so that nothing unchecked reaches a lookup or a message.
-    Facts the pack does not declare are input errors unless the request asks to ignore them.
-    """
-    pack_id, version = request.pack_id, request.version
-    check_pack_id(pack_id)
-    if version:
-        check_version(version)
-    language = convert.language_code(request.language)
-    compiled = lookup(pack_id, version or None)
-    facts = convert.facts_from_struct(request.facts)
-    return evaluate(compiled, facts, language, ignore_unknown=request.ignore_unknown_facts)
+
+def _format_name(value: int) -> str:
+    """A ReportFormat for the log: its name, or the number sent when it names none."""
+    try:
+        return pb.ReportFormat.Name(value)
+    except ValueError:
+        return str(value)
 
 
 def score(request: pb.EvaluateRequest, lookup: Lookup) -> pb.Evaluation:
