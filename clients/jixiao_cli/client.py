@@ -26,7 +26,13 @@ DEFAULT_DEADLINE_SECONDS = 10.0
 # The publish gate compiles the pack and runs its golden cases in a child process
 # that may take up to a minute before the server refuses it.
 PUBLISH_DEADLINE_SECONDS = 90.0
+# A report waits for the server's render thread (one report at a time per server
+# process), then takes up to a second or so to render.
+REPORT_DEADLINE_SECONDS = 60.0
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+#: `render_report`'s format names → the API's ReportFormat.
+REPORT_FORMATS = {"docx": evaluation_pb2.REPORT_FORMAT_DOCX, "markdown": evaluation_pb2.REPORT_FORMAT_MARKDOWN,
+                  "html": evaluation_pb2.REPORT_FORMAT_HTML}
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,14 @@ class JixiaoClient:
             raise error_from_rpc(error) from error
         finally:
             results.cancel()
+
+    def render_report(self, pack_id: str, facts: Mapping[str, Any], report_format: str, version: str | None = None,
+                      language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.RenderReportResponse:
+        """The evaluation report of `facts` in `report_format` (docx, markdown or html) and the
+        evaluation it was built from. Rendering takes the server a second or so: the deadline
+        is REPORT_DEADLINE_SECONDS."""
+        request = render_report_request(pack_id, facts, report_format, version, language, ignore_unknown)
+        return self._call(self._stub.RenderReport, request, max(self.deadline, REPORT_DEADLINE_SECONDS))
 
     def list_packs(self) -> list[evaluation_pb2.PackSummary]:
         """Every pack version the server can evaluate with."""
@@ -213,6 +227,14 @@ def evaluate_request(pack_id: str, facts: Mapping[str, Any], version: str | None
         pack_id=pack_id, version=version or "", facts=facts_to_struct(facts),
         language=evaluation_pb2.Language.Value(f"LANGUAGE_{language.upper()}"),
         ignore_unknown_facts=ignore_unknown)
+
+
+def render_report_request(pack_id: str, facts: Mapping[str, Any], report_format: str, version: str | None = None,
+                          language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.RenderReportRequest:
+    """The request for the report of `facts` in `report_format` (docx, markdown or html)."""
+    return evaluation_pb2.RenderReportRequest(
+        request=evaluate_request(pack_id, facts, version, language, ignore_unknown),
+        format=REPORT_FORMATS[report_format])
 
 
 def facts_to_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -12,19 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from jixiao.api import convert, errors
+from jixiao.api import convert, errors, reports
 from jixiao.api.servicer import PackSource
 from jixiao.catalog import NoActiveVersion, RegistryCatalog
 from jixiao.core.pack.bundle import load_bundle
 from jixiao.core.pack.cases import GoldenCase
 from jixiao.core.evaluation.compiler import CompiledPack
 from jixiao.core.errors import FactsError
+from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.evaluation.results import Evaluation
 from jixiao.packs import BUNDLED_PACKS, PackLibrary, PackNotFound, pack_schema
 from jixiao.v1 import evaluation_pb2
 
-from .client import error_from_status
+from .client import error_from_status, render_report_request
 from .registry_file import open_registry_file
 
 
@@ -78,6 +79,16 @@ class LocalJixiao:
         try:
             return evaluate(compiled, facts, language, ignore_unknown=ignore_unknown)
         except FactsError as error:
+            raise error_from_status(errors.status_for(error)) from error
+
+    def render_report(self, pack_id: str, facts: Mapping[str, Any], report_format: str, version: str | None = None,
+                      language: str = "zh", ignore_unknown: bool = False) -> evaluation_pb2.RenderReportResponse:
+        """The evaluation report of `facts` in `report_format` (docx, markdown or html), as the
+        server's RenderReport gives it: the same request message, answered by the same code."""
+        request = render_report_request(pack_id, facts, report_format, version, language, ignore_unknown)
+        try:
+            return reports.report_reply(request, self._library.get)
+        except (FactsError, InvalidIdentifier, PackNotFound, NoActiveVersion, reports.ReportTooLarge) as error:
             raise error_from_status(errors.status_for(error)) from error
 
     def list_packs(self) -> list[evaluation_pb2.PackSummary]:

@@ -24,6 +24,7 @@ from .pack_authoring import invalid_pack, keygen, sign_pack, validate_pack
 from .pack_ops import activate_version, activation_history, list_versions, publish_pack, rollback_pack
 from .pack_test_report import render_case_result, render_summary, run_cases
 from .pack_view import render_pack, render_pack_list
+from .report_command import report
 from .review import diff_versions, rescore
 from .score_table import render_score_table
 from .targets import DEFAULT_SERVER, evaluation_target_options, open_evaluation
@@ -35,7 +36,7 @@ Each command says where it works, with options of its own, given after the comma
 name (`jixiao packs --server HOST:PORT`, not `jixiao --server ...`): a Jixiao server
 (--server HOST:PORT, or $JIXIAO_SERVER, default {DEFAULT_SERVER}; --token or
 $JIXIAO_TOKEN; --tls-ca PEM for TLS), a registry file worked on directly (--registry
-PATH, or $JIXIAO_REGISTRY), or, for scoring and browsing, this process with the packs
+PATH, or $JIXIAO_REGISTRY), or, for scoring, reports and browsing, this process with the packs
 in a folder (--local; --packs DIR or $JIXIAO_PACKS, default the bundled rules/).
 `jixiao COMMAND --help` lists a command's options. Tables follow --lang (zh, the
 default, or en).
@@ -224,6 +225,7 @@ def test_pack(directory: Path) -> None:
 for command in (validate_pack, keygen, sign_pack, publish_pack, list_versions, activate_version,
                 rollback_pack, activation_history, diff_versions):
     pack.add_command(command)
+cli.add_command(report)
 cli.add_command(rescore)
 cli.add_command(batch)
 cli.add_command(template)
