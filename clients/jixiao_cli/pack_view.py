@@ -1,4 +1,5 @@
-"""Tables describing packs: the pack list, one pack's indicator tree and its fact schema."""
+"""Tables describing packs: the pack list, one pack's indicator tree and its fact schema
+(a text_list fact, an evaluator's observations, as a list of texts with no texts by default)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ FACT_TYPES = {
     evaluation_pb2.FACT_TYPE_TEXT: "text",
     evaluation_pb2.FACT_TYPE_SURVEY: "survey",
     evaluation_pb2.FACT_TYPE_CHOICE: "choice",
+    evaluation_pb2.FACT_TYPE_TEXT_LIST: "text_list",
 }
 HEADINGS = {
     "zh": {
@@ -37,7 +39,8 @@ HEADINGS = {
         "tree": ("指标", "id", "权重", "方法", "读取的事实"),
         "facts": ("事实", "类型", "名称", "单位", "范围", "必填/默认"),
         "required": "必填", "default": "默认 {value}", "yes": "是",
-        "values": {True: "是", False: "否", "": "（空）"},
+        "values": {True: "是", False: "否", "": "（空）", "[]": "（无）"},
+        "text_list": "文本列表",
         "outline": "{framework}  总分值 {weight}  等级 {grades}",
         "non_empty": "不可为空", "may_be_na": "可不适用",
         "needed_only_by": "（仅当{ids}适用时）",
@@ -49,7 +52,8 @@ HEADINGS = {
         "tree": ("Indicator", "id", "Weight", "Method", "Facts read"),
         "facts": ("Fact", "Type", "Label", "Unit", "Range", "Required/default"),
         "required": "required", "default": "default {value}", "yes": "yes",
-        "values": {True: "yes", False: "no", "": "(empty)"},
+        "values": {True: "yes", False: "no", "": "(empty)", "[]": "(none)"},
+        "text_list": "a list of texts",
         "outline": "{framework}  total weight {weight}  grades {grades}",
         "non_empty": "not empty", "may_be_na": "may be N/A",
         "needed_only_by": " (only when {ids} applies)",
@@ -122,6 +126,8 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
                                        for option in fact.options)
         elif fact.options:
             kind += " (" + ", ".join(option.key for option in fact.options) + ")"
+        elif fact.type == evaluation_pb2.FACT_TYPE_TEXT_LIST:
+            kind += f"\n（{words['text_list']}）" if language == "zh" else f"\n({words['text_list']})"
         if fact.required:
             presence = words["required"]
             if fact.needed_only_by:
@@ -192,6 +198,8 @@ def default_text(value: struct_pb2.Value, language: str = "zh") -> str:
     if kind == "bool_value" or (kind == "string_value" and value.string_value == ""):
         words = HEADINGS[language]["values"]
         return words[value.bool_value if kind == "bool_value" else ""]
+    if kind == "list_value" and not value.list_value.values:  # a text_list's only default
+        return HEADINGS[language]["values"]["[]"]
     return value_text(value)
 
 

@@ -4,7 +4,8 @@ Above the tree: the overrides that fired (一票否决, caps, zeroed subtrees), 
 not-applicable indicators were treated, and the facts the request chose to have
 ignored. In the tree: a weight a not-applicable treatment changed shows as `old→new`,
 a not-applicable indicator's score as 不适用 (N/A), and a node an override changed
-names the override. Every text is in one language, the one asked for.
+names the override. Below the tree: the findings (存在的问题) and recommendations (有关建议),
+numbered, when the pack gives any. Every text is in one language, the one asked for.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ WORDS = {
         "overrides": "触发的覆盖规则", "override_headings": ("规则", "动作", "指标", "调整", "说明"),
         "actions": {"grade": "定级", "cap": "封顶", "zero": "不得分"}, "total": "总分",
         "ignored": "已忽略的未知事实：{names}",
+        "findings": "存在的问题", "recommendations": "有关建议", "number": "{n}.",
         "treatments": {
             "rescale": "不适用指标：总分按适用权重 {applicable} 的得分率折算为 {weight} 分制",
             "redistribute": "不适用指标：其权重按比例分配至同级指标",
@@ -54,6 +56,7 @@ WORDS = {
         "overrides": "Overrides that fired", "override_headings": ("Rule", "Action", "Indicator", "Change", "Reason"),
         "actions": {"grade": "grade", "cap": "cap", "zero": "zero"}, "total": "Total",
         "ignored": "Unknown facts ignored: {names}",
+        "findings": "Problems found", "recommendations": "Recommendations", "number": "{n}.",
         "treatments": {
             "rescale": "Not-applicable indicators: the total is converted to {weight} through the score rate "
                        "on the applicable weight {applicable}",
@@ -102,7 +105,22 @@ def render_score_table(evaluation: evaluation_pb2.Evaluation, language: str = "z
     for top in evaluation.indicators:
         _add_rows(table, top, language, grades)
     parts.append(Fitted(table, {4: 2}))
+    for field in ("findings", "recommendations"):
+        items = getattr(evaluation, field)
+        if items:
+            parts.append(Text(words[field], style="bold"))
+            parts.append(numbered([item.text for item in items], language))
     return Group(*parts)
+
+
+def numbered(texts: list[str], language: str = "zh") -> Table:
+    """Texts as a numbered list: "1." then the text, wrapped under itself."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column()
+    for n, text in enumerate(texts, start=1):
+        table.add_row(WORDS[language]["number"].format(n=n), Wrapped(text))
+    return table
 
 
 def total_grade(evaluation: evaluation_pb2.Evaluation, language: str, grades: Mapping[str, str],

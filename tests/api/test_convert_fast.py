@@ -20,7 +20,7 @@ from google.protobuf import struct_pb2
 from jixiao.api import convert
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.evaluation.evaluator import evaluate
-from jixiao.core.evaluation.results import Deduction, Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.results import Deduction, Evaluation, Finding, NodeResult, OverrideResult
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 
@@ -51,7 +51,14 @@ def reference_evaluation(evaluation: Evaluation) -> pb.Evaluation:
         ignored_facts=evaluation.ignored_facts,
         not_applicable_treatment=evaluation.not_applicable_treatment,
         applicable_weight="" if evaluation.applicable_weight is None else plain(evaluation.applicable_weight),
+        findings=[reference_finding(f) for f in evaluation.findings],
+        recommendations=[reference_finding(f) for f in evaluation.recommendations],
     )
+
+
+def reference_finding(finding: Finding) -> pb.Finding:
+    return pb.Finding(id=finding.id, text=finding.text, dimension=finding.dimension, rule_ids=finding.rule_ids,
+                      node_ids=finding.node_ids, observation=finding.observation)
 
 
 def reference_indicator(node: NodeResult) -> pb.IndicatorScore:
@@ -198,6 +205,14 @@ def _override(rng: random.Random) -> OverrideResult:
                           rng.choice(["优", "93.98", "", "0"]), rng.choice(["差", "59.99", "", "0"]), rng.choice(TEXTS))
 
 
+def _finding(rng: random.Random) -> Finding:
+    return Finding(rng.choice(["records_missing", "", "evaluation.problems[3]"]), rng.choice(TEXTS),
+                   rng.choice(["", "decision", "过程"]),
+                   tuple(rng.choice(["a.b#c", "", "override#x", "a.b"]) for _ in range(rng.choice([0, 1, 3]))),
+                   tuple(rng.choice(["a.b", "", "total"]) for _ in range(rng.choice([0, 1, 2]))),
+                   rng.random() < 0.3)
+
+
 def test_made_up_trees_give_the_same_bytes_whatever_their_fields_hold() -> None:
     rng = random.Random(2019)
     shared = [_node(rng, 0, 3) for _ in range(10)]  # leaves reused across evaluations, like memo hits
@@ -215,7 +230,9 @@ def test_made_up_trees_give_the_same_bytes_whatever_their_fields_hold() -> None:
             overrides=tuple(_override(rng) for _ in range(rng.choice([0, 0, 1, 3]))),
             ignored_facts=tuple(rng.choice(["budget.spnt", "", "键.x" * 50]) for _ in range(rng.choice([0, 0, 2]))),
             not_applicable_treatment=rng.choice(["", "", "rescale", "redistribute"]),
-            applicable_weight=rng.choice([None, None, _decimal(rng)]))
+            applicable_weight=rng.choice([None, None, _decimal(rng)]),
+            findings=tuple(_finding(rng) for _ in range(rng.choice([0, 0, 1, 4]))),
+            recommendations=tuple(_finding(rng) for _ in range(rng.choice([0, 0, 2]))))
         assert_same_reply(evaluation)
 
 

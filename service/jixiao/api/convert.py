@@ -18,7 +18,7 @@ from jixiao.core.decimals import fixed2, plain
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.pack.model import Derived, FactSpec, FactType, Indicator, Pack, method_name
 from jixiao.core.pack.references import facts_read
-from jixiao.core.evaluation.results import Evaluation, NodeResult, OverrideResult
+from jixiao.core.evaluation.results import Evaluation, Finding, NodeResult, OverrideResult
 from jixiao.core.evaluation.scoring import remember
 from jixiao.v1 import evaluation_pb2 as pb
 
@@ -36,6 +36,7 @@ FACT_TYPES = {
     FactType.TEXT: pb.FACT_TYPE_TEXT,
     FactType.SURVEY: pb.FACT_TYPE_SURVEY,
     FactType.CHOICE: pb.FACT_TYPE_CHOICE,
+    FactType.TEXT_LIST: pb.FACT_TYPE_TEXT_LIST,
 }
 
 
@@ -156,6 +157,9 @@ _EFFECTIVE_WEIGHT = b"\x62"  # IndicatorScore.effective_weight, 12
 _NOT_APPLICABLE = b"\x68\x01"  # IndicatorScore.not_applicable, 13: true
 _NOT_APPLICABLE_REASON = b"\x72"  # IndicatorScore.not_applicable_reason, 14
 _OVERRIDDEN_BY = b"\x7a"  # IndicatorScore.overridden_by, 15
+_FINDING = b"\x72"  # Evaluation.findings, 14
+_RECOMMENDATION = b"\x7a"  # Evaluation.recommendations, 15
+_OBSERVATION = b"\x30\x01"  # Finding.observation, 6: true
 
 # The varint of every length below 16384 (one or two bytes), looked up rather than computed.
 _LENGTHS = [bytes((n,)) for n in range(0x80)] + [bytes((n & 0x7F | 0x80, n >> 7)) for n in range(0x80, 0x4000)]
@@ -218,6 +222,22 @@ def evaluation_bytes(evaluation: Evaluation) -> bytes:
         parts.append(_text_field(_TREATMENT, evaluation.not_applicable_treatment))
     if evaluation.applicable_weight is not None:
         parts.append(_text_field(_APPLICABLE_WEIGHT, decimal_text(evaluation.applicable_weight)))
+    # Fields 14-15: the findings and recommendations (none for a pack without findings).
+    for finding in evaluation.findings:
+        parts.append(_message_field(_FINDING, _finding_bytes(finding)))
+    for finding in evaluation.recommendations:
+        parts.append(_message_field(_RECOMMENDATION, _finding_bytes(finding)))
+    return b"".join(parts)
+
+
+def _finding_bytes(finding: Finding) -> bytes:
+    """A Finding message's fields 1-6."""
+    parts = [_text_field(b"\x0a", finding.id), _text_field(b"\x12", finding.text),
+             _text_field(b"\x1a", finding.dimension)]
+    parts.extend(_string_field(b"\x22", rule_id) for rule_id in finding.rule_ids)
+    parts.extend(_string_field(b"\x2a", node_id) for node_id in finding.node_ids)
+    if finding.observation:
+        parts.append(_OBSERVATION)
     return b"".join(parts)
 
 
@@ -448,4 +468,6 @@ def indicator_spec(indicator: Indicator, level: int, declared: set[str],
         facts=facts_read(indicator, declared, derived) if leaf else (),
         children=[indicator_spec(child, level + 1, declared, derived) for child in indicator.children],
         may_be_not_applicable=leaf and indicator.not_applicable is not None,
+        description=indicator.description.zh if indicator.description else "",
+        description_en=(indicator.description.en or "") if indicator.description else "",
     )

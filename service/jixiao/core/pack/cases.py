@@ -23,7 +23,9 @@ from .yaml12 import Path, YamlSyntaxError, line_of, parse_yaml, yaml_problem
 #: What every golden case that expects a result must state about it, at least.
 ASSERTED = ("score", "grade")
 #: Every key `expected` may hold (case.schema.json).
-KNOWN_EXPECTATIONS = ("score", "grade", "nodes", "error")
+KNOWN_EXPECTATIONS = ("score", "grade", "nodes", "findings", "recommendations", "error")
+#: Lists of texts a case may expect word for word, in order, and what one item is called.
+TEXT_LISTS = {"findings": "finding", "recommendations": "recommendation"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,12 @@ def run_case(compiled: CompiledPack, case: GoldenCase) -> CaseResult:
     if "grade" in expected and str(expected["grade"]) != evaluation.grade:
         mismatches.append(CaseMismatch("total", "grade", str(expected["grade"]), evaluation.grade,
                                        case.line("expected", "grade")))
+    for key, item in TEXT_LISTS.items():
+        if key in expected:
+            mismatch = _text_list_mismatch(case, key, item, expected[key],
+                                           [f.text for f in getattr(evaluation, key)])
+            if mismatch is not None:
+                mismatches.append(mismatch)
     nodes = {n.id: n for n in evaluation.nodes()}
     for node_id, want in (expected.get("nodes") or {}).items():
         node = nodes.get(node_id)
@@ -173,6 +181,19 @@ def run_case(compiled: CompiledPack, case: GoldenCase) -> CaseResult:
                 mismatches.append(CaseMismatch(node_id, "deductions", ", ".join(want["deductions"]),
                                                ", ".join(actual_ids), case.line(*at, "deductions")))
     return CaseResult(case, tuple(mismatches))
+
+
+def _text_list_mismatch(case: GoldenCase, key: str, item: str, want: Any, got: list[str]) -> CaseMismatch | None:
+    """The first item where the expected texts (word for word, in order) and the evaluation's
+    differ, numbered from 1 as the report numbers them; None when they are the same."""
+    wanted = [str(text) for text in want] if isinstance(want, list) else [str(want)]
+    if wanted == got:
+        return None
+    index = next((i for i, (a, b) in enumerate(zip(wanted, got)) if a != b), min(len(wanted), len(got)))
+    expected = wanted[index] if index < len(wanted) else f"no {item} {index + 1} (only {len(wanted)} expected)"
+    actual = got[index] if index < len(got) else f"no {item} {index + 1} (only {len(got)} given)"
+    line = case.line("expected", key, index) if index < len(wanted) else case.line("expected", key)
+    return CaseMismatch("total", f"{item} {index + 1}", expected, actual, line)
 
 
 def _describe_error(error: Any) -> str:

@@ -4,7 +4,8 @@
 both versions: callers key on it) and facts by name, and lists every change as a flat,
 ordered tuple of `Change`s: pack settings first, then the indicator tree in order, then
 the facts in declaration order, then the derived values, constraints and overrides in
-declaration order. A removed item sits right after the item that preceded
+declaration order, then the findings in declaration order, the observations and the report's
+project facts. A removed item sits right after the item that preceded
 it in the old version, so a listing reads top to bottom like the pack. Values are
 rendered to short strings (`render_condition`, `render_scoring`) so a CLI or an API can
 print them as they are. Pure: no I/O.
@@ -21,7 +22,7 @@ from ..decimals import plain
 from .model import (
     RATE_PREFIX, SCORE_PREFIX, AllOf, AllOrNothing, AnyOf, Apply, Arithmetic, Band, Bands, Check, Compare,
     Condition, Constraint, Deductions, Derived, Expression, FactRef, FactSpec, GradeBand, Indicator, Judgement,
-    Not, NotApplicable, Operand, Override, Pack, PerItem, Ratio, Scoring, Survey, Text, method_name,
+    FindingRule, Not, NotApplicable, Operand, Override, Pack, PerItem, Ratio, Scoring, Survey, Text, method_name,
 )
 
 
@@ -53,6 +54,11 @@ class ChangeKind(str, Enum):
     OVERRIDE_ADDED = "override_added"
     OVERRIDE_REMOVED = "override_removed"
     OVERRIDE_CHANGED = "override_changed"
+    FINDING_ADDED = "finding_added"
+    FINDING_REMOVED = "finding_removed"
+    FINDING_CHANGED = "finding_changed"
+    OBSERVATIONS_CHANGED = "observations_changed"
+    REPORT_CHANGED = "report_changed"
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,8 @@ class PackDiff:
 def diff_packs(old: Pack, new: Pack) -> PackDiff:
     """The changes that turn pack `old` into pack `new`."""
     changes = [*_pack_changes(old, new), *_tree_changes(old, new), *_fact_changes(old, new),
-               *_derived_changes(old, new), *_constraint_changes(old, new), *_override_changes(old, new)]
+               *_derived_changes(old, new), *_constraint_changes(old, new), *_override_changes(old, new),
+               *_finding_changes(old, new)]
     return PackDiff(old.ref, new.ref, tuple(changes))
 
 
@@ -228,7 +235,8 @@ def _render_override(override: Override) -> str:
         action = f"cap {override.node} at {plain(override.cap)}" if override.cap is not None else f"cap {override.node}"
     else:
         action = f"zero {override.node}"
-    return f"{action} if {render_condition(override.when)}"
+    finding = f" · finding {override.finding}" if override.finding else ""
+    return f"{action} if {render_condition(override.when)}{finding}"
 
 
 def _render_grades(grades: Sequence[GradeBand]) -> str:
@@ -266,6 +274,8 @@ def _render_fact(spec: FactSpec) -> str:
         parts.append(f"options {_render_options(spec)}")
     if spec.non_empty:
         parts.append("non-empty")
+    if spec.max_items is not None:
+        parts.append(f"at most {spec.max_items} texts")
     parts.append(_render_default(spec))
     return f"{render_text(spec.label)} · {', '.join(parts)}"
 
@@ -376,6 +386,10 @@ def _node_changes(old: Indicator, old_parent: str | None, new: Indicator, new_pa
         yield from _rule_changes(node_id, old.scoring, new.scoring)
     if old.rationale != new.rationale:
         yield _text_change(node_id, "rationale", old.rationale, new.rationale)
+    if old.description != new.description:
+        yield _text_change(node_id, "description", old.description, new.description)
+    if old.finding != new.finding:
+        yield Change(ChangeKind.RULE_CHANGED, node_id, "finding", old.finding, new.finding)
     if old.not_applicable != new.not_applicable:
         yield Change(ChangeKind.NOT_APPLICABLE_CHANGED, node_id, "not applicable",
                      render_not_applicable(old.not_applicable) or None,
@@ -441,6 +455,8 @@ def _check_changes(node_id: str, old: Sequence[Check], new: Sequence[Check]) -> 
                 yield _text_change(node_id, f"{detail} reason", before.reason, after.reason)
             if before.met != after.met:
                 yield _text_change(node_id, f"{detail} met", before.met, after.met)
+            if before.finding != after.finding:
+                yield Change(ChangeKind.RULE_CHANGED, node_id, f"{detail} finding", before.finding, after.finding)
 
 
 def _survey_changes(node_id: str, old: Survey, new: Survey) -> Iterator[Change]:
@@ -465,6 +481,8 @@ def _bands_changes(node_id: str, old: Bands, new: Bands) -> Iterator[Change]:
     for i, (before, after) in enumerate(zip(old.bands, new.bands), start=1):
         if before.reason != after.reason:
             yield _text_change(node_id, f"band {i} reason", before.reason, after.reason)
+        if before.finding != after.finding:
+            yield Change(ChangeKind.RULE_CHANGED, node_id, f"band {i} finding", before.finding, after.finding)
     if old.inferred != new.inferred:
         yield _text_change(node_id, "inferred", old.inferred, new.inferred)
 
@@ -488,6 +506,9 @@ def _fact_changes(old: Pack, new: Pack) -> Iterator[Change]:
 def _fact_spec_changes(name: str, old: FactSpec, new: FactSpec) -> Iterator[Change]:
     if old.type != new.type:
         yield Change(ChangeKind.FACT_CHANGED, name, "type", old.type.value, new.type.value)
+    if old.max_items != new.max_items:
+        yield Change(ChangeKind.FACT_CHANGED, name, "max_items", _or_none(_count(old.max_items)),
+                     _or_none(_count(new.max_items)))
     if old.non_empty != new.non_empty:
         yield Change(ChangeKind.FACT_CHANGED, name, "non_empty", str(old.non_empty).lower(), str(new.non_empty).lower())
     if old.unit != new.unit:
@@ -544,3 +565,34 @@ def _override_changes(old: Pack, new: Pack) -> Iterator[Change]:
                               lambda o: f"{_render_override(o)} · {render_text(o.reason)}",
                               (ChangeKind.OVERRIDE_ADDED, ChangeKind.OVERRIDE_REMOVED, ChangeKind.OVERRIDE_CHANGED),
                               "override")
+
+
+# --- findings, observations, the report's project facts --------------------------------
+
+
+def _render_finding(finding: FindingRule) -> str:
+    parts = [render_text(finding.text)]
+    if finding.recommendation:
+        parts.append(f"recommend {render_text(finding.recommendation)}")
+    if finding.dimension:
+        parts.append(f"in {finding.dimension}")
+    return " · ".join(parts)
+
+
+def _finding_changes(old: Pack, new: Pack) -> Iterator[Change]:
+    yield from _keyed_changes(old.findings, new.findings, lambda f: f.id, _render_finding,
+                              (ChangeKind.FINDING_ADDED, ChangeKind.FINDING_REMOVED, ChangeKind.FINDING_CHANGED),
+                              "finding")
+    for part in ("findings", "recommendations"):
+        before, after = getattr(old.observations, part), getattr(new.observations, part)
+        if before != after:
+            yield Change(ChangeKind.OBSERVATIONS_CHANGED, "", f"observations {part}", before, after)
+    before_project, after_project = dict(old.report_project), dict(new.report_project)
+    for key in merged_order(list(before_project), list(after_project)):
+        if before_project.get(key) != after_project.get(key):
+            yield Change(ChangeKind.REPORT_CHANGED, "", f"report project {key}", before_project.get(key),
+                         after_project.get(key))
+
+
+def _count(value: int | None) -> str | None:
+    return None if value is None else str(value)
