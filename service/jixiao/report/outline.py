@@ -9,7 +9,8 @@ Every fixed phrase comes from the language's phrases file (phrases.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Iterable, Mapping, Union
 
@@ -41,6 +42,7 @@ WIDE_TABLE_MAX = 8
 class Heading:
     level: int  # 1 chapter (一、), 2 section (（一）), 3 item (1、)
     text: str
+    new_page: bool = False  # an annex starts on a page of its own
     kind: ClassVar[str] = "heading"
 
 
@@ -65,6 +67,8 @@ class Table:
     role: str
     header: tuple[tuple[Cell, ...], ...]
     rows: tuple[tuple[str, ...], ...]
+    text_columns: tuple[int, ...] = ()  # columns of running text (set left); the others are centred
+    row_labels: bool = True  # the first column labels its row (标准分值, 实际得分)
     kind: ClassVar[str] = "table"
 
     @property
@@ -74,8 +78,9 @@ class Table:
 
 @dataclass(frozen=True)
 class NumberedList:
-    role: str  # findings | recommendations
+    role: str  # findings | recommendations | overrides
     items: tuple[str, ...]
+    markers: tuple[str, ...]  # "1、", "2、" (zh) or "1. ", "2. " (en), one per item
     kind: ClassVar[str] = "numbered"
 
 
@@ -136,10 +141,31 @@ def build_outline(pack: Pack, evaluation: Evaluation, facts: Mapping[str, Any]) 
     blocks.extend(_score_annex(p, evaluation))
     return Outline(
         language=lang,
-        title=p.fill("title", name=name),
-        subtitle=p.fill("pack_line", title=pack.title.get(lang), id=pack.id, version=pack.version),
-        blocks=tuple(blocks),
+        title=clean(p.fill("title", name=name)),
+        subtitle=clean(p.fill("pack_line", title=pack.title.get(lang), id=pack.id, version=pack.version)),
+        blocks=tuple(_cleaned(block) for block in blocks),
     )
+
+
+# Characters no report format can hold: C0 controls but tab and newline, DEL, C1 controls,
+# lone surrogates (a JSON "\ud800" decodes to one), and the two non-characters XML refuses.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """A text any format can hold: tabs as spaces, \r\n as \n, unprintable characters dropped."""
+    return _UNPRINTABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+
+
+def _cleaned(value):
+    """`value` (a block, a cell, a tuple of them, a text) with every text `clean`."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, tuple):
+        return tuple(_cleaned(v) for v in value)
+    if isinstance(value, (Heading, Paragraph, Cell, Table, NumberedList, Chart)):
+        return replace(value, **{f.name: _cleaned(getattr(value, f.name)) for f in fields(value)})
+    return value
 
 
 def project_facts(pack: Pack, facts: Mapping[str, Any], p: Phrases) -> dict[str, str]:
@@ -184,7 +210,7 @@ def _basics(p: Phrases, project: Mapping[str, str]) -> list[Block]:
     blocks: list[Block] = []
     if rows:
         header = tuple(Cell(t) for t in p["basics.table_header"])
-        blocks.append(Table("basics", (header,), tuple(rows)))
+        blocks.append(Table("basics", (header,), tuple(rows), text_columns=(1,)))
     if project.get("background"):
         blocks.append(Heading(2, p.fill("section", number=1, sub=numeral(1, p["numerals"]), title=p["basics.background"])))
         blocks.extend(Paragraph(line) for line in _lines(project["background"]))
@@ -224,7 +250,7 @@ def _overall(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> li
     blocks.append(Paragraph(p["overall.annex_hint"]))
     if evaluation.overrides:
         blocks.append(section("overall.overrides_heading"))
-        blocks.append(NumberedList("overrides", tuple(o.rationale for o in evaluation.overrides)))
+        blocks.append(_numbered(p, "overrides", [o.rationale for o in evaluation.overrides]))
     groups: dict[str, list[str]] = {}
     for d in dims:
         groups.setdefault(d.grade or "", []).append(d.name)
@@ -285,7 +311,7 @@ def _leaf_table(p: Phrases, dim: NodeResult, leaves: list[NodeResult]) -> Table:
         for group, members in _groups(dim):
             rows.extend((group, leaf.name, _n(leaf.scored_weight), _n(leaf.score)) for leaf in members)
         header = (Cell(corner), Cell(""), Cell(weight_row), Cell(score_row))
-        return Table("leaves", (header,), tuple(rows))
+        return Table("leaves", (header,), tuple(rows), text_columns=(0, 1), row_labels=False)
     grouped = _groups(dim)
     header: tuple[tuple[Cell, ...], ...]
     if any(group for group, _ in grouped):
@@ -317,7 +343,7 @@ def _grade_annex(p: Phrases, pack: Pack, evaluation: Evaluation) -> list[Block]:
     scores = _intervals([decimals.CONTEXT.divide(g.minimum * total, decimals.HUNDRED) for g in bands], total, "")
     rates = _intervals([g.minimum for g in bands], decimals.HUNDRED, "%")
     return [
-        Heading(1, p["annexes.grades_title"]),
+        Heading(1, p["annexes.grades_title"], new_page=True),
         Paragraph(p.fill("annexes.grades_intro", total=_n(total))),
         Table("grades", ((Cell(p["annexes.grade_row"]),) + names,), ((p["annexes.score_range_row"],) + scores,)),
         Paragraph(p["annexes.rate_intro"]),
@@ -350,12 +376,14 @@ def _score_annex(p: Phrases, evaluation: Evaluation) -> list[Block]:
         rows.append((p.fill("annexes.level", level=node.level), name, _n(node.scored_weight), _n(node.score),
                      "\n".join(deductions), "\n".join(notes)))
     header = tuple(Cell(t) for t in p["annexes.scores_header"])
-    return [Heading(1, p["annexes.scores_title"]), Table("annex", (header,), tuple(rows))]
+    return [Heading(1, p["annexes.scores_title"], new_page=True), Table("annex", (header,), tuple(rows), text_columns=(1, 4, 5), row_labels=False)]
 
 
 def _numbered(p: Phrases, role: str, texts: Iterable[str]) -> Block:
     items = tuple(t.strip() for t in texts if t.strip())
-    return NumberedList(role, items) if items else Paragraph(p[f"{role}.none"])
+    if not items:
+        return Paragraph(p[f"{role}.none"])
+    return NumberedList(role, items, tuple(p.fill("list_item_marker", number=i) for i in range(1, len(items) + 1)))
 
 
 def _grade_name(band, language: str) -> str:

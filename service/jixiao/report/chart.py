@@ -1,0 +1,137 @@
+"""Bar charts with Chinese labels, as PNG (for Word) or SVG (inline in HTML), byte-stable.
+
+`bar_chart` is the reusable helper (the portfolio summary may use it too); `rates_chart`
+draws the report's chart: the level-1 indicators' score rates against the grade bands.
+
+Every chart is drawn on its own Figure (no pyplot, no global state) with the Agg backend,
+the bundled CJK font (fonts.cjk_font_family) and fixed settings: SVG text as paths, a fixed
+SVG id salt, no date or software version in the metadata; labels are never read as
+mathtext (pack names are untrusted and "$" would start a formula).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from decimal import Decimal
+from typing import Sequence
+
+from .fonts import cjk_font_family
+
+FORMATS = ("png", "svg")
+#: Bar colours, the best band first (优, 良, 中, 差 …); bands past the list take the last one.
+BAND_COLOURS = ("#2e7d32", "#1565c0", "#ef8f00", "#c62828")
+PNG_DPI = 150
+SVG_SALT = "jixiao-report"
+LABEL_CHARS = 8  # a label wraps after this many characters (CJK), or words up to 16
+
+
+def _settings() -> dict:
+    return {
+        "font.family": [cjk_font_family(), "DejaVu Sans"],
+        "svg.fonttype": "path",
+        "svg.hashsalt": SVG_SALT,
+        "text.parse_math": False,
+        "text.usetex": False,
+        "axes.unicode_minus": False,
+        "path.simplify": True,
+    }
+
+
+def wrap_label(text: str) -> str:
+    """A category label on short lines: words wrap at 16 characters, unspaced (Chinese)
+    text every LABEL_CHARS characters; at most 3 lines, the rest shown as …"""
+    text = " ".join(text.split())
+    if " " in text:
+        lines = textwrap.wrap(text, 16)
+    else:
+        lines = [text[i:i + LABEL_CHARS] for i in range(0, len(text), LABEL_CHARS)]
+    if len(lines) > 3:
+        lines = lines[:3]
+        lines[-1] = lines[-1][:-1] + "…"
+    return "\n".join(lines)
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[Decimal], *, fmt: str, axis_label: str = "",
+              title: str = "", top: Decimal = Decimal(100), thresholds: Sequence[tuple[Decimal, str]] = (),
+              value_labels: Sequence[str] | None = None) -> bytes:
+    """A vertical bar chart of `values` (one bar per label, its value — or its text in
+    `value_labels` — written above it) on
+    an axis from 0 to `top`, with a dashed line and its name at each threshold (lower bound,
+    name; best first); a bar takes the colour of the threshold band it reaches. `fmt`: png
+    or svg. The same inputs give the same bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if len(labels) != len(values) or (value_labels is not None and len(value_labels) != len(values)):
+        raise ValueError(f"{len(labels)} labels for {len(values)} values")
+    texts = list(value_labels) if value_labels is not None else [_plain(v) for v in values]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_settings()):
+        count = max(len(labels), 1)
+        figure = Figure(figsize=(min(max(5.5, 1.1 * count + 1.5), 14), 3.6))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))
+        heights = [float(v) for v in values]
+        colours = [_colour(v, thresholds) for v in values]
+        bars = axes.bar(positions, heights, width=0.55, color=colours, zorder=2)
+        for bar, text in zip(bars, texts):
+            axes.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), xytext=(0, 3),
+                          textcoords="offset points", ha="center", va="bottom", fontsize=9, zorder=4,
+                          bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        for low, name in thresholds:
+            axes.axhline(float(low), color="#616161", linestyle="--", linewidth=0.9, zorder=3)
+            axes.annotate(f"{name} {_plain(low)}", (1, float(low)), xycoords=("axes fraction", "data"),
+                          xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, color="#424242")
+        axes.set_xticks(positions, [wrap_label(str(label)) for label in labels], fontsize=9)
+        axes.set_ylim(0, float(top) * 1.1)
+        axes.set_xlim(-0.6, len(labels) - 0.4)
+        if axis_label:
+            axes.set_ylabel(axis_label, fontsize=9)
+        if title:
+            axes.set_title(title, fontsize=11)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.set_axisbelow(True)
+        axes.grid(axis="y", color="#eeeeee")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        if fmt == "png":
+            figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        else:
+            figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
+def rates_chart(labels: Sequence[str], rates: Sequence[Decimal], thresholds: Sequence[tuple[Decimal, str]],
+                axis_label: str, fmt: str) -> bytes:
+    """The report's chart: each level-1 indicator's score rate (%) and the grade bands."""
+    from jixiao.core.decimals import fixed2
+
+    return bar_chart(labels, rates, fmt=fmt, axis_label=axis_label, thresholds=thresholds,
+                     value_labels=[f"{fixed2(r)}%" for r in rates])
+
+
+_XML_PROLOGUE = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.DOTALL)
+
+
+def inline_svg(svg: bytes) -> str:
+    """An SVG document as an element to put inside HTML: without its XML declaration,
+    doctype and comments (matplotlib copies each label's text into a comment)."""
+    return _XML_PROLOGUE.sub("", svg.decode("utf-8")).strip()
+
+
+def _colour(value: Decimal, thresholds: Sequence[tuple[Decimal, str]]) -> str:
+    for index, (low, _name) in enumerate(thresholds):
+        if value >= low:
+            return BAND_COLOURS[min(index, len(BAND_COLOURS) - 1)]
+    return BAND_COLOURS[min(len(thresholds), len(BAND_COLOURS) - 1)]
+
+
+def _plain(value: Decimal) -> str:
+    from jixiao.core.decimals import plain
+
+    return plain(Decimal(value))

@@ -1,0 +1,255 @@
+"""The report as a Word document (python-docx): real headings, real tables, the chart as a
+PNG picture, and a CJK font on every style (w:eastAsia) so Word and LibreOffice show the
+Chinese in 宋体/黑体 (or the nearest font they have) rather than a Western fallback.
+
+Byte-stable: the core properties carry a fixed date and the zip entries a fixed time."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime, timezone
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from .chart import rates_chart
+from .outline import Chart, Heading, NumberedList, Outline, Paragraph, Table
+
+#: Latin and East Asian fonts: body text 宋体 (SimSun), headings 黑体 (SimHei), the names
+#: Word on a Chinese system has; LibreOffice maps them to the CJK font it has.
+BODY_FONTS = ("Times New Roman", "宋体")
+HEADING_FONTS = ("Times New Roman", "黑体")
+BODY_SIZE = Pt(12)  # 小四
+TABLE_SIZE = Pt(10.5)  # 五号
+HEADING_SIZES = {1: Pt(16), 2: Pt(14), 3: Pt(12)}
+TITLE_SIZE = Pt(18)
+TEXT_WIDTH_CM = 16.0  # A4 (21 cm) less 2.5 cm margins
+#: A fixed date for the document's properties: nothing in the file depends on when it was written.
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: The annex's column widths (cm): 层级, 指标, 标准分值, 实际得分, 扣分明细, 评分说明.
+ANNEX_WIDTHS = (1.3, 3.0, 1.4, 1.4, 3.4, 5.5)
+
+
+def render_docx(outline: Outline) -> bytes:
+    document = Document()
+    _page(document)
+    _styles(document)
+    _properties(document, outline)
+    _title(document, outline)
+    for block in outline.blocks:
+        if isinstance(block, Heading):
+            heading = document.add_heading(block.text, level=block.level)
+            heading.paragraph_format.page_break_before = block.new_page
+        elif isinstance(block, Paragraph):
+            for line in _lines(block.text):
+                _body(document, line)
+        elif isinstance(block, NumberedList):
+            for marker, text in zip(block.markers, block.items):
+                for i, line in enumerate(_lines(text)):
+                    _body(document, marker + line if i == 0 else line)
+        elif isinstance(block, Table):
+            _table(document, block)
+        elif isinstance(block, Chart):
+            _chart(document, block)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _stable_zip(buffer.getvalue())
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()] or [""]
+
+
+def _page(document) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm((21 - TEXT_WIDTH_CM) / 2))
+    section.top_margin = section.bottom_margin = Cm(2.5)
+
+
+def set_fonts(rpr_parent, latin: str, east_asia: str) -> None:
+    """Set the Latin and East Asian fonts on a style's or run's w:rPr, dropping the theme
+    fonts that would otherwise win (the default template's headings use theme fonts)."""
+    rpr = rpr_parent.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_parent.insert(0, rpr)
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+    fonts.set(qn("w:cs"), latin)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:hint"), "eastAsia")
+
+
+def _styles(document) -> None:
+    styles = document.styles
+    defaults = styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        rpr_default = defaults.find(qn("w:rPrDefault"))
+        if rpr_default is not None:
+            set_fonts(rpr_default, *BODY_FONTS)
+    normal = styles["Normal"]
+    set_fonts(normal.element, *BODY_FONTS)
+    normal.font.size = BODY_SIZE
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.5
+    for level, size in HEADING_SIZES.items():
+        style = styles[f"Heading {level}"]
+        set_fonts(style.element, *HEADING_FONTS)
+        style.font.size = size
+        style.font.bold = True
+        style.font.italic = False
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.paragraph_format.space_before = Pt(12 if level == 1 else 6)
+        style.paragraph_format.space_after = Pt(6 if level == 1 else 3)
+        style.paragraph_format.line_spacing = 1.3
+    # East Asian language for spell checking and line breaking.
+    lang = normal.element.get_or_add_rPr().find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        normal.element.get_or_add_rPr().append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _properties(document, outline: Outline) -> None:
+    props = document.core_properties
+    props.title = outline.title[:255]
+    props.subject = outline.subtitle[:255]
+    props.author = props.last_modified_by = "Jixiao"
+    props.comments = ""
+    props.keywords = ""
+    props.created = props.modified = FIXED_DATE
+    props.last_printed = FIXED_DATE
+    props.revision = 1
+    props.language = "zh-CN" if outline.language == "zh" else "en"
+
+
+def _title(document, outline: Outline) -> None:
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(6)
+    run = title.add_run(outline.title)
+    set_fonts(run._r, *HEADING_FONTS)
+    run.font.size, run.font.bold = TITLE_SIZE, True
+    sub = document.add_paragraph()
+    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    sub.paragraph_format.space_after = Pt(12)
+    run = sub.add_run(outline.subtitle)
+    run.font.size = TABLE_SIZE
+    run.font.color.rgb = RGBColor(0x61, 0x61, 0x61)
+
+
+def _body(document, text: str) -> None:
+    paragraph = document.add_paragraph(text)
+    paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+
+
+def _table(document, block: Table) -> None:
+    header_rows = len(block.header)
+    columns = block.columns
+    table = document.add_table(rows=header_rows + len(block.rows), cols=columns)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _widths(block, columns)
+    for r, row in enumerate(block.header):
+        _repeat_header(table.rows[r])
+        c = 0
+        for cell in row:
+            target = table.cell(r, c)
+            if cell.span > 1:
+                target = target.merge(table.cell(r, c + cell.span - 1))
+            _fill(target, cell.text, bold=True, center=True)
+            c += cell.span
+    # A header cell left empty under a one-row cell above it (the corner 项目 over a
+    # grouped header) is merged into the cell above, as the report draws it.
+    for r in range(1, header_rows):
+        if block.header[r] and not block.header[r][0].text and block.header[r - 1][0].span == 1:
+            merged = table.cell(r - 1, 0).merge(table.cell(r, 0))
+            _fill(merged, block.header[r - 1][0].text, bold=True, center=True, replace=True)
+    for i, row in enumerate(block.rows):
+        cells = table.rows[header_rows + i].cells
+        for c, text in enumerate(row):
+            _fill(cells[c], text, bold=c == 0 and block.row_labels, center=c not in block.text_columns)
+    # LibreOffice reads the grid's column widths, Word the cells': set both.
+    for c, column in enumerate(table.columns):
+        column.width = Cm(widths[c])
+    for row in table.rows:
+        for c, cell in enumerate(row.cells):
+            cell.width = Cm(widths[c])
+    document.add_paragraph()  # the space after a table
+
+
+def _widths(block: Table, columns: int) -> list[float]:
+    if block.role == "annex" and columns == len(ANNEX_WIDTHS):
+        return list(ANNEX_WIDTHS)
+    if block.role == "basics":
+        return [4.0, TEXT_WIDTH_CM - 4.0]
+    first = 2.6 if columns > 2 else TEXT_WIDTH_CM / 2
+    rest = (TEXT_WIDTH_CM - first) / max(columns - 1, 1)
+    return [first] + [rest] * (columns - 1)
+
+
+def _fill(cell, text: str, bold: bool = False, center: bool = False, replace: bool = False) -> None:
+    lines = _lines(text)
+    paragraphs = cell.paragraphs
+    if replace:
+        for extra in paragraphs[1:]:
+            extra._p.getparent().remove(extra._p)
+        paragraphs[0].text = ""
+    first = cell.paragraphs[0]
+    for i, line in enumerate(lines):
+        paragraph = first if i == 0 else cell.add_paragraph()
+        paragraph.paragraph_format.line_spacing = 1.15
+        if center:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(line)
+        run.font.size = TABLE_SIZE
+        run.font.bold = bold
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+def _repeat_header(row) -> None:
+    """Mark a header row to repeat on each page a long table runs over."""
+    properties = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    properties.append(header)
+
+
+def _chart(document, chart: Chart) -> None:
+    png = rates_chart(chart.labels, chart.rates, chart.thresholds, chart.axis, "png")
+    document.add_picture(io.BytesIO(png), width=Cm(14))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption = document.add_paragraph(chart.caption)
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in caption.runs:
+        run.font.size = TABLE_SIZE
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The same .docx with every zip entry dated ZIP_TIME, so equal documents are equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
