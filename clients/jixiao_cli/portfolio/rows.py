@@ -1,0 +1,200 @@
+"""One line of `jixiao batch` JSONL output, checked and read into what the summary needs.
+
+A row is input from outside (a file anyone can edit), so every field is checked with
+full-string rules and size limits before use; a line that is not batch output is refused
+with a message naming what is wrong. Rows written before batch outputs carried their
+explanations (no `dimensions`, `details` or `findings`) are read as they are: the figures
+that need those fields say they could not be computed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+from jixiao.core.identifiers import echo
+
+#: A score, weight, rate or deduction as the wire writes it: "2.39", "-0.5", "100".
+DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
+#: An id of the pack's language (indicator, finding, rule): letters, digits and . _ - # [ ] @.
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.#@\[\]-]{1,200}")
+KEY_MAX = 256
+TEXT_MAX = 5000
+NAME_MAX = 500
+#: More leaves or findings than any pack has: a row beyond these is not batch output.
+ITEMS_MAX = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+REQUIRED = ("key", "pack", "version", "digest", "score", "grade", "level1", "leaves")
+
+
+class RowError(ValueError):
+    """The record is not a row of `jixiao batch` output; the message says why."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A level-1 indicator's result in a row."""
+
+    id: str
+    weight: Decimal
+    score: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A leaf's result in a row: what it lost, and whether it applied."""
+
+    id: str
+    deducted: Decimal
+    not_applicable: bool
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """A finding given to a row's project."""
+
+    id: str
+    text: str
+    dimension: str
+    observation: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the summary reads of one scored project. `dimensions`, `details` and
+    `findings` are None in a row written before batch outputs carried them."""
+
+    line: int
+    key: str
+    pack: str
+    version: str
+    digest: str
+    score: Decimal
+    grade: str
+    level1: Mapping[str, Decimal]
+    leaves: tuple[str, ...]  # the leaf ids, in the row's order
+    overrides: tuple[str, ...]
+    not_applicable: tuple[str, ...]
+    rate: Decimal | None
+    dimensions: tuple[Dimension, ...] | None
+    details: tuple[Detail, ...] | None
+    findings: tuple[FindingRef, ...] | None
+
+
+def parse_row(record: Any, line: int) -> Row:
+    """The row in a decoded JSON line; RowError naming the field if it is not batch output."""
+    if not isinstance(record, dict):
+        raise RowError(f"a JSON {type(record).__name__}, not an object")
+    missing = [name for name in REQUIRED if name not in record]
+    if missing:
+        raise RowError(f"no {', '.join(missing)} (a row of `jixiao batch` output has "
+                       f"{', '.join(REQUIRED)})")
+    level1 = _mapping(record["level1"], "level1")
+    leaves = _mapping(record["leaves"], "leaves")
+    return Row(
+        line=line,
+        key=_text(record["key"], "key", KEY_MAX, allow_empty=True),
+        pack=_identifier(record["pack"], "pack"),
+        version=_identifier(record["version"], "version"),
+        digest=_identifier(record["digest"], "digest"),
+        score=_decimal(record["score"], "score"),
+        grade=_text(record["grade"], "grade", NAME_MAX, allow_empty=True),
+        level1={_identifier(id_, "level1"): _decimal(value, f"level1.{id_}") for id_, value in level1.items()},
+        leaves=tuple(_identifier(id_, "leaves") for id_ in leaves),
+        overrides=tuple(_identifier(item, "overrides") for item in _list(record.get("overrides", []), "overrides")),
+        not_applicable=tuple(_identifier(item, "not_applicable")
+                             for item in _list(record.get("not_applicable", []), "not_applicable")),
+        rate=_decimal(record["rate"], "rate") if "rate" in record else None,
+        dimensions=(tuple(_dimension(item, i) for i, item in enumerate(_list(record["dimensions"], "dimensions")))
+                    if "dimensions" in record else None),
+        details=(tuple(_detail(item, i) for i, item in enumerate(_list(record["details"], "details")))
+                 if "details" in record else None),
+        findings=(tuple(_finding(item, i) for i, item in enumerate(_list(record["findings"], "findings")))
+                  if "findings" in record else None),
+    )
+
+
+def _dimension(item: Any, index: int) -> Dimension:
+    field = f"dimensions[{index}]"
+    item = _object(item, field)
+    return Dimension(_identifier(_get(item, "id", field), f"{field}.id"),
+                     _decimal(_get(item, "weight", field), f"{field}.weight"),
+                     _decimal(_get(item, "score", field), f"{field}.score"),
+                     _decimal(_get(item, "rate", field), f"{field}.rate"))
+
+
+def _detail(item: Any, index: int) -> Detail:
+    field = f"details[{index}]"
+    item = _object(item, field)
+    not_applicable = item.get("not_applicable", False)
+    if not isinstance(not_applicable, bool):
+        raise RowError(f"{field}.not_applicable is not true or false")
+    return Detail(_identifier(_get(item, "id", field), f"{field}.id"),
+                  _decimal(_get(item, "deducted", field), f"{field}.deducted"), not_applicable)
+
+
+def _finding(item: Any, index: int) -> FindingRef:
+    field = f"findings[{index}]"
+    item = _object(item, field)
+    observation = item.get("observation", False)
+    if not isinstance(observation, bool):
+        raise RowError(f"{field}.observation is not true or false")
+    dimension = item.get("dimension", "")
+    return FindingRef(_identifier(_get(item, "id", field), f"{field}.id"),
+                      _text(_get(item, "text", field), f"{field}.text", TEXT_MAX),
+                      _identifier(dimension, f"{field}.dimension") if dimension else "",
+                      observation)
+
+
+def _get(item: dict, name: str, field: str) -> Any:
+    if name not in item:
+        raise RowError(f"{field} has no {name}")
+    return item[name]
+
+
+def _object(value: Any, field: str) -> dict:
+    if not isinstance(value, dict):
+        raise RowError(f"{field} is not an object")
+    return value
+
+
+def _mapping(value: Any, field: str) -> dict:
+    value = _object(value, field)
+    if len(value) > ITEMS_MAX:
+        raise RowError(f"{field} has {len(value)} entries, more than {ITEMS_MAX}")
+    return value
+
+
+def _list(value: Any, field: str) -> list:
+    if not isinstance(value, list):
+        raise RowError(f"{field} is not a list")
+    if len(value) > ITEMS_MAX:
+        raise RowError(f"{field} has {len(value)} items, more than {ITEMS_MAX}")
+    return value
+
+
+def _text(value: Any, field: str, limit: int, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise RowError(f"{field} is not a text")
+    if not value and not allow_empty:
+        raise RowError(f"{field} is empty")
+    if len(value) > limit:
+        raise RowError(f"{field} has {len(value)} characters, more than {limit}")
+    return value
+
+
+def _identifier(value: Any, field: str) -> str:
+    if not isinstance(value, str) or IDENTIFIER.fullmatch(value) is None:
+        shown = echo(value) if isinstance(value, str) else type(value).__name__
+        raise RowError(f"{field}: {shown!r} is not an id")
+    return value
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if not isinstance(value, str) or DECIMAL.fullmatch(value) is None:
+        shown = echo(value) if isinstance(value, str) else repr(value)[:64]
+        raise RowError(f"{field}: {shown} is not a decimal such as \"2.39\"")
+    return Decimal(value)
