@@ -281,3 +281,35 @@ def test_jixiao_score_shows_nothing_more_without_findings(compiled) -> None:
 
 def test_the_example_pack_text_is_what_the_tests_load() -> None:
     assert "findings:" in FINDINGS_PACK and "observations:" in FINDINGS_PACK
+
+
+# --- pack diff ----------------------------------------------------------------------
+
+
+def test_pack_diff_lists_added_removed_and_changed_findings_and_what_names_them() -> None:
+    from jixiao.core.pack.diff import ChangeKind, diff_packs
+
+    from .findings_pack import findings_pack
+
+    old = findings_pack()
+    new = findings_pack(edited(
+        ("  - id: misused\n    dimension: process\n    text: 存在挪用资金情况\n",
+         "  - id: misused\n    dimension: process\n    text: 存在挪用财政资金情况\n"
+         "  - id: late\n    text: 进度滞后\n"),
+        ("reason: 记录乙未见, finding: records_missing", "reason: 记录乙未见, finding: late"),
+        ("        description: 是否设定绩效目标\n", "        description: 是否设定了绩效目标\n"),
+        ("  recommendations: evaluation.advice\n", ""),
+        ("project: {name: project.name, budget: budget.approved, spent: budget.spent}",
+         "project: {name: project.name, budget: budget.approved}"),
+        ("label: 其他建议, max_items: 3, default: []", "label: 其他建议, max_items: 5, default: []")))
+    changes = [(c.kind, c.subject, c.detail, c.old, c.new) for c in diff_packs(old, new).changes]
+    assert (ChangeKind.RULE_CHANGED, "process.records", "check b finding", "records_missing", "late") in changes
+    assert (ChangeKind.TEXT_CHANGED, "decision.targets", "description", "是否设定绩效目标", "是否设定了绩效目标") in changes
+    assert (ChangeKind.FACT_CHANGED, "evaluation.advice", "max_items", "3", "5") in changes
+    assert (ChangeKind.FINDING_CHANGED, "misused", "finding", "存在挪用资金情况 · in process",
+            "存在挪用财政资金情况 · in process") in changes
+    assert (ChangeKind.FINDING_ADDED, "late", "finding", None, "进度滞后 · in process") in changes
+    assert (ChangeKind.OBSERVATIONS_CHANGED, "", "observations recommendations", "evaluation.advice", None) in changes
+    assert (ChangeKind.REPORT_CHANGED, "", "report project spent", "budget.spent", None) in changes
+    removed = diff_packs(new, old).of_kind(ChangeKind.FINDING_REMOVED)
+    assert [(c.subject, c.old) for c in removed] == [("late", "进度滞后 · in process")]
