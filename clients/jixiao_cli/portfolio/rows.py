@@ -96,7 +96,7 @@ def parse_row(record: Any, line: int) -> Row:
     leaves = _mapping(record["leaves"], "leaves")
     return Row(
         line=line,
-        key=_text(record["key"], "key", KEY_MAX, allow_empty=True),
+        key=_key(record["key"]),
         pack=_identifier(record["pack"], "pack"),
         version=_identifier(record["version"], "version"),
         digest=_identifier(record["digest"], "digest"),
@@ -184,6 +184,13 @@ def _text(value: Any, field: str, limit: int, allow_empty: bool = False) -> str:
     if len(value) > limit:
         raise RowError(f"{field} has {len(value)} characters, more than {limit}")
     return value
+
+
+def _key(value: Any) -> str:
+    key = _text(value, "key", KEY_MAX, allow_empty=True)
+    if _CONTROL.search(key):
+        raise RowError(f"key {echo(key)!r} holds a control character")
+    return key
 
 
 def _identifier(value: Any, field: str) -> str:
