@@ -27,6 +27,7 @@ from .pack_view import render_pack, render_pack_list
 from .report_command import report
 from .review import diff_versions, rescore
 from .score_table import render_score_table
+from .summary_command import summary
 from .targets import DEFAULT_SERVER, evaluation_target_options, open_evaluation
 from .token_commands import token
 
@@ -228,5 +229,6 @@ for command in (validate_pack, keygen, sign_pack, publish_pack, list_versions, a
 cli.add_command(report)
 cli.add_command(rescore)
 cli.add_command(batch)
+cli.add_command(summary)
 cli.add_command(template)
 cli.add_command(token)
