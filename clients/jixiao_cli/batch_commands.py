@@ -11,7 +11,7 @@ import click
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
-from .batch_input import INPUT_SUFFIXES, BatchInput
+from .batch_input import INPUT_SUFFIXES, BatchInput, example_note
 from .batch_outcomes import Outcome, RowScore
 from .batch_output import OUTPUT_SUFFIXES, ErrorFile, ScoreFile, default_errors_path, open_score_file
 from .batch_progress import batch_progress
@@ -21,6 +21,7 @@ from .client import JixiaoClient, JixiaoError
 from .exit_codes import CliError
 from .failures import describe_error
 from .local import LocalJixiao
+from .summary_command import check_summary_path, summary_option, write_batch_summary
 from .output import ignore_unknown_option, language_option
 from .targets import LOCAL, REGISTRY, SERVER, chosen_place, evaluation_target_options, open_evaluation
 
@@ -41,13 +42,15 @@ _output_path = click.Path(dir_okay=False, path_type=Path)
               help="The column (.jsonl: the field) holding each row's key (default: key or 编号; "
                    "without one, the row number).")
 @click.option("--errors", "errors_path", type=_output_path, metavar="FILE",
-              help="Where failed rows go (default: OUTPUT's name with .errors.jsonl).")
+              help="Where failed rows go (default: OUTPUT's name followed by .errors.jsonl, "
+                   "e.g. results.xlsx.errors.jsonl).")
+@summary_option
 @ignore_unknown_option
 @language_option
 @click.pass_context
 def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | None, output: Path,
           jobs: int, key_column: str | None, errors_path: Path | None, ignore_unknown: bool, language: str,
-          **_target: object) -> None:
+          summary_path: Path | None, **_target: object) -> None:
     """Score every row of INPUT (.csv, .xlsx or .jsonl) and write the scores to OUTPUT.
 
     \b
@@ -57,24 +60,34 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
                   问卷：首义质量奖政策知晓率.非常了解), and a key column (key or 编号).
                   When row 2 holds fact names, as in `jixiao template`'s workbook,
                   it is the header and data starts in row 3. CSV: UTF-8 or GB18030.
+                  A row keyed 示例 or example is the template's example: not scored.
       .jsonl      one object a line: {"key": ..., "facts": {...}}, or the facts.
     Booleans: TRUE/FALSE, true/false, 是/否, 1/0. Shares: percent, 27.5 or 27.5%.
-    A choice fact takes an option's code or its label (好, 较好 ...).
-    An empty cell is a missing fact. Keys must be unique. A column or a .jsonl
-    field naming no fact of the pack is an error, unless --ignore-unknown-facts
-    (then it is left out, and the columns left out are listed on stderr).
+    A choice fact takes an option's code or its label (好, 较好 ...). A list of
+    texts (an evaluator's observations): one item a line in the cell.
+    An empty cell is a missing fact. Keys must be unique, at most 256 characters
+    without control characters. A column or a .jsonl field naming no fact of the
+    pack is an error, unless --ignore-unknown-facts (then it is left out, and the
+    columns left out are listed on stderr).
 
     \b
     OUTPUT, a row per scored project, written as it is scored:
       .jsonl  {"key", "pack", "version", "digest", "score", "grade",
-               "level1": {id: score}, "leaves": {id: score}}, and when there
-               are some "overrides" (rule ids that fired), "not_applicable"
-               (leaf ids) and "ignored_facts"
+               "level1": {id: score}, "leaves": {id: score}}, when there are
+               some "overrides" (rule ids that fired), "not_applicable" (leaf
+               ids) and "ignored_facts"; then "language", "total_weight", "rate",
+               "dimensions", "details" (each leaf: weight, score, deducted,
+               "deductions", "rationale", not applicable and why), "findings"
+               (存在的问题) and "recommendations" (有关建议)
       .csv    key, version, digest, total, grade, then each level-1 and each
               leaf indicator by id (UTF-8 with a byte-order mark, for Excel)
-      .xlsx   the same columns, row 2 naming them; rows wait in
-              NAME.journal.jsonl until the run completes
-    Failed rows go to the errors file (key, row, message), rewritten by every run.
+      .xlsx   sheet 评分 (Scores): the .csv's columns, row 1 their names, row 2
+              their ids; 说明 (Details): a row per project and leaf with its
+              deductions and rationale; 问题与建议 (Findings): a row per project
+              and finding or recommendation; 错误 (Errors): the rows that failed.
+              Rows wait in NAME.journal.jsonl until the run completes.
+    Failed rows go to the errors file (key, row, message), OUTPUT's name followed
+    by .errors.jsonl, rewritten by every run.
 
     \b
     Run it again with the same OUTPUT to resume: rows whose key OUTPUT holds are
@@ -87,6 +100,8 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
     """
     errors_path = errors_path or default_errors_path(output)
     _check_files(input_path, output, errors_path)
+    if summary_path:
+        check_summary_path(summary_path, input_path, output, errors_path)
     place = chosen_place(ctx)
     with open_evaluation(ctx) as service:
         pack = service.get_pack(pack_id, version)
@@ -101,11 +116,15 @@ def batch(ctx: click.Context, input_path: Path, pack_id: str, version: str | Non
                 outcomes = _score(ctx, place, service, request, rows, jobs)
                 scored, failed = _write_outcomes(outcomes, scores, errors_path, rows, pack)
             scores.finish()
+            if summary_path:
+                write_batch_summary(scores, pack, summary_path, language, output)
         finally:
             scores.close()
     summary = f"{scored} scored, {failed} failed" + (f" (see {errors_path})" if failed else "")
     if rows.skipped:
         summary += f"; {rows.skipped} skipped (already in {output})"
+    if rows.examples:
+        summary += f"; {example_note(rows.examples)}"
     click.echo(summary, err=True)
     if failed:
         raise click.exceptions.Exit(exit_codes.FAILED)
@@ -150,8 +169,9 @@ def _write_outcomes(outcomes: Iterator[Outcome], scores: ScoreFile, errors_path:
                 scored += 1
             else:
                 errors.write(outcome)
+                scores.fail(outcome)
                 failed += 1
-            progress.update(scored + failed + rows.skipped, failed)
+            progress.update(scored + failed + rows.skipped + len(rows.examples), failed)
     except KeyboardInterrupt:
         raise CliError(f"interrupted after {scored} scored, {failed} failed: run the same command "
                        f"again to go on", exit_codes.INTERRUPTED) from None
@@ -181,9 +201,11 @@ def template(ctx: click.Context, pack_id: str, version: str | None, output: Path
     \b
     Sheet 1: row 1 the labels with units, row 2 the fact names (the header
     `jixiao batch` reads), row 3 an example (the pack's first golden case with
-    --local or --registry; else defaults), key column first. Cells check what they
-    can: TRUE/FALSE lists, a choice's options as a list of their labels, number
-    ranges, shares 0–100.
+    --local or --registry; else defaults) keyed 示例 (--lang en: example), which
+    `jixiao batch` does not score: leave it or delete it, or give it a project's
+    key to score it. Key column first. Cells check what they can: TRUE/FALSE
+    lists, a choice's options as a list of their labels, number ranges, shares
+    0–100; a list of texts takes one item a line.
     Sheet 2: each column's fact, label, type, unit, range and default.
     """
     from .template_workbook import template_workbook  # openpyxl: only this command needs it here

@@ -10,8 +10,12 @@ column would otherwise leave a fact to its default without a word.
 A .jsonl file has one object a line: {"key": ..., "facts": {...}}, or the facts object
 itself, keyed by its line number (or by the field --key-column names, taken out of it).
 
-Rows are read lazily. Keys must be unique: a repeated key is that row's error. A row
-whose key `done` holds (it is already in the output) is skipped and counted.
+Rows are read lazily. A key is at most 256 characters without control characters, and
+keys must be unique: a repeated key is that row's error. A row whose key `done` holds
+(it is already in the output) is skipped and counted. A table's row keyed 示例 or
+example is the example row of `jixiao template`'s workbook, which an evaluator may leave
+in: it is never scored, and its number is kept for the batch's summary line. (Filling
+row 3 over the example with a project's own key makes it that project.)
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
+from jixiao.core.identifiers import InvalidIdentifier, check_key, echo
 from jixiao.v1 import evaluation_pb2
 
 from .exit_codes import CliError
@@ -29,6 +34,8 @@ from .fact_columns import FactColumn, HeaderIndex, cell_value, fact_columns, key
 from .table_files import FirstSheet, Row, column_letter, csv_rows, inspect_text
 
 KEY_HEADERS = ("key", "编号")
+#: The key of the example row `jixiao template` writes, in each language: never scored.
+EXAMPLE_KEYS = {"zh": "示例", "en": "example"}
 INPUT_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 MAX_LISTED = 5
 
@@ -77,6 +84,7 @@ class BatchInput:
                  done: set[str] | frozenset[str] = frozenset(), ignore_unknown: bool = False):
         self.path = path
         self.skipped = 0
+        self.examples: list[tuple[int, str]] = []  # the template's example rows left in: (row, key)
         self.ignored_columns = ""  # with ignore_unknown: the header's columns naming no fact, listed
         self._done = done
         self._seen: dict[str, int] = {}
@@ -87,6 +95,7 @@ class BatchInput:
             raise CliError(f"input file not found: {path}")
         self._close: Callable[[], None] = lambda: None
         self._read_cells: Callable[[BatchRow], BatchRow] = lambda row: row
+        self._table = suffix != ".jsonl"
         if suffix == ".jsonl":
             text = inspect_text(path, fallback=None)
             self.estimate: int | None = text.lines
@@ -111,8 +120,12 @@ class BatchInput:
         self._read_cells = self.layout.read_cells
 
     def __iter__(self) -> Iterator[BatchRow]:
+        examples = EXAMPLE_KEYS.values() if self._table else ()
         for row in self._rows:
             if not row.problem:
+                if row.key in examples:
+                    self.examples.append((row.number, row.key))
+                    continue
                 first = self._seen.setdefault(row.key, row.number)
                 if first != row.number:
                     yield BatchRow(row.number, row.key, {}, f"duplicate key '{row.key}': also on row {first}")
@@ -207,7 +220,29 @@ def _table_row(row: Row, layout: Layout) -> Iterator[BatchRow]:
         if not key:
             yield BatchRow(number, "", {}, f"no key: the key column {layout.key_column} is empty")
             return
+        if problem := _key_problem(key):
+            yield BatchRow(number, echo(key), {}, problem)
+            return
     yield BatchRow(number, key, {}, cells=cells)
+
+
+def _key_problem(key: str) -> str:
+    """Why `key` cannot key a row (too long, control characters), or ""."""
+    try:
+        check_key(key)
+    except InvalidIdentifier as error:
+        return f"the key is not usable: {error.problem}"
+    return ""
+
+
+def example_note(examples: list[tuple[int, str]]) -> str:
+    """The summary line's note on the template's example rows left in the input."""
+    if len(examples) == 1:
+        number, key = examples[0]
+        return f"example row {number} ({key}) not scored"
+    rows = ", ".join(str(number) for number, _key in examples[:MAX_LISTED])
+    more = f" and {len(examples) - MAX_LISTED} more" if len(examples) > MAX_LISTED else ""
+    return f"{len(examples)} example rows ({rows}{more}) not scored"
 
 
 def _jsonl_rows(path: Path, encoding: str, key_field: str | None) -> Iterator[BatchRow]:
@@ -244,4 +279,8 @@ def _jsonl_row(number: int, line: str, key_field: str | None) -> BatchRow:
     if isinstance(raw_key, (dict, list, bool)):
         return BatchRow(number, fallback, {}, f"the key must be a text or a number, got {json.dumps(raw_key)}")
     key = str(raw_key).strip()
-    return BatchRow(number, key, facts) if key else BatchRow(number, fallback, {}, "no key: the key is empty")
+    if not key:
+        return BatchRow(number, fallback, {}, "no key: the key is empty")
+    if problem := _key_problem(key):
+        return BatchRow(number, echo(key), {}, problem)
+    return BatchRow(number, key, facts)

@@ -4,13 +4,14 @@ Each score is written as soon as it is known, and flushed, so an interruption lo
 most the rows in flight. Opening an output that exists resumes it: the keys it holds
 are done, a line cut short by the interruption is dropped, and new rows are appended.
 An output written with another pack version (another digest) is refused rather than
-mixed. An .xlsx cannot be appended to safely, so its rows go to a journal beside it
-(`NAME.journal.jsonl`, the .jsonl form) and the workbook is built from the journal when
-the run completes, after which the journal is removed; resuming a finished workbook
-reads its rows back into a journal first.
+mixed. A .jsonl output holds each row's explanation (see batch_outcomes); a .csv output
+the scores alone. An .xlsx output (batch_workbook) has its rows wait in a journal and is
+built when the run completes.
 
-The errors file is rewritten by every run: rows that failed are tried again, so it
-lists the rows failing now. It is removed when no row failed.
+Every output has its own errors file, `OUTPUT.errors.jsonl` (results.csv.errors.jsonl,
+results.xlsx.errors.jsonl), so that runs of one input to two outputs keep theirs. It is
+rewritten by every run: rows that failed are tried again, so it lists the rows failing
+now. It is removed when no row failed.
 """
 
 from __future__ import annotations
@@ -19,23 +20,20 @@ import csv
 import json
 import os
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator, Protocol, TextIO
 
 from jixiao.v1 import evaluation_pb2
 
-from .batch_outcomes import RowFailure, RowScore
+from .batch_outcomes import RecordError, RowFailure, RowScore, score_from_record, score_record
 from .exit_codes import CliError
 from .pack_view import in_language
-from .table_files import FirstSheet, column_letter
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".xlsx")
 FIXED_COLUMNS = ("key", "version", "digest", "total", "grade")
 TEXT_COLUMNS = frozenset({"key", "version", "digest", "grade"})  # the others hold scores
 FIXED_NAMES = {"zh": ("编号", "版本", "摘要", "总分", "等级"),
                "en": ("key", "version", "digest", "total", "grade")}
-SCORE_FORMAT = "0.00"
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,13 @@ class ScoreColumns:
                 *(score.level1.get(id_, "") for id_, _ in self.level1),
                 *(score.leaves.get(id_, "") for id_, _ in self.leaves)]
 
+    def score(self, texts: list[str], pack_id: str, number: int = 0) -> RowScore:
+        """The scores a row of these columns holds (`cells`' inverse), without an explanation."""
+        values = dict(zip(self.ids, texts))
+        return RowScore(texts[0], number, pack_id, texts[1], texts[2], texts[3], texts[4],
+                        {id_: values.get(id_, "") for id_, _ in self.level1},
+                        {id_: values.get(id_, "") for id_, _ in self.leaves})
+
 
 def _leaves(nodes) -> Iterator[evaluation_pb2.IndicatorSpec]:
     for node in nodes:
@@ -85,9 +90,16 @@ class ScoreFile(Protocol):
 
     def write(self, score: RowScore) -> None: ...
 
+    def fail(self, failure: RowFailure) -> None:
+        """A row of this run failed (it goes to the errors file too)."""
+
     def finish(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def records(self) -> Iterator[dict]:
+        """The output's rows as JSON objects (see batch_outcomes), those written so far
+        included: .jsonl every key, .xlsx too, .csv the scores alone (no explanation)."""
 
 
 def open_score_file(path: Path, pack: evaluation_pb2.Pack, language: str) -> ScoreFile:
@@ -98,6 +110,8 @@ def open_score_file(path: Path, pack: evaluation_pb2.Pack, language: str) -> Sco
     if suffix == ".csv":
         return CsvScores(path, pack, ScoreColumns.of(pack, language))
     if suffix == ".xlsx":
+        from .batch_workbook import XlsxScores  # openpyxl: only an .xlsx output needs it
+
         return XlsxScores(path, pack, ScoreColumns.of(pack, language))
     raise CliError(f"{path}: the output must be a .jsonl, .csv or .xlsx file")
 
@@ -108,23 +122,12 @@ def journal_path(path: Path) -> Path:
 
 
 def default_errors_path(output: Path) -> Path:
-    """The errors file beside the output: results.csv → results.errors.jsonl."""
-    return output.with_name(f"{output.stem}.errors.jsonl")
+    """The errors file beside the output, named after all of it: results.csv →
+    results.csv.errors.jsonl, results.xlsx → results.xlsx.errors.jsonl."""
+    return output.with_name(f"{output.name}.errors.jsonl")
 
 
 # --- .jsonl --------------------------------------------------------------------------
-
-
-def score_record(score: RowScore) -> dict:
-    """A score as one line of .jsonl output; overrides, not_applicable and ignored_facts
-    only when the row has some."""
-    record = {"key": score.key, "pack": score.pack, "version": score.version, "digest": score.digest,
-              "score": score.score, "grade": score.grade, "level1": dict(score.level1),
-              "leaves": dict(score.leaves)}
-    for name in ("overrides", "not_applicable", "ignored_facts"):
-        if getattr(score, name):
-            record[name] = list(getattr(score, name))
-    return record
 
 
 class _AppendedScores:
@@ -134,6 +137,9 @@ class _AppendedScores:
     path: Path
     _stream: TextIO | None = None
 
+    def fail(self, failure: RowFailure) -> None:
+        """Failed rows are the errors file's alone."""
+
     def finish(self) -> None:
         """Every row is already in place; the file exists even if no row was scored."""
         self._opened()
@@ -141,6 +147,11 @@ class _AppendedScores:
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
+
+    def _flush(self) -> None:
+        """What is written so far, on disk for a reader (records)."""
+        if self._stream is not None and not self._stream.closed:
+            self._stream.flush()
 
     def _opened(self) -> TextIO:
         if self._stream is None:
@@ -159,27 +170,46 @@ class JsonlScores(_AppendedScores):
         self.done: set[str] = set()
         if path.exists():
             for number, line in _complete_lines(path):
-                record = _json_record(path, number, line)
-                _check_digest(path, number, record.get("digest"), record.get("version"), pack)
-                self.done.add(str(record.get("key")))
+                record = json_record(f"{path}:{number}", line)
+                check_digest(path, number, record.get("digest"), record.get("version"), pack)
+                self.done.add(str(record["key"]))
 
     def write(self, score: RowScore) -> None:
         stream = self._opened()
         stream.write(json.dumps(score_record(score), ensure_ascii=False) + "\n")
         stream.flush()
 
+    def records(self) -> Iterator[dict]:
+        """Every row of the file as written, explained rows with their explanation."""
+        self._flush()
+        return jsonl_records(self.path)
+
     def _open(self) -> TextIO:
         return _append(self.path, "utf-8")
 
 
-def _json_record(path: Path, number: int, line: str) -> dict:
+def jsonl_records(path: Path) -> Iterator[dict]:
+    """The rows of a .jsonl output (or journal) as written, each checked to be a row
+    (RecordError → CliError naming the line); a last line cut short is left out, and a
+    file not written yet has none."""
+    if not path.exists():
+        return
+    for number, line in _lines(path):
+        yield json_record(f"{path}:{number}", line)
+
+
+def json_record(where: str, line: str) -> dict:
+    """The row a line (at `where`: "FILE:LINE") holds, checked field by field (an output
+    may have been edited)."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError:
         record = None
-    if not isinstance(record, dict) or "key" not in record:
-        raise CliError(f"{path}:{number} is not a line of `jixiao batch` output: "
-                       f"choose another --out, or remove the file to start over")
+    try:
+        score_from_record(record)
+    except RecordError as error:
+        raise CliError(f"{where} is not a row of `jixiao batch` output ({error}): "
+                       f"choose another --out, or remove the file to start over") from None
     return record
 
 
@@ -191,6 +221,7 @@ class CsvScores(_AppendedScores):
 
     def __init__(self, path: Path, pack: evaluation_pb2.Pack, columns: ScoreColumns):
         self.path = path
+        self.pack_id = pack.id
         self.columns = columns
         self.done: set[str] = set()
         header_written = False
@@ -205,7 +236,7 @@ class CsvScores(_AppendedScores):
                     continue
                 if len(cells) != len(columns.ids):
                     raise CliError(f"{path}:{number} is not a row of `jixiao batch` output")
-                _check_digest(path, number, cells[2], cells[1], pack)
+                check_digest(path, number, cells[2], cells[1], pack)
                 self.done.add(cells[0])
         self._header_written = header_written
 
@@ -214,6 +245,16 @@ class CsvScores(_AppendedScores):
         csv.writer(stream).writerow(self.columns.cells(score))
         stream.flush()
 
+    def records(self) -> Iterator[dict]:
+        """The rows' scores as JSON objects without an explanation: a CSV holds none."""
+        self._flush()
+        if not self.path.exists():
+            return
+        lines = (line for _number, line in _lines(self.path, encoding="utf-8-sig"))
+        for number, cells in enumerate(csv.reader(lines), start=1):
+            if number > 1 and len(cells) == len(self.columns.ids):
+                yield score_record(self.columns.score(cells, self.pack_id, number))
+
     def _open(self) -> TextIO:
         """The file, with the header written first if it was not there yet."""
         stream = _append(self.path, "utf-8" if self._header_written else "utf-8-sig")
@@ -221,122 +262,6 @@ class CsvScores(_AppendedScores):
             csv.writer(stream).writerow(self.columns.ids)
             stream.flush()
         return stream
-
-
-# --- .xlsx ---------------------------------------------------------------------------
-
-
-class XlsxScores:
-    """Scores in a workbook: row 1 the ids, row 2 the names, then a row per project.
-
-    Rows go to the journal as they come; `finish` builds the workbook from it."""
-
-    def __init__(self, path: Path, pack: evaluation_pb2.Pack, columns: ScoreColumns):
-        self.path = path
-        self.columns = columns
-        self.journal = journal_path(path)
-        if path.exists() and not self.journal.exists():
-            _journal_from_workbook(path, self.journal, pack, columns)
-        self._scores = JsonlScores(self.journal, pack)
-        self.done = self._scores.done
-
-    def write(self, score: RowScore) -> None:
-        self._scores.write(score)
-
-    def finish(self) -> None:
-        """Build the workbook from the journal, replace the old one, remove the journal."""
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-
-        self._scores.finish()
-        self._scores.close()
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("scores")
-        sheet.freeze_panes = "B3"
-        for position, id_ in enumerate(self.columns.ids):
-            sheet.column_dimensions[column_letter(position)].width = min(max(len(id_), 8) + 2, 30)
-        grey = Font(color="666666")
-        sheet.append(self.columns.ids)
-        sheet.append([_styled(WriteOnlyCell(sheet, name), grey) for name in self.columns.names])
-        numeric = [id_ not in TEXT_COLUMNS for id_ in self.columns.ids]
-        for _number, line in _complete_lines(self.journal):
-            score = _score_from_record(json.loads(line))
-            sheet.append([_score_cell(sheet, text) if is_score else text
-                          for is_score, text in zip(numeric, self.columns.cells(score))])
-        partial = self.path.with_name(f"{self.path.name}.partial")
-        try:
-            book.save(partial)
-            os.replace(partial, self.path)
-        except OSError as error:
-            raise CliError(f"cannot write {self.path}: {error.strerror}") from None
-        self.journal.unlink()
-
-    def close(self) -> None:
-        self._scores.close()
-
-
-def _styled(cell, font):
-    cell.font = font
-    return cell
-
-
-def _score_cell(sheet, text: str):
-    """A score as a number Excel can sum, shown with two places."""
-    from openpyxl.cell import WriteOnlyCell
-
-    if not text:
-        return text
-    cell = WriteOnlyCell(sheet, int(text) if text.lstrip("-").isdigit() else float(text))
-    cell.number_format = SCORE_FORMAT
-    return cell
-
-
-def _score_from_record(record: dict) -> RowScore:
-    return RowScore(str(record["key"]), 0, record.get("pack", ""), record.get("version", ""),
-                    record.get("digest", ""), record.get("score", ""), record.get("grade", ""),
-                    record.get("level1", {}), record.get("leaves", {}), tuple(record.get("overrides", ())),
-                    tuple(record.get("not_applicable", ())), tuple(record.get("ignored_facts", ())))
-
-
-def _journal_from_workbook(path: Path, journal: Path, pack: evaluation_pb2.Pack, columns: ScoreColumns) -> None:
-    """Read a finished workbook's rows back into a journal, so that a run can add to it."""
-    workbook = FirstSheet(path)
-    try:
-        rows = workbook.rows()
-        header = [_text(cell) for cell in next(rows, (0, ()))[1]]
-        if header != columns.ids:
-            raise CliError(f"{path} has other columns than this batch writes (another pack?): "
-                           f"choose another --out, or remove the file to start over")
-        next(rows, None)  # the names
-        level1 = [id_ for id_, _ in columns.level1]
-        leaves = [id_ for id_, _ in columns.leaves]
-        partial = journal.with_name(f"{journal.name}.partial")
-        with partial.open("w", encoding="utf-8") as stream:
-            for number, cells in rows:
-                texts = [_text(cell) for cell in cells] + [""] * (len(header) - len(cells))
-                if not any(texts):
-                    continue
-                _check_digest(path, number, texts[2], texts[1], pack)
-                values = dict(zip(header, texts))
-                score = RowScore(texts[0], number, pack.id, texts[1], texts[2], texts[3], texts[4],
-                                 {id_: values[id_] for id_ in level1},
-                                 {id_: values[id_] for id_ in leaves})
-                stream.write(json.dumps(score_record(score), ensure_ascii=False) + "\n")
-        os.replace(partial, journal)
-    finally:
-        workbook.close()
-
-
-def _text(cell: object) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float):
-        try:
-            return format(Decimal(repr(cell)).normalize(), "f")
-        except InvalidOperation:
-            return str(cell)
-    return str(cell)
 
 
 # --- errors --------------------------------------------------------------------------
@@ -378,6 +303,20 @@ class ErrorFile:
 # --- files ---------------------------------------------------------------------------
 
 
+def _lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """The file's complete lines with their numbers, as `_complete_lines` but leaving a last
+    line without its newline in the file (and out of the lines): for reading alone."""
+    try:
+        with path.open(encoding=encoding, newline="") as stream:
+            for number, line in enumerate(stream, start=1):
+                if line.endswith("\n") and line.strip():
+                    yield number, line
+    except UnicodeDecodeError:
+        raise CliError(f"{path} is not UTF-8 text: is it the output of `jixiao batch`?") from None
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from None
+
+
 def _complete_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """The file's complete lines with their numbers; a last line without its newline,
     left by an interruption, is cut off the file first."""
@@ -416,7 +355,8 @@ def _drop_partial_line(path: Path) -> None:
         raise CliError(f"cannot repair {path}: {error.strerror}") from None
 
 
-def _check_digest(path: Path, number: int, digest: object, version: object, pack: evaluation_pb2.Pack) -> None:
+def check_digest(path: Path, number: int, digest: object, version: object, pack: evaluation_pb2.Pack) -> None:
+    """Refuse a row scored with another pack version: an output is never mixed."""
     if digest != pack.digest:
         raise CliError(f"{path}:{number} was scored with {pack.id} {version or '?'} (another digest), "
                        f"not {pack.version}: choose another --out, or remove the file to start over")

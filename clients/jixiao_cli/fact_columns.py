@@ -11,7 +11,9 @@ unit in row 1 and the name in row 2; `jixiao batch` reads either.
 A cell becomes the fact's type: a decimal its text ("398761.00"; thousands separators
 and, for shares, a trailing % dropped), an integer an int, a boolean True or False
 (TRUE/FALSE, true/false, 是/否, 1/0), a text itself, and so does a choice: its option's
-code or label (好), which the pack reads as the option. An empty cell is a missing fact.
+code or label (好), which the pack reads as the option. A list of texts (an evaluator's
+observations) is one item a line of the cell, blank lines left out. An empty cell is a
+missing fact.
 A cell that does not convert is passed on as its text, so that the evaluation reports
 it, naming the fact and the type expected, together with every other problem of the row.
 """
@@ -27,12 +29,14 @@ from typing import Iterable
 from jixiao.v1 import evaluation_pb2
 
 DECIMAL, INTEGER, BOOLEAN, TEXT, SHARE, CHOICE = "decimal", "integer", "boolean", "text", "share", "choice"
+TEXT_LIST = "text_list"
 KINDS = {
     evaluation_pb2.FACT_TYPE_DECIMAL: DECIMAL,
     evaluation_pb2.FACT_TYPE_INTEGER: INTEGER,
     evaluation_pb2.FACT_TYPE_BOOLEAN: BOOLEAN,
     evaluation_pb2.FACT_TYPE_TEXT: TEXT,
     evaluation_pb2.FACT_TYPE_CHOICE: CHOICE,
+    evaluation_pb2.FACT_TYPE_TEXT_LIST: TEXT_LIST,
 }
 TRUE_TEXTS = frozenset({"true", "是", "1"})
 FALSE_TEXTS = frozenset({"false", "否", "0"})
@@ -45,7 +49,7 @@ class FactColumn:
 
     name: str  # "budget.spent"; a survey share "survey.awareness.familiar"
     fact: str  # the fact it feeds: "budget.spent"; for a share "survey.awareness"
-    kind: str  # DECIMAL, INTEGER, BOOLEAN, TEXT or SHARE
+    kind: str  # DECIMAL, INTEGER, BOOLEAN, TEXT, SHARE, CHOICE or TEXT_LIST
     label: str  # Chinese label; a share's is "<survey label>.<option label>"
     label_en: str
     unit: str
@@ -157,12 +161,21 @@ def cell_value(column: FactColumn, raw: object) -> object | None:
         return column.option_code(_text(raw))
     if column.kind == TEXT:
         return _text(raw)
+    if column.kind == TEXT_LIST:
+        return text_items(raw)
     number = _number(raw, column.in_percent)
     if number is None:
         return _text(raw)
     if column.kind == INTEGER:
         return int(number) if number == number.to_integral_value() else _text(raw)
     return str(number)
+
+
+def text_items(raw: object) -> list[str] | None:
+    """A list-of-texts cell's items: one a line, each stripped, blank lines left out;
+    None when there is none (the fact is missing, and its default, an empty list, applies)."""
+    items = [line.strip() for line in _text(raw).splitlines() if line.strip()]
+    return items or None
 
 
 def put_fact(facts: dict, column: FactColumn, value: object) -> None:

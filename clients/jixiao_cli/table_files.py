@@ -72,7 +72,8 @@ def csv_rows(path: Path, encoding: str) -> Iterator[Row]:
 
 
 class FirstSheet:
-    """The first sheet of an .xlsx file, open for reading rows; close it when done."""
+    """The first sheet of an .xlsx file, open for reading rows (and any other sheet by its
+    title); close it when done."""
 
     def __init__(self, path: Path):
         import openpyxl  # only .xlsx needs it; importing it costs a tenth of a second
@@ -94,8 +95,13 @@ class FirstSheet:
         return self._sheet.max_row
 
     def rows(self) -> Iterator[Row]:
-        for number, cells in enumerate(self._sheet.iter_rows(), start=1):
-            yield number, tuple(_cell_value(cell) for cell in cells)
+        return _rows(self._sheet)
+
+    def sheet_rows(self, title: str) -> Iterator[Row] | None:
+        """The rows of the workbook's sheet called `title` (hidden or not); None when it has none."""
+        if title not in self._book.sheetnames:
+            return None
+        return _rows(self._book[title])
 
     def close(self) -> None:
         self._book.close()
@@ -109,6 +115,11 @@ def column_letter(index: int) -> str:
         index, remainder = divmod(index - 1, 26)
         letters = chr(ord("A") + remainder) + letters
     return letters
+
+
+def _rows(sheet) -> Iterator[Row]:
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        yield number, tuple(_cell_value(cell) for cell in cells)
 
 
 def _cell_value(cell: object) -> object:

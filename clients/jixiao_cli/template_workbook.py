@@ -2,11 +2,14 @@
 
 Sheet 1 holds the data: row 1 the labels with their units, for people; row 2 the fact
 names, the header `jixiao batch` reads; from row 3 one project a row, starting with an
-example. Column A is the key (编号), then a column per fact and per survey option in
-the order of the pack's fact schema (see fact_columns). Cells check what they can as
-they are typed: a TRUE/FALSE list for booleans, a list of its options' labels for a
-choice (好, 较好 ...; `jixiao batch` reads a label or a code), whole or decimal numbers
-within the fact's bounds, shares from 0 to 100. Sheet 2 explains each column.
+example keyed 示例 (example), which `jixiao batch` never scores: an evaluator may leave
+it in, or fill row 3 over it with a project's own key. Column A is the key (编号), then
+a column per fact and per survey option in the order of the pack's fact schema (see
+fact_columns). Cells check what they can as they are typed: a TRUE/FALSE list for
+booleans, a list of its options' labels for a choice (好, 较好 ...; `jixiao batch` reads
+a label or a code), whole or decimal numbers within the fact's bounds, shares from 0 to
+100; a list of texts (an evaluator's observations) takes one item a line, as its
+header's comment and its cells' prompt say. Sheet 2 explains each column.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Mapping
 
 from google.protobuf import json_format
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -24,7 +28,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from jixiao.core.evaluation.facts import lookup
 from jixiao.v1 import evaluation_pb2
 
-from .fact_columns import BOOLEAN, CHOICE, DECIMAL, INTEGER, SHARE, TEXT, FactColumn, fact_columns
+from .batch_input import EXAMPLE_KEYS
+from .fact_columns import BOOLEAN, CHOICE, DECIMAL, INTEGER, SHARE, TEXT, TEXT_LIST, FactColumn, fact_columns
 from .pack_view import in_language, range_text
 from .table_files import column_letter
 
@@ -34,12 +39,15 @@ UNBOUNDED = ("-999999999999", "999999999999")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 KEY_FILL = PatternFill("solid", fgColor="FCE4D6")
 NAME_FONT = Font(color="808080", size=9)
+EXAMPLE_FONT = Font(color="808080", italic=True)
 
 WORDS = {
     "zh": {
-        "data": "评价数据", "notes": "说明", "key": "编号", "example": "示例",
+        "data": "评价数据", "notes": "说明", "key": "编号", "example": EXAMPLE_KEYS["zh"],
         "kinds": {DECIMAL: "数字（可带小数）", INTEGER: "整数", BOOLEAN: "是/否：TRUE 或 FALSE",
-                  TEXT: "文本", SHARE: "问卷选项占比，百分数 0–100", CHOICE: "从下拉列表中选择一项"},
+                  TEXT: "文本", SHARE: "问卷选项占比，百分数 0–100", CHOICE: "从下拉列表中选择一项",
+                  TEXT_LIST: "多条文本：每行一条（单元格内换行按 Alt+Enter），空行忽略"},
+        "example_comment": "示例行：编号为“示例”的行不评分。参照填写后可删除，或改为项目编号作为该项目评分。",
         "key_kind": "每行唯一的项目编号",
         "headings": ("列", "事实名称", "标签", "类型", "单位", "范围", "必填/默认"),
         "required": "必填", "optional": "可空", "default": "默认 {value}", "unit": "单位：{unit}",
@@ -50,16 +58,20 @@ WORDS = {
             "从第 3 行起每行填写一个项目；A 列“编号”每行唯一，用于识别结果和续跑。",
             "是/否类填写 TRUE 或 FALSE（也接受 是/否、1/0）；问卷各选项填写占比的百分数（如 27.5），同一问卷各项之和不超过 100。",
             "空单元格表示未提供：有默认值的使用默认值，必填项为空时该行报错。",
-            "第 3 行是示例：{example}。可修改或删除。",
+            "第 3 行是示例（{example}）：编号为“示例”的行不评分，可参照填写后删除；改为项目编号即作为该项目评分。",
+            "多条文本（如评价人员发现的问题）在一个单元格内每行填写一条（换行按 Alt+Enter），空行忽略。",
             "评分：jixiao batch 本文件.xlsx --pack {pack} --version {version} --out 结果.xlsx --local（或 --server 主机:端口）",
         ],
         "from_case": "数据取自黄金案例“{name}”", "from_defaults": "数据为各项的默认值或同类型的示意值",
     },
     "en": {
-        "data": "data", "notes": "notes", "key": "key", "example": "example",
+        "data": "data", "notes": "notes", "key": "key", "example": EXAMPLE_KEYS["en"],
         "kinds": {DECIMAL: "a number (decimals allowed)", INTEGER: "a whole number",
                   BOOLEAN: "yes/no: TRUE or FALSE", TEXT: "text", SHARE: "a survey option's share, percent 0–100",
-                  CHOICE: "one of the options in the cell's list"},
+                  CHOICE: "one of the options in the cell's list",
+                  TEXT_LIST: "texts: one a line (a new line in the cell: Alt+Enter), blank lines ignored"},
+        "example_comment": "The example row: a row keyed \"example\" is not scored. Delete it once you have "
+                           "filled in your projects, or give it a project's key to score it as that project.",
         "key_kind": "the project's key, unique in the sheet",
         "headings": ("Column", "Fact", "Label", "Type", "Unit", "Range", "Required/default"),
         "required": "required", "optional": "may be empty", "default": "default {value}", "unit": "unit: {unit}",
@@ -71,7 +83,10 @@ WORDS = {
             "Yes/no facts take TRUE or FALSE (also 是/否, 1/0); survey options take their share in percent "
             "(27.5), a survey's shares adding up to 100 at most.",
             "An empty cell is a fact not given: its default is used, and a required one makes the row fail.",
-            "Row 3 is an example: {example}. Change or delete it.",
+            "Row 3 is an example ({example}): a row keyed \"example\" is not scored; delete it when done, or give "
+            "it a project's key to score it as that project.",
+            "Lists of texts (such as an evaluator's findings) take one item a line in the cell (Alt+Enter), "
+            "blank lines ignored.",
             "Score it: jixiao batch THIS.xlsx --pack {pack} --version {version} --out results.xlsx --local "
             "(or --server HOST:PORT)",
         ],
@@ -104,6 +119,9 @@ def _write_data_sheet(sheet: Worksheet, columns: tuple[FactColumn, ...], words: 
     sheet.append([words["key"], *(column.header(language) for column in columns)])
     sheet.append(["key", *(column.name for column in columns)])
     sheet.append([words["example"], *(_example_value(column, example, defaults, language) for column in columns)])
+    marker = sheet.cell(FIRST_DATA_ROW, 1)
+    marker.font = EXAMPLE_FONT
+    marker.comment = Comment(words["example_comment"], "jixiao")
     sheet.freeze_panes = f"B{FIRST_DATA_ROW}"
     sheet.row_dimensions[1].height = 48
     for position, column in enumerate((None, *columns)):
@@ -114,6 +132,10 @@ def _write_data_sheet(sheet: Worksheet, columns: tuple[FactColumn, ...], words: 
         label.alignment = Alignment(wrap_text=True, vertical="center")
         name.font = NAME_FONT
         sheet.column_dimensions[letter].width = _width(label.value, name.value)
+        if column is not None and column.kind == TEXT_LIST:
+            label.comment = Comment(words["kinds"][TEXT_LIST], "jixiao")
+            sheet.cell(FIRST_DATA_ROW, position + 1).alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.column_dimensions[letter].width = 40
         if column is not None and (check := _validation(column, words, language)) is not None:
             sheet.add_data_validation(check)
             check.add(f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_CHECKED_ROW}")
@@ -147,6 +169,8 @@ def _validation(column: FactColumn, words: dict, language: str = "zh") -> DataVa
         else:
             check = DataValidation(type=check_type, operator="between", formula1=UNBOUNDED[0],
                                    formula2=UNBOUNDED[1])
+    elif column.kind == TEXT_LIST:
+        check = DataValidation(allow_blank=True)  # any text: only the prompt, one item a line
     else:
         return None
     check.allow_blank = True
@@ -163,7 +187,8 @@ def _validation(column: FactColumn, words: dict, language: str = "zh") -> DataVa
 def _example_value(column: FactColumn, example: Mapping[str, Any] | None,
                    defaults: Mapping[str, Any], language: str = "zh") -> object:
     value = lookup(example, column.name) if example is not None else None
-    if value is None or not isinstance(value, (str, int, float, bool, Decimal)):
+    expected = (list, tuple) if column.kind == TEXT_LIST else (str, int, float, bool, Decimal)
+    if value is None or not isinstance(value, expected):
         value = _default(column, defaults)
     if value is None:
         return None
@@ -173,6 +198,9 @@ def _example_value(column: FactColumn, example: Mapping[str, Any] | None,
         return _option_label(column, str(value), language)
     if column.kind == TEXT:
         return str(value)
+    if column.kind == TEXT_LIST:  # one item a line
+        items = value if isinstance(value, (list, tuple)) else [value]
+        return "\n".join(str(item) for item in items) or None
     number = Decimal(str(value))
     return int(number) if number == number.to_integral_value() else float(number)
 
@@ -183,7 +211,7 @@ def _default(column: FactColumn, defaults: Mapping[str, Any]) -> object:
         return default.get(column.name.rsplit(".", 1)[-1]) if column.kind == SHARE else default
     if column.kind == BOOLEAN:
         return True
-    if column.kind == TEXT:
+    if column.kind in (TEXT, TEXT_LIST):
         return ""
     if column.kind == CHOICE:
         return column.options[0][0] if column.options else None
@@ -210,7 +238,7 @@ def _write_notes_sheet(sheet: Worksheet, pack: evaluation_pb2.Pack, columns: tup
     for position, column in enumerate(columns, start=1):
         if column.required:
             presence = words["required"]
-        elif column.fact in defaults:
+        elif column.fact in defaults and defaults[column.fact] != []:
             default = _default(column, defaults)
             if column.kind == CHOICE:
                 default = _option_label(column, str(default), language)
@@ -244,8 +272,9 @@ def _default_text(default: object) -> str:
 
 def _width(label: str, name: str) -> float:
     """Wide enough for the name on one line and the label on at most three."""
-    return min(max(_display_width(name) + 2, _display_width(label) / 3 + 2, 10), 40)
+    return min(max(display_width(name) + 2, display_width(label) / 3 + 2, 10), 40)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
+    """How many columns `text` takes in a sheet: a CJK character two, others one."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text or "")

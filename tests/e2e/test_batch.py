@@ -33,6 +33,7 @@ PINNED = ["--pack", PACK_ID, "--version", VERSION]
 LEVEL1_2019 = {"decision": "11", "process": "11.89", "output": "26.9", "benefit": "25.24"}
 LEAVES_2019 = {"process.funds.execution": "2.39", "output.quantity.applicants": "0.9",
                "benefit.social.awareness": "3.49", "benefit.satisfaction.participants": "4.76"}
+LEAF_COUNT = 28
 
 
 def run_cli(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -50,6 +51,15 @@ def last_line(text: str) -> str:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def sheet_values(path: Path) -> dict[str, list[tuple]]:
+    """Every sheet of a workbook (hidden ones too) as rows of values."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+    finally:
+        book.close()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +130,7 @@ def test_10000_row_csv_scores_every_good_row_and_lists_every_bad_one(
     elapsed = time.monotonic() - started
 
     assert result.returncode == 1, result.stderr
-    errors_file = tmp_path / "scores.errors.jsonl"
+    errors_file = tmp_path / "scores.jsonl.errors.jsonl"
     assert last_line(result.stderr) == f"9997 scored, 4 failed (see {errors_file})"
     scores = read_jsonl(output)
     assert len(scores) == 9997
@@ -229,7 +239,7 @@ def _line_count(path: Path) -> int:
 # --- the template, filled in with openpyxl -------------------------------------------
 
 
-def test_the_filled_in_template_scores_its_example_and_reports_the_bad_row(tmp_path: Path) -> None:
+def test_the_filled_in_template_scores_its_projects_not_its_example_and_reports_the_bad_row(tmp_path: Path) -> None:
     template = tmp_path / "template.xlsx"
     made = run_cli("template", *PINNED, "--out", template, "--local")
     assert made.returncode == 0, made.stderr
@@ -253,33 +263,40 @@ def test_the_filled_in_template_scores_its_example_and_reports_the_bad_row(tmp_p
     assert book.worksheets[1].max_row > len(names)  # a line of explanation per column
     example = [cell.value for cell in sheet[3]]
     assert example[0] == "示例" and example[spent] == 398761
-    # An evaluator fills in a second project, typing text where the money belongs.
+    # An evaluator leaves the example in and fills in two projects below it: the 2019
+    # one, and one with text where the money belongs.
+    sheet.append(["甲", *example[1:]])
     sheet.append(["坏行", *example[1:spent], "不详", *example[spent + 1:]])
     book.save(template)
 
     output = tmp_path / "scores.xlsx"
     result = run_cli("batch", template, *PINNED, "--out", output, "--local")
 
+    errors_file = tmp_path / "scores.xlsx.errors.jsonl"
     assert result.returncode == 1, result.stderr
-    assert last_line(result.stderr).startswith("1 scored, 1 failed")
-    scores = openpyxl.load_workbook(output, read_only=True).worksheets[0]
-    rows = [list(row) for row in scores.iter_rows(values_only=True)]
-    assert rows[0][:5] == ["key", "version", "digest", "total", "grade"]
-    assert rows[1][:5] == ["编号", "版本", "摘要", "总分", "等级"]
-    assert rows[2][0] == "示例" and rows[2][1] == VERSION and rows[2][3] == 75.03 and rows[2][4] == "中"
-    assert rows[2][rows[0].index("process.funds.execution")] == 2.39
+    assert last_line(result.stderr) == f"1 scored, 1 failed (see {errors_file}); example row 3 (示例) not scored"
+    sheets = sheet_values(output)
+    assert list(sheets) == ["评分", "说明", "问题与建议", "错误", "records"]
+    rows = sheets["评分"]
+    assert rows[0][:5] == ("编号", "版本", "摘要", "总分", "等级")  # labels first, as in the template
+    assert rows[1][:5] == ("key", "version", "digest", "total", "grade")
+    assert rows[2][0] == "甲" and rows[2][1] == VERSION and rows[2][3] == 75.03 and rows[2][4] == "中"
+    assert rows[2][rows[1].index("process.funds.execution")] == 2.39
     assert len(rows) == 3
+    details = sheets["说明"]
+    assert len(details) == 1 + LEAF_COUNT and {row[0] for row in details[1:]} == {"甲"}
+    assert all(row[7] for row in details[1:])  # every leaf's rationale
+    assert sheets["错误"][1][:2] == (5, "坏行") and "budget.spent: expected a decimal number" in sheets["错误"][1][2]
     assert not (tmp_path / "scores.journal.jsonl").exists()
-    [error] = read_jsonl(tmp_path / "scores.errors.jsonl")
-    assert (error["key"], error["row"]) == ("坏行", 4)
+    [error] = read_jsonl(errors_file)
+    assert (error["key"], error["row"]) == ("坏行", 5)
     assert "budget.spent: expected a decimal number" in error["message"] and "不详" in error["message"]
 
     again = run_cli("batch", template, *PINNED, "--out", output, "--local")  # the workbook resumes too
 
-    assert last_line(again.stderr) == f"0 scored, 1 failed (see {tmp_path / 'scores.errors.jsonl'}); " \
-                                      f"1 skipped (already in {output})"
-    assert [list(row) for row in openpyxl.load_workbook(output, read_only=True).worksheets[0]
-            .iter_rows(values_only=True)] == rows
+    assert last_line(again.stderr) == f"0 scored, 1 failed (see {errors_file}); 1 skipped (already in {output}); " \
+                                      f"example row 3 (示例) not scored"
+    assert sheet_values(output) == sheets
 
 
 def test_a_sheet_headed_by_chinese_labels_alone_is_read_by_its_labels(tmp_path: Path) -> None:
@@ -287,14 +304,16 @@ def test_a_sheet_headed_by_chinese_labels_alone_is_read_by_its_labels(tmp_path: 
     assert run_cli("template", *PINNED, "--out", template, "--local").returncode == 0
     book = openpyxl.load_workbook(template)
     book.worksheets[0].delete_rows(2)  # no row of fact names: the labels are the header
+    book.worksheets[0]["A2"] = "甲"  # the example, filled in over as a project of its own
     book.save(template)
     output = tmp_path / "scores.jsonl"
 
     result = run_cli("batch", template, *PINNED, "--out", output, "--local")
 
     assert result.returncode == 0, result.stderr
+    assert last_line(result.stderr) == "1 scored, 0 failed"
     [score] = read_jsonl(output)
-    assert (score["key"], score["score"], score["grade"]) == ("示例", "75.03", "中")
+    assert (score["key"], score["score"], score["grade"]) == ("甲", "75.03", "中")
 
 
 def test_a_gb18030_csv_with_label_headers_and_chinese_booleans(
@@ -333,7 +352,7 @@ def test_jsonl_rows_with_and_without_a_key(tmp_path: Path, golden_2019_facts: di
     scores = {s["key"]: s for s in read_jsonl(output)}
     assert set(scores) == {"报告", "2"}  # a bare facts object is keyed by its line number
     assert scores["2"]["score"] == "75.03" and scores["2"]["grade"] == "fair"  # --lang en: the pack's English name
-    errors = {e["key"]: e["message"] for e in read_jsonl(tmp_path / "scores.errors.jsonl")}
+    errors = {e["key"]: e["message"] for e in read_jsonl(tmp_path / "scores.jsonl.errors.jsonl")}
     assert errors["4"].startswith("invalid JSON")
     assert "budget.spent: missing" in errors["半"] and "initiation.procedure_followed: missing" in errors["半"]
 
@@ -354,7 +373,7 @@ def test_a_header_naming_no_fact_is_refused_before_any_row(tmp_path: Path, heade
 
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "scores.errors.jsonl").exists()
+    assert not (tmp_path / "scores.jsonl.errors.jsonl").exists()
 
 
 def test_an_output_of_another_version_is_not_resumed(tmp_path: Path, columns: tuple[FactColumn, ...],
@@ -389,7 +408,7 @@ def test_a_batch_streams_through_a_server(tmp_path: Path, jixiao_server, columns
     scores = {s["key"]: s for s in read_jsonl(output)}
     assert len(scores) == 298
     assert (scores["k0"]["score"], scores["k0"]["grade"], scores["k0"]["level1"]) == ("75.03", "中", LEVEL1_2019)
-    errors = {e["key"]: e["message"] for e in read_jsonl(tmp_path / "scores.errors.jsonl")}
+    errors = {e["key"]: e["message"] for e in read_jsonl(tmp_path / "scores.jsonl.errors.jsonl")}
     assert "budget.spent: missing" in errors["k42"]
     assert "project.year: 1999 is out of range [2000, 2100]" in errors["k250"]
 

@@ -425,7 +425,7 @@ def test_batch_refuses_or_ignores_unknown_facts_as_told(tmp_path) -> None:
     strict = run_cli("batch", rows, "--pack", PACK_ID, "--version", RESCALE, "--out", tmp_path / "a.jsonl",
                      "--local", "--packs", PACKS)
     assert strict.returncode == 1, strict.stderr
-    assert "did you mean procurement.compliant?" in (tmp_path / "a.errors.jsonl").read_text(encoding="utf-8")
+    assert "did you mean procurement.compliant?" in (tmp_path / "a.jsonl.errors.jsonl").read_text(encoding="utf-8")
     lenient = run_cli("batch", rows, "--pack", PACK_ID, "--version", RESCALE, "--out", tmp_path / "b.jsonl",
                       "--local", "--packs", PACKS, "--ignore-unknown-facts", "--jobs", "2")  # worker processes
     assert lenient.returncode == 0, lenient.stderr
