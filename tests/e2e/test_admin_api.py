@@ -39,14 +39,14 @@ def evaluation(server_channel) -> evaluation_pb2_grpc.EvaluationServiceStub:
 
 
 @pytest.fixture(scope="module")
-def folder_1_0_1(make_pack_version):
-    return make_pack_version("1.0.1")
+def folder_1_0_7(make_pack_version):
+    return make_pack_version("1.0.7")
 
 
 @pytest.fixture(scope="module")
-def published_1_0_1(admin, deploy, folder_1_0_1) -> admin_pb2.PublishPackVersionResponse:
-    """1.0.0's rules published as 1.0.1 by ops-alice: the reply to the first publish."""
-    return admin.PublishPackVersion(publish_request(folder_1_0_1), metadata=deploy, timeout=DEADLINE_S)
+def published_1_0_7(admin, deploy, folder_1_0_7) -> admin_pb2.PublishPackVersionResponse:
+    """1.0.0's rules published as 1.0.7 by ops-alice: the reply to the first publish."""
+    return admin.PublishPackVersion(publish_request(folder_1_0_7), metadata=deploy, timeout=DEADLINE_S)
 
 
 def activate(admin, deploy, version: str) -> admin_pb2.ActivationResponse:
@@ -68,25 +68,25 @@ def refusal(call) -> grpc.RpcError:
 # --- publish ------------------------------------------------------------------------
 
 
-def test_a_new_version_is_published_with_its_digest_and_publisher(published_1_0_1, folder_1_0_1) -> None:
-    version = published_1_0_1.version
-    assert published_1_0_1.created
-    assert (version.pack_id, version.version, version.publisher) == (PACK_ID, "1.0.1", "ops-alice")
-    assert version.digest == read_bundle(folder_1_0_1).digest
+def test_a_new_version_is_published_with_its_digest_and_publisher(published_1_0_7, folder_1_0_7) -> None:
+    version = published_1_0_7.version
+    assert published_1_0_7.created
+    assert (version.pack_id, version.version, version.publisher) == (PACK_ID, "1.0.7", "ops-alice")
+    assert version.digest == read_bundle(folder_1_0_7).digest
     assert (version.signed_by, version.active) == ("", False)
     assert RFC3339_UTC.match(version.published_at)
 
 
-def test_publishing_the_same_files_again_changes_nothing(admin, deploy, published_1_0_1, folder_1_0_1) -> None:
-    again = admin.PublishPackVersion(publish_request(folder_1_0_1), metadata=deploy, timeout=DEADLINE_S)
+def test_publishing_the_same_files_again_changes_nothing(admin, deploy, published_1_0_7, folder_1_0_7) -> None:
+    again = admin.PublishPackVersion(publish_request(folder_1_0_7), metadata=deploy, timeout=DEADLINE_S)
     assert not again.created
     assert (again.version.digest, again.version.published_at) == \
-        (published_1_0_1.version.digest, published_1_0_1.version.published_at)
+        (published_1_0_7.version.digest, published_1_0_7.version.published_at)
 
 
 def test_republishing_a_version_with_changed_files_is_already_exists_naming_both_digests(
-        admin, deploy, published_1_0_1, make_pack_version) -> None:
-    changed = make_pack_version("1.0.1")
+        admin, deploy, published_1_0_7, make_pack_version) -> None:
+    changed = make_pack_version("1.0.7")
     (changed / "pack.yaml").write_text((changed / "pack.yaml").read_text(encoding="utf-8") + "# edited\n",
                                        encoding="utf-8")
 
@@ -94,7 +94,7 @@ def test_republishing_a_version_with_changed_files_is_already_exists_naming_both
 
     assert error.code() is grpc.StatusCode.ALREADY_EXISTS
     offered = read_bundle(changed).digest
-    assert published_1_0_1.version.digest in error.details() and offered in error.details()
+    assert published_1_0_7.version.digest in error.details() and offered in error.details()
     assert error_reason(error) == "VERSION_ALREADY_PUBLISHED"
 
 
@@ -149,30 +149,30 @@ def test_files_that_are_not_a_pack_are_invalid_argument_naming_them(admin, deplo
 # --- versions, activation, rollback, history ---------------------------------------------
 
 
-def test_list_versions_gives_digest_publisher_time_and_exactly_one_active(admin, deploy, published_1_0_1) -> None:
+def test_list_versions_gives_digest_publisher_time_and_exactly_one_active(admin, deploy, published_1_0_7) -> None:
     versions = admin.ListPackVersions(admin_pb2.ListPackVersionsRequest(pack_id=PACK_ID), metadata=deploy,
                                       timeout=DEADLINE_S).versions
 
     by_version = {v.version: v for v in versions}
-    assert {"1.0.0", "1.0.1"} <= set(by_version)
-    assert by_version["1.0.0"].publisher == "bootstrap" and by_version["1.0.1"].publisher == "ops-alice"
-    assert by_version["1.0.1"].digest == published_1_0_1.version.digest
+    assert {"1.0.0", "1.0.7"} <= set(by_version)
+    assert by_version["1.0.0"].publisher == "bootstrap" and by_version["1.0.7"].publisher == "ops-alice"
+    assert by_version["1.0.7"].digest == published_1_0_7.version.digest
     assert all(re.fullmatch(r"[0-9a-f]{64}", v.digest) and RFC3339_UTC.match(v.published_at) for v in versions)
     assert sum(v.active for v in versions) == 1
 
 
 def test_an_activated_version_serves_unpinned_calls_at_once_while_1_0_0_pinned_still_gives_75_03(
-        admin, evaluation, deploy, published_1_0_1, golden_2019_facts) -> None:
+        admin, evaluation, deploy, published_1_0_7, golden_2019_facts) -> None:
     activate(admin, deploy, "1.0.0")
 
-    reply = activate(admin, deploy, "1.0.1")
+    reply = activate(admin, deploy, "1.0.7")
     unpinned = evaluate(evaluation, golden_2019_facts)
     pinned = evaluate(evaluation, golden_2019_facts, "1.0.0")
 
     assert reply.changed
-    assert (reply.activation.from_version, reply.activation.to_version) == ("1.0.0", "1.0.1")
+    assert (reply.activation.from_version, reply.activation.to_version) == ("1.0.0", "1.0.7")
     assert (reply.activation.kind, reply.activation.actor) == ("activate", "ops-alice")
-    assert (unpinned.version, unpinned.digest) == ("1.0.1", published_1_0_1.version.digest)
+    assert (unpinned.version, unpinned.digest) == ("1.0.7", published_1_0_7.version.digest)
     assert (pinned.version, pinned.score, pinned.grade) == ("1.0.0", "75.03", "中")
     assert pinned.digest != unpinned.digest
 
@@ -188,26 +188,26 @@ def test_with_1_1_0_active_the_2019_facts_pinned_to_1_0_0_still_give_75_03(
     assert (pinned.version, pinned.score, pinned.grade) == ("1.0.0", "75.03", "中")
 
 
-def test_activating_the_active_version_again_changes_nothing(admin, deploy, published_1_0_1) -> None:
-    activate(admin, deploy, "1.0.1")
-    assert not activate(admin, deploy, "1.0.1").changed
+def test_activating_the_active_version_again_changes_nothing(admin, deploy, published_1_0_7) -> None:
+    activate(admin, deploy, "1.0.7")
+    assert not activate(admin, deploy, "1.0.7").changed
 
 
 def test_rollback_returns_to_the_previous_version_and_history_records_who_did_what(
-        admin, evaluation, deploy, published_1_0_1, golden_2019_facts) -> None:
+        admin, evaluation, deploy, published_1_0_7, golden_2019_facts) -> None:
     activate(admin, deploy, "1.0.0")
-    activate(admin, deploy, "1.0.1")
+    activate(admin, deploy, "1.0.7")
 
     rolled_back = admin.RollbackPack(admin_pb2.RollbackPackRequest(pack_id=PACK_ID), metadata=deploy,
                                      timeout=DEADLINE_S)
     history = admin.ListActivations(admin_pb2.ListActivationsRequest(pack_id=PACK_ID), metadata=deploy,
                                     timeout=DEADLINE_S).activations
 
-    assert (rolled_back.activation.from_version, rolled_back.activation.to_version) == ("1.0.1", "1.0.0")
+    assert (rolled_back.activation.from_version, rolled_back.activation.to_version) == ("1.0.7", "1.0.0")
     assert evaluate(evaluation, golden_2019_facts).version == "1.0.0"
     assert history[0].actor == "bootstrap" and history[0].from_version == ""
     assert [(a.kind, a.from_version, a.to_version, a.actor) for a in history[-2:]] == [
-        ("activate", "1.0.0", "1.0.1", "ops-alice"), ("rollback", "1.0.1", "1.0.0", "ops-alice")]
+        ("activate", "1.0.0", "1.0.7", "ops-alice"), ("rollback", "1.0.7", "1.0.0", "ops-alice")]
     assert all(RFC3339_UTC.match(a.at) for a in history)
 
 
@@ -244,10 +244,10 @@ def test_admin_changes_without_a_token_are_unauthenticated_and_reads_are_open(ad
     admin.ListActivations(admin_pb2.ListActivationsRequest(pack_id=PACK_ID), timeout=DEADLINE_S)
 
 
-def test_admin_calls_with_an_evaluate_only_token_are_permission_denied(admin, auth_config, folder_1_0_1) -> None:
+def test_admin_calls_with_an_evaluate_only_token_are_permission_denied(admin, auth_config, folder_1_0_7) -> None:
     portal = bearer(auth_config.evaluate_token)
     for call in (
-        lambda: admin.PublishPackVersion(publish_request(folder_1_0_1), metadata=portal, timeout=DEADLINE_S),
+        lambda: admin.PublishPackVersion(publish_request(folder_1_0_7), metadata=portal, timeout=DEADLINE_S),
         lambda: activate(admin, portal, "1.0.0"),
     ):
         assert refusal(call).code() is grpc.StatusCode.PERMISSION_DENIED

@@ -438,25 +438,26 @@ def on_server(server, tls_certificate) -> tuple[str, ...]:
 
 def test_ops_story_through_a_tls_server_with_a_deploy_token(on_server, auth_config, make_pack_version,
                                                              facts_2019) -> None:
-    folder = make_pack_version("1.0.1")
+    folder = make_pack_version("1.0.7")
     deploy = {"JIXIAO_TOKEN": auth_config.deploy_token}
 
     published = succeeded(run_cli("pack", "publish", folder, *on_server, **deploy))
-    assert f"published {PACK_ID}@1.0.1  sha256 {read_bundle(folder).digest}  by ops-alice" in published
+    assert f"published {PACK_ID}@1.0.7  sha256 {read_bundle(folder).digest}  by ops-alice" in published
     assert "unchanged" in succeeded(run_cli("pack", "publish", folder, *on_server, **deploy))
-    assert "activated quality-district-funding@1.0.1 (was 1.1.0)  by ops-alice" in \
-        succeeded(run_cli("pack", "activate", PACK_ID, "1.0.1", *on_server, **deploy))
+    assert "activated quality-district-funding@1.0.7 (was 1.1.0)  by ops-alice" in \
+        succeeded(run_cli("pack", "activate", PACK_ID, "1.0.7", *on_server, **deploy))
     scored = json.loads(succeeded(run_cli("score", facts_2019, "--pack", PACK_ID, *on_server, "--format", "json")))
-    assert (scored["version"], scored["digest"], scored["score"]) == ("1.0.1", read_bundle(folder).digest, "75.03")
-    assert "rolled back to quality-district-funding@1.1.0 (was 1.0.1)" in \
+    assert (scored["version"], scored["digest"], scored["score"]) == ("1.0.7", read_bundle(folder).digest, "75.03")
+    assert "rolled back to quality-district-funding@1.1.0 (was 1.0.7)" in \
         succeeded(run_cli("pack", "rollback", PACK_ID, *on_server, "--token", auth_config.deploy_token))
 
     versions = table_rows(succeeded(run_cli("pack", "versions", PACK_ID, *on_server, **deploy)))
     assert [(row[0], row[2], row[5]) for row in versions] == [
-        ("1.0.0", "bootstrap", ""), ("1.1.0", "bootstrap", "✓"), ("1.0.1", "ops-alice", "")]
+        ("1.0.0", "bootstrap", ""), ("1.0.1", "bootstrap", ""), ("1.1.0", "bootstrap", "✓"),
+        ("1.0.7", "ops-alice", "")]
     history = json.loads(succeeded(run_cli("pack", "history", PACK_ID, *on_server, "--format", "json", **deploy)))
     assert [(a["fromVersion"], a["toVersion"], a["kind"], a["actor"]) for a in history["activations"]][-2:] == [
-        ("1.1.0", "1.0.1", "activate", "ops-alice"), ("1.0.1", "1.1.0", "rollback", "ops-alice")]
+        ("1.1.0", "1.0.7", "activate", "ops-alice"), ("1.0.7", "1.1.0", "rollback", "ops-alice")]
 
 
 def test_a_failing_pack_published_through_the_server_shows_each_node_and_exits_1(
