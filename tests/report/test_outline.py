@@ -1,0 +1,186 @@
+"""The report's outline, built from hand-made packs and evaluations: 基本情况 from the facts,
+the chapters and their numbering, the tables, N/A leaves and overrides, findings, grade bands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jixiao.core.evaluation.results import Finding, OverrideResult
+from jixiao.report.numbering import chinese_numeral
+from jixiao.report.outline import (WIDE_TABLE_MAX, Chart, NumberedList, Paragraph, Table, build_outline,
+                                   clean, project_facts)
+from jixiao.report.phrases import phrases
+
+from .synthetic import decimal_fact, evaluate_by_hand, make_pack, text_fact
+
+PROJECT_FACTS = (text_fact("project.name"), text_fact("project.unit"), decimal_fact("budget.approved"),
+                 decimal_fact("budget.spent"))
+
+
+def texts(outline, kind: str) -> list[str]:
+    return [b.text for b in outline.blocks if b.kind == kind]
+
+
+def table(outline, role: str, index: int = 0) -> Table:
+    return [b for b in outline.blocks if b.kind == "table" and b.role == role][index]
+
+
+@pytest.mark.parametrize("n, text", [(1, "一"), (9, "九"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"),
+                                     (99, "九十九"), (100, "100")])
+def test_chinese_numerals(n, text):
+    assert chinese_numeral(n) == text
+
+
+def test_project_facts_by_the_packs_report_mapping():
+    pack = make_pack(facts=(text_fact("p.title"), decimal_fact("money.plan"), decimal_fact("money.used")),
+                     report_project=(("name", "p.title"), ("budget", "money.plan"), ("spent", "money.used")))
+    shown = project_facts(pack, {"p": {"title": " 某项目 "}, "money": {"plan": "500000", "used": 398761}},
+                          phrases("zh"))
+    assert shown == {"name": "某项目", "budget": "500,000.00元", "spent": "398,761.00元", "execution": "79.75%"}
+
+
+def test_project_facts_by_conventional_names_flat_or_nested_and_blank_skipped():
+    pack = make_pack(facts=PROJECT_FACTS)
+    shown = project_facts(pack, {"project.name": "甲", "project": {"unit": "  "}, "budget": {"approved": "0"}},
+                          phrases("en"))
+    assert shown == {"name": "甲", "budget": "0.00 yuan"}  # no unit (blank), no rate (no spend, zero budget)
+
+
+def test_conventional_names_the_pack_does_not_declare_are_not_read():
+    shown = project_facts(make_pack(), {"project": {"name": "甲"}}, phrases("zh"))
+    assert shown == {}
+
+
+def test_no_project_facts_says_so():
+    outline = build_outline(make_pack(), evaluate_by_hand(make_pack()), {})
+    assert outline.blocks[1] == Paragraph("评价请求未提供项目基本情况。")
+    assert outline.title == "合成指标体系绩效评价报告"
+
+
+def test_chapters_sections_and_items_are_numbered():
+    pack = make_pack(facts=PROJECT_FACTS)
+    outline = build_outline(pack, evaluate_by_hand(pack), {"project": {"name": "甲项目"}})
+    chapters = [b.text for b in outline.blocks if b.kind == "heading" and b.level == 1]
+    assert chapters == ["一、基本情况", "二、综合评价情况及评价结论", "三、绩效评价指标分析", "四、存在的问题",
+                        "五、有关建议", "附件1 级别评定对照表", "附件2 指标评分表"]
+    sections = [b.text for b in outline.blocks if b.kind == "heading" and b.level == 2]
+    assert sections == ["（一）评分结果", "（二）主要结论", "（一）项目维度1情况", "（二）项目维度2情况",
+                        "（三）项目维度3情况", "（四）项目维度4情况"]
+    items = [b.text for b in outline.blocks if b.kind == "heading" and b.level == 3]
+    assert items[:7] == [f"{n}、指标1.{(n - 1) // 3 + 1}.{(n - 1) % 3 + 1}（1分）" for n in range(1, 7)] + ["1、指标2.1.1（1分）"]
+    assert outline.title == "甲项目绩效评价报告"
+
+
+def test_score_table_and_chart_follow_the_evaluation():
+    pack = make_pack()
+    evaluation = evaluate_by_hand(pack, {"d2.g1.l1": Decimal("0.5"), "d2.g1.l2": Decimal(0)})
+    outline = build_outline(pack, evaluation, {})
+    scores = table(outline, "scores")
+    assert [c.text for c in scores.header[0]] == ["项目", "维度1", "维度2", "维度3", "维度4", "合计"]
+    assert scores.rows == (("标准分值", "6", "6", "6", "6", "24"),
+                           ("实际得分", "5.5", "4.25", "5.5", "5.5", "20.75"))
+    [chart] = outline.of_kind("chart")
+    assert chart == Chart(labels=("维度1", "维度2", "维度3", "维度4"),
+                          rates=(Decimal("91.67"), Decimal("70.83"), Decimal("91.67"), Decimal("91.67")),
+                          thresholds=((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中")),
+                          caption="一级指标得分率", axis="得分率（%）")
+    assert "维度2指标满分为6分，根据评分细则，维度2评价得分为4.25分，评价结果为中。" in texts(outline, "paragraph")
+    assert ("综上，项目绩效评价综合得分为20.75分，评价等级为良：维度1、维度3、维度4评价结果为优，维度2评价结果为中。"
+            "存在的问题及有关建议见下文。") in texts(outline, "paragraph")
+
+
+def test_a_dimension_up_to_eight_leaves_gets_the_reports_wide_table():
+    pack = make_pack(dimensions=1, groups=2, leaves=4)
+    leaves = table(build_outline(pack, evaluate_by_hand(pack), {}), "leaves")
+    assert [(c.text, c.span) for c in leaves.header[0]] == [("项目", 1), ("二级1.1", 4), ("二级1.2", 4)]
+    assert [c.text for c in leaves.header[1]][1:3] == ["指标1.1.1", "指标1.1.2"]
+    assert leaves.rows[0] == ("标准分值",) + ("1",) * 8
+    assert leaves.rows[1][1:3] == ("0.75", "1")
+
+
+def test_a_larger_dimension_gets_a_tall_table():
+    pack = make_pack(dimensions=1, groups=3, leaves=3)
+    assert 9 > WIDE_TABLE_MAX
+    leaves = table(build_outline(pack, evaluate_by_hand(pack), {}), "leaves")
+    assert [c.text for c in leaves.header[0]] == ["项目", "", "标准分值", "实际得分"]
+    assert leaves.rows[0] == ("二级1.1", "指标1.1.1", "1", "0.75") and len(leaves.rows) == 9
+
+
+def test_descriptions_shown_when_given_and_omitted_when_none():
+    pack = make_pack(dimensions=1, groups=1, leaves=2)
+    paragraphs = texts(build_outline(pack, evaluate_by_hand(pack), {}), "paragraph")
+    assert "说明1.1.1" in paragraphs and "维度1的说明" in paragraphs
+    bare = make_pack(dimensions=1, groups=1, leaves=2, with_descriptions=False)
+    paragraphs = texts(build_outline(bare, evaluate_by_hand(bare), {}), "paragraph")
+    assert not [p for p in paragraphs if p.startswith("说明")]
+
+
+def test_not_applicable_leaves_and_overrides_are_stated():
+    pack = make_pack(dimensions=2, groups=1, leaves=2)
+    override = OverrideResult("override#veto", "zero", "d1.g1.l2", "1", "0", "发现挪用资金，实行一票否决")
+    evaluation = evaluate_by_hand(pack, not_applicable={"d2.g1.l1": "项目无生态效益"}, overrides=(override,))
+    outline = build_outline(pack, evaluation, {})
+    paragraphs = texts(outline, "paragraph")
+    assert "该指标不适用：项目无生态效益" in paragraphs
+    assert "该指标得分经以下规则调整：发现挪用资金，实行一票否决。" in paragraphs
+    assert "部分指标不适用，不计分；总分按适用指标分值之和（3分）折算为4分制。" in paragraphs
+    sections = [b.text for b in outline.blocks if b.kind == "heading" and b.level == 2]
+    assert sections[:3] == ["（一）评分结果", "（二）一票否决及得分调整", "（三）主要结论"]
+    overrides = [b for b in outline.blocks if b.kind == "numbered" and b.role == "overrides"]
+    assert overrides == [NumberedList("overrides", ("发现挪用资金，实行一票否决",), ("1、",))]
+    annex = table(outline, "annex")
+    assert ("3级", "指标2.1.1（不适用）", "0", "0", "", "项目无生态效益") in annex.rows
+
+
+def test_findings_and_recommendations_numbered_or_none_found():
+    pack = make_pack(dimensions=1, groups=1, leaves=1)
+    none = build_outline(pack, evaluate_by_hand(pack), {})
+    assert "本次评价未发现需要说明的问题。" in texts(none, "paragraph")
+    assert "本次评价未提出建议。" in texts(none, "paragraph")
+    findings = (Finding("a", "问题甲。", "d1"), Finding("f[0]", "  ", "", observation=True),
+                Finding("f[1]", "问题乙。", "", observation=True))
+    outline = build_outline(pack, evaluate_by_hand(pack, findings=findings, recommendations=findings[:1]), {})
+    lists = {b.role: b for b in outline.blocks if b.kind == "numbered"}
+    assert lists["findings"] == NumberedList("findings", ("问题甲。", "问题乙。"), ("1、", "2、"))
+    assert lists["recommendations"].items == ("问题甲。",)
+
+
+@pytest.mark.parametrize("total, scores, rates", [
+    (Decimal(100), ("[100,90]", "(90,80]", "(80,60]", "(60,0]"), ("[100%,90%]", "(90%,80%]", "(80%,60%]", "(60%,0%]")),
+    (Decimal(50), ("[50,45]", "(45,40]", "(40,30]", "(30,0]"), ("[100%,90%]", "(90%,80%]", "(80%,60%]", "(60%,0%]")),
+])
+def test_grade_bands_as_the_report_writes_them(total, scores, rates):
+    pack = make_pack(total=total)
+    outline = build_outline(pack, evaluate_by_hand(pack), {})
+    assert table(outline, "grades").rows == (("得分区间",) + scores,)
+    assert table(outline, "rates").rows == (("得分率区间",) + rates,)
+    assert [c.text for c in table(outline, "grades").header[0]] == ["评价等级", "优", "良", "中", "差"]
+
+
+def test_annex_lists_every_node_with_deductions():
+    pack = make_pack(dimensions=1, groups=1, leaves=1)
+    annex = table(build_outline(pack, evaluate_by_hand(pack), {}), "annex")
+    assert [c.text for c in annex.header[0]] == ["层级", "指标", "标准分值", "实际得分", "扣分明细", "评分说明"]
+    assert annex.rows == (("1级", "维度1", "1", "0.75", "扣0.25分", ""), ("2级", "二级1.1", "1", "0.75", "扣0.25分", ""),
+                          ("3级", "指标1.1.1", "1", "0.75", "扣0.25分：扣分原因d1.g1.l1",
+                           "d1.g1.l1的评分依据。根据评分细则，得0.75分。"))
+
+
+def test_english_outline():
+    pack = make_pack(dimensions=1, groups=1, leaves=1)
+    outline = build_outline(pack, evaluate_by_hand(pack, language="en"), {})
+    assert outline.title == "Synthetic system: performance evaluation report"
+    assert texts(outline, "heading")[:3] == ["1. Basic information", "2. Overall evaluation and conclusion", "2.1 Scores"]
+    assert "1. Indicator 1.1.1 (weight 1)" in texts(outline, "heading")
+    assert table(outline, "grades").header[0][1].text == "excellent"
+
+
+def test_unprintable_characters_are_dropped_everywhere():
+    pack = make_pack(dimensions=1, groups=1, leaves=1, facts=PROJECT_FACTS)
+    outline = build_outline(pack, evaluate_by_hand(pack, rationale="\x00\x1b[31m\ud800"),
+                            {"project": {"name": "甲\x07乙\r\n丙\t丁"}})
+    assert outline.title == "甲乙\n丙 丁绩效评价报告"
+    assert "d1.g1.l1的评分依据[31m。根据评分细则，得0.75分。" in texts(outline, "paragraph")
+    assert clean("a\x7fb\x85c\ufffe") == "abc"
