@@ -111,3 +111,23 @@ def test_a_yaml_or_json_facts_file_keeps_a_list_of_texts(tmp_path) -> None:
     assert read_facts(tmp_path / "f.yaml") == read_facts(tmp_path / "f.json") == {
         "evaluation": {"problems": ["奖金过少", "no"]}}
     assert coerce(SPEC, read_facts(tmp_path / "f.yaml")["evaluation"]["problems"]) == (("奖金过少", "no"), [])
+
+
+def test_the_publish_gates_edge_requests_try_no_texts_the_most_and_one_more() -> None:
+    from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+    from jixiao.core.evaluation.edge_facts import check_edge_facts, edge_facts
+    from jixiao.engine.durable import durable_matcher
+
+    from .findings_pack import findings_pack
+
+    pack = findings_pack()
+    engine, reference = compile_pack(pack, durable_matcher), compile_pack(pack, plain_matcher)
+    try:
+        requests = edge_facts(pack, engine.rules)
+        lists = {r.name: r.facts["evaluation.advice"] for r in requests if r.name.startswith("evaluation.advice")}
+        assert {name: len(value) for name, value in lists.items()} == {
+            "evaluation.advice: no texts": 0, "evaluation.advice: 3 texts (its most)": 3,
+            "evaluation.advice: 4 texts (refused: too many)": 4}
+        assert check_edge_facts(engine, reference, requests) == []
+    finally:
+        engine.close()

@@ -16,6 +16,7 @@ derived values refuse that base, every number at 1, then at 0), one change at a 
   ±0.01, alone;
 - choices: every option (the base takes the first);
 - texts declared non-empty: the empty text (both must refuse it);
+- lists of texts: none, as many as the fact allows, and one more (both must refuse it);
 - derived values: for every literal a rule compares one with, each number fact it is
   computed from at the two values one step apart where it crosses that edge.
 
@@ -39,7 +40,7 @@ from .conditions import comparisons
 from ..decimals import CONTEXT, HUNDRED, ZERO, plain, round_score
 from . import constraints, derived
 from ..errors import FactsError
-from .facts import FactChecker
+from .facts import TEXT_LIST_ITEMS, FactChecker
 from .evaluator import evaluate
 from ..pack.model import FactSpec, FactType, Judgement, Pack
 from .results import Evaluation, NodeResult
@@ -105,6 +106,12 @@ def edge_facts(pack: Pack, rules: Sequence[Rule]) -> list[EdgeFacts]:
                 requests.append(EdgeFacts(f"{spec.name} = {option.key}", {**base, spec.name: option.key}))
         elif spec.type is FactType.TEXT and spec.non_empty:
             requests.append(EdgeFacts(f"{spec.name} empty (refused: it must not be empty)", {**base, spec.name: ""}))
+        elif spec.type is FactType.TEXT_LIST:
+            most = spec.max_items or TEXT_LIST_ITEMS
+            requests.append(EdgeFacts(f"{spec.name}: no texts", {**base, spec.name: []}))
+            requests.append(EdgeFacts(f"{spec.name}: {most} texts (its most)", {**base, spec.name: [BASE_TEXT] * most}))
+            requests.append(EdgeFacts(f"{spec.name}: {most + 1} texts (refused: too many)",
+                                      {**base, spec.name: [BASE_TEXT] * (most + 1)}))
     for fact, value, why in _derived_edges(pack, base, edges):
         requests.append(EdgeFacts(f"{fact} = {plain(value)} ({why})", {**base, fact: _wire(pack.fact(fact), value)}))
     unique: dict[str, EdgeFacts] = {}
