@@ -127,6 +127,8 @@ def random_variant(compiled: CompiledPack, base: dict, rng: random.Random,
             flat[name] = rng.random() < 0.5
         elif spec.type is FactType.TEXT:
             flat[name] = current
+        elif spec.type is FactType.TEXT_LIST:  # an evaluator's observations: as in the base
+            flat[name] = list(current)  # type: ignore[call-overload]
         elif spec.type is FactType.SURVEY:
             flat[name] = _survey(rng, [o.key for o in spec.options], literals, name)
         else:

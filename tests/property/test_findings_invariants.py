@@ -6,11 +6,17 @@ come in dimension order, then the pack's order, the evaluator's observations las
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
+
+import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jixiao.core.evaluation.compiler import plain_matcher
 from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.core.pack.model import Bands, Deductions
 from unit.findings_pack import CLEAN, compiled_findings_pack
 
@@ -31,57 +37,80 @@ facts = st.fixed_dictionaries({
 })
 
 
-def _sources(finding_id: str) -> set[str]:
+def _sources(pack, finding_id: str) -> set[str]:
     """Every rule id that may give the finding, as the reply names it."""
     ids = set()
-    for leaf in PACK.leaves():
+    for leaf in pack.leaves():
         if leaf.finding == finding_id:
             ids.add(leaf.id)
         if isinstance(leaf.scoring, Deductions):
             ids.update(f"{leaf.id}#{c.id}" for c in leaf.scoring.checks if c.finding == finding_id)
         if isinstance(leaf.scoring, Bands) and any(b.finding == finding_id for b in leaf.scoring.bands):
             ids.add(leaf.id)
-    ids.update(f"override#{o.id}" for o in PACK.overrides if o.finding == finding_id)
+    ids.update(f"override#{o.id}" for o in pack.overrides if o.finding == finding_id)
     return ids
+
+
+def assert_findings_fired(pack, evaluation, observed: list[str]) -> None:
+    """The findings of `evaluation` came from rules that fired, all of them, in order;
+    `observed`: the texts the request sent as the evaluator's findings."""
+    nodes = {node.id: node for node in evaluation.nodes()}
+    acted = {o.rule_id for o in evaluation.overrides}
+    deductions = {d.rule_id for node in nodes.values() for d in node.deductions if not node.not_applicable}
+    rules = [f for f in evaluation.findings if not f.observation]
+    for finding in rules:
+        assert finding.rule_ids and set(finding.rule_ids) <= _sources(pack, finding.id)
+        for rule_id in finding.rule_ids:
+            if rule_id.startswith("override#"):
+                assert rule_id in acted
+            elif "#" in rule_id:
+                assert rule_id in deductions  # the check deducted, on an applicable leaf
+            else:  # a leaf that lost points, or a band it fell in: applicable
+                band = isinstance(nodes[rule_id].method, str) and nodes[rule_id].method == "bands"
+                assert not nodes[rule_id].not_applicable and (band or nodes[rule_id].deductions)
+            node = rule_id.partition("#")[0] if not rule_id.startswith("override#") else None
+            assert node is None or node in finding.node_ids
+    # every check with a finding that deducted, every override with one that acted, is there
+    given_by = {rule_id: f.id for f in rules for rule_id in f.rule_ids}
+    for leaf in pack.leaves():
+        if isinstance(leaf.scoring, Deductions) and not nodes[leaf.id].not_applicable:
+            for check in leaf.scoring.checks:
+                rule_id = f"{leaf.id}#{check.id}"
+                if check.finding and rule_id in deductions:
+                    assert given_by.get(rule_id) == check.finding
+    for override in pack.overrides:
+        if override.finding and f"override#{override.id}" in acted:
+            assert given_by.get(f"override#{override.id}") == override.finding
+    # order: dimension, then the pack's order; observations last, in the order given, once each
+    dimensions = [top.id for top in pack.indicators]
+    declared = [f.id for f in pack.findings]
+    keys = [(dimensions.index(f.dimension), declared.index(f.id)) for f in rules]
+    assert keys == sorted(keys)
+    assert all(not f.observation for f in evaluation.findings[:len(rules)])
+    texts = [f.text for f in evaluation.findings[len(rules):]]
+    assert texts == list(dict.fromkeys(t.strip() for t in observed if t.strip() not in {f.text for f in rules}))
+    assert len({r.text for r in evaluation.recommendations}) == len(evaluation.recommendations)
 
 
 @settings(max_examples=60, deadline=None)
 @given(facts, st.sampled_from(["zh", "en"]))
 def test_every_finding_comes_from_rules_that_fired_in_order(request, language) -> None:
     evaluation = evaluate(COMPILED, {**copy.deepcopy(CLEAN), **request}, language)
-    nodes = {node.id: node for node in evaluation.nodes()}
-    acted = {o.rule_id for o in evaluation.overrides}
-    deductions = {d.rule_id for node in nodes.values() for d in node.deductions if not node.not_applicable}
-    rules = [f for f in evaluation.findings if not f.observation]
-    for finding in rules:
-        assert finding.rule_ids and set(finding.rule_ids) <= _sources(finding.id)
-        for rule_id in finding.rule_ids:
-            if rule_id.startswith("override#"):
-                assert rule_id in acted
-            elif "#" in rule_id:
-                assert rule_id in deductions  # the check deducted, on an applicable leaf
-            else:  # a leaf that lost points, or a band: the leaf records a deduction
-                assert not nodes[rule_id].not_applicable and nodes[rule_id].deductions
-            node = rule_id.partition("#")[0] if not rule_id.startswith("override#") else None
-            assert node is None or node in finding.node_ids
-    # every check with a finding that deducted is among that finding's rule ids
-    given_by = {rule_id: f.id for f in rules for rule_id in f.rule_ids}
-    for leaf in PACK.leaves():
-        if isinstance(leaf.scoring, Deductions) and not nodes[leaf.id].not_applicable:
-            for check in leaf.scoring.checks:
-                rule_id = f"{leaf.id}#{check.id}"
-                if check.finding and rule_id in deductions:
-                    assert given_by.get(rule_id) == check.finding
-    for override in PACK.overrides:
-        if override.finding and f"override#{override.id}" in acted:
-            assert given_by.get(f"override#{override.id}") == override.finding
-    # order: dimension, then the pack's order; observations last, in the order given, once each
-    dimensions = [top.id for top in PACK.indicators]
-    declared = [f.id for f in PACK.findings]
-    keys = [(dimensions.index(f.dimension), declared.index(f.id)) for f in rules]
-    assert keys == sorted(keys)
-    assert all(not f.observation for f in evaluation.findings[:len(rules)])
-    observed = [f.text for f in evaluation.findings[len(rules):]]
-    assert observed == list(dict.fromkeys(t for t in request["evaluation"]["problems"] if t not in
-                                          {f.text for f in rules}))
-    assert len({r.text for r in evaluation.recommendations}) == len(evaluation.recommendations)
+    assert_findings_fired(PACK, evaluation, request["evaluation"]["problems"])
+
+
+def test_the_bundled_2019_pack_gives_findings_only_from_rules_that_fired() -> None:
+    sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
+    from bench_common import variants
+
+    folder = BUNDLED_PACKS / "quality-district-funding" / "1.0.1"
+    if not folder.exists():
+        pytest.skip("quality-district-funding 1.0.1 is not bundled")
+    compiled = load_pack_dir(folder, plain_matcher).compiled
+    assert compiled.pack.findings
+    seen = set()
+    for facts in variants(compiled, 150, seed=11):
+        evaluation = evaluate(compiled, facts)
+        assert_findings_fired(compiled.pack, evaluation, [])
+        seen.update(f.id for f in evaluation.findings)
+    assert len(seen) > len(compiled.pack.findings) // 2  # the variants make most findings fire
