@@ -186,3 +186,12 @@ def test_only_a_leaf_names_a_finding_of_its_own() -> None:
 def test_a_description_is_a_text() -> None:
     found = problems(("        description: 是否设定绩效目标\n", "        description: [是否]\n"))
     assert any("description" in p.path and p.line is not None for p in found)
+
+
+def test_a_text_list_fact_is_read_by_no_derived_value_nor_constraint() -> None:
+    found = problems(text=FINDINGS_PACK.replace("indicators:\n", (
+        "derived:\n  - {name: observed.count, label: 数, value: {add: [{fact: evaluation.problems}, 1]}}\n"
+        "constraints:\n  - {id: c, require: {fact: evaluation.advice, ne: x}, message: 不可}\n"
+        "indicators:\n"), 1))
+    the_problem(found, "'evaluation.problems' is a text_list fact", "a derived value cannot read it")
+    the_problem(found, "'evaluation.advice' is a text_list fact", "a condition cannot read it")

@@ -378,6 +378,8 @@ class _Builder:
             kind = self.ref_type(name)
             if kind is None:
                 self.problem(path + ("fact",), self.undeclared(name))
+            elif kind is FactType.TEXT_LIST:
+                self.problem(path + ("fact",), text_list_read(str(name), "a derived value"))
             elif kind not in NUMERIC:
                 self.problem(path + ("fact",), f"a derived value computes with numbers; '{name}' is a {kind.value} fact")
             return FactRef(str(name))
