@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import grpc
 from google.rpc import code_pb2, error_details_pb2
@@ -32,6 +32,9 @@ from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.evaluation.results import Evaluation
 from jixiao.core.identifiers import InvalidIdentifier, check_pack_id, check_version
 from jixiao.v1 import evaluation_pb2 as pb
+
+if TYPE_CHECKING:
+    from jixiao.report import RenderedReport
 
 from . import convert
 from .details import rich_status
@@ -111,14 +114,17 @@ def evaluated(request: pb.EvaluateRequest, lookup: Lookup) -> tuple[CompiledPack
     return compiled, facts, evaluate(compiled, facts, language, ignore_unknown=request.ignore_unknown_facts)
 
 
-def rendered_reply(compiled: CompiledPack, evaluation: Evaluation, facts: Mapping[str, Any],
-                   fmt: str) -> pb.RenderReportResponse:
-    """The reply: the report in `fmt` and the evaluation it was built from; ReportTooLarge past the limit."""
+def render(compiled: CompiledPack, evaluation: Evaluation, facts: Mapping[str, Any], fmt: str) -> RenderedReport:
+    """The report document (any thread: it reads the pack, the evaluation and the facts, shares nothing)."""
     from jixiao.report import render_report  # matplotlib and python-docx: loaded at the first report
 
-    report = render_report(compiled.pack, evaluation, facts, fmt)
+    return render_report(compiled.pack, evaluation, facts, fmt)
+
+
+def reply_with(report: RenderedReport, evaluation: pb.Evaluation, fmt: str) -> pb.RenderReportResponse:
+    """The reply carrying `report` and the evaluation it was built from; ReportTooLarge past the limit."""
     reply = pb.RenderReportResponse(content=report.content, media_type=report.media_type,
-                                    file_name=report.file_name, evaluation=convert.evaluation_message(evaluation))
+                                    file_name=report.file_name, evaluation=evaluation)
     size = reply.ByteSize()
     if size > REPLY_MAX_BYTES:
         raise ReportTooLarge(size, fmt)
@@ -129,7 +135,8 @@ def report_reply(request: pb.RenderReportRequest, lookup: Lookup) -> pb.RenderRe
     """The reply to one request, in this thread (the CLI's --local and --registry)."""
     fmt = report_format(request.format)
     compiled, facts, evaluation = evaluated(request.request, lookup)
-    return rendered_reply(compiled, evaluation, facts, fmt)
+    message = convert.evaluation_message(evaluation)
+    return reply_with(render(compiled, evaluation, facts, fmt), message, fmt)
 
 
 def outcome(reply: pb.RenderReportResponse) -> dict[str, object]:
@@ -155,7 +162,9 @@ class ReportRenderer:
             raise RendersBusy(self.max_waiting)
 
     async def reply(self, request: pb.RenderReportRequest, lookup: Lookup) -> pb.RenderReportResponse:
-        """`report_reply`, with the evaluation on the event loop and the render in the render thread.
+        """`report_reply`, with only the render in the render thread: the evaluation and its
+        message are made on the event loop, as Evaluate makes them (the reply conversion's
+        caches are the loop's alone).
 
         A caller that cancels while its render waits takes it out of the queue; one already
         rendering finishes in the thread (a render cannot be interrupted) and still counts.
@@ -163,20 +172,21 @@ class ReportRenderer:
         fmt = report_format(request.format)
         self.check_room()
         compiled, facts, evaluation = evaluated(request.request, lookup)
+        message = convert.evaluation_message(evaluation)
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jixiao-report")
         loop = asyncio.get_running_loop()
-        render = self._executor.submit(rendered_reply, compiled, evaluation, facts, fmt)
+        rendering = self._executor.submit(render, compiled, evaluation, facts, fmt)
         self.in_hand += 1
 
-        def finished(_render: object) -> None:
+        def finished(_rendering: object) -> None:
             try:
                 loop.call_soon_threadsafe(self._finished)
             except RuntimeError:  # the loop is closed: the server stopped
                 pass
 
-        render.add_done_callback(finished)
-        return await asyncio.wrap_future(render)
+        rendering.add_done_callback(finished)
+        return reply_with(await asyncio.wrap_future(rendering), message, fmt)
 
     def _finished(self) -> None:
         self.in_hand -= 1
