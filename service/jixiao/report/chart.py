@@ -73,7 +73,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[Decimal], *, fmt: str, axi
 
     with matplotlib.rc_context(_settings()):
         count = max(len(labels), 1)
-        figure = Figure(figsize=(min(max(5.5, 1.1 * count + 1.5), 14), 3.6))
+        figure = Figure(figsize=(min(max(5.5, 1.1 * count + 1.5), 14), 3.3))
         axes = figure.add_subplot()
         positions = list(range(len(labels)))
         heights = [float(v) for v in values]

@@ -32,6 +32,7 @@ TABLE_SIZE = Pt(10.5)  # 五号
 HEADING_SIZES = {1: Pt(16), 2: Pt(14), 3: Pt(12)}
 TITLE_SIZE = Pt(18)
 TEXT_WIDTH_CM = 16.0  # A4 (21 cm) less 2.5 cm margins
+CHART_WIDTH_CM = 12.0  # small enough to stand under the score table on the first page
 #: A fixed date for the document's properties: nothing in the file depends on when it was written.
 FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -281,8 +282,11 @@ def _repeat_header(row) -> None:
 
 def _chart(document, chart: Chart) -> None:
     png = rates_chart(chart.labels, chart.rates, chart.thresholds, chart.axis, "png")
-    document.add_picture(io.BytesIO(png), width=Cm(14))
-    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture = document.add_paragraph()
+    picture.add_run().add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.line_spacing = 1.0  # 1.5 lines would make the picture's line half again as tall
+    picture.paragraph_format.keep_with_next = True  # its caption stays with it
     caption = document.add_paragraph(chart.caption)
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for run in caption.runs:
