@@ -313,3 +313,23 @@ def test_pack_diff_lists_added_removed_and_changed_findings_and_what_names_them(
     assert (ChangeKind.REPORT_CHANGED, "", "report project spent", "budget.spent", None) in changes
     removed = diff_packs(new, old).of_kind(ChangeKind.FINDING_REMOVED)
     assert [(c.subject, c.old) for c in removed] == [("late", "进度滞后 · in process")]
+
+
+def test_memoised_findings_are_those_computed_afresh() -> None:
+    from jixiao.core.evaluation.compiler import compile_pack, plain_matcher
+
+    from .findings_pack import findings_pack
+
+    memo, fresh = compiled_findings_pack(), compile_pack(findings_pack(), plain_matcher, cache_entries=0)
+    assert fresh.findings.memo_entries == 0
+    requests = [CLEAN, EVERYTHING, facts(records__a=False), facts(budget__spent="60", project__name="另一项目"),
+                facts(records__a=False, evaluation={"problems": ["奖金过少"]}), facts(records__a=False)]
+    for _ in range(2):
+        for request in requests:
+            for language in ("zh", "en"):
+                got, want = evaluate(memo, request, language), evaluate(fresh, request, language)
+                assert (got.findings, got.recommendations) == (want.findings, want.recommendations)
+    assert not fresh.findings.memo and memo.findings.memo
+    # the project's name is read by a finding's text: a new name is a new text, not a memo hit
+    named = evaluate(memo, facts(records__a=False, project__name="另一项目")).findings[0].text
+    assert named == "项目管理不到位，另一项目相关记录缺失"

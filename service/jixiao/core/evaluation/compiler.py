@@ -280,6 +280,6 @@ def compile_pack(pack: Pack, matcher_factory: MatcherFactory = plain_matcher,
         overrides=plan,
         override_matchers=tuple(matcher_factory(pack, layer) for layer in layers),
         deferrable=deferral.deferrable(pack) if not_applicable else {},
-        findings=FindingsPlan(pack, frozen) if pack.findings or pack.observations.findings
+        findings=FindingsPlan(pack, frozen, cache_entries) if pack.findings or pack.observations.findings
         or pack.observations.recommendations else None,
     )

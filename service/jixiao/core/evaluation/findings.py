@@ -55,7 +55,7 @@ class FindingsPlan:
     """A pack's findings prepared once: their report order, compiled texts, and every rule
     that may give one, in tree order."""
 
-    def __init__(self, pack: Pack, rules: Sequence["Rule"]):
+    def __init__(self, pack: Pack, rules: Sequence["Rule"], entries: int = ENTRIES_PER_LEAF):
         from .compiler import band_conditions  # compiler builds this plan: imported when it runs
 
         dimensions = {top.id: i for i, top in enumerate(pack.indicators)}
@@ -108,6 +108,7 @@ class FindingsPlan:
         read += [name for name in (self.observed_findings, self.observed_recommendations) if name]
         self.read = tuple(dict.fromkeys(read))
         self.memo: OrderedDict[Hashable, tuple[tuple[Finding, ...], tuple[Finding, ...]]] = OrderedDict()
+        self.memo_entries = entries  # 0: no memo
 
     def collect(self, values: Mapping[str, object], fired: frozenset[int], tree: Sequence[NodeResult],
                 overrides: Iterable[OverrideResult], not_applicable: Mapping[str, str] | None,
@@ -144,7 +145,8 @@ class FindingsPlan:
         result = self.memo.get(key)
         if result is None:
             result = self._result(hits, values, language)
-            remember(self.memo, key, result, ENTRIES_PER_LEAF)
+            if self.memo_entries:
+                remember(self.memo, key, result, self.memo_entries)
         return result
 
     def _result(self, hits: list[int], values: Mapping[str, object],
