@@ -193,10 +193,19 @@ def _key(value: Any) -> str:
     return key
 
 
+#: Ids already found valid: a batch repeats the same few hundred in every row.
+_VALID_IDS: set[str] = set()
+_VALID_IDS_MAX = 100_000
+
+
 def _identifier(value: Any, field: str) -> str:
+    if value.__class__ is str and value in _VALID_IDS:
+        return value
     if not isinstance(value, str) or IDENTIFIER.fullmatch(value) is None:
         shown = echo(value) if isinstance(value, str) else type(value).__name__
         raise RowError(f"{field}: {shown!r} is not an id")
+    if len(_VALID_IDS) < _VALID_IDS_MAX:
+        _VALID_IDS.add(value)
     return value
 
 

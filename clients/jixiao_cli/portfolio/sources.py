@@ -8,7 +8,6 @@ cell: no points lost), a finding's count the rows whose finding ids hold it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Iterator
 
 from .figures import Summary
