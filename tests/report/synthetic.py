@@ -40,7 +40,7 @@ def make_pack(dimensions: int = 4, groups: int = 2, leaves: int = 3, text: str =
 def evaluate_by_hand(pack: Pack, leaf_scores: dict[str, Decimal] | None = None, language: str = "zh",
                      rationale: str = "", not_applicable: dict[str, str] | None = None,
                      overrides: tuple[OverrideResult, ...] = (), findings: tuple[Finding, ...] = (),
-                     recommendations: tuple[Finding, ...] = ()) -> Evaluation:
+                     recommendations: tuple[Finding, ...] = (), not_applicable_rationale: bool = False) -> Evaluation:
     """An evaluation of `pack` with the given leaf scores (default: the weight less 0.25 on
     every third leaf), each leaf's deduction and rationale, and leaves declared not applicable."""
     leaf_scores = leaf_scores or {}
@@ -54,7 +54,9 @@ def evaluate_by_hand(pack: Pack, leaf_scores: dict[str, Decimal] | None = None, 
             if node.id in not_applicable:
                 return NodeResult(node.id, name, level, node.weight, Decimal("0.00"), Decimal("0.00"), None,
                                   method="judgement", effective_weight=Decimal(0), not_applicable=True,
-                                  not_applicable_reason=not_applicable[node.id])
+                                  not_applicable_reason=not_applicable[node.id],
+                                  rationale=(f"该指标不适用（{not_applicable[node.id]}），权重按得分率折算。"
+                                             if not_applicable_rationale else ""))
             score = leaf_scores.get(node.id, node.weight - (Decimal("0.25") if index % 3 == 0 else 0))
             lost = node.weight - score
             deductions = (Deduction(f"{node.id}#check", lost, f"扣分原因{node.id}"),) if lost else ()

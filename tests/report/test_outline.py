@@ -134,6 +134,16 @@ def test_not_applicable_leaves_and_overrides_are_stated():
     assert ("3级", "指标2.1.1（不适用）", "0", "0", "", "项目无生态效益") in annex.rows
 
 
+def test_a_not_applicable_leaf_whose_rationale_says_so_is_not_said_twice():
+    pack = make_pack(dimensions=1, groups=1, leaves=2)
+    evaluation = evaluate_by_hand(pack, not_applicable={"d1.g1.l1": "无此目标"}, not_applicable_rationale=True)
+    outline = build_outline(pack, evaluation, {})
+    paragraphs = texts(outline, "paragraph")
+    assert "该指标不适用（无此目标），权重按得分率折算。" in paragraphs
+    assert [p for p in paragraphs if p.startswith("该指标不适用：")] == []
+    assert ("3级", "指标1.1.1（不适用）", "0", "0", "", "该指标不适用（无此目标），权重按得分率折算。") in table(outline, "annex").rows
+
+
 def test_findings_and_recommendations_numbered_or_none_found():
     pack = make_pack(dimensions=1, groups=1, leaves=1)
     none = build_outline(pack, evaluate_by_hand(pack), {})

@@ -281,7 +281,7 @@ def _analysis(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> l
             blocks.append(Heading(3, p.fill("item", number=number, text=p.fill(
                 "weight_in_heading", name=leaf.name, weight=_n(leaf.weight)))))
             blocks.extend(_description(specs.get(leaf.id), lang))
-            if leaf.not_applicable:
+            if leaf.not_applicable and not leaf.rationale:  # a rationale already says so, with the reason
                 reason = leaf.not_applicable_reason.strip()
                 blocks.append(Paragraph(p.fill("analysis.not_applicable", reason=reason) if reason
                                         else p["analysis.not_applicable_no_reason"]))
@@ -370,9 +370,9 @@ def _score_annex(p: Phrases, evaluation: Evaluation) -> list[Block]:
                       for d in node.deductions]
         if not deductions and node.deducted > 0:
             deductions = [p.fill("annexes.deducted", points=_n(node.deducted))]
-        notes = [node.not_applicable_reason] if node.not_applicable and node.not_applicable_reason else []
-        if node.rationale:
-            notes.append(node.rationale)
+        notes = [node.rationale] if node.rationale else []
+        if node.not_applicable and node.not_applicable_reason and not node.rationale:
+            notes.append(node.not_applicable_reason)
         rows.append((p.fill("annexes.level", level=node.level), name, _n(node.scored_weight), _n(node.score),
                      "\n".join(deductions), "\n".join(notes)))
     header = tuple(Cell(t) for t in p["annexes.scores_header"])
