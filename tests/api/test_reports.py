@@ -1,5 +1,6 @@
 """RenderReport's limits, in process: the format named or refused, the render queue bounded,
-the reply kept under its size limit, each refusal a status a client can act on."""
+the reply kept under its size limit, each refusal a status a client can act on; the
+tokens Evaluate needs."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2
 
 from jixiao.api import reports
+from jixiao.api.auth import AuthInterceptor
+from jixiao.api.decoding import add_service
 from jixiao.api.errors import status_for
+from jixiao.api.servicer import EvaluationServicer
+from jixiao.api.tokens import TokenEntry, TokenTable, hash_token
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.pack.cases import load_case
 from jixiao.packs import PackLibrary
 from jixiao.v1 import evaluation_pb2 as pb
+from jixiao.v1 import evaluation_pb2_grpc
 
+from aio_servers import served
 from status_details import details
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -80,3 +87,24 @@ def test_a_reply_past_the_size_limit_is_refused_saying_its_size(library, request
     status = status_for(raised.value)
     assert status.code is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert f"{size:,} bytes" in status.details and f"{size - 1:,}" in status.details
+
+
+def test_a_report_needs_the_token_evaluate_needs(library, request_2019) -> None:
+    """Behind `--require-token-for-evaluate`, RenderReport is refused without an evaluate
+    (or deploy) token, as Evaluate is, and served with one."""
+    tokens = TokenTable((TokenEntry("portal", hash_token("evaluate-secret"), frozenset({"evaluate"})),))
+
+    async def build() -> tuple[grpc.aio.Server, int]:
+        server = grpc.aio.server(interceptors=[AuthInterceptor(tokens, require_token_for_evaluate=True)])
+        add_service(server, pb.DESCRIPTOR.services_by_name["EvaluationService"], EvaluationServicer(library))
+        return server, server.add_insecure_port("127.0.0.1:0")
+
+    request = pb.RenderReportRequest(request=request_2019, format=pb.REPORT_FORMAT_MARKDOWN)
+    with served(build) as server, grpc.insecure_channel(server.target) as channel:
+        stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+        for call, argument in ((stub.RenderReport, request), (stub.Evaluate, request_2019)):
+            with pytest.raises(grpc.RpcError) as refused:
+                call(argument, timeout=30)
+            assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        reply = stub.RenderReport(request, metadata=(("authorization", "Bearer evaluate-secret"),), timeout=30)
+    assert reply.evaluation.score == "75.03" and reply.content

@@ -260,3 +260,11 @@ def test_hostile_texts_at_their_limits_make_reports_within_the_reply_limit(chann
             assert "alert(1)" in reply.content.decode("utf-8")
     health = health_pb2_grpc.HealthStub(channel)
     assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_a_request_that_does_not_decode_is_an_invalid_argument(channel) -> None:
+    render = channel.unary_unary("/jixiao.v1.EvaluationService/RenderReport")
+    with pytest.raises(grpc.RpcError) as raised:
+        render(b"\x0a\x05\xff\xfe\xfd", timeout=DEADLINE_S)  # field 1 cut short
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details().startswith("request could not be decoded: ")
