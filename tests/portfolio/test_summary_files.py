@@ -205,3 +205,9 @@ def test_without_the_cjk_font_the_glyph_check_fails(monkeypatch: pytest.MonkeyPa
         warnings.filterwarnings("error", message=".*Glyph .* missing")
         with pytest.raises(UserWarning, match="missing"):
             charts.indicator_chart(summary, "zh", "png")
+
+
+def test_long_indicator_names_are_cut_by_their_width() -> None:
+    assert charts._cut("预算执行率") == "预算执行率"
+    assert charts._cut("推" * 30) == "推" * 23 + "…"  # 24 wide characters fill the 48 columns
+    assert charts._cut("x" * 48) == "x" * 48 and charts._cut("x" * 49) == "x" * 47 + "…"

@@ -9,6 +9,7 @@ and neither format carries a date.
 from __future__ import annotations
 
 import io
+import unicodedata
 from decimal import Decimal
 from typing import Sequence
 
@@ -16,8 +17,8 @@ from .figures import Summary
 from .labels import labels
 
 TOP_INDICATORS = 10
-#: Every label is in the chart's language; an indicator name longer than this is cut.
-NAME_MAX = 24
+#: An indicator name wider than this (a Chinese character counts 2, a Latin letter 1) is cut.
+NAME_WIDTH = 48
 
 
 def grade_chart(summary: Summary, language: str, fmt: str) -> bytes:
@@ -40,7 +41,12 @@ def indicator_chart(summary: Summary, language: str, fmt: str) -> bytes | None:
 
 
 def _cut(name: str) -> str:
-    return name if len(name) <= NAME_MAX else name[:NAME_MAX - 1] + "…"
+    width = 0
+    for position, character in enumerate(name):
+        width += 2 if unicodedata.east_asian_width(character) in "WF" else 1
+        if width > NAME_WIDTH:
+            return name[:position - 1] + "…"
+    return name
 
 
 def _bars(names: Sequence[str], values: Sequence[Decimal], title: str, axis: str, fmt: str,
