@@ -57,6 +57,8 @@ def _value(spec: FactSpec) -> st.SearchStrategy:
         return _number(spec, 2).map(str)
     if spec.type is FactType.CHOICE:
         return st.sampled_from([option.key for option in spec.options])
+    if spec.type is FactType.TEXT_LIST:  # an evaluator's observations: non-blank texts
+        return st.lists(st.text(min_size=1, max_size=12).filter(str.strip), max_size=3)
     return _survey(spec)
 
 
