@@ -47,6 +47,9 @@ def test_grouped_header_spans_its_leaves(soup):
     first = output.find("tr").find_all("th")
     assert [(th.get_text(), th.get("colspan")) for th in first] == [
         ("项目", None), ("产出数量", "4"), ("产出质量", "2"), ("产出成本", None), ("产出时效", None)]
+    assert first[0]["rowspan"] == "2"  # the corner covers the leaf names' row too
+    second = output.find_all("tr")[1].find_all("th")
+    assert len(second) == 8 and second[1].get_text() == "参评企业完成数量"
 
 
 def test_findings_and_recommendations_in_order(soup, case_2019):

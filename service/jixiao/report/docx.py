@@ -227,12 +227,10 @@ def _table(document, block: Table, ids: dict[str, str]) -> None:
                 target = target.merge(table.cell(r, c + cell.span - 1))
             _fill(target, cell.text, ids[TABLE_HEAD])
             c += cell.span
-    # A header cell left empty under a one-row cell above it (the corner 项目 over a
-    # grouped header) is merged into the cell above, as the report draws it.
-    for r in range(1, len(block.header)):
-        if block.header[r] and not block.header[r][0].text and block.header[r - 1][0].span == 1:
-            merged = table.cell(r - 1, 0).merge(table.cell(r, 0))
-            _fill(merged, block.header[r - 1][0].text, ids[TABLE_HEAD], replace=True)
+    corner = block.corner_rows()
+    if corner > 1:  # the corner 项目 over a grouped header, merged down as the report draws it
+        merged = table.cell(0, 0).merge(table.cell(corner - 1, 0))
+        _fill(merged, block.header[0][0].text, ids[TABLE_HEAD], replace=True)
     for tr in table._tbl.tr_lst:
         c = 0
         for tc in tr.tc_lst:

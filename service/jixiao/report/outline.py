@@ -75,6 +75,15 @@ class Table:
     def columns(self) -> int:
         return sum(c.span for c in self.header[0]) if self.header else len(self.rows[0])
 
+    def corner_rows(self) -> int:
+        """How many header rows the first header cell covers: an empty first cell under a
+        one-column cell is part of it (the corner 项目 over a grouped header)."""
+        rows = 1
+        while (rows < len(self.header) and self.header[rows] and not self.header[rows][0].text
+               and self.header[0][0].span == 1):
+            rows += 1
+        return rows
+
 
 @dataclass(frozen=True)
 class NumberedList:
