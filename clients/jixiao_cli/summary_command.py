@@ -11,7 +11,9 @@ import click
 
 from jixiao.v1 import evaluation_pb2
 
+from .client import JixiaoError
 from .exit_codes import CliError
+from .failures import describe_error
 from .output import language_option
 from .portfolio.figures import Summary, SummaryError, summarize
 from .portfolio.outline import Outline
@@ -77,8 +79,12 @@ def check_summary_path(output: Path, *others: Path) -> None:
 def write_batch_summary(scores, pack: evaluation_pb2.Pack, path: Path, language: str, output: Path) -> None:
     """`jixiao batch --summary`: the summary of every row of the batch's output `scores`
     (a ScoreFile), those of earlier runs included, all scored with `pack`."""
-    done = write_summary(rows_of(scores.records(), str(output)), lambda _id, _version: pack, path, language,
-                         where=str(output))
+    try:
+        done = write_summary(rows_of(scores.records(), str(output)), lambda _id, _version: pack, path, language,
+                             where=str(output))
+    except NoRows:
+        click.echo(f"no summary written: {output} holds no scored row", err=True)
+        return
     click.echo(f"wrote {path}: {done.projects} projects", err=True)
 
 
@@ -88,8 +94,9 @@ def write_summary(rows: Iterable[Row], lookup: PackLookup, output: Path, languag
     try:
         figures = summarize(rows, _Outlines(lookup, where))
     except SummaryError as error:
-        place = f"{where}:{error.line}" if error.line else where
-        raise CliError(f"{place}: {error}") from None
+        if not error.line:
+            raise NoRows(f"{where} holds no row: there is nothing to summarize") from None
+        raise CliError(f"{where}:{error.line}: {error}") from None
     partial = output.with_name(f"{output.name}.partial")
     try:
         if output.suffix.lower() == ".xlsx":
@@ -107,6 +114,10 @@ def write_summary(rows: Iterable[Row], lookup: PackLookup, output: Path, languag
     return figures
 
 
+class NoRows(CliError):
+    """The scores hold no row."""
+
+
 class _Outlines:
     """Each row's pack version, looked up once, its digest checked against the row's."""
 
@@ -119,11 +130,16 @@ class _Outlines:
         ref = (row.pack, row.version, row.digest)
         outline = self.known.get(ref)
         if outline is None:
-            pack = self.lookup(row.pack, row.version)
+            try:
+                pack = self.lookup(row.pack, row.version)
+            except JixiaoError as error:
+                message, code = describe_error(error)
+                raise CliError(f"{self.where}:{row.line} was scored with {row.pack} {row.version}, which "
+                               f"could not be looked up: {message}", code) from None
             if pack.digest != row.digest:
                 raise CliError(f"{self.where}:{row.line} was scored with {row.pack} {row.version} of digest "
                                f"{row.digest[:12]}…, but the {row.pack} {row.version} found has digest "
-                               f"{pack.digest[:12]}…: name where the version scored is (--server, "
-                               f"--registry, --local --packs DIR)")
+                               f"{pack.digest[:12]}…: name the place that holds the version the rows were "
+                               f"scored with (--server, --registry, or --local --packs DIR)")
             outline = self.known[ref] = Outline.of(pack)
         return outline

@@ -163,3 +163,28 @@ def test_rows_of_an_earlier_batch_are_summarized_with_a_note(batch_run: dict, tm
     soup = BeautifulSoup(out.read_bytes(), "html.parser")
     assert [li["data-figure"] for li in soup.select("#missing li")] == ["rates", "indicators", "findings"]
     assert "20 rows have no details field (the first: k0)" in soup.select_one("#missing").get_text()
+
+
+def test_rows_of_a_version_not_found_are_refused_naming_the_line(batch_run: dict, tmp_path: Path) -> None:
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps(dict(batch_run["rows"][0], version="9.9.9"), ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+
+    result = run_cli("summary", scores, "--local", "--out", tmp_path / "summary.html")
+
+    assert result.returncode == 2
+    assert last_line(result.stderr).startswith(
+        f"{scores}:1 was scored with {PACK_ID} 9.9.9, which could not be looked up: not found: ")
+
+
+def test_a_batch_whose_rows_all_failed_writes_no_summary_and_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("key,budget.spent\nb1,abc\n", encoding="utf-8")
+    output, summary = tmp_path / "bad.jsonl", tmp_path / "bad.html"
+
+    result = run_cli("batch", source, *PINNED, "--out", output, "--local", "--summary", summary,
+                     "--ignore-unknown-facts")
+
+    assert result.returncode == 1
+    assert f"no summary written: {output} holds no scored row" in result.stderr
+    assert last_line(result.stderr).startswith("0 scored, 1 failed") and not summary.exists()
