@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from jixiao.api import convert, errors, reports
-from jixiao.api.servicer import PackSource
+from jixiao.api.servicer import PackSource, report_for
 from jixiao.catalog import NoActiveVersion, RegistryCatalog
 from jixiao.core.pack.bundle import load_bundle
 from jixiao.core.pack.cases import GoldenCase
@@ -87,7 +87,7 @@ class LocalJixiao:
         server's RenderReport gives it: the same request message, answered by the same code."""
         request = render_report_request(pack_id, facts, report_format, version, language, ignore_unknown)
         try:
-            return reports.report_reply(request, self._library.get)
+            return report_for(request, self._library.get)
         except (FactsError, InvalidIdentifier, PackNotFound, NoActiveVersion, reports.ReportTooLarge) as error:
             raise error_from_status(errors.status_for(error)) from error
 

@@ -16,7 +16,7 @@ from jixiao.api import reports
 from jixiao.api.auth import AuthInterceptor
 from jixiao.api.decoding import add_service
 from jixiao.api.errors import status_for
-from jixiao.api.servicer import EvaluationServicer
+from jixiao.api.servicer import EvaluationServicer, evaluated, report_for
 from jixiao.api.tokens import TokenEntry, TokenTable, hash_token
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.pack.cases import load_case
@@ -57,12 +57,12 @@ def test_a_missing_or_unknown_format_names_the_field(value, said) -> None:
     assert violation.field == "format" and violation.description.startswith(said)
 
 
-def test_past_the_queue_a_report_is_refused_before_it_is_evaluated(library, request_2019) -> None:
+def test_past_the_queue_a_report_is_refused(library, request_2019) -> None:
     renderer = reports.ReportRenderer(max_waiting=1)
-    request = pb.RenderReportRequest(request=request_2019, format=pb.REPORT_FORMAT_MARKDOWN)
+    compiled, facts, evaluation = evaluated(request_2019, library.get)
 
     async def three_at_once():
-        return await asyncio.gather(*(renderer.reply(request, library.get) for _ in range(3)),
+        return await asyncio.gather(*(renderer.render(compiled, evaluation, facts, "markdown") for _ in range(3)),
                                     return_exceptions=True)
 
     try:
@@ -80,10 +80,10 @@ def test_past_the_queue_a_report_is_refused_before_it_is_evaluated(library, requ
 
 def test_a_reply_past_the_size_limit_is_refused_saying_its_size(library, request_2019, monkeypatch) -> None:
     request = pb.RenderReportRequest(request=request_2019, format=pb.REPORT_FORMAT_HTML)
-    size = reports.report_reply(request, library.get).ByteSize()
+    size = report_for(request, library.get).ByteSize()
     monkeypatch.setattr(reports, "REPLY_MAX_BYTES", size - 1)
     with pytest.raises(reports.ReportTooLarge) as raised:
-        reports.report_reply(request, library.get)
+        report_for(request, library.get)
     status = status_for(raised.value)
     assert status.code is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert f"{size:,} bytes" in status.details and f"{size - 1:,}" in status.details

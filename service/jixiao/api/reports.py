@@ -1,21 +1,22 @@
-"""RenderReport: a request evaluated as Evaluate evaluates it, then its evaluation report rendered.
+"""RenderReport's own part: the format asked for, the render off the event loop, the reply's limits.
 
-The evaluation runs where Evaluate's does (on the event loop, through the engine's
-containment); the report is rendered by `jixiao.report.render_report`. Rendering is
-0.1–1 s of CPU work (matplotlib, python-docx), too long for the event loop, so a
-server renders in one thread of its own (`ReportRenderer`): health checks, Evaluate and
-every other call keep being answered meanwhile, the GIL passing between that thread and
-the loop. One render at a time per server process (the loop's GIL share stays large, and
-matplotlib's global state is never used by two renders at once); at most
+The servicer evaluates the request exactly as Evaluate does (on the event loop, through
+the engine's containment), then the report is rendered by `jixiao.report.render_report`.
+Rendering is 0.1–1 s of CPU work (matplotlib, python-docx), too long for the event loop,
+so a server renders in one thread of its own (`ReportRenderer`): health checks, Evaluate
+and every other call keep being answered meanwhile, the GIL passing between that thread
+and the loop. One render at a time per server process (the loop's share of the GIL stays
+large, and matplotlib's global state is never used by two renders at once); at most
 `DEFAULT_MAX_WAITING_REPORTS` more wait their turn, past which a request is refused with
-RESOURCE_EXHAUSTED before it is evaluated. A report is rendered from the pack, the
-evaluation and the request's facts only: the rendering libraries raise on what they
-cannot write (an exception answers INTERNAL with an error id, the process serves on).
+RESOURCE_EXHAUSTED before it is evaluated (the servicer asks `check_room` first). The
+render reads the pack, the evaluation and the request's facts only; the rendering
+libraries raise on what they cannot write (INTERNAL with an error id; the process serves
+on). The reply message is made on the event loop, whose caches the conversion keeps.
 
 The reply stays under `REPLY_MAX_BYTES`, half of the 4 MiB gRPC clients accept by
 default: a report that would be larger (texts of thousands of characters in many facts)
-is refused with RESOURCE_EXHAUSTED saying its size. `--local` answers through
-`report_reply` with the same functions, so it gives the same bytes and the same errors.
+is refused with RESOURCE_EXHAUSTED saying its size. `--local` answers through the
+servicer's `report_for`, with the same functions, so it gives the same bytes and errors.
 """
 
 from __future__ import annotations
@@ -28,16 +29,14 @@ import grpc
 from google.rpc import code_pb2, error_details_pb2
 
 from jixiao.core.evaluation.compiler import CompiledPack
-from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.evaluation.results import Evaluation
-from jixiao.core.identifiers import InvalidIdentifier, check_pack_id, check_version
+from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.v1 import evaluation_pb2 as pb
+
+from .details import rich_status
 
 if TYPE_CHECKING:
     from jixiao.report import RenderedReport
-
-from . import convert
-from .details import rich_status
 
 Lookup = Callable[[str, str | None], CompiledPack]
 
@@ -97,23 +96,6 @@ def report_format(value: int) -> str:
     return fmt
 
 
-def evaluated(request: pb.EvaluateRequest, lookup: Lookup) -> tuple[CompiledPack, dict[str, Any], Evaluation]:
-    """The pack version, the facts and the evaluation of one request; raises what `status_for` maps.
-
-    The pack id, the version (when one is named) and the language are checked first, as
-    whole strings and known values, so that nothing unchecked reaches a lookup or a message.
-    Facts the pack does not declare are input errors unless the request asks to ignore them.
-    """
-    pack_id, version = request.pack_id, request.version
-    check_pack_id(pack_id)
-    if version:
-        check_version(version)
-    language = convert.language_code(request.language)
-    compiled = lookup(pack_id, version or None)
-    facts = convert.facts_from_struct(request.facts)
-    return compiled, facts, evaluate(compiled, facts, language, ignore_unknown=request.ignore_unknown_facts)
-
-
 def render(compiled: CompiledPack, evaluation: Evaluation, facts: Mapping[str, Any], fmt: str) -> RenderedReport:
     """The report document (any thread: it reads the pack, the evaluation and the facts, shares nothing)."""
     from jixiao.report import render_report  # matplotlib and python-docx: loaded at the first report
@@ -129,14 +111,6 @@ def reply_with(report: RenderedReport, evaluation: pb.Evaluation, fmt: str) -> p
     if size > REPLY_MAX_BYTES:
         raise ReportTooLarge(size, fmt)
     return reply
-
-
-def report_reply(request: pb.RenderReportRequest, lookup: Lookup) -> pb.RenderReportResponse:
-    """The reply to one request, in this thread (the CLI's --local and --registry)."""
-    fmt = report_format(request.format)
-    compiled, facts, evaluation = evaluated(request.request, lookup)
-    message = convert.evaluation_message(evaluation)
-    return reply_with(render(compiled, evaluation, facts, fmt), message, fmt)
 
 
 def outcome(reply: pb.RenderReportResponse) -> dict[str, object]:
@@ -161,18 +135,14 @@ class ReportRenderer:
         if self.in_hand > self.max_waiting:
             raise RendersBusy(self.max_waiting)
 
-    async def reply(self, request: pb.RenderReportRequest, lookup: Lookup) -> pb.RenderReportResponse:
-        """`report_reply`, with only the render in the render thread: the evaluation and its
-        message are made on the event loop, as Evaluate makes them (the reply conversion's
-        caches are the loop's alone).
+    async def render(self, compiled: CompiledPack, evaluation: Evaluation, facts: Mapping[str, Any],
+                     fmt: str) -> RenderedReport:
+        """`render` in the render thread, once the renders before it are done.
 
         A caller that cancels while its render waits takes it out of the queue; one already
         rendering finishes in the thread (a render cannot be interrupted) and still counts.
         """
-        fmt = report_format(request.format)
         self.check_room()
-        compiled, facts, evaluation = evaluated(request.request, lookup)
-        message = convert.evaluation_message(evaluation)
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jixiao-report")
         loop = asyncio.get_running_loop()
@@ -186,7 +156,7 @@ class ReportRenderer:
                 pass
 
         rendering.add_done_callback(finished)
-        return reply_with(await asyncio.wrap_future(rendering), message, fmt)
+        return await asyncio.wrap_future(rendering)
 
     def _finished(self) -> None:
         self.in_hand -= 1

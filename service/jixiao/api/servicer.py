@@ -3,17 +3,19 @@
 Its methods are coroutines of grpc.aio's event loop. An evaluation is short CPU work
 under the GIL (the rule engine's C code holds it), so it runs on the loop itself: a
 thread would not run it any sooner, and handing it over costs more than it takes.
+A report's rendering is not short: it runs in a render thread of its own (reports.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterable, AsyncIterator, Protocol
+from typing import Any, AsyncIterable, AsyncIterator, Protocol
 
 import grpc
 import structlog
 
 from jixiao.core.evaluation.compiler import CompiledPack
+from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.identifiers import check_pack_id, check_version, echo
 from jixiao.core.evaluation.results import Evaluation
 from jixiao.v1 import evaluation_pb2 as pb
@@ -23,7 +25,7 @@ from .batch import Lookup, answer_stream
 from .calls import answer
 from .decoding import Undecodable
 from .errors import internal, status_for
-from .reports import DEFAULT_MAX_WAITING_REPORTS, ReportRenderer, evaluated, outcome
+from .reports import DEFAULT_MAX_WAITING_REPORTS, ReportRenderer, outcome, render, reply_with, report_format
 from .limits import StreamCount, StreamLimitReached
 
 #: EvaluateBatch streams one server process holds open at once (--max-batch-streams).
@@ -69,7 +71,11 @@ class EvaluationServicer:
     async def RenderReport(self, request: pb.RenderReportRequest,
                            context: grpc.aio.ServicerContext) -> pb.RenderReportResponse:
         async def produce():
-            reply = await self._reports.reply(request, self._library.get)
+            fmt = report_format(request.format)
+            self._reports.check_room()  # a full queue refuses before evaluating
+            compiled, facts, evaluation = evaluated(request.request, self._library.get)
+            message = convert.evaluation_message(evaluation)
+            reply = reply_with(await self._reports.render(compiled, evaluation, facts, fmt), message, fmt)
             return reply, outcome(reply)
 
         evaluate_request = request.request
@@ -119,8 +125,33 @@ class EvaluationServicer:
 
 
 def evaluation_for(request: pb.EvaluateRequest, lookup: Lookup) -> Evaluation:
-    """Evaluate one request with the pack version `lookup` gives (see `reports.evaluated`)."""
+    """Evaluate one request with the pack version `lookup` gives (see `evaluated`)."""
     return evaluated(request, lookup)[2]
+
+
+def evaluated(request: pb.EvaluateRequest, lookup: Lookup) -> tuple[CompiledPack, dict[str, Any], Evaluation]:
+    """The pack version, the facts and the evaluation of one request; raises what `status_for` maps.
+
+    The pack id, the version (when one is named) and the language are checked first, as
+    whole strings and known values, so that nothing unchecked reaches a lookup or a message.
+    Facts the pack does not declare are input errors unless the request asks to ignore them.
+    """
+    pack_id, version = request.pack_id, request.version
+    check_pack_id(pack_id)
+    if version:
+        check_version(version)
+    language = convert.language_code(request.language)
+    compiled = lookup(pack_id, version or None)
+    facts = convert.facts_from_struct(request.facts)
+    return compiled, facts, evaluate(compiled, facts, language, ignore_unknown=request.ignore_unknown_facts)
+
+
+def report_for(request: pb.RenderReportRequest, lookup: Lookup) -> pb.RenderReportResponse:
+    """RenderReport's reply, all in this thread (the CLI's --local and --registry)."""
+    fmt = report_format(request.format)
+    compiled, facts, evaluation = evaluated(request.request, lookup)
+    message = convert.evaluation_message(evaluation)
+    return reply_with(render(compiled, evaluation, facts, fmt), message, fmt)
 
 
 def _format_name(value: int) -> str:
