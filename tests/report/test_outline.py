@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jixiao.core.evaluation.results import Finding, OverrideResult
+from jixiao.core.pack.model import FactSpec, FactType, SurveyOption, Text
 from jixiao.report.numbering import chinese_numeral
 from jixiao.report.outline import (WIDE_TABLE_MAX, Chart, NumberedList, Paragraph, Table, build_outline,
                                    clean, project_facts)
@@ -46,6 +47,15 @@ def test_project_facts_by_conventional_names_flat_or_nested_and_blank_skipped():
     shown = project_facts(pack, {"project.name": "甲", "project": {"unit": "  "}, "budget": {"approved": "0"}},
                           phrases("en"))
     assert shown == {"name": "甲", "budget": "0.00 yuan"}  # no unit (blank), no rate (no spend, zero budget)
+
+
+def test_a_choice_fact_shows_its_label_and_a_text_too_large_for_money_shows_as_given():
+    unit = FactSpec("org.unit", FactType.CHOICE, Text("单位"),
+                    options=(SurveyOption("bureau", Text("区市场监督管理局", "District market bureau")),))
+    pack = make_pack(facts=(unit, text_fact("money.plan")), report_project=(("unit", "org.unit"), ("budget", "money.plan")))
+    facts = {"org": {"unit": "bureau"}, "money": {"plan": "1e999999"}}
+    assert project_facts(pack, facts, phrases("zh")) == {"unit": "区市场监督管理局", "budget": "1e999999"}
+    assert project_facts(pack, facts, phrases("en"))["unit"] == "District market bureau"
 
 
 def test_conventional_names_the_pack_does_not_declare_are_not_read():

@@ -180,7 +180,8 @@ def _cleaned(value):
 def project_facts(pack: Pack, facts: Mapping[str, Any], p: Phrases) -> dict[str, str]:
     """基本情况: key → the fact's value as the report prints it, for the keys the pack's
     `report: project:` maps (else the conventional fact names it declares) and the request
-    gives; plus `execution` (预算执行率) when both budget and spent are numbers."""
+    gives; plus `execution` (预算执行率) when both budget and spent are numbers. A choice
+    fact shows its option's label; money shows thousands separators and 元."""
     mapping = pack.report_project or tuple((k, n) for k, n in CONVENTIONAL_PROJECT_FACTS if pack.fact(n))
     shown: dict[str, str] = {}
     numbers: dict[str, Decimal] = {}
@@ -188,10 +189,16 @@ def project_facts(pack: Pack, facts: Mapping[str, Any], p: Phrases) -> dict[str,
         raw = lookup(facts, fact_name)
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
             continue  # missing, or not a value a person reads here
-        text = str(raw).strip()
+        if isinstance(raw, int) and raw.bit_length() > 64:
+            continue  # no fact a rule accepted is this large
+        text = clean(str(raw)).strip()
         if not text:
             continue
-        if key in MONEY_KEYS:
+        spec = pack.fact(fact_name)
+        option = spec.option(text) if spec is not None and spec.options else None
+        if option is not None:
+            text = option.label.get(p.language)
+        elif key in MONEY_KEYS:
             amount = _number(raw)
             if amount is not None:
                 numbers[key] = amount
@@ -204,11 +211,13 @@ def project_facts(pack: Pack, facts: Mapping[str, Any], p: Phrases) -> dict[str,
 
 
 def _number(raw: object) -> Decimal | None:
+    """`raw` as an amount of money, or None when it is not a number the rules could have
+    read (finite, below 10^15, at most 15 significant digits)."""
     try:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if decimals.engine_problem(value) is None else None
 
 
 def _basics(p: Phrases, project: Mapping[str, str]) -> list[Block]:
@@ -229,7 +238,8 @@ def _basics(p: Phrases, project: Mapping[str, str]) -> list[Block]:
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The text's non-blank lines, stripped (and `clean`)."""
+    return [line.strip() for line in clean(text).splitlines() if line.strip()]
 
 
 def _overall(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> list[Block]:
@@ -296,8 +306,7 @@ def _analysis(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> l
                                         else p["analysis.not_applicable_no_reason"]))
             elif leaf.effective_weight is not None and leaf.effective_weight != leaf.weight:
                 blocks.append(Paragraph(p.fill("analysis.scored_on", weight=_n(leaf.effective_weight))))
-            if leaf.rationale:
-                blocks.extend(Paragraph(line) for line in _lines(leaf.rationale))
+            blocks.extend(Paragraph(line) for line in _lines(leaf.rationale))
             if leaf.overridden_by:
                 rules = p["clause_separator"].join(rationales.get(r, r) for r in leaf.overridden_by)
                 blocks.append(Paragraph(p.fill("analysis.overridden", rules=rules)))
@@ -389,7 +398,7 @@ def _score_annex(p: Phrases, evaluation: Evaluation) -> list[Block]:
 
 
 def _numbered(p: Phrases, role: str, texts: Iterable[str]) -> Block:
-    items = tuple(t.strip() for t in texts if t.strip())
+    items = tuple(item for item in (clean(t).strip() for t in texts) if item)
     if not items:
         return Paragraph(p[f"{role}.none"])
     return NumberedList(role, items, tuple(p.fill("list_item_marker", number=i) for i in range(1, len(items) + 1)))
