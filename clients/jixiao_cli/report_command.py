@@ -42,6 +42,15 @@ def report_format(out: Path) -> str:
     return fmt
 
 
+def check_folder(out: Path) -> None:
+    """CliError unless --out's folder exists: said before any work is done, as `batch` says it."""
+    folder = out.parent
+    if not folder.is_dir():
+        said = "is not a folder" if folder.exists() else "does not exist"
+        raise CliError(f"cannot write --out {click.format_filename(out)}: the folder "
+                       f"{click.format_filename(folder)} {said}")
+
+
 def write_whole(path: Path, content: bytes) -> None:
     """Write `content` to `path` through a temporary file in its folder and a rename.
 
@@ -102,6 +111,7 @@ def report(ctx: click.Context, facts_file: Path, pack_id: str, version: str | No
     it in English. Prints one line: the file, its size, the pack version, the total and the grade.
     """
     fmt = report_format(out)
+    check_folder(out)
     facts = read_facts(facts_file)
     with open_evaluation(ctx) as service:
         reply = service.render_report(pack_id, facts, fmt, version=version, language=language,

@@ -16,6 +16,9 @@ from pathlib import Path
 import docx
 import pytest
 
+from jixiao_cli.exit_codes import CliError
+from jixiao_cli.report_command import write_whole
+
 from conftest import REPO, RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -139,8 +142,17 @@ def test_an_unknown_suffix_is_a_usage_error_naming_the_accepted_ones(tmp_path, n
     assert not list(tmp_path.iterdir())
 
 
-def test_a_folder_that_does_not_exist_is_an_error_naming_the_file(tmp_path, server_option) -> None:
+def test_a_folder_that_does_not_exist_is_said_before_anything_is_asked_of_the_server(tmp_path) -> None:
     out = tmp_path / "missing" / "report.md"
-    result = jixiao("report", FACTS_2019, "--pack", PACK_ID, "--out", out, *server_option)
+    result = jixiao("report", FACTS_2019, "--pack", PACK_ID, "--out", out, "--server", unused_address())
     assert result.returncode == 2
-    assert one_error_line(result) == f"cannot write the report {out}: No such file or directory"
+    assert one_error_line(result) == f"cannot write --out {out}: the folder {out.parent} does not exist"
+
+
+def test_a_file_that_cannot_be_replaced_is_said_and_nothing_is_left_behind(tmp_path) -> None:
+    out = tmp_path / "report.md"
+    (out / "inside").mkdir(parents=True)  # a folder in the report's place: the rename fails after the write
+    with pytest.raises(CliError) as raised:
+        write_whole(out, b"# report\n")
+    assert str(raised.value).startswith(f"cannot write the report {out}: ")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"] and (out / "inside").is_dir()
