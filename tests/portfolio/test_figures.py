@@ -149,3 +149,13 @@ def test_a_row_of_another_tree_is_refused():
 def test_no_rows_is_refused():
     with pytest.raises(SummaryError, match="no rows"):
         summarize([], OUTLINE)
+
+
+def test_a_dimension_without_children_is_a_leaf_a_csv_output_names_once():
+    flat = Outline("demo", "", "", OUTLINE.grades, OUTLINE.dimensions,
+                   (OUTLINE.leaves[0], OUTLINE.leaves[1], Named("B", "产出", "Output", "B")))
+    jsonl = record("J", {"a.x": "1"}, "优", explained=False)
+    jsonl["leaves"] = {"a.x": "5", "a.y": "4", "B": "10"}
+    csv = dict(jsonl, key="C", leaves={"a.x": "5", "a.y": "4"})  # B only among the level-1 columns
+    summary = summarize(rows([jsonl, csv]), flat)
+    assert summary.projects == 2

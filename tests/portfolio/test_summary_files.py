@@ -211,3 +211,14 @@ def test_long_indicator_names_are_cut_by_their_width() -> None:
     assert charts._cut("预算执行率") == "预算执行率"
     assert charts._cut("推" * 30) == "推" * 23 + "…"  # 24 wide characters fill the 48 columns
     assert charts._cut("x" * 48) == "x" * 48 and charts._cut("x" * 49) == "x" * 47 + "…"
+
+
+def test_several_versions_are_said_on_the_page_and_in_the_workbook(tmp_path: Path) -> None:
+    records = five_records()
+    records[4] = dict(records[4], version="1.0.1", digest="e" * 64)
+    soup = page(records)
+    assert soup.select_one("#several-versions").get_text() == "本汇总包含同一指标体系的 2 个版本的评分结果"
+    assert [tr.find("td").get_text() for tr in soup.select("#versions tr")[1:]] == ["1.0.0", "1.0.1"]
+    overview = table(written(records, "zh", tmp_path)["概览"])
+    assert ("1.0.1", "e" * 64, 1) == overview[6][:3]
+    assert overview[7][0] == "本汇总包含同一指标体系的 2 个版本的评分结果"

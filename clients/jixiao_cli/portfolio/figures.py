@@ -171,6 +171,8 @@ class _Tally:
         self.dimension_ids = tuple(d.id for d in outline.dimensions)
         self.leaf_ids = tuple(leaf.id for leaf in outline.leaves)
         self.leaf_set = frozenset(self.leaf_ids)
+        self.dimension_set = frozenset(self.dimension_ids)
+        self.own_leaves = self.leaf_set - self.dimension_set
         self.grade_index = {}
         for index, grade in enumerate(outline.grades):
             self.grade_index.setdefault(grade.id, index)
@@ -252,8 +254,9 @@ class _Tally:
         if row.key in self.lines:
             raise SummaryError(row.line, f"the key {row.key!r} again (line {self.lines[row.key]}): "
                                          f"a summary needs each project once")
-        if set(row.level1) != set(self.dimension_ids) or set(row.leaves) != self.leaf_set or (
-                row.details is not None and {d.id for d in row.details} != self.leaf_set):
+        # A level-1 indicator without children is a leaf too: a .csv output names it once, in level1.
+        if (set(row.level1) != self.dimension_set or set(row.leaves) - self.dimension_set != self.own_leaves
+                or (row.details is not None and {d.id for d in row.details} != self.leaf_set)):
             raise SummaryError(row.line, f"its indicators are not those of {self.outline.pack}'s tree "
                                          f"(rows of a version with another tree cannot be summarized "
                                          f"with these)")
