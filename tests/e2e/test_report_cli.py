@@ -122,6 +122,22 @@ def test_errors_are_told_as_score_tells_them_and_leave_the_file_alone(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
 
+def test_an_unknown_fact_is_refused_as_score_refuses_it_unless_ignored(tmp_path, server_option) -> None:
+    facts = json.loads(FACTS_2019.read_text(encoding="utf-8"))
+    facts["budget"]["spnt"] = "1.00"
+    misspelt = tmp_path / "facts.json"
+    misspelt.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "report.md"
+    reported = jixiao("report", misspelt, "--pack", PACK_ID, "--out", out, *server_option)
+    scored = jixiao("score", misspelt, "--pack", PACK_ID, *server_option)
+    assert reported.returncode == scored.returncode == 2
+    assert one_error_line(reported) == one_error_line(scored)
+    assert "did you mean budget.spent?" in one_error_line(reported) and not out.exists()
+    ignored = jixiao("report", misspelt, "--pack", PACK_ID, "--out", out, "--ignore-unknown-facts", *server_option)
+    assert ignored.returncode == 0, ignored.stderr
+    assert out.stat().st_size > 0
+
+
 def test_an_unreachable_server_is_told_as_score_tells_it(tmp_path) -> None:
     address = unused_address()
     reported = jixiao("report", FACTS_2019, "--pack", PACK_ID, "--out", tmp_path / "r.md", "--server", address)
