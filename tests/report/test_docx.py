@@ -111,6 +111,9 @@ def test_the_annex_lists_every_node_with_its_weight_and_score(word_2019, evaluat
     assert len(annex) == 1 + len(nodes) == 1 + 4 + 13 + 28
     for row, node in zip(annex[1:], nodes):
         assert row[:4] == [f"{node.level}级", node.name, plain(node.weight), plain(node.score)]
+    rows = table_starting(word_2019, "层级", "指标").rows
+    bold = [i for i, row in enumerate(rows[1:]) if row.cells[1].paragraphs[0].runs[0].bold]
+    assert bold == [i for i, n in enumerate(nodes) if n.level == 1]  # the dimensions stand out
     execution = annex[1 + [n.id for n in nodes].index("process.funds.execution")]
     assert execution[4].startswith("扣0.61分：") and "预算执行率79.75%" in execution[5]
 

@@ -71,6 +71,8 @@ def test_chart_is_inline_svg_with_text_as_paths(soup):
 def test_annex_has_every_node(soup, evaluation_2019):
     annex = rows(soup.find("table", class_="annex"))
     assert [r[1] for r in annex[1:]] == [n.name for n in evaluation_2019.nodes()]
+    strong = soup.find("table", class_="annex").find_all("tr", class_="strong")
+    assert [tr.find_all("td")[1].get_text() for tr in strong] == ["决策", "过程", "产出", "效益"]
 
 
 def test_caller_texts_are_escaped(loaded_pack, pack, facts_2019):

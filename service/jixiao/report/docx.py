@@ -44,6 +44,7 @@ TABLE_TEXT, TABLE_NUMBER, TABLE_HEAD = "Jixiao Table Text", "Jixiao Table Number
 TABLE_STYLES = ((TABLE_TEXT, False, False), (TABLE_NUMBER, False, True), (TABLE_HEAD, True, True))
 BODY_STYLE = "Jixiao Body"
 TWIPS_PER_CM = 1440 / 2.54
+STRONG_FILL = "EDEDED"  # the ground of a table row set apart
 _W = nsdecls("w")
 
 
@@ -178,13 +179,14 @@ def _title(document, outline: Outline) -> None:
     run.font.color.rgb = RGBColor(0x61, 0x61, 0x61)
 
 
-def _paragraph_xml(text: str, style_id: str, page_break: bool = False) -> str:
+def _paragraph_xml(text: str, style_id: str, page_break: bool = False, bold: bool = False) -> str:
     """A <w:p> of one line of `text` in the style of that id. Paragraphs and table rows are
     written as XML and parsed once: python-docx's element-by-element API takes seconds for
     a large pack's thousands of cells."""
     brk = "<w:pageBreakBefore/>" if page_break else ""
+    run_properties = "<w:rPr><w:b/></w:rPr>" if bold else ""
     return (f'<w:p {_W}><w:pPr><w:pStyle w:val="{style_id}"/>{brk}</w:pPr>'
-            f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>')
+            f'<w:r>{run_properties}<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>')
 
 
 def _add(document, xml: str) -> None:
@@ -202,9 +204,11 @@ def _paragraph(document, text: str, style_id: str, page_break: bool = False) -> 
     _add(document, _paragraph_xml(text, style_id, page_break))
 
 
-def _cell_xml(text: str, style_id: str, width_cm: float) -> str:
-    paragraphs = "".join(_paragraph_xml(line, style_id).replace(f" {_W}", "") for line in _lines(text))
-    return (f'<w:tc><w:tcPr><w:tcW w:w="{round(width_cm * TWIPS_PER_CM)}" w:type="dxa"/>'
+def _cell_xml(text: str, style_id: str, width_cm: float, strong: bool = False) -> str:
+    """A table cell; a `strong` one (a row set apart) bold on a light grey ground."""
+    paragraphs = "".join(_paragraph_xml(line, style_id, bold=strong).replace(f" {_W}", "") for line in _lines(text))
+    shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{STRONG_FILL}"/>' if strong else ""
+    return (f'<w:tc><w:tcPr><w:tcW w:w="{round(width_cm * TWIPS_PER_CM)}" w:type="dxa"/>{shading}'
             f'<w:vAlign w:val="center"/></w:tcPr>{paragraphs}</w:tc>')
 
 
@@ -238,8 +242,9 @@ def _table(document, block: Table, ids: dict[str, str]) -> None:
             c += tc.grid_span
     styles = [ids[TABLE_HEAD] if c == 0 and block.row_labels else ids[TABLE_TEXT if c in block.text_columns else TABLE_NUMBER]
               for c in range(block.columns)]
-    for row in block.rows:
-        cells = "".join(_cell_xml(text, styles[c], widths[c]) for c, text in enumerate(row))
+    strong = set(block.strong_rows)
+    for r, row in enumerate(block.rows):
+        cells = "".join(_cell_xml(text, styles[c], widths[c], r in strong) for c, text in enumerate(row))
         table._tbl.append(parse_xml(f"<w:tr {_W}>{cells}</w:tr>"))
     document.add_paragraph()  # the space after a table
 

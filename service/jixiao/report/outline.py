@@ -69,6 +69,7 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     text_columns: tuple[int, ...] = ()  # columns of running text (set left); the others are centred
     row_labels: bool = True  # the first column labels its row (标准分值, 实际得分)
+    strong_rows: tuple[int, ...] = ()  # body rows set apart (the annex's level-1 indicators)
     kind: ClassVar[str] = "table"
 
     @property
@@ -394,7 +395,9 @@ def _score_annex(p: Phrases, evaluation: Evaluation) -> list[Block]:
         rows.append((p.fill("annexes.level", level=node.level), name, _n(node.scored_weight), _n(node.score),
                      "\n".join(deductions), "\n".join(notes)))
     header = tuple(Cell(t) for t in p["annexes.scores_header"])
-    return [Heading(1, p["annexes.scores_title"], new_page=True), Table("annex", (header,), tuple(rows), text_columns=(1, 4, 5), row_labels=False)]
+    strong = tuple(i for i, node in enumerate(evaluation.nodes()) if node.level == 1)
+    return [Heading(1, p["annexes.scores_title"], new_page=True),
+            Table("annex", (header,), tuple(rows), text_columns=(1, 4, 5), row_labels=False, strong_rows=strong)]
 
 
 def _numbered(p: Phrases, role: str, texts: Iterable[str]) -> Block:
