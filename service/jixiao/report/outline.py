@@ -192,6 +192,8 @@ def project_facts(pack: Pack, facts: Mapping[str, Any], p: Phrases) -> dict[str,
             continue  # missing, or not a value a person reads here
         if isinstance(raw, int) and raw.bit_length() > 64:
             continue  # no fact a rule accepted is this large
+        if isinstance(raw, float) and raw.is_integer() and abs(raw) < decimals.ENGINE_BOUND:
+            raw = int(raw)  # 2019.0 (a JSON or protobuf double) is the year 2019
         text = clean(str(raw)).strip()
         if not text:
             continue
