@@ -158,6 +158,7 @@ def test_the_page_shows_each_figure_with_the_keys_behind_it() -> None:
     findings = soup.select("#findings tr[data-id]")
     assert details_keys(findings[0]) == ["R1", "R2", "R5"]
     assert len(soup.find_all("svg")) == 2
+    assert "NotoSansCJKsc-Regular" in str(soup.select_one("#grades svg"))  # the labels' glyphs: the CJK font
 
 
 def test_hostile_text_in_the_rows_stays_text() -> None:
