@@ -24,6 +24,7 @@ from grpc_status import rpc_status
 from jixiao.packs import PackLibrary
 from jixiao.report import MEDIA_TYPES, SUFFIXES
 from jixiao.api.reports import REPLY_MAX_BYTES
+from jixiao.core.pack.cases import load_case
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 from jixiao_cli.client import JixiaoError
@@ -39,6 +40,8 @@ FRAMEWORK_ID = "project-expenditure-framework"
 FORMATS = {"docx": pb.REPORT_FORMAT_DOCX, "markdown": pb.REPORT_FORMAT_MARKDOWN, "html": pb.REPORT_FORMAT_HTML}
 TEXT_FORMATS = ("markdown", "html")
 LANGUAGES = {"zh": pb.LANGUAGE_ZH, "en": pb.LANGUAGE_EN}
+FINDINGS_VERSION = "1.0.1"  # the version with findings, recommendations and observations
+CASE_OBSERVED = RULES / PACK_ID / FINDINGS_VERSION / "cases" / "2019.yaml"
 SEEDS = (1, 2, 3)
 DEADLINE_S = 60
 #: A health check's answer while reports render: generous (it takes milliseconds), but a
@@ -90,6 +93,13 @@ def stub(channel: grpc.Channel) -> evaluation_pb2_grpc.EvaluationServiceStub:
 
 
 @pytest.fixture(scope="module")
+def observed_2019_facts() -> dict:
+    """The 2019 facts with the evaluators' observations 4–7, from the golden case of the
+    version whose rules give findings and recommendations."""
+    return load_case(CASE_OBSERVED.read_text(encoding="utf-8"), str(CASE_OBSERVED)).facts
+
+
+@pytest.fixture(scope="module")
 def library() -> Iterator[PackLibrary]:
     """The server's packs: the repository's rules/."""
     packs = PackLibrary.from_directory(RULES)
@@ -132,27 +142,31 @@ def test_the_evaluation_in_the_reply_is_evaluates(stub, golden_2019_facts, langu
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
-def test_markdown_and_html_are_the_bytes_rendered_in_process(stub, local, golden_2019_facts, fmt, language) -> None:
-    reply = stub.RenderReport(report_request(golden_2019_facts, fmt, language=language), timeout=DEADLINE_S)
-    assert reply == local_report(local, golden_2019_facts, fmt, language=language)
+def test_markdown_and_html_are_the_bytes_rendered_in_process(stub, local, observed_2019_facts, fmt,
+                                                             language) -> None:
+    options = {"version": FINDINGS_VERSION, "language": language}
+    reply = stub.RenderReport(report_request(observed_2019_facts, fmt, **options), timeout=DEADLINE_S)
+    assert reply.evaluation.findings and reply.evaluation.recommendations
+    assert reply == local_report(local, observed_2019_facts, fmt, **options)
 
 
-def test_word_has_the_content_rendered_in_process(stub, local, golden_2019_facts) -> None:
-    reply = stub.RenderReport(report_request(golden_2019_facts, "docx"), timeout=DEADLINE_S)
-    here = local_report(local, golden_2019_facts, "docx")
+def test_word_has_the_content_rendered_in_process(stub, local, observed_2019_facts) -> None:
+    reply = stub.RenderReport(report_request(observed_2019_facts, "docx", version=FINDINGS_VERSION),
+                              timeout=DEADLINE_S)
+    here = local_report(local, observed_2019_facts, "docx", version=FINDINGS_VERSION)
     assert docx_content(reply.content) == docx_content(here.content)
     assert (reply.media_type, reply.file_name, reply.evaluation) == (here.media_type, here.file_name, here.evaluation)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("pack_id", [PACK_ID, FRAMEWORK_ID])
+@pytest.mark.parametrize("pack_id, version", [(PACK_ID, FINDINGS_VERSION), (FRAMEWORK_ID, "")])
 def test_a_random_project_gets_the_same_report_from_the_server_and_in_process(stub, library, local, pack_id,
-                                                                             seed) -> None:
-    pack = library.get(pack_id, None).pack
+                                                                             version, seed) -> None:
+    pack = library.get(pack_id, version or None).pack
 
     def valid(facts: dict) -> bool:
         try:
-            local.evaluate_result(pack_id, facts)
+            local.evaluate_result(pack_id, facts, version or None)
         except JixiaoError:
             return False
         return True
@@ -160,8 +174,9 @@ def test_a_random_project_gets_the_same_report_from_the_server_and_in_process(st
     facts = random_facts(pack, seed, valid)
     language = "en" if seed % 2 == 0 else "zh"
     for fmt in FORMATS:
-        reply = stub.RenderReport(report_request(facts, fmt, pack_id=pack_id, language=language), timeout=DEADLINE_S)
-        here = local_report(local, facts, fmt, pack_id=pack_id, language=language)
+        options = {"pack_id": pack_id, "version": version, "language": language}
+        reply = stub.RenderReport(report_request(facts, fmt, **options), timeout=DEADLINE_S)
+        here = local_report(local, facts, fmt, **options)
         if fmt == "docx":
             assert docx_content(reply.content) == docx_content(here.content), (seed, json.dumps(facts))
             assert reply.evaluation == here.evaluation
@@ -253,10 +268,10 @@ def test_hostile_texts_at_their_limits_make_reports_within_the_reply_limit(chann
     facts.setdefault("evaluation", {})["observed_problems"] = [f"{n}{long}" for n in range(20)]
     facts["evaluation"]["observed_recommendations"] = [f"{n}{long[::-1]}" for n in range(20)]
     for fmt in FORMATS:
-        reply = stub.RenderReport(report_request(facts, fmt, version="1.0.1"), timeout=DEADLINE_S)
+        reply = stub.RenderReport(report_request(facts, fmt, version=FINDINGS_VERSION), timeout=DEADLINE_S)
         assert 0 < reply.ByteSize() <= REPLY_MAX_BYTES
         if fmt == "markdown":
-            assert reply == local_report(local, facts, fmt, version="1.0.1")
+            assert reply == local_report(local, facts, fmt, version=FINDINGS_VERSION)
             assert "alert(1)" in reply.content.decode("utf-8")
     health = health_pb2_grpc.HealthStub(channel)
     assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
