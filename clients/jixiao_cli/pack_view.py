@@ -40,7 +40,7 @@ HEADINGS = {
         "facts": ("事实", "类型", "名称", "单位", "范围", "必填/默认"),
         "required": "必填", "default": "默认 {value}", "yes": "是",
         "values": {True: "是", False: "否", "": "（空）", "[]": "（无）"},
-        "text_list": "文本列表",
+        "text_list": "文本列表，至多{most}条",
         "outline": "{framework}  总分值 {weight}  等级 {grades}",
         "non_empty": "不可为空", "may_be_na": "可不适用",
         "needed_only_by": "（仅当{ids}适用时）",
@@ -53,7 +53,7 @@ HEADINGS = {
         "facts": ("Fact", "Type", "Label", "Unit", "Range", "Required/default"),
         "required": "required", "default": "default {value}", "yes": "yes",
         "values": {True: "yes", False: "no", "": "(empty)", "[]": "(none)"},
-        "text_list": "a list of texts",
+        "text_list": "a list of at most {most} texts",
         "outline": "{framework}  total weight {weight}  grades {grades}",
         "non_empty": "not empty", "may_be_na": "may be N/A",
         "needed_only_by": " (only when {ids} applies)",
@@ -127,7 +127,8 @@ def render_fact_table(pack: evaluation_pb2.Pack, language: str = "zh") -> Table:
         elif fact.options:
             kind += " (" + ", ".join(option.key for option in fact.options) + ")"
         elif fact.type == evaluation_pb2.FACT_TYPE_TEXT_LIST:
-            kind += f"\n（{words['text_list']}）" if language == "zh" else f"\n({words['text_list']})"
+            described = words["text_list"].format(most=fact.max_items)
+            kind += f"\n（{described}）" if language == "zh" else f"\n({described})"
         if fact.required:
             presence = words["required"]
             if fact.needed_only_by:

@@ -176,3 +176,14 @@ def test_get_pack_names_the_indicators_a_fact_is_needed_for_when_all_may_be_not_
     assert needed == {"cost.budget": ["output.cost.overrun"], "cost.actual": ["output.cost.overrun"],
                       "benefit.ecology": ["benefit.effect.ecological"]}
     assert all(f.required for f in message.facts if f.name in needed)
+
+
+def test_get_pack_says_how_many_texts_a_text_list_fact_may_hold() -> None:
+    from jixiao.core.evaluation.compiler import plain_matcher
+    from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+
+    compiled = load_pack_dir(BUNDLED_PACKS / "quality-district-funding" / "1.0.1", plain_matcher).compiled
+    message = convert.pack_message(compiled)
+    lists = {spec.name: spec.max_items for spec in message.facts if spec.type == pb.FACT_TYPE_TEXT_LIST}
+    assert lists == {"evaluation.observed_problems": 20, "evaluation.observed_recommendations": 20}
+    assert all(spec.max_items == 0 for spec in message.facts if spec.type != pb.FACT_TYPE_TEXT_LIST)

@@ -14,6 +14,7 @@ from google.protobuf import json_format, struct_pb2
 
 from jixiao.core.evaluation import derived as derived_values
 from jixiao.core.evaluation.compiler import CompiledPack
+from jixiao.core.evaluation.facts import TEXT_LIST_ITEMS
 from jixiao.core.decimals import fixed2, plain
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.pack.model import Derived, FactSpec, FactType, Indicator, Pack, method_name
@@ -432,6 +433,7 @@ def fact_spec(spec: FactSpec, needed_only_by: Iterable[str] = ()) -> pb.FactSpec
         required=spec.required,
         non_empty=spec.non_empty,
         needed_only_by=list(needed_only_by),
+        max_items=(spec.max_items or TEXT_LIST_ITEMS) if spec.type is FactType.TEXT_LIST else 0,
         options=[
             pb.SurveyOption(key=o.key, label=o.label.zh, label_en=o.label.en or "")
             for o in spec.options

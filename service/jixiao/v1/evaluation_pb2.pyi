@@ -273,7 +273,7 @@ class GradeBand(_message.Message):
     def __init__(self, grade: _Optional[str] = ..., grade_en: _Optional[str] = ..., min_rate: _Optional[str] = ...) -> None: ...
 
 class FactSpec(_message.Message):
-    __slots__ = ("name", "type", "label", "label_en", "unit", "min", "max", "required", "default_value", "options", "non_empty", "needed_only_by")
+    __slots__ = ("name", "type", "label", "label_en", "unit", "min", "max", "required", "default_value", "options", "non_empty", "needed_only_by", "max_items")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +286,7 @@ class FactSpec(_message.Message):
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     NON_EMPTY_FIELD_NUMBER: _ClassVar[int]
     NEEDED_ONLY_BY_FIELD_NUMBER: _ClassVar[int]
+    MAX_ITEMS_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: FactType
     label: str
@@ -298,7 +299,8 @@ class FactSpec(_message.Message):
     options: _containers.RepeatedCompositeFieldContainer[SurveyOption]
     non_empty: bool
     needed_only_by: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[FactType, str]] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ..., unit: _Optional[str] = ..., min: _Optional[str] = ..., max: _Optional[str] = ..., required: _Optional[bool] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Iterable[_Union[SurveyOption, _Mapping]]] = ..., non_empty: _Optional[bool] = ..., needed_only_by: _Optional[_Iterable[str]] = ...) -> None: ...
+    max_items: int
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[FactType, str]] = ..., label: _Optional[str] = ..., label_en: _Optional[str] = ..., unit: _Optional[str] = ..., min: _Optional[str] = ..., max: _Optional[str] = ..., required: _Optional[bool] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Iterable[_Union[SurveyOption, _Mapping]]] = ..., non_empty: _Optional[bool] = ..., needed_only_by: _Optional[_Iterable[str]] = ..., max_items: _Optional[int] = ...) -> None: ...
 
 class SurveyOption(_message.Message):
     __slots__ = ("key", "label", "label_en")
