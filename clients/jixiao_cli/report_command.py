@@ -36,9 +36,9 @@ def report_format(out: Path) -> str:
     """The format --out's suffix names; a usage error naming the accepted suffixes otherwise."""
     fmt = FORMAT_OF_SUFFIX.get(out.suffix.lower())
     if fmt is None:
-        said = f"its suffix {out.suffix!r}" if out.suffix else "no suffix"
-        raise click.UsageError(f"--out {click.format_filename(out)} has {said}; the report's format follows it: "
-                               f"{', '.join(FORMAT_OF_SUFFIX)}")
+        said = f"not {out.suffix!r}" if out.suffix else "it has none"
+        raise click.UsageError(f"--out {click.format_filename(out)}: its suffix chooses the report's format, one of "
+                               f"{', '.join(FORMAT_OF_SUFFIX)} ({said})")
     return fmt
 
 
