@@ -6,7 +6,9 @@ draws the report's chart: the level-1 indicators' score rates against the grade 
 Every chart is drawn on its own Figure (no pyplot, no global state) with the Agg backend,
 the bundled CJK font (fonts.cjk_font_family) and fixed settings: SVG text as paths, a fixed
 SVG id salt, no date or software version in the metadata; labels are never read as
-mathtext (pack names are untrusted and "$" would start a formula).
+mathtext (pack names are untrusted and "$" would start a formula). The settings are
+matplotlib's global rcParams for the time of one drawing (rc_context): draw from one thread
+at a time (the server renders reports in a single render thread).
 """
 
 from __future__ import annotations
