@@ -9,6 +9,7 @@ from typing import Callable, Iterable
 
 import click
 
+from jixiao.core.identifiers import echo
 from jixiao.v1 import evaluation_pb2
 
 from .client import JixiaoError
@@ -134,11 +135,11 @@ class _Outlines:
                 pack = self.lookup(row.pack, row.version)
             except JixiaoError as error:
                 message, code = describe_error(error)
-                raise CliError(f"{self.where}:{row.line} was scored with {row.pack} {row.version}, which "
+                raise CliError(f"{self.where}:{row.line} was scored with {echo(row.pack)} {echo(row.version)}, which "
                                f"could not be looked up: {message}", code) from None
             if pack.digest != row.digest:
-                raise CliError(f"{self.where}:{row.line} was scored with {row.pack} {row.version} of digest "
-                               f"{row.digest[:12]}…, but the {row.pack} {row.version} found has digest "
+                raise CliError(f"{self.where}:{row.line} was scored with {echo(row.pack)} {echo(row.version)} of digest "
+                               f"{row.digest[:12]}…, but the {pack.id} {pack.version} found has digest "
                                f"{pack.digest[:12]}…: name the place that holds the version the rows were "
                                f"scored with (--server, --registry, or --local --packs DIR)")
             outline = self.known[ref] = Outline.of(pack)

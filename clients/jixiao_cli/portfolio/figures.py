@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Callable, Iterable
 
+from jixiao.core.identifiers import echo
+
 from .outline import Named, Outline
 from .rows import Row
 
@@ -198,7 +200,7 @@ class _Tally:
         if outline.pack != self.outline.pack:
             return  # add() refuses the row, naming the pack
         if outline.tree != self.outline.tree:
-            raise SummaryError(row.line, f"scored with {outline.pack} {row.version}, whose indicator tree "
+            raise SummaryError(row.line, f"scored with {outline.pack} {echo(row.version)}, whose indicator tree "
                                          f"differs from that of the rows before it: summarize the rows of "
                                          f"each version separately")
         self.outline = self.outline.with_grades_of(outline)
@@ -249,10 +251,10 @@ class _Tally:
 
     def _check(self, row: Row) -> None:
         if row.pack != self.outline.pack:
-            raise SummaryError(row.line, f"scored with the pack {row.pack}, not {self.outline.pack}: "
+            raise SummaryError(row.line, f"scored with the pack {echo(row.pack)}, not {self.outline.pack}: "
                                          f"a summary covers the rows of one pack")
         if row.key in self.lines:
-            raise SummaryError(row.line, f"the key {row.key!r} again (line {self.lines[row.key]}): "
+            raise SummaryError(row.line, f"the key {echo(row.key)!r} again (line {self.lines[row.key]}): "
                                          f"a summary needs each project once")
         # A level-1 indicator without children is a leaf too: a .csv output names it once, in level1.
         if (set(row.level1) != self.dimension_set or set(row.leaves) - self.dimension_set != self.own_leaves
@@ -266,7 +268,7 @@ class _Tally:
             raise SummaryError(row.line, "not_applicable names an indicator that is not a leaf of the pack")
         if row.grade not in self.grade_index:
             known = ", ".join(g.id for g in self.outline.grades)
-            raise SummaryError(row.line, f"the grade {row.grade!r} is not one of the pack's ({known})")
+            raise SummaryError(row.line, f"the grade {echo(row.grade)!r} is not one of the pack's ({known})")
 
     def summary(self) -> Summary:
         projects = len(self.totals)
