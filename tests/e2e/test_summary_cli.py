@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from jixiao_cli.fact_columns import fact_columns
 from jixiao_cli.local import LocalJixiao
-from tests.e2e.test_batch import last_line, read_jsonl, run_cli, varied_rows, write_csv
+from test_batch import last_line, read_jsonl, run_cli, varied_rows, write_csv
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings, strategies as st
 
 from jixiao_cli.portfolio.figures import summarize
-from tests.portfolio.demo import OUTLINE, record, rows
+from .demo import OUTLINE, record, rows
 
 GRADES = ["优", "良", "中", "差", "good"]
 deduction = st.sampled_from(["0", "0", "0.5", "1", "1.25", "2", "3.99"])

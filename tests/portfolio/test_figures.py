@@ -25,7 +25,7 @@ import pytest
 
 from jixiao_cli.portfolio.figures import SummaryError, summarize
 from jixiao_cli.portfolio.outline import Named, Outline
-from tests.portfolio.demo import OBSERVED, OUTLINE, five_records, record, rows
+from .demo import OBSERVED, OUTLINE, five_records, record, rows
 
 D = Decimal
 

@@ -17,7 +17,7 @@ from jixiao_cli.portfolio import charts
 from jixiao_cli.portfolio.figures import summarize
 from jixiao_cli.portfolio.page import render_page
 from jixiao_cli.portfolio.workbook import write_workbook
-from tests.portfolio.demo import OUTLINE, five_records, record, rows
+from .demo import OUTLINE, five_records, record, rows
 
 SHEETS_ZH = ["概览", "等级分布", "维度统计", "指标失分排名", "常见问题", "明细来源"]
 SHEETS_EN = ["Overview", "Grades", "Dimensions", "Indicator losses", "Findings", "Sources"]
