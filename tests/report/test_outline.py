@@ -3,6 +3,7 @@ the chapters and their numbering, the tables, N/A leaves and overrides, findings
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -150,8 +151,19 @@ def test_a_not_applicable_leaf_whose_rationale_says_so_is_not_said_twice():
     outline = build_outline(pack, evaluation, {})
     paragraphs = texts(outline, "paragraph")
     assert "该指标不适用（无此目标），权重按得分率折算。" in paragraphs
-    assert [p for p in paragraphs if p.startswith("该指标不适用：")] == []
+    assert [p for p in paragraphs if p.startswith("该指标不适用：") or p.startswith("该指标按")] == []
     assert ("3级", "指标1.1.1（不适用）", "0", "0", "", "该指标不适用（无此目标），权重按得分率折算。") in table(outline, "annex").rows
+
+
+def test_a_leaf_scored_on_another_weight_says_so():
+    pack = make_pack(dimensions=1, groups=1, leaves=2)
+    evaluation = evaluate_by_hand(pack)
+    leaf = evaluation.indicators[0].children[0].children[1]
+    moved = leaf._replace(effective_weight=Decimal("1.5"))
+    group = evaluation.indicators[0].children[0]._replace(children=(evaluation.indicators[0].children[0].children[0], moved))
+    dim = evaluation.indicators[0]._replace(children=(group,))
+    outline = build_outline(pack, replace(evaluation, indicators=(dim,)), {})
+    assert "该指标按1.5分计分。" in texts(outline, "paragraph")
 
 
 def test_findings_and_recommendations_numbered_or_none_found():

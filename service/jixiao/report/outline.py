@@ -303,10 +303,11 @@ def _analysis(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> l
             blocks.append(Heading(3, p.fill("item", number=number, text=p.fill(
                 "weight_in_heading", name=leaf.name, weight=_n(leaf.weight)))))
             blocks.extend(_description(specs.get(leaf.id), lang))
-            if leaf.not_applicable and not leaf.rationale:  # a rationale already says so, with the reason
-                reason = leaf.not_applicable_reason.strip()
-                blocks.append(Paragraph(p.fill("analysis.not_applicable", reason=reason) if reason
-                                        else p["analysis.not_applicable_no_reason"]))
+            if leaf.not_applicable:
+                if not leaf.rationale:  # a rationale says so itself, with the reason
+                    reason = leaf.not_applicable_reason.strip()
+                    blocks.append(Paragraph(p.fill("analysis.not_applicable", reason=reason) if reason
+                                            else p["analysis.not_applicable_no_reason"]))
             elif leaf.effective_weight is not None and leaf.effective_weight != leaf.weight:
                 blocks.append(Paragraph(p.fill("analysis.scored_on", weight=_n(leaf.effective_weight))))
             blocks.extend(Paragraph(line) for line in _lines(leaf.rationale))
