@@ -188,3 +188,14 @@ def test_a_batch_whose_rows_all_failed_writes_no_summary_and_says_so(tmp_path: P
     assert result.returncode == 1
     assert f"no summary written: {output} holds no scored row" in result.stderr
     assert last_line(result.stderr).startswith("0 scored, 1 failed") and not summary.exists()
+
+
+def test_through_a_server_the_page_is_the_same_bytes(batch_run: dict, jixiao_server) -> None:
+    folder = batch_run["folder"]
+    local, remote = folder / "local.html", folder / "remote.html"
+    assert run_cli("summary", batch_run["scores"], "--local", "--out", local).returncode == 0
+
+    result = run_cli("summary", batch_run["scores"], "--server", jixiao_server.address, "--out", remote)
+
+    assert result.returncode == 0, result.stderr
+    assert remote.read_bytes() == local.read_bytes()
