@@ -100,7 +100,8 @@ async def build_server(
     """
     server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
     add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
-                EvaluationServicer(library, limits.max_batch_streams, limits.batch_idle_timeout_s))
+                EvaluationServicer(library, limits.max_batch_streams, limits.batch_idle_timeout_s,
+                                   limits.max_waiting_reports))
     if admin is not None:
         add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
     for service in served_services(admin is not None):
@@ -319,6 +320,10 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
               type=click.FloatRange(min=0.1), default=ConnectionLimits.batch_idle_timeout_s,
               help="Seconds an EvaluateBatch stream may wait for its next request, or for its client to read a "
                    "result, before the server ends it with DEADLINE_EXCEEDED.")
+@click.option("--max-waiting-reports", envvar="JIXIAO_MAX_WAITING_REPORTS", show_envvar=True,
+              type=click.IntRange(min=0), default=ConnectionLimits.max_waiting_reports,
+              help="RenderReport calls one server process holds waiting while it renders another (it renders "
+                   "one at a time, off the event loop); past it a new one gets RESOURCE_EXHAUSTED.")
 @click.option("--grace", envvar="JIXIAO_GRACE", show_envvar=True, type=click.FloatRange(min=0), default=10.0,
               help="Seconds that calls in flight may take to finish after SIGTERM.")
 def main(host: str, port: int, registry_path: Path | None, registry_url: str | None, packs_dir: Path | None,
@@ -326,7 +331,8 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
          tokens_env: str | None, require_token_for_evaluate: bool, tls_cert: Path | None, tls_key: Path | None,
          log_format: str, log_level: str, processes: int, workers: int | None, max_batch_streams: int,
          max_streams_per_connection: int, keepalive_time: float, keepalive_timeout: float,
-         max_connection_idle: float, batch_idle_timeout: float, grace: float) -> None:
+         max_connection_idle: float, batch_idle_timeout: float, max_waiting_reports: int,
+         grace: float) -> None:
     """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
     supervised = processes > 1
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
@@ -341,7 +347,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
         tokens_env=tokens_env, require_token_for_evaluate=require_token_for_evaluate, tls_cert=tls_cert,
         tls_key=tls_key, log_format=log_format, log_level=log_level, grace=grace,
         limits=ConnectionLimits(max_batch_streams, max_streams_per_connection, keepalive_time, keepalive_timeout,
-                                max_connection_idle, batch_idle_timeout))
+                                max_connection_idle, batch_idle_timeout, max_waiting_reports))
     if workers is not None:
         log.warning("--workers (JIXIAO_WORKERS) is ignored: every call is served from one event loop per "
                     "process; use --processes to use more CPUs", workers=workers)

@@ -26,6 +26,7 @@ class ConnectionLimits:
     keepalive_timeout_s: float = 20.0  # close it if the ping is not answered within this
     max_connection_idle_s: float = 300.0  # close a connection with no call open for this long
     batch_idle_timeout_s: float = 300.0  # end a batch stream on which nothing moved for this long
+    max_waiting_reports: int = 16  # reports waiting for the process's render thread; past it RESOURCE_EXHAUSTED
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import grpc
 import pytest
 from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health
 
 from jixiao.api import reports
 from jixiao.api.auth import AuthInterceptor
@@ -21,6 +22,8 @@ from jixiao.api.tokens import TokenEntry, TokenTable, hash_token
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.core.pack.cases import load_case
 from jixiao.packs import PackLibrary
+from jixiao.server import build_server
+from jixiao.settings import ConnectionLimits
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
@@ -108,3 +111,20 @@ def test_a_report_needs_the_token_evaluate_needs(library, request_2019) -> None:
             assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
         reply = stub.RenderReport(request, metadata=(("authorization", "Bearer evaluate-secret"),), timeout=30)
     assert reply.evaluation.score == "75.03" and reply.content
+
+
+def test_the_servers_render_queue_follows_its_limit(library, request_2019) -> None:
+    """A server built with --max-waiting-reports 0 renders one report at a time and refuses
+    the ones that come meanwhile; the others are answered."""
+
+    async def build() -> tuple[grpc.aio.Server, int]:
+        return await build_server(library, 0, health_servicer=health.aio.HealthServicer(),
+                                  limits=ConnectionLimits(max_waiting_reports=0))
+
+    request = pb.RenderReportRequest(request=request_2019, format=pb.REPORT_FORMAT_DOCX)
+    with served(build) as server, grpc.insecure_channel(server.target) as channel:
+        stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+        calls = [stub.RenderReport.future(request, timeout=60) for _ in range(4)]
+        codes = [call.code() for call in calls]
+    assert grpc.StatusCode.OK in codes and grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
+    assert set(codes) == {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
