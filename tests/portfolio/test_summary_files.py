@@ -152,7 +152,10 @@ def test_the_page_shows_each_figure_with_the_keys_behind_it() -> None:
 
     score_a = soup.select_one('#dimensions tr[data-figure="A.score"]')
     assert [td.get_text() for td in score_a.find_all("td")[1:]] == ["7.40", "9.00", "3", "10", "2.58"]
-    values = score_a.find_next_sibling("tr").find_all("li")
+    behind = score_a.find_next_sibling("tr")
+    assert (behind.select_one("[data-min-keys]").get_text(), behind.select_one("[data-max-keys]").get_text()) == (
+        "R5", "R4")
+    values = behind.find_all("li")
     assert [(li["data-key"], li["data-value"]) for li in values] == [(r["key"], r["level1"]["A"]) for r in records]
 
     findings = soup.select("#findings tr[data-id]")
