@@ -170,6 +170,18 @@ def test_a_text_list_default_is_the_empty_list_only_and_max_items_is_bounded() -
     assert any("max_items" in p.path for p in problems(text=text))
 
 
+@pytest.mark.parametrize("default, got", [("[建议]", "got a list"), ("[1, 2]", "got a list"), ("建议", "got '建议'"),
+                                          ("null", "got nothing"), ("{}", "got a mapping")])
+def test_a_text_list_default_other_than_the_empty_list_is_said_in_the_packs_words(default, got) -> None:
+    # once, in the words of text_list facts, not the schema's ("this list needs at most 0 items")
+    found = problems(("label: 其他建议, max_items: 3, default: []", f"label: 其他建议, max_items: 3, default: {default}"))
+    assert len(found) == 1, [str(p) for p in found]
+    problem = the_problem(found, "fact evaluation.advice, field default: a text_list fact's only default is [] "
+                                 "(no texts)", got)
+    assert problem.path == "facts[11].default" and problem.line == line_of(FINDINGS_PACK, "其他建议")
+    assert "at most 0" not in problem.message and "is a list (" not in problem.message
+
+
 def test_max_items_is_for_text_list_facts_only() -> None:
     found = problems(("{name: records.b, type: boolean, label: 记录乙}",
                       "{name: records.b, type: boolean, label: 记录乙, max_items: 3}"))

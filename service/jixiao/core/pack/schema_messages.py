@@ -279,6 +279,11 @@ def _noun(path: Path) -> str:
     return "the value"
 
 
+def _only_empty_list(subschema: Any) -> bool:
+    """Whether a schema admits the empty list alone (type array, at most 0 items)."""
+    return isinstance(subschema, Mapping) and subschema.get("type") == "array" and subschema.get("maxItems") == 0
+
+
 def _wrong_type(error: jsonschema.ValidationError) -> bool:
     """Whether the error says the value is of the wrong kind altogether (a text where a
     mapping belongs), also through a oneOf/anyOf none of whose forms takes its kind."""
@@ -337,6 +342,10 @@ class _Speaker:
         noun = _noun(path)
         if kind in ("oneOf", "anyOf"):
             return self.alternatives(error, path)
+        if kind in ("type", "maxItems") and _only_empty_list(error.schema):
+            # A text_list fact's default: the loader says why it can only be [] ("a text_list
+            # fact's only default is [] (no texts)"), which replaces this note.
+            return [(path, f"{noun} can only be [] (an empty list); got {shown(value)}", "note", "")]
         if kind == "required":
             missing = error.message.split("'")[1] if error.message.count("'") >= 2 else str(error.validator_value)
             return [(path, self.required(error, missing), "missing", missing)]
