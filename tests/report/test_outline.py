@@ -115,8 +115,20 @@ def test_a_larger_dimension_gets_a_tall_table():
     pack = make_pack(dimensions=1, groups=3, leaves=3)
     assert 9 > WIDE_TABLE_MAX
     leaves = table(build_outline(pack, evaluate_by_hand(pack), {}), "leaves")
-    assert [c.text for c in leaves.header[0]] == ["项目", "", "标准分值", "实际得分"]
+    assert [(c.text, c.span) for c in leaves.header[0]] == [("项目", 2), ("标准分值", 1), ("实际得分", 1)]
     assert leaves.rows[0] == ("二级1.1", "指标1.1.1", "1", "0.75") and len(leaves.rows) == 9
+
+
+def test_names_with_long_words_get_a_tall_table_where_a_narrow_column_would_break_them():
+    pack = make_pack(dimensions=1, groups=1, leaves=2)
+    short = table(build_outline(pack, evaluate_by_hand(pack, language="en"), {}), "leaves")
+    assert [c.text for c in short.header[-1]] == ["", "Indicator 1.1.1", "Indicator 1.1.2"]  # "Indicator": 9 letters
+    evaluation = evaluate_by_hand(pack, language="en")
+    leaf = evaluation.indicators[0].children[0].children[0]._replace(name="Reasonableness of targets")
+    group = evaluation.indicators[0].children[0]._replace(children=(leaf,) + evaluation.indicators[0].children[0].children[1:])
+    evaluation = replace(evaluation, indicators=(evaluation.indicators[0]._replace(children=(group,)),))
+    tall = table(build_outline(pack, evaluation, {}), "leaves")
+    assert [c.text for c in tall.header[0]] == ["Item", "Weight", "Score"] and tall.columns == 4
 
 
 def test_descriptions_shown_when_given_and_omitted_when_none():

@@ -254,6 +254,8 @@ def _widths(block: Table, columns: int) -> list[float]:
         return list(ANNEX_WIDTHS)
     if block.role == "basics":
         return [4.0, TEXT_WIDTH_CM - 4.0]
+    if block.role == "leaves" and block.text_columns == (0, 1):  # a tall table: group, leaf, weight, score
+        return [3.5, TEXT_WIDTH_CM - 8.5, 2.5, 2.5]
     first = 2.6 if columns > 2 else TEXT_WIDTH_CM / 2
     rest = (TEXT_WIDTH_CM - first) / max(columns - 1, 1)
     return [first] + [rest] * (columns - 1)

@@ -33,6 +33,10 @@ MONEY_KEYS = ("budget", "spent")
 #: A dimension with at most this many leaves gets the report's wide table (one column per
 #: leaf); a larger one gets a tall table (one row per leaf) that stays readable.
 WIDE_TABLE_MAX = 8
+#: ... unless a leaf's name has a word longer than this (English names: a narrow column
+#: would break "Reasonableness" inside the word; Chinese breaks between any characters).
+WIDE_TABLE_WORD_MAX = 10
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef（）()，、,;；:：/]+")
 
 
 # --- blocks -------------------------------------------------------------------------
@@ -326,13 +330,15 @@ def _description(spec: Indicator | None, language: str) -> list[Block]:
 def _leaf_table(p: Phrases, dim: NodeResult, leaves: list[NodeResult]) -> Table:
     """A dimension's leaves as the report shows them: one column per leaf (grouped under
     their level-2 indicator when there is one), rows 标准分值 and 实际得分; a tall table
-    instead when the dimension has more than WIDE_TABLE_MAX leaves."""
+    instead when the dimension has more than WIDE_TABLE_MAX leaves or a name has a word
+    longer than WIDE_TABLE_WORD_MAX."""
     corner, weight_row, score_row = p["overall.table_corner"], p["overall.weight_row"], p["overall.score_row"]
-    if len(leaves) > WIDE_TABLE_MAX:
+    longest = max((len(word) for leaf in leaves for word in _WORD.findall(leaf.name)), default=0)
+    if len(leaves) > WIDE_TABLE_MAX or longest > WIDE_TABLE_WORD_MAX:
         rows = []
         for group, members in _groups(dim):
             rows.extend((group, leaf.name, _n(leaf.scored_weight), _n(leaf.score)) for leaf in members)
-        header = (Cell(corner), Cell(""), Cell(weight_row), Cell(score_row))
+        header = (Cell(corner, span=2), Cell(weight_row), Cell(score_row))
         return Table("leaves", (header,), tuple(rows), text_columns=(0, 1), row_labels=False)
     grouped = _groups(dim)
     header: tuple[tuple[Cell, ...], ...]
