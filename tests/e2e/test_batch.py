@@ -22,6 +22,7 @@ import openpyxl
 import pytest
 
 from jixiao.core.evaluation.facts import lookup
+from jixiao_cli.batch_outcomes import row_score, score_record
 from jixiao_cli.fact_columns import FactColumn, fact_columns
 from jixiao_cli.local import LocalJixiao
 
@@ -74,11 +75,17 @@ def columns(service: LocalJixiao) -> tuple[FactColumn, ...]:
 
 
 def cells_2019(columns: tuple[FactColumn, ...], facts: dict) -> dict[str, str]:
-    """The 2019 facts as CSV cells by fact name; booleans written the way Excel users do."""
+    """The 2019 facts as CSV cells by fact name; booleans written the way Excel users do,
+    a list of texts one item a line."""
     cells = {}
     for column in columns:
         value = lookup(facts, column.name)
-        cells[column.name] = ("TRUE" if value else "FALSE") if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            cells[column.name] = "TRUE" if value else "FALSE"
+        elif isinstance(value, list):
+            cells[column.name] = "\n".join(value)
+        else:
+            cells[column.name] = "" if value is None else str(value)
     return cells
 
 
@@ -158,7 +165,11 @@ def _facts_of(columns: tuple[FactColumn, ...], row: list[str]) -> dict:
     facts: dict = {}
     for column, cell in zip(columns, row[1:]):
         value: object = cell
-        if cell in ("TRUE", "是"):
+        if column.kind == "text_list":
+            value = [line.strip() for line in cell.splitlines() if line.strip()]
+            if not value:
+                continue
+        elif cell in ("TRUE", "是"):
             value = True
         elif cell in ("FALSE", "否"):
             value = False
@@ -473,3 +484,119 @@ def _server_processes(supervisor: int) -> list[int]:
         except (OSError, IndexError, ValueError):  # not a process, or it exited meanwhile
             continue
     return found
+
+
+# --- outputs that explain: 2,000 rows of the pack with findings ----------------------
+
+EXPLAINED = "1.0.1"  # 1.0.0's scores, with findings, recommendations and observations
+OBSERVED = {"evaluation.observed_problems": "甲问题\n\n  乙问题  ", "evaluation.observed_recommendations": ""}
+EXPLAINED_BAD = {17: ("budget.spent", ""), 444: ("output.applicants_submitted", "abc"),
+                 1500: ("evaluation.observed_problems", "\n".join(f"问题{i}" for i in range(21)))}
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory: pytest.TempPathFactory, service: LocalJixiao) -> dict:
+    """2,000 rows (k0 the 2019 report's facts with its observations, every tenth row from
+    k3 on with two observations of its own, three bad rows) scored with --local into a
+    .jsonl and an .xlsx output: the paths, the rows, and the CLI's answers."""
+    folder = tmp_path_factory.mktemp("explained")
+    case = next(case for case in service.golden_cases(PACK_ID, EXPLAINED) if case.name == "2019年度评价报告")
+    columns = fact_columns(service.get_pack(PACK_ID, EXPLAINED))
+    rows = varied_rows(columns, dict(case.facts), 2000, EXPLAINED_BAD)
+    position = {column.name: at for at, column in enumerate(columns, start=1)}
+    for index in range(3, 2000, 10):
+        for name, cell in OBSERVED.items():
+            rows[index][position[name]] = cell
+    source = write_csv(folder / "projects.csv", ["key", *(c.name for c in columns)], rows)
+    runs = {}
+    for suffix in (".jsonl", ".xlsx"):
+        started = time.monotonic()
+        runs[suffix] = run_cli("batch", source, "--pack", PACK_ID, "--version", EXPLAINED,
+                               "--out", folder / f"scores{suffix}", "--local", timeout=300)
+        print(f"2,000 rows to {suffix} with --local in {time.monotonic() - started:.1f} s")
+    return {"folder": folder, "source": source, "columns": columns, "rows": rows, "case": case, "runs": runs}
+
+
+def test_every_row_of_a_2000_row_batch_carries_its_explanation_in_jsonl(explained: dict,
+                                                                         service: LocalJixiao) -> None:
+    folder, case, rows, columns = explained["folder"], explained["case"], explained["rows"], explained["columns"]
+    result = explained["runs"][".jsonl"]
+    errors_file = folder / "scores.jsonl.errors.jsonl"
+    assert result.returncode == 1, result.stderr
+    assert last_line(result.stderr) == f"1997 scored, 3 failed (see {errors_file})"
+
+    records = read_jsonl(folder / "scores.jsonl")
+    assert [r["key"] for r in records] == [f"k{i}" for i in range(2000) if i not in EXPLAINED_BAD]
+    for record in records:
+        assert [d["id"] for d in record["details"]] == list(record["leaves"]) and len(record["details"]) == LEAF_COUNT
+        assert all(d["rationale"] and d["name"] for d in record["details"]), record["key"]
+        assert record["findings"] and record["recommendations"], record["key"]  # 2019's targets are never declared
+        assert sum(Decimal(d["deducted"]) for d in record["details"]) == Decimal(record["total_weight"]) - \
+            Decimal(record["score"])
+    by_key = {record["key"]: record for record in records}
+    assert [f["text"] for f in by_key["k0"]["findings"]] == case.expected["findings"]  # word for word
+    assert [f["text"] for f in by_key["k0"]["recommendations"]] == case.expected["recommendations"]
+    assert [(f["text"], f["observation"]) for f in by_key["k3"]["findings"][-2:]] == [("甲问题", True), ("乙问题", True)]
+    for index in (1, 3, 999, 1999):  # the whole row, explanation and all, as the core gives it
+        evaluation = service.evaluate_result(PACK_ID, _facts_of(columns, rows[index]), version=EXPLAINED)
+        assert by_key[f"k{index}"] == score_record(row_score(f"k{index}", 0, evaluation))
+
+    errors = {e["key"]: e for e in read_jsonl(errors_file)}
+    assert set(errors) == {"k17", "k444", "k1500"}
+    assert "evaluation.observed_problems: has 21 texts, more than the 20 it may have" in errors["k1500"]["message"]
+
+
+def test_the_workbook_of_the_same_batch_explains_each_row_leaf_by_leaf_and_lists_the_bad_rows(explained: dict) -> None:
+    folder = explained["folder"]
+    result = explained["runs"][".xlsx"]
+    errors_file = folder / "scores.xlsx.errors.jsonl"
+    assert result.returncode == 1, result.stderr
+    assert last_line(result.stderr) == f"1997 scored, 3 failed (see {errors_file})"
+    assert (folder / "scores.jsonl.errors.jsonl").exists()  # the .jsonl run's errors are still there
+    records = read_jsonl(folder / "scores.jsonl")
+
+    sheets = sheet_values(folder / "scores.xlsx")
+    assert [row[0] for row in sheets["评分"][2:]] == [r["key"] for r in records]
+    names = {d["id"]: d["name"] for d in records[0]["dimensions"]}
+    assert [row[:3] + row[7:8] for row in sheets["说明"][1:]] == [
+        (r["key"], names[d["dimension"]], d["name"], d["rationale"]) for r in records for d in r["details"]]
+    assert [row[:4] for row in sheets["问题与建议"][1:]] == [
+        (r["key"], kind, number, finding["text"]) for r in records
+        for kind, items in (("存在的问题", r["findings"]), ("有关建议", r["recommendations"]))
+        for number, finding in enumerate(items, start=1)]
+    assert sheets["错误"][1:] == [(e["row"], e["key"], e["message"]) for e in read_jsonl(errors_file)]
+    assert [row[:2] for row in sheets["错误"][1:]] == [(19, "k17"), (446, "k444"), (1502, "k1500")]
+
+
+def test_a_batch_through_a_server_writes_the_rows_the_local_batch_writes(explained: dict, jixiao_server,
+                                                                          tmp_path: Path) -> None:
+    """500 of the rows, on two streams: the server's replies give the rows, explanation and all,
+    that the core gives in process; and the workbook shows them."""
+    with explained["source"].open(encoding="utf-8", newline="") as stream:
+        head = list(csv.reader(stream))[:501]
+    source = write_csv(tmp_path / "projects.csv", head[0], head[1:])
+    local = {r["key"]: r for r in read_jsonl(explained["folder"] / "scores.jsonl")}
+    output, workbook = tmp_path / "scores.jsonl", tmp_path / "scores.xlsx"
+
+    started = time.monotonic()
+    result = run_cli("batch", source, "--pack", PACK_ID, "--version", EXPLAINED, "--out", output,
+                     "--server", jixiao_server.address, "--jobs", "2")
+    print(f"500 rows to .jsonl through a server in {time.monotonic() - started:.1f} s")
+    assert result.returncode == 1 and last_line(result.stderr).startswith("498 scored, 2 failed"), result.stderr
+    served = {r["key"]: r for r in read_jsonl(output)}
+    assert served == {key: local[key] for key in served} and len(served) == 498
+
+    started = time.monotonic()
+    result = run_cli("batch", source, "--pack", PACK_ID, "--version", EXPLAINED, "--out", workbook,
+                     "--server", jixiao_server.address, "--jobs", "2")
+    print(f"500 rows to .xlsx through a server in {time.monotonic() - started:.1f} s")
+    assert result.returncode == 1, result.stderr
+    sheets = sheet_values(workbook)
+    names = {d["id"]: d["name"] for d in local["k0"]["dimensions"]}
+    assert sorted(row[:3] + row[7:8] for row in sheets["说明"][1:]) == sorted(
+        (r["key"], names[d["dimension"]], d["name"], d["rationale"]) for r in served.values() for d in r["details"])
+    assert sorted(row[:4] for row in sheets["问题与建议"][1:]) == sorted(
+        (r["key"], kind, number, finding["text"]) for r in served.values()
+        for kind, items in (("存在的问题", r["findings"]), ("有关建议", r["recommendations"]))
+        for number, finding in enumerate(items, start=1))
+    assert [row[:2] for row in sheets["错误"][1:]] == [(19, "k17"), (446, "k444")]
