@@ -8,6 +8,12 @@ the rules that gave it (as deductions and overrides name them: "<leaf>#<check>",
 for a band or a leaf, "override#<id>") and their nodes (a leaf; an override's node or
 "total"), in tree order and then the overrides'.
 
+A finding's text may say `{fired_reasons}`: the reasons of the sources that gave it, in
+tree order, each once, joined as a leaf joins its reasons (；, or "; " in English): a
+check's as its deduction says it, a band's reason (also that of a band deducting
+nothing), a leaf's deduction reasons, an override's rationale. So a finding several rules
+name (项目管理不到位) can say which of them fired.
+
 Order: by dimension (the level-1 order), then the pack's `findings:` order; then the
 evaluator's observations (the texts of the `observations.findings` fact, in order). The
 recommendations follow the findings in that order, then the observations'; a text equal
@@ -17,21 +23,22 @@ rationales, in the evaluation's language (zh when the pack gives no English).
 `FindingsPlan` prepares all that depends on the pack alone once; a pack without findings
 or observations has none, and an evaluation of it pays nothing. The texts and results of
 recent evaluations are memoised by what they depend on (the sources that fired, the values
-the templates read, the observations, the language), in a capped memo as the leaves'
-(scoring.remember). Pure: no I/O.
+the templates read, the reasons `{fired_reasons}` says, the observations, the language), in
+a capped memo as the leaves' (scoring.remember). Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, Sequence
+from collections import ChainMap, OrderedDict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Mapping, Sequence
 
-from ..pack.model import Bands, Deductions, Pack
+from ..pack.model import Bands, Deductions, FactType, Pack
 from .conditions import ArithmeticError_, holds
 from .overrides import RULE_PREFIX
 from .results import Finding, NodeResult, OverrideResult
-from ..pack.references import text_names
-from .scoring import ENTRIES_PER_LEAF, Texts, remember
+from ..pack.references import FIRED_REASONS, text_names, uses_fired_reasons
+from .scoring import ENTRIES_PER_LEAF, LANGUAGES, Texts, _band_reason, _join, remember
 
 if TYPE_CHECKING:
     from .compiler import Rule
@@ -41,14 +48,20 @@ if TYPE_CHECKING:
 _RULE, _BAND, _LEAF, _OVERRIDE = range(4)
 
 
-class _Entry:
-    __slots__ = ("id", "dimension", "text", "recommendation")
+#: A band's text as its leaf says it: (values, language, the weight the leaf is scored on).
+BandText = Callable[[Mapping[str, object], str, Decimal], str]
 
-    def __init__(self, finding_id: str, dimension: str, text: Texts, recommendation: Texts | None):
+
+class _Entry:
+    __slots__ = ("id", "dimension", "text", "recommendation", "says_reasons")
+
+    def __init__(self, finding_id: str, dimension: str, text: Texts, recommendation: Texts | None,
+                 says_reasons: bool):
         self.id = finding_id
         self.dimension = dimension
         self.text = text
         self.recommendation = recommendation
+        self.says_reasons = says_reasons  # its text says {fired_reasons}
 
 
 class FindingsPlan:
@@ -62,33 +75,44 @@ class FindingsPlan:
         ordered = sorted(enumerate(pack.findings),
                          key=lambda pair: (dimensions.get(pair[1].dimension or "", len(dimensions)), pair[0]))
         self.entries = tuple(
-            _Entry(f.id, f.dimension or "", Texts(f.text, pack), Texts(f.recommendation, pack) if f.recommendation else None)
+            _Entry(f.id, f.dimension or "", Texts(f.text, pack), Texts(f.recommendation, pack) if f.recommendation else None,
+                   uses_fired_reasons(f.text))
             for _, f in ordered)
         position = {entry.id: k for k, entry in enumerate(self.entries)}
+        says_reasons = {entry.id for entry in self.entries if entry.says_reasons}
         by_key = {(rule.leaf_id, rule.key): rule for rule in rules}
-        sources: list[tuple] = []  # (kind, what decides it, entry position, rule id, node id)
+        # (kind, what decides it, entry position, rule id, node id, why: where its reason is,
+        # for a finding saying {fired_reasons}: (the leaf's path in the scored tree, or None for
+        # an override; the rule id of its deduction, or of the override; a band's own text))
+        sources: list[tuple] = []
         leaf_paths = {leaf_id: path for leaf_id, path in _leaf_paths(pack)}
         for leaf in pack.leaves():
             scoring = leaf.scoring
+            path = leaf_paths[leaf.id]
             if isinstance(scoring, Deductions):
                 for check in scoring.checks:
                     if check.finding in position:
                         rule = by_key[(leaf.id, check.id)]
-                        sources.append((_RULE, rule.index, position[check.finding], rule.rule_id, leaf.id))
+                        sources.append((_RULE, rule.index, position[check.finding], rule.rule_id, leaf.id,
+                                        (path, rule.rule_id, None)))
             elif isinstance(scoring, Bands):
                 conditions = dict(band_conditions(scoring))
                 for i, band in enumerate(scoring.bands):
                     if band.finding in position:
                         rule = by_key.get((leaf.id, f"band{i}"))
                         kind, decides = (_RULE, rule.index) if rule is not None else (_BAND, conditions[i])
-                        sources.append((kind, decides, position[band.finding], leaf.id, leaf.id))
+                        text = _band_text(scoring, i, pack) if band.finding in says_reasons else None
+                        sources.append((kind, decides, position[band.finding], leaf.id, leaf.id,
+                                        (path, rule.rule_id if rule is not None else None, text)))
             if leaf.finding in position:
-                sources.append((_LEAF, leaf_paths[leaf.id], position[leaf.finding], leaf.id, leaf.id))
+                sources.append((_LEAF, path, position[leaf.finding], leaf.id, leaf.id, (path, None, None)))
         for override in pack.overrides:
             if override.finding in position:
                 rule_id = f"{RULE_PREFIX}{override.id}"
-                sources.append((_OVERRIDE, rule_id, position[override.finding], rule_id, override.node))
+                sources.append((_OVERRIDE, rule_id, position[override.finding], rule_id, override.node,
+                                (None, rule_id, None)))
         self.sources = tuple(sources)
+        self.any_reasons = bool(says_reasons)
         # What decides each source, by kind, with the source's place: a request looks only at
         # the rules that fired (a set intersection), the overrides that acted and the leaves.
         self.by_rule: dict[int, list[int]] = {}
@@ -104,7 +128,7 @@ class FindingsPlan:
         self.observed_findings = pack.observations.findings
         self.observed_recommendations = pack.observations.recommendations
         read = [name for f in pack.findings for text in (f.text, f.recommendation) if text
-                for name in text_names(text)]
+                for name in text_names(text) if name != FIRED_REASONS]
         read += [name for name in (self.observed_findings, self.observed_recommendations) if name]
         self.read = tuple(dict.fromkeys(read))
         self.memo: OrderedDict[Hashable, tuple[tuple[Finding, ...], tuple[Finding, ...]]] = OrderedDict()
@@ -120,6 +144,7 @@ class FindingsPlan:
         hits: list[int] = []
         for index in self.rule_indices.intersection(fired):
             hits.extend(self.by_rule[index])
+        overrides = tuple(overrides)
         if self.by_override:
             for override in overrides:
                 hits.extend(self.by_override.get(override.rule_id, ()))
@@ -141,23 +166,49 @@ class FindingsPlan:
         if na:
             hits = [k for k in hits if sources[k][0] == _OVERRIDE or sources[k][4] not in na]
         hits.sort()  # the sources' order: the tree's, then the overrides'
-        key = (language, tuple(hits), _key(self.read, values))
+        reasons = self._reasons(hits, tree, overrides, values, language) if self.any_reasons and hits else {}
+        key = (language, tuple(hits), _key(self.read, values), tuple(reasons.items()))
         result = self.memo.get(key)
         if result is None:
-            result = self._result(hits, values, language)
+            result = self._result(hits, values, language, reasons)
             if self.memo_entries:
                 remember(self.memo, key, result, self.memo_entries)
         return result
 
-    def _result(self, hits: list[int], values: Mapping[str, object],
-                language: str) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
+    def _reasons(self, hits: list[int], tree: Sequence[NodeResult], overrides: tuple[OverrideResult, ...],
+                 values: Mapping[str, object], language: str) -> dict[int, str]:
+        """Entry position → its {fired_reasons}, for each entry given that says them."""
+        by_entry: dict[int, list[str]] = {}
+        for k in hits:
+            _kind, _decides, at, _rule_id, _node_id, (path, rule_id, band_text) = self.sources[k]
+            if not self.entries[at].says_reasons:
+                continue
+            texts = by_entry.setdefault(at, [])
+            if path is None:  # an override: its rationale
+                texts.extend(o.rationale for o in overrides if o.rule_id == rule_id)
+                continue
+            node = tree[path[0]]
+            for step in path[1:]:
+                node = node.children[step]
+            if rule_id is None and band_text is None:  # a leaf: every reason it lost points for
+                texts.extend(d.reason for d in node.deductions)
+                continue
+            said = [d.reason for d in node.deductions if d.rule_id == rule_id] if rule_id is not None else []
+            if not said and band_text is not None:  # a band deducting nothing: its reason is evidence
+                said = [band_text(values, language, node.scored_weight)]
+            texts.extend(said)
+        return {at: _join(list(dict.fromkeys(t.strip().rstrip("。；;.") for t in texts)), language)
+                for at, texts in by_entry.items()}
+
+    def _result(self, hits: list[int], values: Mapping[str, object], language: str,
+                reasons: Mapping[int, str]) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
         sources = self.sources
         findings = _Merged()
         recommendations = _Merged()
         if hits:
             given: dict[int, tuple[list[str], list[str]]] = {}
             for k in hits:
-                _kind, _decides, at, rule_id, node_id = sources[k]
+                _kind, _decides, at, rule_id, node_id, _why = sources[k]
                 rule_ids, node_ids = given.setdefault(at, ([], []))
                 if rule_id not in rule_ids:
                     rule_ids.append(rule_id)
@@ -167,7 +218,8 @@ class FindingsPlan:
             for at in ordered:
                 entry = self.entries[at]
                 rule_ids, node_ids = given[at]
-                findings.add(entry.id, entry.text.render(language, {}, values), entry.dimension, rule_ids, node_ids)
+                read = ChainMap({FIRED_REASONS: reasons.get(at, "")}, values) if entry.says_reasons else values
+                findings.add(entry.id, entry.text.render(language, {}, read), entry.dimension, rule_ids, node_ids)
             for at in ordered:
                 entry = self.entries[at]
                 if entry.recommendation is not None:
@@ -188,6 +240,23 @@ def _key(names: tuple[str, ...], values: Mapping[str, object]) -> tuple:
         value = values.get(name)
         out.append(tuple(value.items()) if isinstance(value, Mapping) else value)
     return tuple(out)
+
+
+def _band_text(scoring: Bands, position: int, pack: Pack) -> BandText:
+    """A band's text as its leaf says it (scoring._bands): its reason rendered, {value} the
+    value (a choice's label), else the value and its band in the engine's words."""
+    reason = Texts(scoring.bands[position].reason, pack) if scoring.bands[position].reason else None
+    name = scoring.value.name
+    spec = pack.fact(name)
+    labels = {language: {o.key: o.label.get(language) for o in spec.options} for language in LANGUAGES} \
+        if spec is not None and spec.type is FactType.CHOICE else None
+
+    def text(values: Mapping[str, object], language: str, weight: Decimal) -> str:
+        value = values[name] if labels is None else labels[language].get(values[name], values[name])  # type: ignore[call-overload]
+        if reason is None:
+            return _band_reason(position, scoring, value, language, pack)
+        return reason.render(language, {"weight": weight, "value": value}, values)
+    return text
 
 
 def _leaf_paths(pack: Pack):

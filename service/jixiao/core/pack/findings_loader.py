@@ -21,6 +21,7 @@ from .model import (
     NODE_TOTAL, REPORT_PROJECT_KEYS, Bands, Deductions, FactType, FindingRule, Indicator, Observations, Override,
     Text, node_paths,
 )
+from .references import FIRED_REASONS
 from .schema_messages import shown
 
 if TYPE_CHECKING:
@@ -46,6 +47,12 @@ def text_list_read(name: str, reader: str) -> str:
     """The problem of a text_list fact read where only observations may read one."""
     return (f"'{name}' is a text_list fact (a list of texts that no rule reads); {reader} cannot read it: only "
             "observations (findings, recommendations) take a text_list fact")
+
+
+def fired_reasons_misplaced(reader: str) -> str:
+    """The problem of {fired_reasons} anywhere but in a finding's text."""
+    return (f"{{{FIRED_REASONS}}} says why a finding was given (the reasons of the rules that gave it) and is "
+            f"known in a finding's text only; {reader} cannot use it")
 
 
 def text_list_items(builder: "_Builder", raw: Mapping, ftype: FactType, path: "Path") -> int | None:
@@ -109,7 +116,7 @@ class _FindingsReader:
             seen.add(finding_id)
             owner = f"finding '{finding_id}'"
             text = self.builder.text(self.builder.required(item, "text", path) or "", path + ("text",))
-            self.check_template(text, path + ("text",), owner)
+            self.check_template(text, path + ("text",), owner, says_reasons=True)
             recommendation = None
             if "recommendation" in item:
                 recommendation = self.builder.text(item["recommendation"], path + ("recommendation",))
@@ -125,12 +132,20 @@ class _FindingsReader:
             out.append(FindingRule(finding_id, text, recommendation, dimension))
         return out
 
-    def check_template(self, text: Text, path: "Path", owner: str) -> None:
+    def check_template(self, text: Text, path: "Path", owner: str, says_reasons: bool = False) -> None:
         """A finding's text reads facts and derived values only: no leaf's own values (a
-        finding may come from several leaves), no text_list fact."""
+        finding may come from several leaves), no text_list fact; and, in its text only
+        (`says_reasons`), {fired_reasons}: the reasons of the rules that gave it."""
         builder = self.builder
         for template in filter(None, (text.zh, text.en)):
             for name, fmt in placeholders(template):
+                if name == FIRED_REASONS:
+                    if not says_reasons:
+                        self.problem(path, f"{owner}: {fired_reasons_misplaced('a recommendation')}")
+                    elif fmt is not None:
+                        self.problem(path, f"{owner}: {{{FIRED_REASONS}}} is a text (the reasons of the rules "
+                                           f"that gave the finding) and cannot be formatted as {fmt}")
+                    continue
                 kind = builder.ref_type(name)
                 if fmt is not None and fmt not in FORMATS:
                     self.problem(path, f"{owner}: unknown format '{fmt}' in {{{name}|{fmt}}}; expected one of "

@@ -27,8 +27,8 @@ from .model import (
 from ..evaluation.derived import expression_refs as _expression_refs
 from ..evaluation.overrides import find_cycle
 from ..suggest import did_you_mean
-from .references import leaf_texts
-from .findings_loader import finding_named, read_findings, text_list_items, text_list_read
+from .references import FIRED_REASONS, leaf_texts
+from .findings_loader import fired_reasons_misplaced, finding_named, read_findings, text_list_items, text_list_read
 from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
@@ -596,6 +596,8 @@ class _Builder:
                 elif name in own:
                     if fmt is not None:
                         self.problem(path, f"{owner}: {{{name}}} is a text and cannot be formatted as {fmt}")
+                elif name == FIRED_REASONS and self.ref_type(name) is None:
+                    self.problem(path, f"{owner}: {fired_reasons_misplaced('this text')}")
                 elif self.ref_type(name) is None:
                     extra = f" nor one of {', '.join(own)}" if own else ""
                     self.problem(path, f"{owner}: the text uses '{name}', which is not a declared fact{extra}"
@@ -1021,7 +1023,9 @@ class _Builder:
                 self.problem(path, f"leaf '{leaf_id}': {{{name}}} cannot be formatted as {fmt}")
             return
         kind = self.ref_type(name)
-        if kind is None:
+        if kind is None and name == FIRED_REASONS:
+            self.problem(path, f"leaf '{leaf_id}': {fired_reasons_misplaced('a leaf (its own reasons are {findings})')}")
+        elif kind is None:
             self.problem(path, f"leaf '{leaf_id}': template uses '{name}', which is neither a declared fact "
                                f"nor one of {', '.join(LEAF_VARIABLES)}"
                                f"{did_you_mean(name, self.known_refs() + list(LEAF_VARIABLES))}")

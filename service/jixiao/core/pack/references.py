@@ -9,11 +9,21 @@ from .model import AllOrNothing, Bands, Deductions, Indicator, Judgement, PerIte
 from ..evaluation.rationale import placeholders
 
 
+#: The placeholder of a finding's text that says why it was given: the reasons of the rules
+#: that gave it (their deductions', bands', overrides'), joined. No fact: findings.py fills it.
+FIRED_REASONS = "fired_reasons"
+
+
 def text_names(text: Text) -> Iterator[str]:
     """Every name a text's templates use (`{name}`, `{name|format}`), in both languages."""
     for template in (text.zh, text.en or ""):
         for name, _ in placeholders(template):
             yield name
+
+
+def uses_fired_reasons(text: Text | None) -> bool:
+    """Whether a text says `{fired_reasons}` in either language."""
+    return text is not None and FIRED_REASONS in text_names(text)
 
 
 def scoring_refs(leaf: Indicator) -> Iterator[str]:
