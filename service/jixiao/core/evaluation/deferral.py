@@ -10,9 +10,16 @@ evaluator refuses the request after the not-applicable decisions only when a lea
 name is applicable. A leaf found not applicable is never scored, so it never reads one.
 
 A name's readers are every leaf's rules and templates, the not-applicable conditions and their
-reasons, the constraints, the overrides (conditions and reasons) and the derived values that
-read it, followed through those derived values. A name is deferrable when it has at least one
-reader and every reader is a leaf that may be not applicable (or a deferrable derived value).
+reasons, the constraints, the overrides (conditions and reasons), the findings' texts and
+recommendations and the derived values that read it, followed through those derived values.
+A name is deferrable when it has at least one reader and every reader is a leaf that may be
+not applicable (or a deferrable derived value).
+
+A finding's texts are read on behalf of the rules that give it (findings.py): when every one
+of them is a leaf that may be not applicable, or a check or band of such a leaf, they read
+for those leaves, and what they read is needed only when one of those leaves applies (a
+finding of a leaf found not applicable is never given, so never rendered). A finding an
+override or an always-applicable leaf may give reads for itself: what it reads is required.
 Computed once per pack; a pack without not-applicable leaves has none, and pays nothing.
 Pure: no I/O.
 """
@@ -24,9 +31,10 @@ from typing import Iterable
 
 from .conditions import condition_refs
 from .derived import expression_refs
-from ..pack.model import FactType, Pack
+from ..pack.model import Bands, Deductions, FactType, Pack
+from .overrides import RULE_PREFIX
 from .rationale import LEAF_VARIABLES
-from ..pack.references import leaf_inputs, not_applicable_refs, text_names
+from ..pack.references import FIRED_REASONS, leaf_inputs, not_applicable_refs, text_names
 
 _ZERO = Decimal(0)
 _FIXED = "fixed"  # a reader that is always read: a condition, a constraint, an override, any applicable leaf
@@ -54,9 +62,17 @@ def deferrable(pack: Pack) -> dict[str, frozenset[str]]:
         read(text_names(override.reason), (_FIXED, override.id))
     for value in pack.derived:
         read(expression_refs(value.expression), ("derived", value.name))
-    for finding in pack.findings:  # a finding's texts may be rendered whichever leaves apply
+    given_by = finding_sources(pack)
+    for finding in pack.findings:
+        sources = given_by.get(finding.id, ())
+        if sources and all(source in may_be_na for source in sources):
+            finding_readers = [("leaf", leaf_id) for leaf_id in sources]  # rendered only if one applies
+        else:  # an override or an always-applicable leaf may give it: rendered whichever leaves apply
+            finding_readers = [(_FIXED, finding.id)]
         for text in filter(None, (finding.text, finding.recommendation)):
-            read(text_names(text), (_FIXED, finding.id))
+            names = [name for name in text_names(text) if name != FIRED_REASONS]
+            for reader in finding_readers:
+                read(names, reader)
 
     found: dict[str, frozenset[str] | None] = {}  # None: not deferrable
 
@@ -84,6 +100,29 @@ def deferrable(pack: Pack) -> dict[str, frozenset[str]]:
 
     names = [spec.name for spec in pack.facts] + [value.name for value in pack.derived]
     return {name: ids for name in names if (ids := leaves(name, frozenset())) is not None}
+
+
+def finding_sources(pack: Pack) -> dict[str, tuple[str, ...]]:
+    """Finding id → who may give it: the leaves whose checks, bands or own scoring name it,
+    in tree order, and `override#<id>` for each override naming it."""
+    out: dict[str, list[str]] = {}
+
+    def give(finding_id: str | None, source: str) -> None:
+        if finding_id is not None and source not in out.setdefault(finding_id, []):
+            out[finding_id].append(source)
+
+    for leaf in pack.leaves():
+        scoring = leaf.scoring
+        if isinstance(scoring, Deductions):
+            for check in scoring.checks:
+                give(check.finding, leaf.id)
+        elif isinstance(scoring, Bands):
+            for band in scoring.bands:
+                give(band.finding, leaf.id)
+        give(leaf.finding, leaf.id)
+    for override in pack.overrides:
+        give(override.finding, f"{RULE_PREFIX}{override.id}")
+    return {finding_id: tuple(sources) for finding_id, sources in out.items()}
 
 
 def placeholders(pack: Pack, names: Iterable[str]) -> dict[str, object]:
