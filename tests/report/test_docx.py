@@ -127,10 +127,24 @@ def test_the_chart_is_a_picture_in_the_document(word_2019):
 
 
 def test_styles_carry_an_east_asian_font(word_2019):
-    for name, font in (("Normal", "宋体"), ("Heading 1", "黑体"), ("Heading 2", "黑体"), ("Heading 3", "黑体")):
+    for name, font in (("Normal", "SimSun"), ("Heading 1", "SimHei"), ("Heading 2", "SimHei"), ("Heading 3", "SimHei")):
         fonts = word_2019.styles[name].element.rPr.find(qn("w:rFonts"))
         assert fonts.get(qn("w:eastAsia")) == font, name
         assert fonts.get(qn("w:eastAsiaTheme")) is None, name  # a theme font would win over it
+
+
+def test_the_font_table_names_the_cjk_fonts_chinese_names_and_charset(reports_2019):
+    import zipfile
+    from io import BytesIO
+
+    from lxml import etree
+
+    with zipfile.ZipFile(BytesIO(reports_2019["docx"].content)) as package:
+        fonts = etree.fromstring(package.read("word/fontTable.xml"))
+    by_name = {f.get(qn("w:name")): f for f in fonts.findall(qn("w:font"))}
+    for name, alternative in (("SimSun", "宋体"), ("SimHei", "黑体")):
+        assert by_name[name].find(qn("w:altName")).get(qn("w:val")) == alternative
+        assert by_name[name].find(qn("w:charset")).get(qn("w:val")) == "86"  # GB2312
 
 
 def test_english_word_report(reports_2019_en):

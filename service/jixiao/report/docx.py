@@ -23,10 +23,11 @@ from docx.shared import Cm, Pt, RGBColor
 from .chart import rates_chart
 from .outline import Chart, Heading, NumberedList, Outline, Paragraph, Table
 
-#: Latin and East Asian fonts: body text 宋体 (SimSun), headings 黑体 (SimHei), the names
-#: Word on a Chinese system has; LibreOffice maps them to the CJK font it has.
-BODY_FONTS = ("Times New Roman", "宋体")
-HEADING_FONTS = ("Times New Roman", "黑体")
+#: Latin and East Asian fonts: body text 宋体 (SimSun), headings 黑体 (SimHei), by their
+#: English names, which Word knows on any system and LibreOffice maps to a CJK serif
+#: (Song) and sans (Hei) face it has; the font table gives the Chinese names too.
+BODY_FONTS = ("Times New Roman", "SimSun")
+HEADING_FONTS = ("Times New Roman", "SimHei")
 BODY_SIZE = Pt(12)  # 小四
 TABLE_SIZE = Pt(10.5)  # 五号
 HEADING_SIZES = {1: Pt(16), 2: Pt(14), 3: Pt(12)}
@@ -45,6 +46,17 @@ TABLE_STYLES = ((TABLE_TEXT, False, False), (TABLE_NUMBER, False, True), (TABLE_
 BODY_STYLE = "Jixiao Body"
 TWIPS_PER_CM = 1440 / 2.54
 STRONG_FILL = "EDEDED"  # the ground of a table row set apart
+#: SimSun (宋体) and SimHei (黑体) in the font table, with the values Word itself writes for them.
+CJK_FONT_ENTRIES = (
+    '<w:font w:name="SimSun"><w:altName w:val="宋体"/><w:panose1 w:val="02010600030101010101"/>'
+    '<w:charset w:val="86"/><w:family w:val="auto"/><w:pitch w:val="variable"/>'
+    '<w:sig w:usb0="00000003" w:usb1="288F0000" w:usb2="00000016" w:usb3="00000000" w:csb0="00040001" w:csb1="00000000"/>'
+    '</w:font>'
+    '<w:font w:name="SimHei"><w:altName w:val="黑体"/><w:panose1 w:val="02010609060101010101"/>'
+    '<w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/>'
+    '<w:sig w:usb0="800002BF" w:usb1="38CF7CFA" w:usb2="00000016" w:usb3="00000000" w:csb0="00040001" w:csb1="00000000"/>'
+    '</w:font>'
+)
 _W = nsdecls("w")
 
 
@@ -143,12 +155,17 @@ def _styles(document) -> None:
     body.base_style = normal
     body.paragraph_format.first_line_indent = Pt(24)  # two characters
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    # East Asian language for spell checking and line breaking.
-    lang = normal.element.get_or_add_rPr().find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        normal.element.get_or_add_rPr().append(lang)
-    lang.set(qn("w:eastAsia"), "zh-CN")
+    # The East Asian text is Chinese (the default template says en-US): for line breaking
+    # and proofing.
+    for rpr in (defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None,
+                normal.element.get_or_add_rPr()):
+        if rpr is None:
+            continue
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _properties(document, outline: Outline) -> None:
@@ -298,13 +315,29 @@ def _chart(document, chart: Chart) -> None:
         run.font.size = TABLE_SIZE
 
 
+def _with_cjk_fonts(font_table: bytes) -> bytes:
+    """The font table with SimSun and SimHei declared as Word declares them: their Chinese
+    names (宋体, 黑体) as alternatives and the GB2312 character set, so that a Word without
+    the font substitutes a Chinese one rather than a Western one."""
+    if b'w:name="SimSun"' in font_table:
+        return font_table
+    closing = b"</w:fonts>"
+    if closing not in font_table:
+        return font_table
+    return font_table.replace(closing, CJK_FONT_ENTRIES.encode("utf-8") + closing)
+
+
 def _stable_zip(data: bytes) -> bytes:
-    """The same .docx with every zip entry dated ZIP_TIME, so equal documents are equal bytes."""
+    """The same .docx with every zip entry dated ZIP_TIME, so equal documents are equal
+    bytes, and the CJK fonts declared in its font table."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "word/fontTable.xml":
+                content = _with_cjk_fonts(content)
+            target.writestr(entry, content)
     return out.getvalue()
