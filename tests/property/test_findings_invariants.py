@@ -18,7 +18,7 @@ from jixiao.core.evaluation.compiler import plain_matcher
 from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.core.pack.model import Bands, Deductions
-from unit.findings_pack import CLEAN, compiled_findings_pack
+from unit.findings_pack import CLEAN, FINDINGS_PACK, compiled_findings_pack
 
 COMPILED = compiled_findings_pack()
 PACK = COMPILED.pack
@@ -114,3 +114,28 @@ def test_the_bundled_2019_pack_gives_findings_only_from_rules_that_fired() -> No
         assert_findings_fired(compiled.pack, evaluation, [])
         seen.update(f.id for f in evaluation.findings)
     assert len(seen) > len(compiled.pack.findings) // 2  # the variants make most findings fire
+
+
+REASONS_COMPILED = compiled_findings_pack(FINDINGS_PACK.replace(
+    'text: {zh: "项目管理不到位，{project.name}相关记录缺失", en: "Management records of {project.name} are missing"}',
+    'text: {zh: "{fired_reasons}", en: "{fired_reasons}"}', 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(facts, st.sampled_from(["zh", "en"]))
+def test_fired_reasons_are_the_reasons_its_rules_deducted_for(request, language) -> None:
+    """A finding saying only {fired_reasons} reads as the deductions of its rule ids, in their
+    order (in this pack every source of records_missing deducts when it fires)."""
+    evaluation = evaluate(REASONS_COMPILED, {**copy.deepcopy(CLEAN), **request}, language)
+    nodes = {node.id: node for node in evaluation.nodes()}
+    for finding in evaluation.findings:
+        if finding.id != "records_missing":
+            continue
+        reasons = []
+        for rule_id in finding.rule_ids:
+            leaf = nodes[rule_id.partition("#")[0]]
+            reasons += [d.reason for d in leaf.deductions if d.rule_id == rule_id or "#" not in rule_id]
+        assert finding.text == ("; " if language == "en" else "；").join(dict.fromkeys(reasons))
+        break
+    else:
+        assert "records_missing" not in {f.id for f in evaluate(COMPILED, {**copy.deepcopy(CLEAN), **request}).findings}
