@@ -11,7 +11,7 @@ import click
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
-from .batch_input import INPUT_SUFFIXES, BatchInput, example_note
+from .batch_input import EXAMPLE_KEYS, INPUT_SUFFIXES, BatchInput, example_note
 from .batch_outcomes import Outcome, RowScore
 from .batch_output import OUTPUT_SUFFIXES, ErrorFile, ScoreFile, default_errors_path, open_score_file
 from .batch_progress import batch_progress
@@ -221,5 +221,6 @@ def template(ctx: click.Context, pack_id: str, version: str | None, output: Path
         book.save(output)
     except OSError as error:
         raise CliError(f"cannot write {output}: {error.strerror}") from None
-    click.echo(f"wrote {output}: {pack.id} {pack.version}, fill in from row 3; "
+    click.echo(f"wrote {output}: {pack.id} {pack.version}, a project a row from row 3 (the example row, keyed "
+               f"\"{EXAMPLE_KEYS[language]}\", is not scored); "
                f"then: jixiao batch {output.name} --pack {pack.id} --version {pack.version} --out RESULTS")

@@ -10,7 +10,8 @@ The sheets, named and headed in the batch's language (--lang):
   错误 / Errors          the rows of this run that failed: row, key, message
   records (hidden)       each project's whole row as JSON (batch_outcomes), for resuming
 
-An .xlsx cannot be appended to safely, so rows go to a journal beside the workbook
+The workbook is written with XlsxWriter (read back with openpyxl). An .xlsx cannot be
+appended to safely, so rows go to a journal beside the workbook
 (`NAME.journal.jsonl`, the .jsonl output's lines) as they are scored, and the workbook is
 built from the journal when the run completes; the journal is then removed. Resuming a
 finished workbook reads its rows back into a journal: the projects its scores sheet
