@@ -30,6 +30,8 @@ from .exit_codes import CliError
 from .pack_view import in_language
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".xlsx")
+#: A row holds a project's rationales and findings: far below this even for a large pack.
+MAX_RECORD_CHARS = 8_000_000
 FIXED_COLUMNS = ("key", "version", "digest", "total", "grade")
 TEXT_COLUMNS = frozenset({"key", "version", "digest", "grade"})  # the others hold scores
 FIXED_NAMES = {"zh": ("编号", "版本", "摘要", "总分", "等级"),
@@ -201,6 +203,9 @@ def jsonl_records(path: Path) -> Iterator[dict]:
 def json_record(where: str, line: str) -> dict:
     """The row a line (at `where`: "FILE:LINE") holds, checked field by field (an output
     may have been edited)."""
+    if len(line) > MAX_RECORD_CHARS:
+        raise CliError(f"{where} is longer than {MAX_RECORD_CHARS:,} characters: not a row of `jixiao batch` "
+                       f"output: choose another --out, or remove the file to start over")
     try:
         record = json.loads(line)
     except json.JSONDecodeError:

@@ -256,3 +256,28 @@ def test_writing_leaves_no_file_but_the_workbook(tmp_path: Path) -> None:
     assert [path.name for path in tmp_path.iterdir()] == ["only.xlsx"]
     write_output(tmp_path / "results.xlsx", rows(1))
     assert sorted(path.name for path in tmp_path.iterdir()) == ["only.xlsx", "results.xlsx"]
+
+
+def test_a_jsonl_output_of_rows_without_the_explanation_resumes_and_keeps_them_as_they_are(tmp_path: Path) -> None:
+    old, new = rows(2)
+    legacy = {key: value for key, value in score_record(old).items()
+              if key in ("key", "pack", "version", "digest", "score", "grade", "level1", "leaves")}
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(legacy, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    resumed = open_score_file(path, PACK, "zh")
+    assert resumed.done == {"k0"}
+    resumed.write(new)
+    resumed.finish()
+    resumed.close()
+
+    assert list(resumed.records()) == [legacy, score_record(new)]
+    assert path.read_text(encoding="utf-8").splitlines()[0] == json.dumps(legacy, ensure_ascii=False)
+
+
+def test_a_line_too_long_to_be_a_row_is_refused_before_it_is_parsed(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "results.jsonl"
+    write_output(path, rows(1))
+    monkeypatch.setattr("jixiao_cli.batch_output.MAX_RECORD_CHARS", 1000)
+    with pytest.raises(CliError, match=r"results.jsonl:1 is longer than 1,000 characters"):
+        open_score_file(path, PACK, "zh")
