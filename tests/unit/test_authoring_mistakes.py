@@ -475,3 +475,18 @@ def test_a_misspelt_survey_option_in_the_weights_is_named_with_the_options_and_t
         assert_readable(message)
     assert any("'somewhta' is not an option of survey.s (its options: strongly, yes, somewhat, no); "
                "did you mean somewhat?" in m for m in found), found
+
+
+@pytest.mark.parametrize("name", ["score", "deducted", "findings"])
+def test_a_reason_reading_the_leafs_score_is_refused_at_load_since_reasons_are_written_before_it(name):
+    # It once loaded, then every evaluation whose check fired failed with KeyError.
+    text = replace('reason: "生态效益{effect.ecology}"', f'reason: "生态效益{{effect.ecology}}，得{{{name}}}分"')
+    message = the_problem(text)
+    assert f"leaf 'output.ecology': {{{name}}} is known only to the leaf's rationale" in message
+
+
+def test_a_rationale_may_read_the_leafs_score():
+    check = 'reason: "生态效益{effect.ecology}"}'
+    text = replace(check, check + '\n        rationale: {zh: "{findings}，扣{deducted}分，得{score}分"}')
+    leaf = next(node for node in load_pack(text, PACK_FILE, schema=pack_schema()).leaves() if node.id == "output.ecology")
+    assert leaf.rationale.zh == "{findings}，扣{deducted}分，得{score}分"

@@ -33,6 +33,9 @@ from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, pla
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 
+#: Leaf values known only once the leaf is scored: its rationale may read them, its reasons not.
+SCORED_VARIABLES = frozenset({"score", "deducted", "findings"})
+
 #: A number written as text in a pack: ASCII digits only (Decimal() alone would also take
 #: "1_000", other scripts' digits and surrounding whitespace).
 _PACK_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -1005,9 +1008,16 @@ class _Builder:
 
     def check_templates(self, leaf: Indicator, raw: Mapping, path: Path) -> None:
         method = method_name(leaf.scoring)
+        # The rationale (and a band's inferred note) is written once the leaf is scored; every
+        # other text of the leaf (a reason, a met text) while it is being scored.
+        written_after = {id(leaf.rationale), id(getattr(leaf.scoring, "inferred", None))}
         for text in leaf_texts(leaf):
             for template in filter(None, (text.zh, text.en)):
                 for name, fmt in placeholders(template):
+                    if name in SCORED_VARIABLES and id(text) not in written_after:
+                        self.problem(path, f"leaf '{leaf.id}': {{{name}}} is known only to the leaf's "
+                                           f"rationale (a reason is written before the leaf's score is known)")
+                        continue
                     self.check_placeholder(name, fmt, method, path, leaf.id)
 
     def check_placeholder(self, name: str, fmt: str | None, method: str, path: Path, leaf_id: str) -> None:
