@@ -179,9 +179,13 @@ def _bold(sheet, values: list) -> list:
 
 
 def _text(sheet, text: str):
-    """Text from the rows as text: a cell that starts with = stays words, never a formula."""
+    """Text from the rows as text: a cell that starts with = stays words, never a formula;
+    a character no worksheet can hold (a control character an observation may carry) is
+    written as U+FFFD, as the batch workbook writes it."""
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     if not text.startswith("="):
         return text
     cell = WriteOnlyCell(sheet, text)
