@@ -26,6 +26,8 @@ NAME_MAX = 500
 #: More leaves or findings than any pack has: a row beyond these is not batch output.
 ITEMS_MAX = 2000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Half of a UTF-16 pair alone (JSON "\\ud800"): no file or page can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 REQUIRED = ("key", "pack", "version", "digest", "score", "grade", "level1", "leaves")
 
 
@@ -183,6 +185,8 @@ def _text(value: Any, field: str, limit: int, allow_empty: bool = False) -> str:
         raise RowError(f"{field} is empty")
     if len(value) > limit:
         raise RowError(f"{field} has {len(value)} characters, more than {limit}")
+    if _SURROGATE.search(value):
+        raise RowError(f"{field} holds an unpaired surrogate (\\ud800-\\udfff), which is not text")
     return value
 
 

@@ -63,6 +63,9 @@ def _row(path: Path, number: int, line: bytes) -> Row:
     except json.JSONDecodeError as error:
         raise CliError(f"{path}:{number} is not JSON ({error.msg} at column {error.colno}): is "
                        f"{path.name} the .jsonl output of `jixiao batch`?") from None
+    except (RecursionError, ValueError):  # nesting too deep to read, a number of thousands of digits
+        raise CliError(f"{path}:{number} is not a line of `jixiao batch` output: nested too deeply or a number "
+                       f"too long to read") from None
     try:
         return parse_row(record, number)
     except RowError as error:
