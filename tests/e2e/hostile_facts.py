@@ -213,3 +213,73 @@ def framework_cases(base: dict, seed: int, count: int) -> Iterator[dict]:
             except (KeyError, TypeError, IndexError, AttributeError):  # a path an earlier change replaced
                 pass
         yield facts
+
+
+# --- text_list facts (the evaluators' observations) and the texts a report prints -------
+
+#: The two text_list facts of the bundled 1.0.1 packs, and the texts the report prints in 基本情况.
+TEXT_LISTS = [("evaluation", "observed_problems"), ("evaluation", "observed_recommendations")]
+REPORTED_TEXTS = [("project", "name"), ("project", "unit")]
+#: One text each that a report must keep as text: markup, script, event handlers, Markdown
+#: table and list breakers, template and format placeholders, bidi overrides, controls,
+#: line and paragraph separators, a formula, zero-width and combining characters.
+REPORT_TEXTS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</td></tr></table><svg onload=alert(1)>",
+    "\"><iframe src=javascript:alert(1)>", "<!-- x -->]]>", "&lt;b&gt;&amp;", "| a | b |\n| --- | --- |",
+    "a|b\\|c\\\\|d", "# 标题\n## x", "- 列表\n1. 一", "`code` *em* _u_ [x](javascript:alert(1)) ![i](http://x/y.png)",
+    "{{ 7 * 7 }}", "{% for x in y %}{{ x }}{% endfor %}", "{{ self.__init__.__globals__ }}", "{placeholder}",
+    "{0}", "%s %d", "$x$", "\u202e\u202dRTL\u202c", "a\u2066b\u2069c", "x\x00y", "\x1b[31m红\x1b[0m", "a\x7fb\x85c",
+    "a\u2028b\u2029c", "line\r\nline\rline", "\ttab", "=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0",
+    "@SUM(A1)", "\u200b\u200d", "e\u0301\u0301\u0301", "🙂" * 30, "质量" * 100, "\ufeff开头", "x" * 5_000,
+]
+
+
+def _hostile_text(rng: random.Random) -> str:
+    """One or more REPORT_TEXTS run together (mostly cut to the 5,000 characters a text may
+    have), sometimes with a random one of ODD_TEXTS."""
+    pieces = [rng.choice(REPORT_TEXTS) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.1:
+        pieces.append(rng.choice(ODD_TEXTS))
+    text = "".join(pieces)
+    return text[:5_000] if rng.random() < 0.95 else text
+
+
+def hostile_text_list(rng: random.Random) -> object:
+    """A value for a text_list fact: mostly a list of hostile texts a report must print as
+    text, sometimes one a checker must refuse (too many or too long items, blanks, non-texts,
+    nesting, not a list at all)."""
+    kind = rng.random()
+    if kind < 0.75:
+        return [_hostile_text(rng) for _ in range(rng.randint(0, 6))]
+    if kind < 0.80:
+        return ["x" * 4_999 + rng.choice("。.|<") for _ in range(20)]  # the most a request may send
+    if kind < 0.84:
+        return [f"第{n}条" for n in range(rng.choice([21, 100, 10_000]))]
+    if kind < 0.87:
+        return ["x" * 5_001]
+    if kind < 0.91:
+        return [rng.choice(["", " ", "\n", "\t\r\n", "\u3000"]), "有内容"]
+    if kind < 0.96:
+        return [_hostile_text(rng), hostile_value(rng), rng.choice([[["nested"]], {"a": "b"}, 1, 1.5, True, None])]
+    return hostile_value(rng)
+
+
+def report_cases(base: dict, seed: int, count: int) -> Iterator[dict]:
+    """`count` copies of `base` (facts of a bundled 1.0.1 pack) with hostile observations and
+    project texts, and now and then another fact spoiled as `hostile_cases` spoils one; the
+    same ones for the same seed."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        facts = copy.deepcopy(base)
+        for path in TEXT_LISTS:
+            if rng.random() < 0.8:
+                _set(facts, path, hostile_text_list(rng))
+        for path in REPORTED_TEXTS:
+            if rng.random() < 0.4:
+                _set(facts, path, _hostile_text(rng) if rng.random() < 0.95 else hostile_value(rng))
+        if rng.random() < 0.1:
+            try:
+                rng.choice(SHAPES)(facts, rng, list(_leaf_paths(facts)))
+            except (KeyError, TypeError, IndexError):
+                pass
+        yield facts
