@@ -358,3 +358,89 @@ def test_memory_does_not_run_away_over_hundreds_of_renders(server, stub) -> None
     print(f"server RSS {before:.0f} MB before, {after:.0f} MB after {renders} renders")
     assert after - before < RSS_GROWTH_MAX_MB, (before, after)
     assert_serving(server)
+
+
+EDGE_NUMBERS = ["999999999999999", "999999999999999.9", "0.000000000000001", "1e15", "-0", "0", 1e308, 2 ** 63]
+EDGE_FACTS = int(os.environ.get("JIXIAO_REPORT_EDGE_FACTS", "5"))
+
+
+def _edge_requests() -> list[pb.RenderReportRequest]:
+    """Each number fact of both 1.0.1 packs the report prints (budget, spent) or bounds
+    (EDGE_FACTS more, drawn with the seed) at its declared bounds and at the engine's limits,
+    as Markdown; one in fifteen as HTML."""
+    import random
+
+    from jixiao.core.pack.model import FactType
+
+    draw = random.Random(SEED)
+    requests = []
+    for pack_id, case in ((PACK, "2019"), (FRAMEWORK, "excellent")):
+        base = case_facts(pack_id, case)
+        pack = load_pack_dir(RULES / pack_id / VERSION, plain_matcher)
+        specs = [s for s in pack.pack.facts if s.type in (FactType.DECIMAL, FactType.INTEGER)]
+        pack.compiled.close()
+        printed = [s for s in specs if s.name.split(".")[-1] in ("budget", "spent", "approved", "actual")]
+        for spec in printed + draw.sample(specs, min(EDGE_FACTS, len(specs))):
+            bounds = [str(v) for v in (spec.minimum, spec.maximum) if v is not None]
+            for value in bounds + draw.sample(EDGE_NUMBERS, 2):
+                facts = copy.deepcopy(base)
+                node = facts
+                *parents, last = spec.name.split(".")
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[last] = value
+                fmt = pb.REPORT_FORMAT_HTML if len(requests) % 15 == 14 else pb.REPORT_FORMAT_MARKDOWN
+                requests.append(pb.RenderReportRequest(
+                    request=pb.EvaluateRequest(pack_id=pack_id, version=VERSION, facts=struct(facts)), format=fmt))
+    return requests
+
+
+def test_number_facts_at_their_bounds_and_the_engines_limits_make_the_same_report(server, stub, library) -> None:
+    problems: list[str] = []
+    codes: dict[str, int] = {}
+    for number, request in enumerate(_edge_requests()):
+        code, reply = call(stub, request)
+        codes[code.name] = codes.get(code.name, 0) + 1
+        check_reply(f"edge case {number} (JIXIAO_FUZZ_SEED={SEED})", request, code, reply, library, problems)
+    assert_serving(server)
+    assert not problems, "\n".join(problems[:30])
+    assert codes.get("OK", 0) > 0 and codes.get("INVALID_ARGUMENT", 0) > 0, codes
+
+
+def test_every_text_at_its_limit_is_a_report_within_the_reply_limit_or_resource_exhausted(server, stub,
+                                                                                          library) -> None:
+    """Every text fact 5,000 characters and every text_list fact full of 5,000-character
+    texts, of characters that grow when written (4-byte emoji, HTML's escapes): OK (the
+    in-process bytes, under the reply limit) or RESOURCE_EXHAUSTED naming the reply's size."""
+    from jixiao.core.pack.model import FactType
+
+    problems: list[str] = []
+    codes = []
+    for pack_id, case in ((PACK, "2019"), (FRAMEWORK, "excellent")):
+        pack = library.get(pack_id, VERSION).pack
+        for character in ("🙂", "<"):
+            facts = case_facts(pack_id, case)
+            for spec in pack.facts:
+                *parents, last = spec.name.split(".")
+                node = facts
+                for part in parents:
+                    node = node.setdefault(part, {})
+                if spec.type is FactType.TEXT and last in node:
+                    node[last] = "x" + character * 4_999
+                elif spec.type is FactType.TEXT_LIST:
+                    node[last] = [f"{n}" + character * 4_998 for n in range(spec.max_items or 20)]
+            for fmt in TEXT_FORMATS:
+                request = pb.RenderReportRequest(
+                    request=pb.EvaluateRequest(pack_id=pack_id, version=VERSION, facts=struct(facts)), format=fmt)
+                code, reply = call(stub, request)
+                codes.append(code)
+                check_reply(f"{pack_id} {character!r} {fmt}", request, code, reply, library, problems)
+    assert not problems, "\n".join(problems)
+    assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+    assert_serving(server)
+
+
+def test_the_server_logged_no_internal_error(server) -> None:
+    """After everything above (run in this order): no INTERNAL answer and no traceback in the server's log."""
+    log = server.log()
+    assert '"code": "INTERNAL"' not in log and "Traceback" not in log, log[-3000:]
