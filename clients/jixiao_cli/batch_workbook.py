@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import xlsxwriter
 import xlsxwriter.exceptions
@@ -47,6 +48,7 @@ SCORE_FORMAT = "0.00"
 RECORDS_SHEET = "records"
 RECORD_CHUNK = 16_000  # characters a records cell holds: Excel takes 32,767 UTF-16 units
 MAX_CELL_TEXT = 32_000  # a longer text is cut, with "…", in the sheets people read
+MAX_ROWS = 1_048_576  # the rows of an Excel sheet
 HEADING_COLOUR = "#" + HEADER_FILL.fgColor.rgb[-6:]  # the template's header colours
 IDS_COLOUR = "#" + NAME_FONT.color.rgb[-6:]
 
@@ -138,19 +140,25 @@ def write_workbook(target: Path, columns: ScoreColumns, scores: Iterable[RowScor
     columns.language, to `target`. XlsxWriter writes it a row at a time (constant
     memory), twice as fast as openpyxl: an output of thousands of projects has a
     hundred thousand rows of explanation."""
+    with tempfile.TemporaryDirectory(prefix="jixiao-xlsx-") as scratch:  # its row files, whatever happens
+        _write_workbook(target, columns, scores, failures, scratch)
+
+
+def _write_workbook(target: Path, columns: ScoreColumns, scores: Iterable[RowScore], failures: Iterable[RowFailure],
+                    scratch: str) -> None:
     words = WORDS[columns.language]
-    book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "strings_to_formulas": False,
-                                             "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "tmpdir": scratch,
+                                             "strings_to_formulas": False, "strings_to_numbers": False,
+                                             "strings_to_urls": False})
     styles = _Styles(book)
-    score_sheet, details, findings, errors = (_Sheet(book.add_worksheet(title)) for title in words["sheets"])
-    records = _Sheet(book.add_worksheet(RECORDS_SHEET))
+    score_sheet = _Sheet(book, words["sheets"][0], lambda sheet: _start_scores(sheet, columns, styles))
+    details, findings, errors = (
+        _Sheet(book, title, lambda sheet, headings=headings, widths=widths:
+               _start_table(sheet, headings, widths, styles), continued=True)
+        for title, headings, widths in zip(words["sheets"][1:], (words["details"], words["findings"], words["errors"]),
+                                           (DETAIL_WIDTHS, FINDING_WIDTHS, ERROR_WIDTHS)))
+    records = _Sheet(book, RECORDS_SHEET, lambda sheet: sheet.append([(words["records_note"], None)]))
     records.sheet.hide()
-    _start_scores(score_sheet, columns, styles)
-    for sheet, headings, widths in ((details, words["details"], DETAIL_WIDTHS),
-                                    (findings, words["findings"], FINDING_WIDTHS),
-                                    (errors, words["errors"], ERROR_WIDTHS)):
-        _start_table(sheet, headings, widths, styles)
-    records.append([(words["records_note"], None)])
     numeric = [id_ not in TEXT_COLUMNS for id_ in columns.ids]
     for score in scores:
         score_sheet.append([_number(text, styles.score) if is_number else (_clean(text), None)
@@ -184,13 +192,27 @@ class _Styles:
 
 
 class _Sheet:
-    """A worksheet written a row at a time: each cell a (value, format), or None when empty."""
+    """A worksheet written a row at a time: each cell a (value, format), or None when empty.
 
-    def __init__(self, sheet):
-        self.sheet = sheet
-        self.row = 0
+    `start` writes its heading rows. A sheet `continued` goes on in a sheet of its own when
+    it is full ("说明 (2)" after Excel's 1,048,576 rows, headed as the first); one that is
+    not (the scores, the records: a project a row) refuses the row that does not fit."""
+
+    def __init__(self, book: xlsxwriter.Workbook, title: str, start: Callable[["_Sheet"], None],
+                 continued: bool = False):
+        self.book = book
+        self.title = title
+        self.start = start
+        self.continued = continued
+        self.parts = 0
+        self._next_part()
 
     def append(self, cells: Iterable[tuple[object, object] | None]) -> None:
+        if self.row >= MAX_ROWS:
+            if not self.continued:
+                raise CliError(f"more projects than an .xlsx sheet has rows ({MAX_ROWS:,}): "
+                               f"write this batch to a .jsonl output")
+            self._next_part()
         for column, cell in enumerate(cells):
             if cell is None:
                 continue
@@ -201,6 +223,12 @@ class _Sheet:
             else:
                 self.sheet.write_number(self.row, column, value, style)
         self.row += 1
+
+    def _next_part(self) -> None:
+        self.parts += 1
+        self.sheet = self.book.add_worksheet(self.title if self.parts == 1 else f"{self.title} ({self.parts})")
+        self.row = 0
+        self.start(self)
 
 
 def _start_scores(sheet: _Sheet, columns: ScoreColumns, styles: _Styles) -> None:

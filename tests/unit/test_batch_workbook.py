@@ -6,6 +6,7 @@ builds the workbook an uninterrupted run builds; every output yields its rows as
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -281,3 +282,34 @@ def test_a_line_too_long_to_be_a_row_is_refused_before_it_is_parsed(tmp_path: Pa
     monkeypatch.setattr("jixiao_cli.batch_output.MAX_RECORD_CHARS", 1000)
     with pytest.raises(CliError, match=r"results.jsonl:1 is longer than 1,000 characters"):
         open_score_file(path, PACK, "zh")
+
+
+def test_a_table_longer_than_a_sheet_goes_on_in_a_sheet_of_its_own_headed_as_the_first(
+        tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("jixiao_cli.batch_workbook.MAX_ROWS", 40)
+    path = tmp_path / "results.xlsx"
+    write_output(path, rows(2))
+
+    sheets = sheet_values(path)
+    assert list(sheets) == ["评分", "说明", "问题与建议", "错误", RECORDS_SHEET, "说明 (2)"]
+    assert sheets["说明 (2)"][0] == sheets["说明"][0] and len(sheets["说明"]) == 40
+    assert [row[:3] for row in sheets["说明"][1:] + sheets["说明 (2)"][1:]] == [
+        (row.key, dimension, detail.name) for row in rows(2) for detail in row.details
+        for dimension in [{d.id: d.name for d in row.dimensions}[detail.dimension]]]
+    assert list(open_score_file(path, PACK, "zh").records()) == [score_record(row) for row in rows(2)]
+
+
+def test_more_projects_than_a_sheet_has_rows_are_refused_and_stay_in_the_journal(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    monkeypatch.setattr("jixiao_cli.batch_workbook.MAX_ROWS", 3)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where XlsxWriter's row files go
+    path = tmp_path / "out" / "results.xlsx"
+    path.parent.mkdir()
+    with pytest.raises(CliError, match=r"more projects than an .xlsx sheet has rows \(3\): write this batch to "
+                                       r"a .jsonl output"):
+        write_output(path, rows(2))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.journal.jsonl"]  # nothing half-written
+    assert len((path.parent / "results.journal.jsonl").read_text("utf-8").splitlines()) == 2
+    assert list(scratch.iterdir()) == []
