@@ -35,7 +35,7 @@ MAX_RECORD_CHARS = 8_000_000
 FIXED_COLUMNS = ("key", "version", "digest", "total", "grade")
 TEXT_COLUMNS = frozenset({"key", "version", "digest", "grade"})  # the others hold scores
 FIXED_NAMES = {"zh": ("编号", "版本", "摘要", "总分", "等级"),
-               "en": ("key", "version", "digest", "total", "grade")}
+               "en": ("Key", "Version", "Digest", "Total", "Grade")}
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def _validation(column: FactColumn, words: dict, language: str = "zh") -> DataVa
     check.promptTitle = column.name[:32]
     prompt = [kind, bounds, words["unit"].format(unit=column.unit) if column.unit else "",
               words["required"] if column.required else words["optional"]]
-    check.prompt = "；".join(part for part in prompt if part)[:255]
+    check.prompt = ("; " if language == "en" else "；").join(part for part in prompt if part)[:255]
     return check
 
 

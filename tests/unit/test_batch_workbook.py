@@ -114,7 +114,8 @@ def test_an_english_workbook_names_its_sheets_and_headings_in_english(tmp_path: 
                                     "Rationale", "Not applicable")
     assert sheets["Findings"][1][1:3] == ("Finding", 1) and sheets["Findings"][3][1] == "Recommendation"
     assert sheets["Errors"][0] == ("Row", "Key", "Message")
-    assert sheets["Scores"][0][:5] == ("key", "version", "digest", "total", "grade")
+    assert sheets["Scores"][0][:5] == ("Key", "Version", "Digest", "Total", "Grade")
+    assert sheets["Scores"][1][:5] == ("key", "version", "digest", "total", "grade")
 
 
 def test_resuming_a_finished_workbook_builds_the_workbook_one_run_builds(tmp_path: Path) -> None:

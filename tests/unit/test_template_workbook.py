@@ -43,3 +43,13 @@ def test_without_an_example_the_list_is_left_empty_and_may_stay_so() -> None:
     notes = [row for row in book.worksheets[1].iter_rows(values_only=True)
              if row and row[1] == "evaluation.observed_problems"]
     assert notes[0][6] == "可空"
+
+
+def test_a_cells_prompt_is_joined_in_its_own_languages_punctuation() -> None:
+    prompts = {}
+    for language in ("zh", "en"):
+        sheet = template_workbook(PACK, ("2019", EXAMPLE), language).worksheets[0]
+        [check] = [check for check in sheet.data_validations.dataValidation if str(check.sqref).startswith("B3")]
+        prompts[language] = check.prompt
+    assert "；" in prompts["zh"] and "; " not in prompts["zh"]
+    assert "; " in prompts["en"] and "；" not in prompts["en"]
