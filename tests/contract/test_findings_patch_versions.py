@@ -1,8 +1,9 @@
 """The 1.0.1 versions of the bundled packs add findings, observations, descriptions and
-report fields to 1.0.0 and change no score: every golden case of either version and every
-generated edge request scores the same tree (scores, deductions, rationales, grades,
-overrides) under both. And the 2019 findings are the report's problems 1–3, each from the
-rules the report gives for it."""
+report fields to 1.0.0, and quality-district-funding 1.1.1 adds them to 1.1.0, changing no
+score: every golden case of either version and every generated edge request scores the same
+tree (scores, deductions, rationales, grades, overrides) under both. And the 2019 findings
+are the report's problems 1–3, each from the rules the report gives for it, under 1.0.1 and
+1.1.1 alike."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from jixiao.core.evaluation.edge_facts import edge_facts
 from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 
-PATCHES = [("quality-district-funding", "1.0.0", "1.0.1"), ("project-expenditure-framework", "1.0.0", "1.0.1")]
+PATCHES = [("quality-district-funding", "1.0.0", "1.0.1"), ("project-expenditure-framework", "1.0.0", "1.0.1"),
+           ("quality-district-funding", "1.1.0", "1.1.1")]
 
 
 @pytest.fixture(scope="module", params=PATCHES, ids=[f"{p}@{new}" for p, _old, new in PATCHES])
@@ -58,8 +60,9 @@ def test_the_patch_adds_findings_where_the_original_has_none(versions) -> None:
     assert all(leaf.description for leaf in new.compiled.pack.leaves())
 
 
-def test_the_2019_problems_come_from_the_rules_the_report_names() -> None:
-    pack = load_pack_dir(BUNDLED_PACKS / "quality-district-funding" / "1.0.1")
+@pytest.mark.parametrize("version", ["1.0.1", "1.1.1"])
+def test_the_2019_problems_come_from_the_rules_the_report_names(version) -> None:
+    pack = load_pack_dir(BUNDLED_PACKS / "quality-district-funding" / version)
     try:
         [case] = [c for c in pack.cases if c.file.endswith("/2019.yaml")]
         evaluation = evaluate(pack.compiled, case.facts)
