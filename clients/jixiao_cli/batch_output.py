@@ -210,6 +210,9 @@ def json_record(where: str, line: str) -> dict:
         record = json.loads(line)
     except json.JSONDecodeError:
         record = None
+    except (RecursionError, ValueError):  # nested too deeply to read, a number of thousands of digits
+        raise CliError(f"{where} is not a row of `jixiao batch` output (nested too deeply or a number too long "
+                       f"to read): choose another --out, or remove the file to start over") from None
     try:
         score_from_record(record)
     except RecordError as error:
