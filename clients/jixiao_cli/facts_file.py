@@ -22,6 +22,10 @@ from jixiao.core.pack.yaml12 import YamlSyntaxError, parse_yaml
 from .exit_codes import CliError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: Levels of objects and lists a facts document may nest. Facts nest three or four; the
+#: protobuf Struct a request carries them in holds fewer than 50 (each level is two messages
+#: of the 100 the decoder reads), past which building the request itself fails.
+MAX_DEPTH = 32
 
 
 def read_facts(path: Path) -> dict[str, Any]:
@@ -84,6 +88,8 @@ def _parse_json(path: Path, text: str) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise CliError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
+    except (RecursionError, ValueError):  # nesting too deep to read, a number of thousands of digits
+        raise CliError(f"{path}: invalid JSON: nested too deeply or a number too long to read") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
@@ -95,15 +101,18 @@ def _parse_yaml(path: Path, text: str) -> Any:
     return data
 
 
-def _check_json_like(path: Path, value: Any, at: str) -> None:
-    """Reject what JSON cannot carry (YAML dates, non-text keys), naming where it is."""
+def _check_json_like(path: Path, value: Any, at: str, depth: int = 0) -> None:
+    """Reject what JSON cannot carry (YAML dates, non-text keys), naming where it is, and
+    documents nested deeper than MAX_DEPTH levels."""
+    if depth > MAX_DEPTH and isinstance(value, (dict, list)):
+        raise CliError(f"{path}: {echo(at)} is nested more than {MAX_DEPTH} levels deep (the limit is {MAX_DEPTH})")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CliError(f"{path}: key {key!r} under {at or 'the top level'} must be text")
-            _check_json_like(path, item, f"{at}.{key}" if at else key)
+            _check_json_like(path, item, f"{at}.{key}" if at else key, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_json_like(path, item, f"{at}[{index}]")
+            _check_json_like(path, item, f"{at}[{index}]", depth + 1)
     elif value is not None and not isinstance(value, (str, bool, int, Decimal)):
         raise CliError(f"{path}: {at} is a {type(value).__name__}, not a JSON value; quote it")
