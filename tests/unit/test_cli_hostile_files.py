@@ -1,14 +1,17 @@
 """Hostile files at the CLI's boundaries: every one gets a clear error naming the file and
 what is wrong (never a traceback), and nothing is half-written.
 
-- `jixiao summary` reading JSONL that is not batch output: nesting too deep for the JSON
-  reader, numbers of thousands of digits, lone surrogates, NaN and Infinity, wrong types,
-  duplicate keys, a line past the size limit, bytes that are not UTF-8;
+- JSONL that is not batch output, as `jixiao summary` (and a resumed `jixiao batch`) read
+  it: nesting too deep for the JSON reader, numbers of thousands of digits, lone
+  surrogates, NaN and Infinity, wrong types, duplicate keys, a line past the size limit,
+  bytes that are not UTF-8;
 - the summary workbook of rows whose texts hold control characters (an evaluator's
   observation may: the text_list fact accepts them) and formulas: written, never a formula;
 - the batch workbook of projects whose key and observations are formulas, control
   characters, \\r line ends and 10,000 lines: no cell of any sheet is a formula;
-- `jixiao report --out` naming a folder, a missing folder, a file as folder, a name too long.
+- `jixiao report --out` naming a folder, a missing folder, a file as folder, a name too long;
+- facts files nested too deeply (for the JSON reader, or for the request's protobuf
+  Struct) or holding a number of thousands of digits.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from click.testing import CliRunner
 from jixiao.core.evaluation.facts import lookup
 from jixiao.core.pack.cases import load_case
 from jixiao_cli import main
+from jixiao_cli.batch_output import MAX_RECORD_CHARS, json_record, jsonl_records
 from jixiao_cli.exit_codes import CliError
 from jixiao_cli.fact_columns import fact_columns
 from jixiao_cli.local import LocalJixiao
 from jixiao_cli.portfolio.figures import summarize
-from jixiao_cli.portfolio.source import LINE_MAX_BYTES, read_rows
+from jixiao_cli.portfolio.rows import RowError, parse_row
 from jixiao_cli.portfolio.workbook import write_workbook
 from jixiao_cli.report_command import write_whole
 
@@ -61,48 +65,50 @@ def spoiled(field: str, raw_json: str) -> str:
     return replaced.replace(marker, raw_json)
 
 
-#: name → (line, words the error must hold)
+#: name → (line, words the refusal must hold)
 HOSTILE_LINES = {
     "deep list": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "deep object": ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
     "5,000-digit number": (spoiled("score", "1" + "0" * 5_000), "number too long"),
     "lone surrogate in the key": (spoiled("key", '"\\ud800x"'), "unpaired surrogate"),
-    "lone surrogate in a finding": (
-        good_line().replace('"问题"', '"\\udfff"'), "findings[0].text holds an unpaired surrogate"),
+    "lone surrogate in a finding": (good_line().replace('"问题"', '"\\udfff"'), "unpaired surrogate"),
     "NaN": (spoiled("score", "NaN"), "score"),
     "Infinity": (spoiled("score", "-Infinity"), "score"),
     "a list for an object": (spoiled("level1", "[1, 2]"), "level1"),
     "a number for a list": (spoiled("details", "7"), "details"),
     "a duplicate key, the last one bad": (good_line()[:-1] + ', "score": {}}', "score"),
-    "an array": ("[1, 2, 3]", "not an object"),
-    "null": ("null", "not an object"),
-    "BOM": ("\ufeff" + good_line(), "BOM"),
-    "not JSON": ("{'key': 1}", "is not JSON"),
+    "an array": ("[1, 2, 3]", "not a row"),
+    "null": ("null", "not a row"),
+    "BOM": ("\ufeff" + good_line(), "not a row"),
+    "not JSON": ("{'key': 1}", "not a row"),
+    "longer than a row may be": ('{"key": "' + "x" * (MAX_RECORD_CHARS + 1) + '"}', "longer than"),
 }
 
 
+def refusal(line: str) -> str:
+    """What reading `line` as the second line of scores.jsonl says, as `jixiao summary` (and
+    a resumed `jixiao batch`) read it: the batch's reader, then the summary's row checks."""
+    try:
+        record = json_record("scores.jsonl:2", line + "\n")
+        parse_row(record, 2)
+    except (CliError, RowError) as error:
+        return str(error)
+    raise AssertionError("the line was read as a row")
+
+
 @pytest.mark.parametrize("name", HOSTILE_LINES)
-def test_a_hostile_jsonl_line_is_refused_with_its_file_and_line(tmp_path: Path, name: str) -> None:
+def test_a_hostile_jsonl_line_is_refused_saying_what_is_wrong(name: str) -> None:
     line, words = HOSTILE_LINES[name]
-    path = tmp_path / "scores.jsonl"
-    path.write_text(good_line("R0") + "\n" + line + "\n", encoding="utf-8", errors="surrogatepass")
-    with pytest.raises(CliError) as raised:
-        list(read_rows(path))
-    message = str(raised.value)
-    assert message.startswith(f"{path}:2 "), message
+    message = refusal(line)
     assert words in message, message
     assert len(message) < 600  # the caller's text is not echoed whole
 
 
-def test_a_line_past_the_size_limit_and_bytes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+def test_a_jsonl_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "scores.jsonl"
-    with path.open("wb") as stream:
-        stream.write(b'{"key": "' + b"x" * (LINE_MAX_BYTES + 10) + b'"}\n')
-    with pytest.raises(CliError, match=r"scores.jsonl:1 is longer than"):
-        list(read_rows(path))
     path.write_bytes(good_line().encode() + b"\n\xff\xfe{}\n")
-    with pytest.raises(CliError, match=r"scores.jsonl:2 is not UTF-8"):
-        list(read_rows(path))
+    with pytest.raises(CliError, match=r"scores.jsonl is not UTF-8"):
+        list(jsonl_records(path))
 
 
 def test_the_summary_command_says_a_deep_line_is_not_batch_output_and_writes_nothing(tmp_path: Path) -> None:
@@ -110,7 +116,7 @@ def test_the_summary_command_says_a_deep_line_is_not_batch_output_and_writes_not
     scores.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
     result = CliRunner().invoke(main.cli, ["summary", str(scores), "--local", "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert "scores.jsonl:1 is not a line of `jixiao batch` output" in result.output
+    assert "scores.jsonl:1 is not a" in result.output and "nested too deeply" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.jsonl"]
 
@@ -211,3 +217,37 @@ def test_a_report_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -
         write_whole(tmp_path / "taken.md", b"# report")
     assert [p.name for p in tmp_path.iterdir()] == ["taken.md"]
     assert not os.listdir(tmp_path / "taken.md")
+
+
+# --- facts files (jixiao score, report, rescore) ------------------------------------------
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "invalid JSON: nested too deeply"),
+    ('{"budget": {"spent": 1' + "0" * 5_000 + "}}", "a number too long to read"),
+    # Deep enough for the JSON reader, too deep for the request's protobuf Struct (its
+    # building failed with "DecodeError: ... Exceeded upb_DecodeOptions_MaxDepth").
+    ('{"a": ' + "[" * 60 + "]" * 60 + "}", "nested more than 32 levels deep"),
+    ('{"a": ' + "[" * 960 + "]" * 960 + "}", "nested"),  # the JSON reader's limit or ours, by the stack left
+])
+def test_a_facts_file_too_deep_or_with_a_number_too_long_is_a_clear_error(tmp_path: Path, text: str,
+                                                                           words: str) -> None:
+    """Once an internal error (RecursionError, ValueError, DecodeError) from jixiao report and score."""
+    facts = tmp_path / "facts.json"
+    facts.write_text(text, encoding="utf-8")
+    result = report(facts, str(tmp_path / "r.md"))
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "internal error" not in result.output, result.output
+    assert len(result.output) < 600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facts.json"]
+
+
+def test_facts_nested_as_deep_as_the_limit_are_read(tmp_path: Path) -> None:
+    from jixiao_cli.facts_file import MAX_DEPTH, read_facts
+
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"a": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}", encoding="utf-8")
+    value = read_facts(facts)["a"]
+    for _level in range(MAX_DEPTH - 2):
+        (value,) = value
+    assert value == []
