@@ -3,13 +3,14 @@ the chapters and their numbering, the tables, N/A leaves and overrides, findings
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from jixiao.core.evaluation.results import Finding, OverrideResult
-from jixiao.core.pack.model import FactSpec, FactType, SurveyOption, Text
+from jixiao.core.pack.model import FactSpec, FactType, FindingRule, Observations, SurveyOption, Text
 from jixiao.report.numbering import chinese_numeral
 from jixiao.report.outline import (WIDE_TABLE_MAX, Chart, NumberedList, Paragraph, Table, build_outline,
                                    clean, project_facts)
@@ -99,7 +100,7 @@ def test_score_table_and_chart_follow_the_evaluation():
                           caption="一级指标得分率", axis="得分率（%）")
     assert "维度2指标满分为6分，根据评分细则，维度2评价得分为4.25分，评价结果为中。" in texts(outline, "paragraph")
     assert ("综上，项目绩效评价综合得分为20.75分，评价等级为良：维度1、维度3、维度4评价结果为优，维度2评价结果为中。"
-            "存在的问题及有关建议见下文。") in texts(outline, "paragraph")
+            "本评价指标体系未设定存在问题的认定规则，问题及建议由评价人员补充。") in texts(outline, "paragraph")
 
 
 def test_a_dimension_up_to_eight_leaves_gets_the_reports_wide_table():
@@ -178,17 +179,96 @@ def test_a_leaf_scored_on_another_weight_says_so():
     assert "该指标按1.5分计分。" in texts(outline, "paragraph")
 
 
-def test_findings_and_recommendations_numbered_or_none_found():
-    pack = make_pack(dimensions=1, groups=1, leaves=1)
-    none = build_outline(pack, evaluate_by_hand(pack), {})
-    assert "本次评价未发现需要说明的问题。" in texts(none, "paragraph")
-    assert "本次评价未提出建议。" in texts(none, "paragraph")
+WITH_RULES = (FindingRule("f", Text("问题。", "A problem."), Text("建议。", "A recommendation.")),)
+
+
+def section_texts(outline, chapter: str) -> list[str]:
+    """The texts of the paragraphs and lists of the chapter whose heading ends with `chapter`."""
+    start = next(i for i, b in enumerate(outline.blocks) if b.kind == "heading" and b.level == 1
+                 and b.text.endswith(chapter))
+    out = []
+    for block in outline.blocks[start + 1:]:
+        if block.kind == "heading" and block.level == 1:
+            break
+        out.extend([block.text] if block.kind == "paragraph" else list(getattr(block, "items", ())))
+    return out
+
+
+def conclusion(outline) -> str:
+    [text] = [t for t in texts(outline, "paragraph") if t.startswith(("综上", "In sum"))]
+    return text
+
+
+def test_findings_and_recommendations_numbered_when_given():
+    pack = replace(make_pack(dimensions=1, groups=1, leaves=1), findings=WITH_RULES)
     findings = (Finding("a", "问题甲。", "d1"), Finding("f[0]", "  ", "", observation=True),
                 Finding("f[1]", "问题乙。", "", observation=True))
     outline = build_outline(pack, evaluate_by_hand(pack, findings=findings, recommendations=findings[:1]), {})
     lists = {b.role: b for b in outline.blocks if b.kind == "numbered"}
     assert lists["findings"] == NumberedList("findings", ("问题甲。", "问题乙。"), ("1、", "2、"))
     assert lists["recommendations"].items == ("问题甲。",)
+    assert conclusion(outline).endswith("评价结果为中。存在的问题及有关建议见下文。")
+
+
+@pytest.mark.parametrize("rules", [
+    {"findings": WITH_RULES},
+    {"observations": Observations("evaluation.problems", "evaluation.advice")},
+])
+def test_a_pack_that_looks_for_problems_and_found_none_says_none_found(rules):
+    pack = replace(make_pack(dimensions=1, groups=1, leaves=1), **rules)
+    outline = build_outline(pack, evaluate_by_hand(pack), {})
+    assert section_texts(outline, "存在的问题") == ["本次评价未发现需要说明的问题。"]
+    assert section_texts(outline, "有关建议") == ["本次评价未提出建议。"]
+    assert conclusion(outline).endswith("评价结果为中。本次评价未发现需要说明的问题。")
+    english = build_outline(pack, evaluate_by_hand(pack, language="en"), {})
+    assert section_texts(english, "Problems found") == ["The evaluation found no problem to report."]
+    assert section_texts(english, "Recommendations") == ["The evaluation makes no recommendation."]
+    assert conclusion(english).endswith("graded fair. The evaluation found no problem to report.")
+
+
+def test_a_pack_without_rules_for_problems_does_not_claim_it_found_none():
+    """Nothing looked for problems: the report says the indicator system defines no rules for
+    them (the evaluators add them), and its conclusion promises nothing below."""
+    pack = make_pack(dimensions=2, groups=1, leaves=2)
+    assert pack.findings == () and pack.observations == Observations()
+    outline = build_outline(pack, evaluate_by_hand(pack), {})
+    assert section_texts(outline, "存在的问题") == [
+        "本评价指标体系未设定存在问题的认定规则，本部分不列示问题，由评价人员根据评价情况补充。"]
+    assert section_texts(outline, "有关建议") == [
+        "本评价指标体系未设定有关建议的提出规则，本部分不列示建议，由评价人员根据评价情况补充。"]
+    assert conclusion(outline).endswith("。本评价指标体系未设定存在问题的认定规则，问题及建议由评价人员补充。")
+    assert not [t for t in texts(outline, "paragraph") if "未发现" in t or "未提出" in t or "见下文" in t]
+    english = build_outline(pack, evaluate_by_hand(pack, language="en"), {})
+    assert section_texts(english, "Problems found") == [
+        "The indicator system defines no rules for problems, so this section lists none; "
+        "the evaluators add the problems they find."]
+    assert section_texts(english, "Recommendations") == [
+        "The indicator system defines no rules for recommendations, so this section lists none; "
+        "the evaluators add their recommendations."]
+    assert conclusion(english).endswith(
+        ". The indicator system defines no rules for problems; the evaluators add any problems and recommendations.")
+    assert not [t for t in texts(english, "paragraph") if "found no" in t or "makes no" in t or " follow." in t]
+
+
+def test_findings_without_recommendation_rules_say_so_in_the_recommendations_only():
+    pack = replace(make_pack(dimensions=1, groups=1, leaves=1),
+                   findings=(FindingRule("f", Text("问题。", "A problem.")),))
+    outline = build_outline(pack, evaluate_by_hand(pack, findings=(Finding("f", "问题。", "d1"),)), {})
+    assert section_texts(outline, "存在的问题") == ["问题。"]
+    assert section_texts(outline, "有关建议") == [
+        "本评价指标体系未设定有关建议的提出规则，本部分不列示建议，由评价人员根据评价情况补充。"]
+    assert conclusion(outline).endswith("评价结果为中。存在的问题见下文。")
+
+
+def test_recommendations_alone_are_promised_alone():
+    pack = replace(make_pack(dimensions=1, groups=1, leaves=1), observations=Observations(recommendations="e.advice"))
+    advice = (Finding("e.advice[0]", "建议甲。", "", observation=True),)
+    english = build_outline(pack, evaluate_by_hand(pack, language="en", recommendations=advice), {})
+    assert section_texts(english, "Problems found") == [
+        "The indicator system defines no rules for problems, so this section lists none; "
+        "the evaluators add the problems they find."]
+    assert section_texts(english, "Recommendations") == ["建议甲。"]
+    assert conclusion(english).endswith("graded fair. The recommendations follow.")
 
 
 @pytest.mark.parametrize("total, scores, rates", [
@@ -215,10 +295,33 @@ def test_annex_lists_every_node_with_deductions():
 def test_english_outline():
     pack = make_pack(dimensions=1, groups=1, leaves=1)
     outline = build_outline(pack, evaluate_by_hand(pack, language="en"), {})
-    assert outline.title == "Synthetic system: performance evaluation report"
+    assert outline.title == "Performance evaluation report: Synthetic system"
     assert texts(outline, "heading")[:3] == ["1. Basic information", "2. Overall evaluation and conclusion", "2.1 Scores"]
-    assert "1. Indicator 1.1.1 (weight 1)" in texts(outline, "heading")
+    assert "1. Indicator 1.1.1 (1 point)" in texts(outline, "heading")
     assert table(outline, "grades").header[0][1].text == "excellent"
+
+
+def test_a_count_of_one_point_is_singular_in_english():
+    pack = make_pack(dimensions=2, groups=1, leaves=1)  # dimensions, leaves and total of 1 or 2 points
+    paragraphs = texts(build_outline(pack, evaluate_by_hand(pack, language="en"), {}), "paragraph")
+    assert "Dimension 1: 0.75 of 1 point under the scoring rules, grade fair." in paragraphs
+    assert "Out of 2 points, the grades are:" in paragraphs
+    wider = make_pack(dimensions=1, groups=1, leaves=2)
+    outline = build_outline(wider, evaluate_by_hand(wider, language="en"), {})
+    assert "Dimension 1: 1.75 of 2 points under the scoring rules, grade good." in texts(outline, "paragraph")
+    assert "2. Indicator 1.1.2 (1 point)" in texts(outline, "heading")
+    assert not [t for t in texts(outline, "paragraph") + texts(outline, "heading") if re.search(r"\b1 points\b", t)]
+
+
+def test_a_leaf_scored_on_one_point_says_point():
+    pack = make_pack(dimensions=1, groups=1, leaves=2)
+    for language, weight, text in (("en", "1", "Scored on 1 point."), ("en", "1.5", "Scored on 1.5 points."),
+                                   ("zh", "1", "该指标按1分计分。")):
+        evaluation = evaluate_by_hand(pack, language=language)
+        group = evaluation.indicators[0].children[0]
+        moved = group.children[1]._replace(weight=Decimal(2), effective_weight=Decimal(weight))
+        dim = evaluation.indicators[0]._replace(children=(group._replace(children=(group.children[0], moved)),))
+        assert text in texts(build_outline(pack, replace(evaluation, indicators=(dim,)), {}), "paragraph")
 
 
 def test_unprintable_characters_are_dropped_everywhere():

@@ -141,16 +141,19 @@ def build_outline(pack: Pack, evaluation: Evaluation, facts: Mapping[str, Any]) 
         blocks.append(Heading(1, p.fill("chapter", number=numeral(number, p["numerals"]), title=p[f"chapters.{key}"])))
         return number
 
+    findings = _items(f.text for f in evaluation.findings)
+    recommendations = _items(f.text for f in evaluation.recommendations)
+    outlook = _outlook(pack, findings, recommendations)
     chapter("basics")
     blocks.extend(_basics(p, project))
     number = chapter("overall")
-    blocks.extend(_overall(p, pack, evaluation, number))
+    blocks.extend(_overall(p, pack, evaluation, number, outlook))
     number = chapter("analysis")
     blocks.extend(_analysis(p, pack, evaluation, number))
     chapter("findings")
-    blocks.append(_numbered(p, "findings", [f.text for f in evaluation.findings]))
+    blocks.append(_numbered(p, "findings", findings, defined=defines_findings(pack)))
     chapter("recommendations")
-    blocks.append(_numbered(p, "recommendations", [f.text for f in evaluation.recommendations]))
+    blocks.append(_numbered(p, "recommendations", recommendations, defined=defines_recommendations(pack)))
     blocks.extend(_grade_annex(p, pack, evaluation))
     blocks.extend(_score_annex(p, evaluation))
     return Outline(
@@ -249,7 +252,31 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in clean(text).splitlines() if line.strip()]
 
 
-def _overall(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> list[Block]:
+def defines_findings(pack: Pack) -> bool:
+    """Whether the pack looks for problems at all: finding rules, or a fact through which the
+    evaluators add theirs. Without either, "no problem found" would be untrue: nothing looked."""
+    return bool(pack.findings) or pack.observations.findings is not None
+
+
+def defines_recommendations(pack: Pack) -> bool:
+    """Whether the pack can give recommendations: a finding rule with one, or a fact through
+    which the evaluators add theirs."""
+    return (any(rule.recommendation is not None for rule in pack.findings)
+            or pack.observations.recommendations is not None)
+
+
+def _outlook(pack: Pack, findings: tuple[str, ...], recommendations: tuple[str, ...]) -> str:
+    """What the conclusion says of 四 and 五 (a key of overall.outlook): what they list, else
+    that nothing was found, else — the pack has no rules for problems — that nothing was
+    looked for and the evaluators add them."""
+    if findings and recommendations:
+        return "both"
+    if findings or recommendations:
+        return "findings" if findings else "recommendations"
+    return "none_found" if defines_findings(pack) else "not_defined"
+
+
+def _overall(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int, outlook: str) -> list[Block]:
     dims = evaluation.indicators
     sub = iter(range(1, 100))
 
@@ -276,13 +303,13 @@ def _overall(p: Phrases, pack: Pack, evaluation: Evaluation, chapter: int) -> li
     blocks.append(Paragraph(p["overall.annex_hint"]))
     if evaluation.overrides:
         blocks.append(section("overall.overrides_heading"))
-        blocks.append(_numbered(p, "overrides", [o.rationale for o in evaluation.overrides]))
+        blocks.append(_numbered(p, "overrides", _items(o.rationale for o in evaluation.overrides)))
     groups: dict[str, list[str]] = {}
     for d in dims:
         groups.setdefault(d.grade or "", []).append(d.name)
     blocks.append(section("overall.conclusion_heading"))
     blocks.append(Paragraph(p.fill(
-        "overall.conclusion", score=_n(evaluation.score), grade=evaluation.grade,
+        "overall.conclusion", score=_n(evaluation.score), grade=evaluation.grade, outlook=p[f"overall.outlook.{outlook}"],
         groups=p["clause_separator"].join(
             p.fill("overall.conclusion_group", names=p["name_separator"].join(names), grade=grade)
             for grade, names in groups.items()))))
@@ -409,10 +436,16 @@ def _score_annex(p: Phrases, evaluation: Evaluation) -> list[Block]:
             Table("annex", (header,), tuple(rows), text_columns=(1, 4, 5), row_labels=False, strong_rows=strong)]
 
 
-def _numbered(p: Phrases, role: str, texts: Iterable[str]) -> Block:
-    items = tuple(item for item in (clean(t).strip() for t in texts) if item)
+def _items(texts: Iterable[str]) -> tuple[str, ...]:
+    """The texts a numbered list shows: `clean`, stripped, blank ones left out."""
+    return tuple(item for item in (clean(t).strip() for t in texts) if item)
+
+
+def _numbered(p: Phrases, role: str, items: tuple[str, ...], defined: bool = True) -> Block:
+    """`items` numbered; none: that none was found (`{role}.none`), or, when the pack has no
+    rules that could give any (not `defined`), that it has none (`{role}.not_defined`)."""
     if not items:
-        return Paragraph(p[f"{role}.none"])
+        return Paragraph(p[f"{role}.none" if defined else f"{role}.not_defined"])
     return NumberedList(role, items, tuple(p.fill("list_item_marker", number=i) for i in range(1, len(items) + 1)))
 
 
