@@ -293,6 +293,40 @@ def test_strings_that_are_not_utf8_are_an_invalid_argument(server, stub) -> None
     assert_serving(server)
 
 
+def _varint(value: int) -> bytes:
+    out = b""
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def test_facts_nested_deeper_than_protobuf_decodes_are_an_invalid_argument(server) -> None:
+    """Facts nested 60 and 400 lists deep (a Python client cannot even build such a request:
+    the bytes are written by hand): INVALID_ARGUMENT, the server serves on."""
+    with server.channel() as channel:
+        render = channel.unary_unary("/jixiao.v1.EvaluationService/RenderReport")
+        for depth in (60, 400):
+            facts = struct_pb2.Struct()
+            facts.update({"evaluation": {"observed_problems": ["x"]}})
+            value = struct_pb2.Value(string_value="x").SerializeToString()
+            for _level in range(depth):  # a ListValue holding the value, as a Value
+                value = _field(6, _field(1, value))
+            nested = facts.SerializeToString() + _field(1, _field(1, b"deep") + _field(2, value))  # fields["deep"]
+            request = _field(1, PACK.encode()) + _field(2, VERSION.encode()) + _field(3, nested)
+            body = _field(1, request) + _varint(2 << 3) + _varint(pb.REPORT_FORMAT_MARKDOWN)
+            with pytest.raises(grpc.RpcError) as raised:
+                render(body, timeout=DEADLINE_S)
+            assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+            assert raised.value.details().startswith("request could not be decoded"), raised.value.details()
+    assert_serving(server)
+
+
 def test_a_burst_of_renders_is_answered_ok_or_resource_exhausted(server, stub, library) -> None:
     """More concurrent HTML renders than the queue holds: each OK (the bytes rendered in
     process) or RESOURCE_EXHAUSTED; some of each."""
