@@ -3,13 +3,12 @@ phrases.en.yaml): the wording lives in repo files a reader can change, not in co
 
 A phrase fills its {placeholders} with str.format. A placeholder with a format spec names
 one of the file's `counts` — "{weight:points}" — and is written in that count's `one` form
-when the number is exactly 1 ("1 point") and in its `other` form otherwise ("16 points"),
+when the number is written as exactly 1 ("1 point") and in its `other` form otherwise ("16 points"),
 so that no caller writes a unit word or chooses a plural itself."""
 
 from __future__ import annotations
 
 import string
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
@@ -51,11 +50,9 @@ class Phrases:
 
 
 def is_one(number: object) -> bool:
-    """Whether `number` (a number or its text: 1, "1", "1.00") is exactly 1."""
-    try:
-        return Decimal(str(number).strip()) == 1
-    except InvalidOperation:
-        return False
+    """Whether `number` is written as exactly "1" (1, "1"; not "1.00", which English reads
+    as plural: "1.00 points"). The report writes its numbers without trailing zeros."""
+    return str(number).strip() == "1"
 
 
 class _CountFormatter(string.Formatter):
