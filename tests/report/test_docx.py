@@ -4,6 +4,7 @@ word for word, the chart picture, and the CJK fonts set on the styles."""
 
 from __future__ import annotations
 
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
 from jixiao.core.decimals import plain
@@ -42,6 +43,25 @@ def test_chapters_in_the_order_of_the_2019_report(word_2019):
 def test_the_first_paragraph_is_the_title(word_2019):
     assert word_2019.paragraphs[0].text == "质量强区工作经费绩效评价报告"
     assert word_2019.core_properties.title == "质量强区工作经费绩效评价报告"
+
+
+def test_the_title_is_in_the_title_style_at_the_top_of_the_outline(word_2019):
+    """Word's navigation pane (and a PDF's bookmarks) list paragraphs by outline level: the
+    title's style is Title, at outline level 1 (w:outlineLvl 0) as the chapters are, set in
+    黑体, 18 pt, bold, centred, without the default template's blue rule and colour."""
+    title = word_2019.paragraphs[0]
+    assert title.style.name == "Title"
+    style = title.style.element
+    assert style.find(qn("w:pPr")).find(qn("w:outlineLvl")).get(qn("w:val")) == "0"
+    fonts = style.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert (fonts.get(qn("w:eastAsia")), fonts.get(qn("w:ascii"))) == ("SimHei", "Times New Roman")
+    assert fonts.get(qn("w:eastAsiaTheme")) is None and fonts.get(qn("w:asciiTheme")) is None
+    assert title.style.font.size.pt == 18 and title.style.font.bold
+    assert title.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert style.find(qn("w:pPr")).find(qn("w:pBdr")) is None
+    assert style.find(qn("w:rPr")).find(qn("w:color")) is None
+    # The runs carry no formatting of their own: restyling Title in Word restyles the title.
+    assert [r.font.size for r in title.runs] == [None] and [r.bold for r in title.runs] == [None]
 
 
 def test_the_score_table_is_the_reports_and_the_evaluations(word_2019, evaluation_2019):

@@ -59,3 +59,33 @@ def test_word_text_has_no_cjk(english):
     texts += [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert [t for t in texts if CJK.search(t)] == []
     assert "Annex 2: scoring table" in texts
+
+
+TITLE_EN = "Performance evaluation report: 质量强区工作经费"
+
+
+def test_the_title_is_english_around_the_projects_own_name(reports_2019_en, facts_2019):
+    """The project's name is the request's data (Chinese here); everything around it in the
+    title is English and reads as a title: the fixed words first, then the name."""
+    name = facts_2019["project"]["name"]
+    assert TITLE_EN.endswith(name)
+    page = BeautifulSoup(reports_2019_en["html"].content.decode("utf-8"), "html.parser")
+    assert page.title.string == TITLE_EN and page.h1.string == TITLE_EN
+    assert reports_2019_en["markdown"].content.decode("utf-8").splitlines()[0] == f"# {TITLE_EN}"
+    document = docx.Document(io.BytesIO(reports_2019_en["docx"].content))
+    assert document.paragraphs[0].text == TITLE_EN and document.core_properties.title == TITLE_EN
+    assert not CJK.search(TITLE_EN.replace(name, ""))
+    assert not CJK.search(phrases("en")["title"])
+
+
+def test_only_the_projects_data_is_chinese_in_the_english_report_of_chinese_facts(reports_2019_en, facts_2019):
+    """With the 2019 facts as given (Chinese name, unit and observations), every line of the
+    English Markdown with a CJK character holds one of those facts' texts."""
+    data = [facts_2019["project"]["name"], facts_2019["project"]["unit"],
+            *facts_2019["evaluation"]["observed_problems"], *facts_2019["evaluation"]["observed_recommendations"]]
+    text = reports_2019_en["markdown"].content.decode("utf-8")
+    for line in text.splitlines():
+        rest = line
+        for value in data:
+            rest = rest.replace(value, "")
+        assert not CJK.search(rest), line
