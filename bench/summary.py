@@ -27,7 +27,7 @@ from jixiao.api.convert import pack_message  # noqa: E402
 from jixiao.core.evaluation.evaluator import evaluate  # noqa: E402
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir  # noqa: E402
 from jixiao_cli.batch_outcomes import row_score, score_record  # noqa: E402
-from jixiao_cli.portfolio.source import read_rows  # noqa: E402
+from jixiao_cli.portfolio.source import BatchOutput  # noqa: E402
 from jixiao_cli.summary_command import write_summary  # noqa: E402
 
 VERSION = "1.0.1"  # the version with findings
@@ -51,7 +51,8 @@ def main() -> None:
         size = scores.stat().st_size
         print(f"| {PACK_ID} {pack.version}, {options.rows} projects, JSONL {size / 1e6:.1f} MB | best of "
               f"{options.repeat}: wall | CPU |\n|---|---|---|")
-        write_summary(read_rows(scores), lambda _id, _version: pack, Path(folder, "warm.html"), "zh", "warm-up")
+        source = BatchOutput(scores)
+        write_summary(source.rows(), lambda _id, _version: pack, Path(folder, "warm.html"), "zh", source)
         for suffix in (".xlsx", ".html"):
             wall, cpu = min(_timed(scores, pack, Path(folder, f"summary{suffix}")) for _ in range(options.repeat))
             print(f"| read {options.rows} rows and write the summary{suffix} | {wall:.2f} s | {cpu:.2f} s |")
@@ -62,7 +63,8 @@ def main() -> None:
 def _timed(scores: Path, pack, out: Path) -> tuple[float, float]:
     """Wall time and this process's CPU time (the one to read on a busy machine)."""
     started, cpu = time.perf_counter(), time.process_time()
-    write_summary(read_rows(scores), lambda _id, _version: pack, out, "zh", str(scores))
+    source = BatchOutput(scores)
+    write_summary(source.rows(), lambda _id, _version: pack, out, "zh", source)
     return time.perf_counter() - started, time.process_time() - cpu
 
 

@@ -15,11 +15,11 @@ from jixiao.v1 import evaluation_pb2
 from .client import JixiaoError
 from .exit_codes import CliError
 from .failures import describe_error
-from .output import language_option
 from .portfolio.figures import Summary, SummaryError, summarize
 from .portfolio.outline import Outline
 from .portfolio.rows import Row
-from .portfolio.source import read_rows, rows_of
+from .portfolio.source import SUFFIXES as SCORES_SUFFIXES
+from .portfolio.source import BatchOutput, rows_of
 from .targets import evaluation_target_options, open_evaluation
 
 SUMMARY_SUFFIXES = (".xlsx", ".html")
@@ -35,14 +35,23 @@ summary_option = click.option(
 
 
 @click.command()
-@click.argument("scores", metavar="SCORES.jsonl", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scores", metavar="SCORES.jsonl|.xlsx|.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               metavar="SUMMARY.xlsx|SUMMARY.html", help="The summary to write: a workbook or an HTML page.")
+@click.option("--pack", "pack_id", metavar="ID",
+              help="For an .xlsx or .csv output, which does not name its pack: the pack the batch was "
+                   "run with (a .jsonl row names its own).")
+@click.option("--version", metavar="V",
+              help="With --pack: the version the batch was run with (default: the active one; with "
+                   "--local the newest).")
 @evaluation_target_options
-@language_option
+@click.option("--lang", "language", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The language of the summary's headings, and of the pack's indicator and grade names "
+                   "(the findings keep the wording of the rows).")
 @click.pass_context
-def summary(ctx: click.Context, scores: Path, output: Path, language: str, **_target: object) -> None:
-    """Summarize the scores of a batch (the .jsonl output of `jixiao batch`).
+def summary(ctx: click.Context, scores: Path, output: Path, pack_id: str | None, version: str | None,
+            language: str, **_target: object) -> None:
+    """Summarize the scores of a batch (the .jsonl, .xlsx or .csv output of `jixiao batch`).
 
     \b
     For the whole portfolio: the grade distribution; each dimension's mean,
@@ -53,12 +62,37 @@ def summary(ctx: click.Context, scores: Path, output: Path, language: str, **_ta
     The pack versions the rows name are looked up (--server, --local, --registry)
     for their grades and names; rows of several versions are summarized together
     only when the versions share one indicator tree, and the summary says so.
-    Rows written by an earlier `jixiao batch` (without details or findings) are
-    summarized too: the summary names the figures they could not give.
+    An .xlsx or .csv output does not name its pack: give it with --pack (and
+    --version). A .csv holds the scores alone, and rows written by an earlier
+    `jixiao batch` lack details and findings: they are summarized too, and the
+    summary names the figures they could not give.
     """
+    source = BatchOutput(scores)
+    if source.kind not in SCORES_SUFFIXES:
+        raise click.UsageError(f"SCORES must be the .jsonl, .xlsx or .csv output of `jixiao batch`, "
+                               f"not {echo(scores.name)}")
+    if source.names_its_pack and (pack_id or version):
+        raise click.UsageError(f"--pack and --version are for an .xlsx or .csv output: the rows of "
+                               f"{echo(scores.name)} name their pack and version")
+    if not source.names_its_pack and not pack_id:
+        raise click.UsageError(f"{echo(scores.name)} does not name its pack: give the pack the batch was run "
+                               f"with (--pack ID, and --version V unless it is the active one)")
+    if version and not pack_id:
+        raise click.UsageError("--version goes with --pack")
     check_summary_path(output, scores)
     with open_evaluation(ctx) as service:
-        done = write_summary(read_rows(scores), service.get_pack, output, language, where=str(scores))
+        if source.names_its_pack:
+            rows, lookup = source.rows(), service.get_pack
+        else:
+            try:
+                pack = service.get_pack(pack_id, version)
+            except JixiaoError as error:
+                message, code = describe_error(error)
+                named = f"{echo(pack_id)} {echo(version)}" if version else echo(pack_id)
+                raise CliError(f"the pack {named} could not be looked up: "
+                               f"{message}", code) from None
+            rows, lookup = source.rows(pack, language), (lambda _id, _version: pack)
+        done = write_summary(rows, lookup, output, language, where=source)
     click.echo(f"wrote {output}: {done.projects} projects, {done.outline.pack} "
                f"{', '.join(v.version for v in done.versions)}", err=True)
 
@@ -81,23 +115,24 @@ def write_batch_summary(scores, pack: evaluation_pb2.Pack, path: Path, language:
     """`jixiao batch --summary`: the summary of every row of the batch's output `scores`
     (a ScoreFile), those of earlier runs included, all scored with `pack`."""
     try:
-        done = write_summary(rows_of(scores.records(), str(output)), lambda _id, _version: pack, path, language,
-                             where=str(output))
+        done = write_summary(rows_of(scores.records(), BatchOutput(output)), lambda _id, _version: pack, path,
+                             language, where=BatchOutput(output))
     except NoRows:
         click.echo(f"no summary written: {output} holds no scored row", err=True)
         return
     click.echo(f"wrote {path}: {done.projects} projects", err=True)
 
 
-def write_summary(rows: Iterable[Row], lookup: PackLookup, output: Path, language: str, where: str) -> Summary:
+def write_summary(rows: Iterable[Row], lookup: PackLookup, output: Path, language: str,
+                  where: BatchOutput) -> Summary:
     """Summarize `rows` (from `where`, for messages) and write the summary to `output`,
     whole or not at all."""
     try:
         figures = summarize(rows, _Outlines(lookup, where))
     except SummaryError as error:
         if not error.line:
-            raise NoRows(f"{where} holds no row: there is nothing to summarize") from None
-        raise CliError(f"{where}:{error.line}: {error}") from None
+            raise NoRows(f"{where.path} holds no row: there is nothing to summarize") from None
+        raise CliError(f"{where.at(error.line)}: {error}") from None
     partial = output.with_name(f"{output.name}.partial")
     try:
         if output.suffix.lower() == ".xlsx":
@@ -122,7 +157,7 @@ class NoRows(CliError):
 class _Outlines:
     """Each row's pack version, looked up once, its digest checked against the row's."""
 
-    def __init__(self, lookup: PackLookup, where: str):
+    def __init__(self, lookup: PackLookup, where: BatchOutput):
         self.lookup = lookup
         self.where = where
         self.known: dict[tuple[str, str, str], Outline] = {}
@@ -135,11 +170,11 @@ class _Outlines:
                 pack = self.lookup(row.pack, row.version)
             except JixiaoError as error:
                 message, code = describe_error(error)
-                raise CliError(f"{self.where}:{row.line} was scored with {echo(row.pack)} {echo(row.version)}, which "
-                               f"could not be looked up: {message}", code) from None
+                raise CliError(f"{self.where.at(row.line)} was scored with {echo(row.pack)} {echo(row.version)}, "
+                               f"which could not be looked up: {message}", code) from None
             if pack.digest != row.digest:
-                raise CliError(f"{self.where}:{row.line} was scored with {echo(row.pack)} {echo(row.version)} of digest "
-                               f"{row.digest[:12]}…, but the {pack.id} {pack.version} found has digest "
+                raise CliError(f"{self.where.at(row.line)} was scored with {echo(row.pack)} {echo(row.version)} "
+                               f"of digest {row.digest[:12]}…, but the {pack.id} {pack.version} found has digest "
                                f"{pack.digest[:12]}…: name the place that holds the version the rows were "
                                f"scored with (--server, --registry, or --local --packs DIR)")
             outline = self.known[ref] = Outline.of(pack)

@@ -151,7 +151,7 @@ def test_the_page_shows_each_figure_with_the_keys_behind_it() -> None:
         (r["key"], d["deducted"]) for r in records for d in r["details"] if d["id"] == "b.z" and d["deducted"] != "0"]
 
     score_a = soup.select_one('#dimensions tr[data-figure="A.score"]')
-    assert [td.get_text() for td in score_a.find_all("td")[1:]] == ["7.40", "9.00", "3", "10", "2.58"]
+    assert [td.get_text() for td in score_a.find_all("td")[1:]] == ["7.40", "9.00", "3.00", "10.00", "2.58"]
     behind = score_a.find_next_sibling("tr")
     assert (behind.select_one("[data-min-keys]").get_text(), behind.select_one("[data-max-keys]").get_text()) == (
         "R5", "R4")
@@ -201,9 +201,9 @@ def test_the_charts_draw_every_chinese_label_with_the_cjk_font() -> None:
 
 def test_without_the_cjk_font_the_glyph_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The check above can fail: drawn with DejaVu Sans alone, the Chinese labels are missing glyphs."""
-    import jixiao.report.fonts
+    import jixiao.report.chart
 
-    monkeypatch.setattr(jixiao.report.fonts, "cjk_font_family", lambda: "DejaVu Sans")
+    monkeypatch.setattr(jixiao.report.chart, "cjk_font_family", lambda: "DejaVu Sans")
     summary = summarize(rows(five_records()), OUTLINE)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*Glyph .* missing")
@@ -211,10 +211,6 @@ def test_without_the_cjk_font_the_glyph_check_fails(monkeypatch: pytest.MonkeyPa
             charts.indicator_chart(summary, "zh", "png")
 
 
-def test_long_indicator_names_are_cut_by_their_width() -> None:
-    assert charts._cut("预算执行率") == "预算执行率"
-    assert charts._cut("推" * 30) == "推" * 23 + "…"  # 24 wide characters fill the 48 columns
-    assert charts._cut("x" * 48) == "x" * 48 and charts._cut("x" * 49) == "x" * 47 + "…"
 
 
 def test_several_versions_are_said_on_the_page_and_in_the_workbook(tmp_path: Path) -> None:

@@ -1,32 +1,35 @@
 """The summary's bar charts: the grade distribution and the indicators losing the most
-points, as PNG (for the workbook) or SVG (inline in the HTML), Chinese labels drawn with
-the CJK font the install ships (jixiao.report.fonts).
+points, as PNG (for the workbook) or SVG (inline in the HTML).
 
-The bytes are a function of the data alone: the SVG's ids come from a fixed hash salt,
-and neither format carries a date.
+Drawn by the report's chart helper (jixiao.report.chart.bar_chart): the CJK font the
+install ships, SVG text as paths, no date: the bytes are a function of the data alone.
 """
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from decimal import Decimal
-from typing import Sequence
+from functools import partial
+
+from jixiao.core.decimals import fixed2
+from jixiao.report.chart import bar_chart, wrap_label
 
 from .figures import Summary
 from .labels import labels
 
 TOP_INDICATORS = 10
-#: An indicator name wider than this (a Chinese character counts 2, a Latin letter 1) is cut.
-NAME_WIDTH = 48
+COLOUR = "#4C72B0"
+#: An indicator's name on at most two lines: words wrap at 34 characters, Chinese at 17;
+#: a name longer than two lines ends in …
+indicator_label = partial(wrap_label, words=34, chars=17, lines=2)
 
 
 def grade_chart(summary: Summary, language: str, fmt: str) -> bytes:
-    """Projects per grade, in the pack's grade order."""
+    """Projects per grade, in the pack's grade order; the axis counts whole projects."""
     words = labels(language)
-    return _bars([grade.grade.called(language) for grade in summary.grades],
-                 [Decimal(grade.count) for grade in summary.grades],
-                 words["chart_grades"], words["chart_projects"], fmt, horizontal=False)
+    counts = [Decimal(grade.count) for grade in summary.grades]
+    return bar_chart([grade.grade.called(language) for grade in summary.grades], counts, fmt=fmt,
+                     title=words["chart_grades"], axis_label=words["chart_projects"], top=max(counts),
+                     whole_numbers=True, colour=COLOUR)
 
 
 def indicator_chart(summary: Summary, language: str, fmt: str) -> bytes | None:
@@ -35,60 +38,7 @@ def indicator_chart(summary: Summary, language: str, fmt: str) -> bytes | None:
     if not losing:
         return None
     words = labels(language)
-    return _bars([_cut(loss.leaf.called(language)) for loss in losing], [loss.total for loss in losing],
-                 words["chart_indicators"].format(count=len(losing)), words["chart_points"], fmt,
-                 horizontal=True)
-
-
-def _cut(name: str) -> str:
-    width = 0
-    for position, character in enumerate(name):
-        width += 2 if unicodedata.east_asian_width(character) in "WF" else 1
-        if width > NAME_WIDTH:
-            return name[:position - 1] + "…"
-    return name
-
-
-def _bars(names: Sequence[str], values: Sequence[Decimal], title: str, axis: str, fmt: str,
-          horizontal: bool) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from jixiao.report.fonts import cjk_font_family
-
-    settings = {"font.family": [cjk_font_family(), "DejaVu Sans"], "svg.hashsalt": "jixiao-summary",
-                "axes.unicode_minus": False}
-    with matplotlib.rc_context(settings):
-        height = max(3.0, 0.45 * len(names) + 1.2) if horizontal else 3.6
-        figure, axes = plt.subplots(figsize=(7.5, height), dpi=110)
-        try:
-            numbers = [float(value) for value in values]
-            positions = list(range(len(names)))
-            if horizontal:
-                bars = axes.barh(positions, numbers, color="#4C72B0")
-                axes.set_yticks(positions, list(names))
-                axes.invert_yaxis()
-                axes.set_xlabel(axis)
-            else:
-                bars = axes.bar(positions, numbers, color="#4C72B0")
-                axes.set_xticks(positions, list(names))
-                axes.set_ylabel(axis)
-            axes.bar_label(bars, labels=[_plain(value) for value in values], padding=2)
-            axes.set_title(title)
-            axes.margins(x=0.12 if horizontal else 0.05, y=0.05 if horizontal else 0.15)
-            for side in ("top", "right"):
-                axes.spines[side].set_visible(False)
-            figure.tight_layout()
-            buffer = io.BytesIO()
-            metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-            figure.savefig(buffer, format=fmt, metadata=metadata)
-            return buffer.getvalue()
-        finally:
-            plt.close(figure)
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return bar_chart([loss.leaf.called(language) for loss in losing], [loss.total for loss in losing], fmt=fmt,
+                     title=words["chart_indicators"].format(count=len(losing)), axis_label=words["chart_points"],
+                     top=losing[0].total, value_labels=[fixed2(loss.total) for loss in losing],
+                     horizontal=True, wrap=indicator_label, colour=COLOUR)

@@ -36,7 +36,8 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 #: The figures that need fields old rows lack, and those fields.
-OPTIONAL_FIGURES = {"rates": "dimensions", "indicators": "details", "findings": "findings"}
+OPTIONAL_FIGURES = {"rates": "dimensions", "indicators": "details", "findings": "findings",
+                    "overrides": "overrides", "not_applicable": "not_applicable"}
 
 
 class SummaryError(ValueError):
@@ -141,8 +142,8 @@ class Summary:
     dimensions: tuple[DimensionFigures, ...]
     indicators: tuple[IndicatorLoss, ...] | None
     findings: tuple[FindingCount, ...] | None
-    overrides: tuple[KeyedCount, ...]
-    not_applicable: tuple[KeyedCount, ...]
+    overrides: tuple[KeyedCount, ...] | None  # None when some rows do not say (a .csv output's)
+    not_applicable: tuple[KeyedCount, ...] | None
     missing: tuple[Missing, ...]
 
 
@@ -244,10 +245,16 @@ class _Tally:
                 if not group["keys"] or group["keys"][-1] != key:
                     group["keys"].append(key)
                 group["texts"].add(finding.text)
-        for rule_id in dict.fromkeys(row.overrides):
-            self.overrides.setdefault(rule_id, []).append(key)
-        for leaf_id in dict.fromkeys(row.not_applicable):
-            self.not_applicable.setdefault(leaf_id, []).append(key)
+        if row.overrides is None:
+            self.lacking["overrides"].append(key)
+        else:
+            for rule_id in dict.fromkeys(row.overrides):
+                self.overrides.setdefault(rule_id, []).append(key)
+        if row.not_applicable is None:
+            self.lacking["not_applicable"].append(key)
+        else:
+            for leaf_id in dict.fromkeys(row.not_applicable):
+                self.not_applicable.setdefault(leaf_id, []).append(key)
 
     def _check(self, row: Row) -> None:
         if row.pack != self.outline.pack:
@@ -298,11 +305,13 @@ class _Tally:
             dimensions=dimensions,
             indicators=None if "indicators" in lacks else self._indicators(),
             findings=None if "findings" in lacks else self._findings(projects),
-            overrides=tuple(KeyedCount(rule_id, rule_id, len(keys), tuple(keys))
-                            for rule_id, keys in sorted(self.overrides.items(), key=lambda item: -len(item[1]))),
-            not_applicable=tuple(KeyedCount(leaf_id, names[leaf_id].name, len(self.not_applicable[leaf_id]),
-                                            tuple(self.not_applicable[leaf_id]))
-                                 for leaf_id in self.leaf_ids if leaf_id in self.not_applicable),
+            overrides=None if "overrides" in lacks else tuple(
+                KeyedCount(rule_id, rule_id, len(keys), tuple(keys))
+                for rule_id, keys in sorted(self.overrides.items(), key=lambda item: -len(item[1]))),
+            not_applicable=None if "not_applicable" in lacks else tuple(
+                KeyedCount(leaf_id, names[leaf_id].name, len(self.not_applicable[leaf_id]),
+                           tuple(self.not_applicable[leaf_id]))
+                for leaf_id in self.leaf_ids if leaf_id in self.not_applicable),
             missing=missing,
         )
 

@@ -3,8 +3,9 @@
 A row is input from outside (a file anyone can edit), so every field is checked with
 full-string rules and size limits before use; a line that is not batch output is refused
 with a message naming what is wrong. Rows written before batch outputs carried their
-explanations (no `dimensions`, `details` or `findings`) are read as they are: the figures
-that need those fields say they could not be computed.
+explanations (no `dimensions`, `details` or `findings`), and rows of a .csv output (the scores
+alone: no overrides nor indicators found not applicable either), are read as they are: the
+figures that need those fields say they could not be computed.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class FindingRef:
 @dataclass(frozen=True)
 class Row:
     """What the summary reads of one scored project. `dimensions`, `details` and
-    `findings` are None in a row written before batch outputs carried them."""
+    `findings` are None in a row written before batch outputs carried them; `overrides`
+    and `not_applicable` too in a row of a .csv output, which holds the scores alone."""
 
     line: int
     key: str
@@ -78,16 +80,18 @@ class Row:
     grade: str
     level1: Mapping[str, Decimal]
     leaves: tuple[str, ...]  # the leaf ids, in the row's order
-    overrides: tuple[str, ...]
-    not_applicable: tuple[str, ...]
+    overrides: tuple[str, ...] | None  # None: not known (a .csv output's row)
+    not_applicable: tuple[str, ...] | None
     rate: Decimal | None
     dimensions: tuple[Dimension, ...] | None
     details: tuple[Detail, ...] | None
     findings: tuple[FindingRef, ...] | None
 
 
-def parse_row(record: Any, line: int) -> Row:
-    """The row in a decoded JSON line; RowError naming the field if it is not batch output."""
+def parse_row(record: Any, line: int, scores_only: bool = False) -> Row:
+    """The row in a decoded JSON line; RowError naming the field if it is not batch output.
+    `scores_only`: the record comes from an output of the scores alone (a .csv), which
+    does not say which overrides fired nor which indicators were not applicable."""
     if not isinstance(record, dict):
         raise RowError(f"a JSON {type(record).__name__}, not an object")
     missing = [name for name in REQUIRED if name not in record]
@@ -106,9 +110,8 @@ def parse_row(record: Any, line: int) -> Row:
         grade=_text(record["grade"], "grade", NAME_MAX, allow_empty=True),
         level1={_identifier(id_, "level1"): _decimal(value, f"level1.{id_}") for id_, value in level1.items()},
         leaves=tuple(_identifier(id_, "leaves") for id_ in leaves),
-        overrides=tuple(_identifier(item, "overrides") for item in _list(record.get("overrides", []), "overrides")),
-        not_applicable=tuple(_identifier(item, "not_applicable")
-                             for item in _list(record.get("not_applicable", []), "not_applicable")),
+        overrides=None if scores_only else _identifiers(record, "overrides"),
+        not_applicable=None if scores_only else _identifiers(record, "not_applicable"),
         rate=_decimal(record["rate"], "rate") if "rate" in record else None,
         dimensions=(tuple(_dimension(item, i) for i, item in enumerate(_list(record["dimensions"], "dimensions")))
                     if "dimensions" in record else None),
@@ -117,6 +120,11 @@ def parse_row(record: Any, line: int) -> Row:
         findings=(tuple(_finding(item, i) for i, item in enumerate(_list(record["findings"], "findings")))
                   if "findings" in record else None),
     )
+
+
+def _identifiers(record: dict, field: str) -> tuple[str, ...]:
+    """A list of ids a row writes only when it has some."""
+    return tuple(_identifier(item, field) for item in _list(record.get(field, []), field))
 
 
 def _dimension(item: Any, index: int) -> Dimension:

@@ -1,72 +1,105 @@
-"""Reading a batch's JSONL output as a stream of rows, refusing what is not batch output.
+"""A batch's output (.jsonl, .csv or .xlsx) as a stream of rows for the summary, read by
+the batch's own reader (batch_output: what each output's `records()` gives), never a
+second one.
 
-The file is read a line at a time: a summary of any number of rows holds only the few
-numbers each figure needs, never the file. A line that is not a row of `jixiao batch`
-output stops the summary with a message naming the file and the line.
+The rows come one at a time: a summary of any number of rows holds only the few numbers
+each figure needs. A .jsonl output names each row's pack and version; a .csv or .xlsx
+output does not name its pack, so its rows are read with the pack the batch was run with.
+A .csv output holds the scores alone: its rows carry no rates, details, findings,
+overrides or indicators found not applicable, and the summary says it could not compute
+the figures that need them.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from jixiao.v1 import evaluation_pb2
+
+from ..batch_output import CsvScores, ScoreColumns, jsonl_records
 from ..exit_codes import CliError
 from .rows import Row, RowError, parse_row
 
-#: A row holds a project's rationales and findings: far below this even for a large pack.
-LINE_MAX_BYTES = 8 * 1024 * 1024
+SUFFIXES = (".jsonl", ".csv", ".xlsx")
 ROWS_MAX = 1_000_000
+#: The advice the batch's reader gives with a refused row, which is for `jixiao batch --out`.
+BATCH_ADVICE = ": choose another --out, or remove the file to start over"
 
 
-def read_rows(path: Path) -> Iterator[Row]:
-    """The rows of a `jixiao batch` .jsonl output, in file order."""
-    try:
-        stream = path.open("rb")
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror}") from None
-    with stream:
-        number = 0
-        while True:
-            try:
-                line = stream.readline(LINE_MAX_BYTES + 1)
-            except OSError as error:
-                raise CliError(f"cannot read {path}: {error.strerror}") from None
-            if not line:
-                return
-            number += 1
-            if len(line) > LINE_MAX_BYTES:
-                raise CliError(f"{path}:{number} is longer than {LINE_MAX_BYTES} bytes: "
-                               f"not a line of `jixiao batch` output")
-            if not line.strip():
-                continue
-            if number > ROWS_MAX:
-                raise CliError(f"{path} has more than {ROWS_MAX} lines: summarize it in parts")
-            yield _row(path, number, line)
+@dataclass(frozen=True)
+class BatchOutput:
+    """A batch output to summarize, by the kind its suffix names."""
+
+    path: Path
+
+    @property
+    def kind(self) -> str:
+        return self.path.suffix.lower()
+
+    @property
+    def names_its_pack(self) -> bool:
+        """A .jsonl row names its pack and version; .csv and .xlsx rows do not name the pack."""
+        return self.kind == ".jsonl"
+
+    @property
+    def scores_only(self) -> bool:
+        """A .csv holds the scores alone: no overrides nor indicators found not applicable."""
+        return self.kind == ".csv"
+
+    def at(self, number: int) -> str:
+        """Where the `number`th row is, for messages: a .jsonl's line, another output's project."""
+        return f"{self.path}:{number}" if self.kind == ".jsonl" else f"{self.path}, project {number}"
+
+    def rows(self, pack: evaluation_pb2.Pack | None = None, language: str = "zh") -> Iterator[Row]:
+        """The output's rows in its order; `pack` (the version the batch was run with) for a
+        .csv or .xlsx output."""
+        if self.kind not in SUFFIXES:
+            raise CliError(f"{self.path}: a batch output is a .jsonl, .csv or .xlsx file")
+        if not self.path.is_file():
+            raise CliError(f"cannot read {self.path}: "
+                           f"{'not a file' if self.path.exists() else 'no such file'}")
+        return rows_of(_summary_advice(self._records(pack, language), self), self)
+
+    def _records(self, pack: evaluation_pb2.Pack | None, language: str) -> Iterator[dict]:
+        if self.kind == ".jsonl":
+            yield from jsonl_records(self.path)
+            return
+        assert pack is not None, "a .csv or .xlsx output is read with its pack"
+        columns = ScoreColumns.of(pack, language)
+        if self.kind == ".csv":
+            yield from CsvScores(self.path, pack, columns).records()
+            return
+        from ..batch_workbook import workbook_records  # openpyxl: only an .xlsx output needs it
+
+        yield from workbook_records(self.path, pack, columns)
 
 
-def rows_of(records: Iterable[dict], where: str) -> Iterator[Row]:
-    """Rows from JSONL-record dicts (a batch output's `records()`), numbered from 1."""
+def rows_of(records: Iterable[dict], source: "BatchOutput | str", scores_only: bool | None = None) -> Iterator[Row]:
+    """Rows from JSONL-record dicts (a batch output's `records()`), numbered from 1;
+    `source` the output (or its name), for messages."""
+    at = source.at if isinstance(source, BatchOutput) else (lambda number: f"{source}: row {number}")
+    if scores_only is None:
+        scores_only = isinstance(source, BatchOutput) and source.scores_only
     for number, record in enumerate(records, start=1):
+        if number > ROWS_MAX:
+            raise CliError(f"{at(number)}: more than {ROWS_MAX:,} rows: summarize them in parts")
         try:
-            yield parse_row(record, number)
+            yield parse_row(record, number, scores_only=scores_only)
         except RowError as error:
-            raise CliError(f"{where}: row {number} is not a row of `jixiao batch` output: {error}") from None
+            raise CliError(f"{at(number)} is not a row of `jixiao batch` output: {error}") from None
 
 
-def _row(path: Path, number: int, line: bytes) -> Row:
+def _summary_advice(records: Iterator[dict], output: BatchOutput) -> Iterator[dict]:
+    """The records, a refusal by the batch's reader given the summary's advice instead of
+    the batch's (which would have the user choose another --out or remove the file)."""
     try:
-        record = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise CliError(f"{path}:{number} is not UTF-8 text: is {path.name} the .jsonl output of "
-                       f"`jixiao batch`?") from None
-    except json.JSONDecodeError as error:
-        raise CliError(f"{path}:{number} is not JSON ({error.msg} at column {error.colno}): is "
-                       f"{path.name} the .jsonl output of `jixiao batch`?") from None
-    except (RecursionError, ValueError):  # nesting too deep to read, a number of thousands of digits
-        raise CliError(f"{path}:{number} is not a line of `jixiao batch` output: nested too deeply or a number "
-                       f"too long to read") from None
-    try:
-        return parse_row(record, number)
-    except RowError as error:
-        raise CliError(f"{path}:{number} is not a row of `jixiao batch` output: {error}") from None
+        yield from records
+    except CliError as error:
+        message = str(error)
+        if message.endswith(BATCH_ADVICE):
+            advice = (f"is {output.path.name} unaltered `jixiao batch` output?" if output.names_its_pack else
+                      "name the pack and version the batch was run with (--pack, --version)")
+            message = f"{message[:-len(BATCH_ADVICE)]}: {advice}"
+        raise CliError(message, error.exit_code) from None

@@ -38,11 +38,11 @@ class SourceTable:
             for key in finding.keys:
                 findings.setdefault(key, []).append(finding.id)
         overrides: dict[str, list[str]] = {}
-        for override in s.overrides:
+        for override in s.overrides or ():
             for key in override.keys:
                 overrides.setdefault(key, []).append(override.id)
         not_applicable: dict[str, set[str]] = {}
-        for leaf in s.not_applicable:
+        for leaf in s.not_applicable or ():
             for key in leaf.keys:
                 not_applicable.setdefault(key, set()).add(leaf.id)
         leaf_ids = [leaf.id for leaf in s.outline.leaves]
@@ -62,8 +62,10 @@ class SourceTable:
                              for leaf_id, losses in zip(leaf_ids, lost))
             if s.findings is not None:
                 cells.append(SEPARATOR.join(findings.get(key, ())))
-            cells.append(SEPARATOR.join(overrides.get(key, ())))
-            cells.append(SEPARATOR.join(leaf for leaf in leaf_ids if leaf in not_applicable.get(key, ())))
+            if s.overrides is not None:
+                cells.append(SEPARATOR.join(overrides.get(key, ())))
+            if s.not_applicable is not None:
+                cells.append(SEPARATOR.join(leaf for leaf in leaf_ids if leaf in not_applicable.get(key, ())))
             yield cells
 
 
@@ -98,6 +100,8 @@ def source_table(summary: Summary, language: str) -> SourceTable:
             column(("leaf", leaf.id), words["source_lost_of"].format(name=f"{leaf.called(language)} ({leaf.id})"))
     if summary.findings is not None:
         column(("findings",), words["source_findings"])
-    column(("overrides",), words["source_overrides"])
-    column(("not_applicable",), words["source_not_applicable"])
+    if summary.overrides is not None:
+        column(("overrides",), words["source_overrides"])
+    if summary.not_applicable is not None:
+        column(("not_applicable",), words["source_not_applicable"])
     return SourceTable(tuple(headers), positions, summary, language)

@@ -1,7 +1,10 @@
 """The summary as an .xlsx workbook: 概览 (headline figures), 等级分布, 维度统计, 指标失分排名
 and 常见问题, the charts as images, and 明细来源: a line per project with every value the
 figures are computed from. Each figure names its column there (来源列), so it can be
-recomputed from the rows. Sheet names and headings follow the language."""
+recomputed from the rows. Sheet names and headings follow the language.
+
+Scores, points, rates, shares and their statistics are numbers shown with two places
+(NUMBER_FORMAT, as the batch's workbook shows its scores); counts are whole numbers."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from pathlib import Path
 
 from .charts import grade_chart, indicator_chart
 from .figures import Stats, Summary
-from .labels import labels
+from .labels import finding_wording, labels, missing_line
 from .sources import SourceTable, source_table
+
+NUMBER_FORMAT = "0.00"
 
 
 def write_workbook(summary: Summary, language: str, path: Path) -> None:
@@ -58,27 +63,32 @@ class _Sheets:
         if len(summary.versions) > 1:
             sheet.append([w["several_versions"].format(count=len(summary.versions))])
         sheet.append([])
-        sheet.append(_bold(sheet, ["", "", w["mean"], w["median"], w["min"], w["max"], w["std"],
+        sheet.append(_bold(sheet, ["", w["figure"], w["mean"], w["median"], w["min"], w["max"], w["std"],
                                    w["source_column"]]))
-        sheet.append(_stats_row(w["total_score"], w["score"], summary.total, self.column("total", "score")))
+        sheet.append(_stats_row(sheet, w["overall"], w["score"], summary.total, self.column("total", "score")))
         if summary.total_rate is not None:
-            sheet.append(_stats_row(w["total_rate"], w["rate"], summary.total_rate, self.column("total", "rate")))
+            sheet.append(_stats_row(sheet, w["overall"], w["rate"], summary.total_rate,
+                                    self.column("total", "rate")))
         sheet.append([])
         sheet.append(_bold(sheet, [w["grade"], w["count"], w["share"]]))
         for grade in summary.grades:
-            sheet.append([grade.grade.called(language), grade.count, grade.share])
+            sheet.append([grade.grade.called(language), grade.count, _number(sheet, grade.share)])
         sheet.append([])
         sheet.append(_bold(sheet, [w["overrides"], w["count"], w["source_column"]]))
-        for override in summary.overrides:
+        if summary.overrides is None:
+            sheet.append([missing_line(summary, "overrides", w)])
+        for override in summary.overrides or ():
             sheet.append([_text(sheet, override.id), override.count, self.column("overrides")])
-        if not summary.overrides:
+        if summary.overrides == ():
             sheet.append([w["none"]])
         sheet.append([])
         sheet.append(_bold(sheet, [w["not_applicable"], w["count"], w["source_column"]]))
         names = {leaf.id: leaf.called(language) for leaf in outline.leaves}
-        for leaf in summary.not_applicable:
+        if summary.not_applicable is None:
+            sheet.append([missing_line(summary, "not_applicable", w)])
+        for leaf in summary.not_applicable or ():
             sheet.append([f"{names[leaf.id]} ({leaf.id})", leaf.count, self.column("not_applicable")])
-        if not summary.not_applicable:
+        if summary.not_applicable == ():
             sheet.append([w["none"]])
         if summary.missing:
             sheet.append([])
@@ -91,7 +101,8 @@ class _Sheets:
         sheet = self._sheet("sheet_grades", 14, 12, 12, 20)
         sheet.append(_bold(sheet, [w["grade"], w["count"], w["share"], w["source_column"]]))
         for grade in summary.grades:
-            sheet.append([grade.grade.called(language), grade.count, grade.share, self.column("grade")])
+            sheet.append([grade.grade.called(language), grade.count, _number(sheet, grade.share),
+                          self.column("grade")])
         _image(sheet, grade_chart(summary, language, "png"), "F2")
 
     def dimensions(self, summary: Summary, language: str) -> None:
@@ -102,10 +113,10 @@ class _Sheets:
         for figures in summary.dimensions:
             dimension = figures.dimension
             name = f"{dimension.called(language)} ({dimension.id})"
-            sheet.append(_stats_row(name, w["score"], figures.score,
+            sheet.append(_stats_row(sheet, name, w["score"], figures.score,
                                     self.column("dimension", dimension.id, "score")))
             if figures.rate is not None:
-                sheet.append(_stats_row(name, w["rate"], figures.rate,
+                sheet.append(_stats_row(sheet, name, w["rate"], figures.rate,
                                         self.column("dimension", dimension.id, "rate")))
 
     def indicators(self, summary: Summary, language: str) -> None:
@@ -119,7 +130,8 @@ class _Sheets:
                                    w["lost_projects"], w["applicable"], w["lost_mean"], w["source_column"]]))
         for loss in summary.indicators:
             sheet.append([loss.rank, loss.leaf.called(language), loss.leaf.id, dimensions[loss.leaf.dimension],
-                          loss.total, loss.projects, loss.applicable, loss.mean, self.column("leaf", loss.leaf.id)])
+                          _number(sheet, loss.total), loss.projects, loss.applicable, _number(sheet, loss.mean),
+                          self.column("leaf", loss.leaf.id)])
         chart = indicator_chart(summary, language, "png")
         if chart is not None:
             _image(sheet, chart, "K2")
@@ -136,15 +148,17 @@ class _Sheets:
         for finding in summary.findings:
             kind = w["kind_observation"] if finding.observation else w["kind_rule"]
             sheet.append([finding.rank, _text(sheet, finding.id), kind, dimensions.get(finding.dimension, ""),
-                          _text(sheet, finding.text), finding.count, finding.share, finding.texts,
-                          self.column("findings")])
+                          _text(sheet, finding_wording(finding, w)), finding.count, _number(sheet, finding.share),
+                          finding.texts, self.column("findings")])
+        if not summary.findings:
+            sheet.append([w["none"]])
 
     def sources(self) -> None:
         sheet = self._sheet("sheet_sources", 16, 10, 8, *(14 for _ in self.table.headers[3:]))
         sheet.freeze_panes = "B2"
         sheet.append(_bold(sheet, list(self.table.headers)))
         for cells in self.table.lines():
-            sheet.append([_text(sheet, cell) if isinstance(cell, str) else cell for cell in cells])
+            sheet.append([_text(sheet, cell) if isinstance(cell, str) else _number(sheet, cell) for cell in cells])
 
     def _sheet(self, name: str, *widths: int):
         from openpyxl.utils import get_column_letter
@@ -155,15 +169,22 @@ class _Sheets:
         return sheet
 
 
-def missing_line(summary: Summary, figure: str, words: dict) -> str:
-    """Why a figure is missing: how many rows lack the field it needs."""
-    missing = next(m for m in summary.missing if m.figure == figure)
-    return words["missing_line"].format(figure=words[f"figure_{figure}"], rows=missing.rows, field=missing.field,
-                                        key=missing.first_key)
+def _stats_row(sheet, name: str, measure: str, stats: Stats, column: str) -> list:
+    return [name, measure, *(_number(sheet, value) for value in (stats.mean, stats.median, stats.min, stats.max,
+                                                                  stats.std)), column]
 
 
-def _stats_row(name: str, measure: str, stats: Stats, column: str) -> list:
-    return [name, measure, stats.mean, stats.median, stats.min, stats.max, stats.std, column]
+def _number(sheet, value):
+    """A score, points, rate or share: a number cell shown with two places (None stays empty)."""
+    from decimal import Decimal
+
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, Decimal):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = NUMBER_FORMAT
+    return cell
 
 
 def _bold(sheet, values: list) -> list:
