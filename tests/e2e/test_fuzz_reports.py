@@ -397,7 +397,7 @@ def test_memory_does_not_run_away_over_hundreds_of_renders(server, stub) -> None
     for request in requests:  # warm: fonts, templates, caches
         assert call(stub, request)[0] is grpc.StatusCode.OK
     before = rss_mb(server.process.pid)
-    renders = int(os.environ.get("JIXIAO_REPORT_RSS_RENDERS", "200"))
+    renders = int(os.environ.get("JIXIAO_REPORT_RSS_RENDERS", "150"))
     for number in range(renders):
         request = requests[4] if number % 20 == 19 else requests[3]  # the large facts: HTML 1 in 20, else Markdown
         assert call(stub, request)[0] is grpc.StatusCode.OK
