@@ -10,6 +10,7 @@ facts under `facts:`, the result under `expected:`) is scored by its facts, with
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 #: protobuf Struct a request carries them in holds fewer than 50 (each level is two messages
 #: of the 100 the decoder reads), past which building the request itself fails.
 MAX_DEPTH = 32
+#: Half of a UTF-16 pair alone (a JSON "\\ud800" escape): no request, file or terminal can carry it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_facts(path: Path) -> dict[str, Any]:
@@ -110,9 +113,14 @@ def _check_json_like(path: Path, value: Any, at: str, depth: int = 0) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CliError(f"{path}: key {key!r} under {at or 'the top level'} must be text")
+            if _SURROGATE.search(key):
+                raise CliError(f"{path}: a key under {echo(at) or 'the top level'} holds an unpaired surrogate "
+                               "(\\ud800-\\udfff), which is not text")
             _check_json_like(path, item, f"{at}.{key}" if at else key, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_json_like(path, item, f"{at}[{index}]", depth + 1)
+    elif isinstance(value, str) and _SURROGATE.search(value):
+        raise CliError(f"{path}: {echo(at)} holds an unpaired surrogate (\\ud800-\\udfff), which is not text")
     elif value is not None and not isinstance(value, (str, bool, int, Decimal)):
         raise CliError(f"{path}: {at} is a {type(value).__name__}, not a JSON value; quote it")
