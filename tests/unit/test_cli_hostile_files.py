@@ -11,7 +11,7 @@ what is wrong (never a traceback), and nothing is half-written.
   characters, \\r line ends and 10,000 lines: no cell of any sheet is a formula;
 - `jixiao report --out` naming a folder, a missing folder, a file as folder, a name too long;
 - facts files nested too deeply (for the JSON reader, or for the request's protobuf
-  Struct) or holding a number of thousands of digits.
+  Struct), holding a number of thousands of digits or half a UTF-16 pair.
 """
 
 from __future__ import annotations
@@ -229,10 +229,14 @@ def test_a_report_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -
     # building failed with "DecodeError: ... Exceeded upb_DecodeOptions_MaxDepth").
     ('{"a": ' + "[" * 60 + "]" * 60 + "}", "nested more than 32 levels deep"),
     ('{"a": ' + "[" * 960 + "]" * 960 + "}", "nested"),  # the JSON reader's limit or ours, by the stack left
+    # A JSON escape of half a UTF-16 pair (was UnicodeEncodeError building the request).
+    ('{"evaluation": {"observed_problems": ["ok \\ud800"]}}', "evaluation.observed_problems[0] holds an unpaired"),
+    ('{"\\udfffkey": 1}', "a key under the top level holds an unpaired surrogate"),
 ])
-def test_a_facts_file_too_deep_or_with_a_number_too_long_is_a_clear_error(tmp_path: Path, text: str,
+def test_a_facts_file_too_deep_with_a_number_too_long_or_a_lone_surrogate_is_a_clear_error(tmp_path: Path, text: str,
                                                                            words: str) -> None:
-    """Once an internal error (RecursionError, ValueError, DecodeError) from jixiao report and score."""
+    """Once an internal error (RecursionError, ValueError, DecodeError, UnicodeEncodeError) from
+    jixiao report and score."""
     facts = tmp_path / "facts.json"
     facts.write_text(text, encoding="utf-8")
     result = report(facts, str(tmp_path / "r.md"))
