@@ -199,3 +199,77 @@ def test_through_a_server_the_page_is_the_same_bytes(batch_run: dict, jixiao_ser
 
     assert result.returncode == 0, result.stderr
     assert remote.read_bytes() == local.read_bytes()
+
+
+# --- .xlsx and .csv outputs ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def outputs(batch_run: dict, golden_2019_facts: dict) -> dict[str, Path]:
+    """The same 30 projects batched into each kind of output."""
+    folder = batch_run["folder"]
+    source = projects_csv(folder / "thirty.csv", golden_2019_facts, 30)
+    written = {}
+    for suffix in (".jsonl", ".xlsx", ".csv"):
+        written[suffix] = folder / f"few{suffix}"
+        result = run_cli("batch", source, *PINNED, "--out", written[suffix], "--local")
+        assert result.returncode == 0, result.stderr
+    return written
+
+
+def test_an_xlsx_output_gives_the_summary_its_jsonl_gives(outputs: dict[str, Path], tmp_path: Path) -> None:
+    workbook = outputs[".xlsx"]
+    before = workbook.read_bytes()
+    from_jsonl, from_xlsx = tmp_path / "jsonl.html", tmp_path / "xlsx.html"
+    assert run_cli("summary", outputs[".jsonl"], "--local", "--out", from_jsonl).returncode == 0
+
+    result = run_cli("summary", workbook, *PINNED, "--local", "--out", from_xlsx)
+
+    assert result.returncode == 0, result.stderr
+    assert last_line(result.stderr) == f"wrote {from_xlsx}: 30 projects, {PACK_ID} {VERSION}"
+    assert from_xlsx.read_bytes() == from_jsonl.read_bytes()
+    assert workbook.read_bytes() == before and sorted(p.name for p in workbook.parent.glob("few.*")) == [
+        "few.csv", "few.jsonl", "few.xlsx"]  # read only: no journal left beside it
+
+
+def test_a_csv_output_gives_the_figures_of_its_scores_and_names_the_others(outputs: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    rows = read_jsonl(outputs[".jsonl"])
+    out = tmp_path / "csv.html"
+
+    result = run_cli("summary", outputs[".csv"], *PINNED, "--local", "--out", out, "--lang", "en")
+
+    assert result.returncode == 0, result.stderr
+    soup = BeautifulSoup(out.read_bytes(), "html.parser")
+    assert [li["data-figure"] for li in soup.select("#missing li")] == [
+        "rates", "indicators", "findings", "overrides", "not_applicable"]
+    assert "30 rows have no findings field (the first: k0)" in soup.select_one("#missing").get_text()
+    assert soup.select_one("#overrides-missing") and soup.select_one("#not-applicable-missing")
+    for tr in soup.select("#grades tr[data-id]"):
+        assert [li["data-key"] for li in tr.select("details li")] == [
+            row["key"] for row in rows if row["grade"] == tr["data-id"]]
+    totals = [(li["data-key"], Decimal(li["data-value"])) for li in soup.select('#totals tr.rows')[0].select("li")]
+    assert totals == [(row["key"], Decimal(row["score"])) for row in rows]
+
+
+def test_an_xlsx_or_csv_output_is_read_with_the_pack_it_was_scored_with(outputs: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    out = tmp_path / "summary.html"
+    unnamed = run_cli("summary", outputs[".csv"], "--local", "--out", out)
+    assert unnamed.returncode == 2 and "few.csv does not name its pack: give the pack the batch was run with" in (
+        unnamed.stderr)
+    named = run_cli("summary", outputs[".jsonl"], *PINNED, "--local", "--out", out)
+    assert named.returncode == 2 and "the rows of few.jsonl name their pack and version" in named.stderr
+
+    other = run_cli("summary", outputs[".xlsx"], "--pack", PACK_ID, "--version", "1.0.0", "--local", "--out", out)
+
+    assert other.returncode == 2
+    assert last_line(other.stderr).startswith(f"{outputs['.xlsx']}")
+    assert last_line(other.stderr).endswith(": name the pack and version the batch was run with (--pack, --version)")
+    assert not out.exists()
+
+
+def test_the_help_speaks_of_a_summarys_words() -> None:
+    result = run_cli("summary", "--help")
+    assert result.returncode == 0
+    assert "SCORES.jsonl|.xlsx|.csv" in result.stdout and "rationales" not in result.stdout
