@@ -58,7 +58,8 @@ def write_whole(path: Path, content: bytes) -> None:
     """
     folder = path.parent
     try:
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+        # The temporary name is cut so that any name the file system takes for `path` has one.
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name[:100]}.", suffix=".tmp", delete=False)
     except OSError as error:
         raise CliError(f"cannot write the report {path}: {error.strerror or error}") from None
     try:
