@@ -255,3 +255,11 @@ def test_facts_nested_as_deep_as_the_limit_are_read(tmp_path: Path) -> None:
     for _level in range(MAX_DEPTH - 2):
         (value,) = value
     assert value == []
+
+
+def test_a_long_name_the_file_system_takes_is_written(tmp_path: Path) -> None:
+    """A name of 243 bytes is legal; its temporary file's name (once the name with a dot before
+    and a random part and .tmp after) was not, so the report could not be written."""
+    target = tmp_path / ("n" * 240 + ".md")
+    write_whole(target, b"# report")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name] and target.read_bytes() == b"# report"
