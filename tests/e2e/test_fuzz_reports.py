@@ -327,6 +327,24 @@ def test_facts_nested_deeper_than_protobuf_decodes_are_an_invalid_argument(serve
     assert_serving(server)
 
 
+def test_requests_around_grpcs_message_limit_are_answered_cleanly(server, stub, library) -> None:
+    """An unknown fact of 3.5 MB (ignored on request) and one of 5 MB (past the 4 MiB a
+    server receives): the first gets the report (its reply lists the name, not the text),
+    the second RESOURCE_EXHAUSTED; the server serves on."""
+    base = case_facts(PACK, "2019")
+    for size, expected in ((3_500_000, grpc.StatusCode.OK), (5_000_000, grpc.StatusCode.RESOURCE_EXHAUSTED)):
+        facts = {**base, "attachment": "附" * (size // 3)}
+        request = pb.RenderReportRequest(request=pb.EvaluateRequest(pack_id=PACK, version=VERSION, facts=struct(facts),
+                                                                    ignore_unknown_facts=True),
+                                         format=pb.REPORT_FORMAT_MARKDOWN)
+        code, reply = call(stub, request)
+        assert code is expected, code
+        if reply is not None:
+            assert reply == in_process(request, library)[1]
+            assert list(reply.evaluation.ignored_facts) == ["attachment"] and reply.ByteSize() < 1_000_000
+    assert_serving(server)
+
+
 def test_a_burst_of_renders_is_answered_ok_or_resource_exhausted(server, stub, library) -> None:
     """More concurrent HTML renders than the queue holds: each OK (the bytes rendered in
     process) or RESOURCE_EXHAUSTED; some of each."""
