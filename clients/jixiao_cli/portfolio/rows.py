@@ -130,33 +130,40 @@ def _identifiers(record: dict, field: str) -> tuple[str, ...]:
 def _dimension(item: Any, index: int) -> Dimension:
     field = f"dimensions[{index}]"
     item = _object(item, field)
-    return Dimension(_identifier(_get(item, "id", field), f"{field}.id"),
-                     _decimal(_get(item, "weight", field), f"{field}.weight"),
-                     _decimal(_get(item, "score", field), f"{field}.score"),
-                     _decimal(_get(item, "rate", field), f"{field}.rate"))
+    return Dimension(_id_of(item, field), *(_decimal_of(item, name, field) for name in ("weight", "score", "rate")))
 
 
 def _detail(item: Any, index: int) -> Detail:
     field = f"details[{index}]"
     item = _object(item, field)
-    not_applicable = item.get("not_applicable", False)
-    if not isinstance(not_applicable, bool):
-        raise RowError(f"{field}.not_applicable is not true or false")
-    return Detail(_identifier(_get(item, "id", field), f"{field}.id"),
-                  _decimal(_get(item, "deducted", field), f"{field}.deducted"), not_applicable)
+    return Detail(_id_of(item, field), _decimal_of(item, "deducted", field), _flag(item, "not_applicable", field))
 
 
 def _finding(item: Any, index: int) -> FindingRef:
     field = f"findings[{index}]"
     item = _object(item, field)
-    observation = item.get("observation", False)
-    if not isinstance(observation, bool):
-        raise RowError(f"{field}.observation is not true or false")
     dimension = item.get("dimension", "")
-    return FindingRef(_identifier(_get(item, "id", field), f"{field}.id"),
-                      _text(_get(item, "text", field), f"{field}.text", TEXT_MAX),
+    return FindingRef(_id_of(item, field), _text(_get(item, "text", field), f"{field}.text", TEXT_MAX),
                       _identifier(dimension, f"{field}.dimension") if dimension else "",
-                      observation)
+                      _flag(item, "observation", field))
+
+
+def _id_of(item: dict, field: str) -> str:
+    """The item's required id."""
+    return _identifier(_get(item, "id", field), f"{field}.id")
+
+
+def _decimal_of(item: dict, name: str, field: str) -> Decimal:
+    """The item's required decimal `name`."""
+    return _decimal(_get(item, name, field), f"{field}.{name}")
+
+
+def _flag(item: dict, name: str, field: str) -> bool:
+    """The item's true-or-false `name`, false when absent."""
+    value = item.get(name, False)
+    if not isinstance(value, bool):
+        raise RowError(f"{field}.{name} is not true or false")
+    return value
 
 
 def _get(item: dict, name: str, field: str) -> Any:
