@@ -166,3 +166,14 @@ def test_the_charts_are_the_report_helpers() -> None:
         [loss.leaf.name for loss in losing], [loss.total for loss in losing], fmt="svg",
         title="失分最多的指标（前 3 个）", axis_label="累计失分", top=losing[0].total,
         value_labels=["9.00", "6.00", "3.00"], horizontal=True, wrap=charts.indicator_label, colour=charts.COLOUR)
+
+
+def test_the_page_inlines_its_charts_as_the_report_does() -> None:
+    """report.chart.inline_svg: no XML prologue and none of the comments in which matplotlib
+    repeats each label's text (here one that tries to close a comment)."""
+    records = five_records()
+    records[0]["grade"] = "优"
+    outline = Outline(OUTLINE.pack, OUTLINE.title, OUTLINE.title_en, OUTLINE.grades, OUTLINE.dimensions,
+                      (Named("a.x", "--><img src=x onerror=alert(1)><!--", "", "A"), *OUTLINE.leaves[1:]))
+    soup = BeautifulSoup(render_page(summarize(rows(records), outline), "zh"), "html.parser")
+    assert soup.find("img") is None and "<!--" not in str(soup.select_one("#indicators figure"))

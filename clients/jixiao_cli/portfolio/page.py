@@ -12,6 +12,7 @@ from functools import lru_cache
 from markupsafe import Markup
 
 from jixiao.core.decimals import fixed2
+from jixiao.report.chart import inline_svg
 
 from .charts import grade_chart, indicator_chart
 from .figures import Summary
@@ -52,8 +53,7 @@ def _number(value: Decimal | None) -> str:
 
 
 def _svg(document: bytes) -> Markup:
-    """matplotlib's SVG without its XML prologue and doctype, to sit inside the page.
-    Its text is drawn as paths from the summary's own labels: it is safe as it is."""
-    text = document.decode("utf-8")
-    return Markup(text[text.index("<svg"):])
-
+    """The chart as an element inside the page (report.chart.inline_svg: no XML prologue,
+    no comments, which would hold the labels' text as it is). Its text is drawn as paths:
+    it is safe as it is."""
+    return Markup(inline_svg(document))
