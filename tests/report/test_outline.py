@@ -331,3 +331,10 @@ def test_unprintable_characters_are_dropped_everywhere():
     assert outline.title == "甲乙\n丙 丁绩效评价报告"
     assert "d1.g1.l1的评分依据[31m。根据评分细则，得0.75分。" in texts(outline, "paragraph")
     assert clean("a\x7fb\x85c\ufffe") == "abc"
+
+
+def test_a_callers_text_cannot_reorder_itself_in_the_report():
+    # Bidirectional overrides, embeddings and isolates are dropped; joiners that scripts and
+    # emoji need (U+200C, U+200D) stay.
+    assert clean("项目\u202e甲乙\u202c\u2066丙\u2069\u202a丁\u202b") == "项目甲乙丙丁"
+    assert clean("a\u200db\u200cc") == "a\u200db\u200cc"

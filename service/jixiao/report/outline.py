@@ -165,12 +165,15 @@ def build_outline(pack: Pack, evaluation: Evaluation, facts: Mapping[str, Any]) 
 
 
 # Characters no report format can hold: C0 controls but tab and newline, DEL, C1 controls,
-# lone surrogates (a JSON "\ud800" decodes to one), and the two non-characters XML refuses.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# lone surrogates (a JSON "\ud800" decodes to one), and the two non-characters XML refuses;
+# and the bidirectional embeddings, overrides and isolates, with which a caller's text could
+# show reordered in the document (a project named "a\u202eb" reading "ab" backwards).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str) -> str:
-    """A text any format can hold: tabs as spaces, \r\n as \n, unprintable characters dropped."""
+    """A text any format can hold and shows as written: tabs as spaces, \r\n as \n,
+    unprintable and reordering characters dropped."""
     return _UNPRINTABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
 
 
