@@ -3,17 +3,19 @@ evaluators fill in for it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
 import click
 
+from jixiao.core.identifiers import echo
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
 from .batch_input import EXAMPLE_KEYS, INPUT_SUFFIXES, BatchInput, example_note
 from .batch_outcomes import Outcome, RowScore
-from .batch_output import OUTPUT_SUFFIXES, ErrorFile, ScoreFile, default_errors_path, open_score_file
+from .batch_output import OUTPUT_SUFFIXES, ErrorFile, ScoreFile, default_errors_path, journal_path, open_score_file
 from .batch_progress import batch_progress
 from .batch_scoring import InProcessPacks, ScoreRequest, score_here, score_in_workers
 from .batch_streams import score_on_server
@@ -142,6 +144,21 @@ def _check_files(input_path: Path, output: Path, errors_path: Path) -> None:
         if not folder.is_dir():
             said = "is not a folder" if folder.exists() else "does not exist"
             raise CliError(f"cannot write {what} {path}: the folder {folder} {said}")
+    beside = [(output, "--out"), (errors_path, "the errors file")]
+    if output.suffix.lower() == ".xlsx":
+        beside.append((journal_path(output), "the journal the workbook is built from"))
+    for path, what in beside:
+        most = _longest_name(path.parent)
+        if len(os.fsencode(path.name)) > most:
+            raise CliError(f"cannot write {what} {echo(path.name)}: its name is {len(os.fsencode(path.name))} bytes, "
+                           f"more than the {most} its folder's file system takes; choose a shorter --out")
+
+
+def _longest_name(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def _score(ctx: click.Context, place: str, service: LocalJixiao | JixiaoClient, request: ScoreRequest,

@@ -263,3 +263,22 @@ def test_a_long_name_the_file_system_takes_is_written(tmp_path: Path) -> None:
     target = tmp_path / ("n" * 240 + ".md")
     write_whole(target, b"# report")
     assert [p.name for p in tmp_path.iterdir()] == [target.name] and target.read_bytes() == b"# report"
+
+
+@pytest.mark.parametrize("suffix, errors, beside", [(".xlsx", "e.jsonl", "the journal the workbook is built from"),
+                                                    (".jsonl", None, "the errors file")])
+def test_a_batch_output_name_too_long_for_the_files_beside_it_is_refused_before_any_work(
+        tmp_path: Path, suffix: str, errors: str | None, beside: str) -> None:
+    """An --out name the file system takes, but whose errors file (NAME.errors.jsonl) or
+    workbook journal (STEM.journal.jsonl) it does not: refused up front (it was an internal
+    'File name too long' once the rows were scored), and nothing is written."""
+    source = tmp_path / "projects.csv"
+    source.write_text("key,budget.spent\nk1,1\n", encoding="utf-8")
+    out = tmp_path / ("r" * (250 - len(suffix)) + suffix)
+    errors_option = ["--errors", str(tmp_path / errors)] if errors else []
+    result = CliRunner().invoke(main.cli, ["batch", str(source), "--pack", "quality-district-funding",
+                                           "--out", str(out), "--local", *errors_option])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {beside} " in result.output and "more than the 255 its folder's file system takes" \
+        in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["projects.csv"]
