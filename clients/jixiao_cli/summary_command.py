@@ -62,6 +62,7 @@ def summary(ctx: click.Context, scores: Path, output: Path, pack_id: str | None,
     The pack versions the rows name are looked up (--server, --local, --registry)
     for their grades and names; rows of several versions are summarized together
     only when the versions share one indicator tree, and the summary says so.
+
     An .xlsx or .csv output does not name its pack: give it with --pack (and
     --version). A .csv holds the scores alone, and rows written by an earlier
     `jixiao batch` lack details and findings: they are summarized too, and the

@@ -214,6 +214,7 @@ def outputs(batch_run: dict, golden_2019_facts: dict) -> dict[str, Path]:
         written[suffix] = folder / f"few{suffix}"
         result = run_cli("batch", source, *PINNED, "--out", written[suffix], "--local")
         assert result.returncode == 0, result.stderr
+    written["source"] = source
     return written
 
 
@@ -273,3 +274,15 @@ def test_the_help_speaks_of_a_summarys_words() -> None:
     result = run_cli("summary", "--help")
     assert result.returncode == 0
     assert "SCORES.jsonl|.xlsx|.csv" in result.stdout and "rationales" not in result.stdout
+
+
+def test_batch_summary_of_a_csv_output_names_what_a_csv_cannot_say(outputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "resumed.html"
+
+    result = run_cli("batch", outputs["source"], *PINNED, "--out", outputs[".csv"], "--local", "--summary", out)
+
+    assert result.returncode == 0, result.stderr
+    assert "0 scored, 0 failed; 30 skipped" in last_line(result.stderr)
+    soup = BeautifulSoup(out.read_bytes(), "html.parser")
+    assert soup.select_one("#overrides-missing") and soup.select_one("#not-applicable-missing")
+    assert soup.select_one('[data-figure="projects"]').get_text() == "30"

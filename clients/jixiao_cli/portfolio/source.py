@@ -76,19 +76,16 @@ class BatchOutput:
         yield from workbook_records(self.path, pack, columns)
 
 
-def rows_of(records: Iterable[dict], source: "BatchOutput | str", scores_only: bool | None = None) -> Iterator[Row]:
+def rows_of(records: Iterable[dict], source: BatchOutput) -> Iterator[Row]:
     """Rows from JSONL-record dicts (a batch output's `records()`), numbered from 1;
-    `source` the output (or its name), for messages."""
-    at = source.at if isinstance(source, BatchOutput) else (lambda number: f"{source}: row {number}")
-    if scores_only is None:
-        scores_only = isinstance(source, BatchOutput) and source.scores_only
+    `source` the output they come from, for its kind and for messages."""
     for number, record in enumerate(records, start=1):
         if number > ROWS_MAX:
-            raise CliError(f"{at(number)}: more than {ROWS_MAX:,} rows: summarize them in parts")
+            raise CliError(f"{source.at(number)}: more than {ROWS_MAX:,} rows: summarize them in parts")
         try:
-            yield parse_row(record, number, scores_only=scores_only)
+            yield parse_row(record, number, scores_only=source.scores_only)
         except RowError as error:
-            raise CliError(f"{at(number)} is not a row of `jixiao batch` output: {error}") from None
+            raise CliError(f"{source.at(number)} is not a row of `jixiao batch` output: {error}") from None
 
 
 def _summary_advice(records: Iterator[dict], output: BatchOutput) -> Iterator[dict]:
