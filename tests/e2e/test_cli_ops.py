@@ -425,7 +425,7 @@ def test_rescore_needs_two_versions(facts_2019) -> None:
 
 @pytest.fixture(scope="module")
 def server(launch_server, auth_config, tls_certificate):
-    """A TLS server with tokens, its registry seeded from rules/ (1.1.0 active)."""
+    """A TLS server with tokens, its registry seeded from rules/ (1.1.1, the newest, active)."""
     running = launch_server("cli-ops", tls=tls_certificate, args=["--auth-config", str(auth_config.path)])
     yield running
     assert running.stop() == 0, running.log()
@@ -444,20 +444,20 @@ def test_ops_story_through_a_tls_server_with_a_deploy_token(on_server, auth_conf
     published = succeeded(run_cli("pack", "publish", folder, *on_server, **deploy))
     assert f"published {PACK_ID}@1.0.7  sha256 {read_bundle(folder).digest}  by ops-alice" in published
     assert "unchanged" in succeeded(run_cli("pack", "publish", folder, *on_server, **deploy))
-    assert "activated quality-district-funding@1.0.7 (was 1.1.0)  by ops-alice" in \
+    assert "activated quality-district-funding@1.0.7 (was 1.1.1)  by ops-alice" in \
         succeeded(run_cli("pack", "activate", PACK_ID, "1.0.7", *on_server, **deploy))
     scored = json.loads(succeeded(run_cli("score", facts_2019, "--pack", PACK_ID, *on_server, "--format", "json")))
     assert (scored["version"], scored["digest"], scored["score"]) == ("1.0.7", read_bundle(folder).digest, "75.03")
-    assert "rolled back to quality-district-funding@1.1.0 (was 1.0.7)" in \
+    assert "rolled back to quality-district-funding@1.1.1 (was 1.0.7)" in \
         succeeded(run_cli("pack", "rollback", PACK_ID, *on_server, "--token", auth_config.deploy_token))
 
     versions = table_rows(succeeded(run_cli("pack", "versions", PACK_ID, *on_server, **deploy)))
     assert [(row[0], row[2], row[5]) for row in versions] == [
-        ("1.0.0", "bootstrap", ""), ("1.0.1", "bootstrap", ""), ("1.1.0", "bootstrap", "✓"),
-        ("1.0.7", "ops-alice", "")]
+        ("1.0.0", "bootstrap", ""), ("1.0.1", "bootstrap", ""), ("1.1.0", "bootstrap", ""),
+        ("1.1.1", "bootstrap", "✓"), ("1.0.7", "ops-alice", "")]
     history = json.loads(succeeded(run_cli("pack", "history", PACK_ID, *on_server, "--format", "json", **deploy)))
     assert [(a["fromVersion"], a["toVersion"], a["kind"], a["actor"]) for a in history["activations"]][-2:] == [
-        ("1.1.0", "1.0.7", "activate", "ops-alice"), ("1.0.7", "1.1.0", "rollback", "ops-alice")]
+        ("1.1.1", "1.0.7", "activate", "ops-alice"), ("1.0.7", "1.1.1", "rollback", "ops-alice")]
 
 
 def test_a_failing_pack_published_through_the_server_shows_each_node_and_exits_1(
@@ -478,7 +478,7 @@ def test_republishing_with_changed_files_through_the_server_names_both_digests(
     assert read_bundle(PACK_1_0_0).digest in line and read_bundle(changed).digest in line
 
 
-def test_rescore_through_the_server_pins_1_0_0_while_1_1_0_is_active(on_server, facts_2019) -> None:
+def test_rescore_through_the_server_pins_1_0_0_and_1_1_0_while_1_1_1_is_active(on_server, facts_2019) -> None:
     out = succeeded(run_cli("rescore", facts_2019, "--pack", PACK_ID, "--versions", "1.0.0,1.1.0",
                             *on_server, "--format", "json"))
     document = json.loads(out)

@@ -114,7 +114,8 @@ def test_a_server_started_from_the_install_serves_the_bundled_packs(fresh_venv: 
         assert (reply["score"], reply["grade"]) == ("75.03", "中")
         active = _run([fresh_venv / "bin" / "jixiao", "score", FACTS_2019, "--pack", PACK,
                        "--server", address, "--format", "json"], cwd, env)
-        assert json.loads(active.stdout)["score"] == "74.03"  # 1.1.0, the newest bundled, is active
+        active_reply = json.loads(active.stdout)  # 1.1.1, the newest bundled, is active: 1.1.0's scores
+        assert (active_reply["version"], active_reply["score"]) == ("1.1.1", "74.03")
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0, log_path.read_text()

@@ -32,7 +32,7 @@ def test_a_bundled_version_changed_since_it_was_published_is_left_out_with_a_war
 
     assert published == []
     assert registry.record(PACK, "1.0.0").digest == old_digest
-    assert registry.active_versions()[PACK] == "1.1.0"
+    assert registry.active_versions()[PACK] == "1.1.1"  # the newest bundled
     warnings = [entry for entry in logged if entry["log_level"] == "warning"]
     assert len(warnings) == 1, logged
     assert warnings[0]["published"] == old_digest and warnings[0]["folder_digest"] == new_digest
