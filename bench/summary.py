@@ -27,7 +27,7 @@ from jixiao.api.convert import pack_message  # noqa: E402
 from jixiao.core.evaluation.evaluator import evaluate  # noqa: E402
 from jixiao.packs import BUNDLED_PACKS, load_pack_dir  # noqa: E402
 from jixiao_cli.batch_outcomes import row_score, score_record  # noqa: E402
-from jixiao_cli.portfolio.source import BatchOutput  # noqa: E402
+from jixiao_cli.portfolio.batch_rows import BatchOutput  # noqa: E402
 from jixiao_cli.summary_command import write_summary  # noqa: E402
 
 VERSION = "1.0.1"  # the version with findings

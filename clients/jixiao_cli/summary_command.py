@@ -18,8 +18,8 @@ from .failures import describe_error
 from .portfolio.figures import Summary, SummaryError, summarize
 from .portfolio.outline import Outline
 from .portfolio.rows import Row
-from .portfolio.source import SUFFIXES as SCORES_SUFFIXES
-from .portfolio.source import BatchOutput, rows_of
+from .portfolio.batch_rows import SUFFIXES as SCORES_SUFFIXES
+from .portfolio.batch_rows import BatchOutput, rows_of
 from .targets import evaluation_target_options, open_evaluation
 
 SUMMARY_SUFFIXES = (".xlsx", ".html")

@@ -14,7 +14,7 @@ from pathlib import Path
 from .charts import grade_chart, indicator_chart
 from .figures import Stats, Summary
 from .labels import finding_wording, labels, missing_line
-from .sources import SourceTable, source_table
+from .traceability import SourceTable, source_table
 
 NUMBER_FORMAT = "0.00"
 
