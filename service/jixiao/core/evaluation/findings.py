@@ -38,7 +38,7 @@ from .conditions import ArithmeticError_, holds
 from .overrides import RULE_PREFIX
 from .results import Finding, NodeResult, OverrideResult
 from ..pack.references import FIRED_REASONS, text_names, uses_fired_reasons
-from .scoring import ENTRIES_PER_LEAF, LANGUAGES, Texts, _band_reason, _join, remember
+from .scoring import ENTRIES_PER_LEAF, LANGUAGES, Texts, band_reason, join_reasons, remember
 
 if TYPE_CHECKING:
     from .compiler import Rule
@@ -197,7 +197,7 @@ class FindingsPlan:
             if not said and band_text is not None:  # a band deducting nothing: its reason is evidence
                 said = [band_text(values, language, node.scored_weight)]
             texts.extend(said)
-        return {at: _join(list(dict.fromkeys(t.strip().rstrip("。；;.") for t in texts)), language)
+        return {at: join_reasons(list(dict.fromkeys(t.strip().rstrip("。；;.") for t in texts)), language)
                 for at, texts in by_entry.items()}
 
     def _result(self, hits: list[int], values: Mapping[str, object], language: str,
@@ -254,7 +254,7 @@ def _band_text(scoring: Bands, position: int, pack: Pack) -> BandText:
     def text(values: Mapping[str, object], language: str, weight: Decimal) -> str:
         value = values[name] if labels is None else labels[language].get(values[name], values[name])  # type: ignore[call-overload]
         if reason is None:
-            return _band_reason(position, scoring, value, language, pack)
+            return band_reason(position, scoring, value, language, pack)
         return reason.render(language, {"weight": weight, "value": value}, values)
     return text
 

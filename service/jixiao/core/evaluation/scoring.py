@@ -128,7 +128,7 @@ class LeafPlan:
         raw, findings = self.apply(own, values, fired, language)
         score = decimals.round_score(min(max(raw, ZERO), weight))
         deducted = weight - score
-        findings_text = _join([text for text, _ in findings], language)
+        findings_text = join_reasons([text for text, _ in findings], language)
         own["score"] = score
         own["deducted"] = deducted
         own["findings"] = findings_text
@@ -157,7 +157,7 @@ class LeafPlan:
         own: dict[str, object] = {"weight": effective}
         _raw, findings = self.apply(own, values, fired, language)
         own["score"], own["deducted"] = score, effective - score
-        findings_text = _join([text for text, _ in findings], language)
+        findings_text = join_reasons([text for text, _ in findings], language)
         own["findings"] = findings_text
         evidence = self.rationale.render(language, own, values) if self.rationale else findings_text
         rationale = join_sentences(evidence, verdict(effective - score, score, language), language) + note
@@ -264,7 +264,9 @@ def grade_name(band: GradeBand, language: str) -> str:
     return band.en if language == "en" and band.en else band.grade
 
 
-def _join(texts: list[str], language: str) -> str:
+def join_reasons(texts: list[str], language: str) -> str:
+    """Reasons joined as a leaf's rationale joins them: trimmed, without their final stop,
+    by "；" (English: "; "); findings join the reasons of their rules the same way."""
     parts = [t.strip().rstrip("。；;.") for t in texts if t and t.strip()]
     return ("; " if language == "en" else "；").join(parts)
 
@@ -411,7 +413,7 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
         for index, rule_id, deduct, reason, position in bands:
             if index in fired:
                 text = reason.render(language, own, values) if reason else \
-                    _band_reason(position, scoring, value, language, pack)
+                    band_reason(position, scoring, value, language, pack)
                 if deduct == 0:  # evidence only ("好"): no deduction
                     return weight, [(text, None)]
                 return weight - deduct, [(text, Deduction(rule_id, deduct, text))]
@@ -419,7 +421,7 @@ def _bands(leaf: Indicator, scoring: Bands, pack: Pack, rules: Mapping[str, "Rul
     return apply
 
 
-def _band_reason(index: int, bands: Bands, value: object, language: str, pack: Pack) -> str:
+def band_reason(index: int, bands: Bands, value: object, language: str, pack: Pack) -> str:
     """A band's reason when the pack gives none: the value's label, the value and the band,
     each number shown as the value is (a derived value in its declared format, a survey
     share in percent), e.g. "预算执行率为92.00%，落在90.00%及以上一档"."""
