@@ -207,3 +207,9 @@ def test_a_zeroed_leaf_that_scored_0_anyway_keeps_its_verdict_and_says_the_overr
     assert _with_notes(english, [("zero", "output scored below 60%")], "en") == (
         "No economic benefit. Under the scoring rules, 5 points are deducted; score 0; because output scored below "
         "60%, it would score 0 in any case.")
+
+
+def test_an_override_reason_formatting_a_value_of_another_type_is_refused_at_load():
+    # A boolean printed as money would fail every evaluation firing the override.
+    messages = _problems(edited(("项目资金存在挪用问题，", "项目资金存在挪用问题（{procurement.irregular|money}），")))
+    assert any("format 'money' needs a number, 'procurement.irregular' is boolean" in m for m in messages), messages

@@ -49,6 +49,20 @@ def text_list_read(name: str, reader: str) -> str:
             "observations (findings, recommendations) take a text_list fact")
 
 
+def placeholder_type_problem(name: str, fmt: str | None, kind: FactType) -> str | None:
+    """Why `{name|fmt}` cannot print a value of type `kind` (a text_list, or a format for
+    another type), or None when it can. Leaf and finding templates alike."""
+    if kind is FactType.TEXT_LIST:
+        return text_list_read(name, "a template")
+    if fmt in NUMERIC_FORMATS and kind not in _NUMERIC:
+        return f"format '{fmt}' needs a number, '{name}' is {kind.value}"
+    if fmt == "shares" and kind is not FactType.SURVEY:
+        return f"format 'shares' needs a survey fact, '{name}' is {kind.value}"
+    if fmt == "yesno" and kind is not FactType.BOOLEAN:
+        return f"format 'yesno' needs a boolean fact, '{name}' is {kind.value}"
+    return None
+
+
 def fired_reasons_misplaced(reader: str) -> str:
     """The problem of {fired_reasons} anywhere but in a finding's text."""
     return (f"{{{FIRED_REASONS}}} says why a finding was given (the reasons of the rules that gave it) and is "
@@ -154,14 +168,8 @@ class _FindingsReader:
                     self.problem(path, f"{owner}: the text uses '{name}', which is neither a declared fact nor a "
                                        f"derived value (a finding's text reads facts and derived values only, not "
                                        f"a leaf's score or findings){did_you_mean(name, builder.known_refs())}")
-                elif kind is FactType.TEXT_LIST:
-                    self.problem(path, f"{owner}: {text_list_read(name, 'a template')}")
-                elif fmt in NUMERIC_FORMATS and kind not in _NUMERIC:
-                    self.problem(path, f"{owner}: format '{fmt}' needs a number, '{name}' is {kind.value}")
-                elif fmt == "shares" and kind is not FactType.SURVEY:
-                    self.problem(path, f"{owner}: format 'shares' needs a survey fact, '{name}' is {kind.value}")
-                elif fmt == "yesno" and kind is not FactType.BOOLEAN:
-                    self.problem(path, f"{owner}: format 'yesno' needs a boolean fact, '{name}' is {kind.value}")
+                elif (problem := placeholder_type_problem(name, fmt, kind)) is not None:
+                    self.problem(path, f"{owner}: {problem}")
 
     def check_sources(self, findings: list[FindingRule], raw_overrides: Any, overrides: tuple[Override, ...]) -> None:
         """Every `finding:` names a declared finding; every finding is named; a finding without

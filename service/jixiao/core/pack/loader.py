@@ -28,8 +28,9 @@ from ..evaluation.derived import expression_refs as _expression_refs
 from ..evaluation.overrides import find_cycle
 from ..suggest import did_you_mean
 from .references import FIRED_REASONS, leaf_texts
-from .findings_loader import fired_reasons_misplaced, finding_named, read_findings, text_list_items, text_list_read
-from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, NUMERIC_FORMATS, placeholders
+from .findings_loader import (fired_reasons_misplaced, finding_named, placeholder_type_problem, read_findings,
+                              text_list_items, text_list_read)
+from ..evaluation.rationale import FORMATS, LEAF_VARIABLES, placeholders
 from .schema_messages import merge_problems, schema_findings, schema_problems, shown
 from .yaml12 import Path, YamlSyntaxError, format_path, line_of, parse_yaml, yaml_problem
 
@@ -605,8 +606,8 @@ class _Builder:
                     extra = f" nor one of {', '.join(own)}" if own else ""
                     self.problem(path, f"{owner}: the text uses '{name}', which is not a declared fact{extra}"
                                        f"{did_you_mean(name, list(self.facts) + list(own))}")
-                elif self.ref_type(name) is FactType.TEXT_LIST:
-                    self.problem(path, f"{owner}: {text_list_read(name, 'a template')}")
+                elif (problem := placeholder_type_problem(name, fmt, self.ref_type(name))) is not None:
+                    self.problem(path, f"{owner}: {problem}")
 
     # --- overrides (一票否决, caps, zeroing) -----------------------------------
 
@@ -1039,11 +1040,5 @@ class _Builder:
             self.problem(path, f"leaf '{leaf_id}': template uses '{name}', which is neither a declared fact "
                                f"nor one of {', '.join(LEAF_VARIABLES)}"
                                f"{did_you_mean(name, self.known_refs() + list(LEAF_VARIABLES))}")
-        elif kind is FactType.TEXT_LIST:
-            self.problem(path, f"leaf '{leaf_id}': {text_list_read(name, 'a template')}")
-        elif fmt in NUMERIC_FORMATS and kind not in NUMERIC:
-            self.problem(path, f"leaf '{leaf_id}': format '{fmt}' needs a number, '{name}' is {kind.value}")
-        elif fmt == "shares" and kind is not FactType.SURVEY:
-            self.problem(path, f"leaf '{leaf_id}': format 'shares' needs a survey fact, '{name}' is {kind.value}")
-        elif fmt == "yesno" and kind is not FactType.BOOLEAN:
-            self.problem(path, f"leaf '{leaf_id}': format 'yesno' needs a boolean fact, '{name}' is {kind.value}")
+        elif (problem := placeholder_type_problem(name, fmt, kind)) is not None:
+            self.problem(path, f"leaf '{leaf_id}': {problem}")
