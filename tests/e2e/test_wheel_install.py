@@ -96,6 +96,24 @@ def test_scores_the_2019_facts_locally_from_another_folder(fresh_venv: Path, out
     assert (reply["score"], reply["grade"]) == ("75.03", "中")
 
 
+def test_the_install_writes_the_report_and_the_summary_from_its_own_templates(fresh_venv: Path, outside) -> None:
+    """The report's phrases and templates and the summary's page travel in the wheel."""
+    cwd, env = outside
+    for suffix in (".docx", ".html", ".md"):
+        made = _run([fresh_venv / "bin" / "jixiao", "report", FACTS_2019, "--pack", PACK, "--version", "1.0.1",
+                     "--local", "--out", f"report{suffix}"], cwd, env)
+        assert made.returncode == 0, made.stderr
+        assert (cwd / f"report{suffix}").stat().st_size > 10_000
+    assert "## 四、存在的问题" in (cwd / "report.md").read_text(encoding="utf-8")
+    batch = cwd / "projects.jsonl"
+    batch.write_text(json.dumps({"key": "p1", "facts": json.loads(Path(FACTS_2019).read_text(encoding="utf-8"))},
+                                ensure_ascii=False) + "\n", encoding="utf-8")
+    summarised = _run([fresh_venv / "bin" / "jixiao", "batch", "projects.jsonl", "--pack", PACK, "--version", "1.0.1",
+                       "--local", "--out", "scores.jsonl", "--summary", "summary.html"], cwd, env)
+    assert summarised.returncode == 0, summarised.stderr
+    assert "<svg" in (cwd / "summary.html").read_text(encoding="utf-8")
+
+
 def test_a_server_started_from_the_install_serves_the_bundled_packs(fresh_venv: Path, outside) -> None:
     cwd, env = outside
     log_path = cwd / "server.log"
