@@ -26,7 +26,7 @@ from typing import Iterator, Protocol, TextIO
 from jixiao.v1 import evaluation_pb2
 
 from .batch_outcomes import RecordError, RowFailure, RowScore, score_from_record, score_record
-from .exit_codes import CliError
+from .exit_codes import CliError, UnreadableOutput
 from .pack_view import in_language
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".xlsx")
@@ -204,20 +204,19 @@ def json_record(where: str, line: str) -> dict:
     """The row a line (at `where`: "FILE:LINE") holds, checked field by field (an output
     may have been edited)."""
     if len(line) > MAX_RECORD_CHARS:
-        raise CliError(f"{where} is longer than {MAX_RECORD_CHARS:,} characters: not a row of `jixiao batch` "
-                       f"output: choose another --out, or remove the file to start over")
+        raise UnreadableOutput(f"{where} is longer than {MAX_RECORD_CHARS:,} characters: not a row of `jixiao batch` "
+                               f"output")
     try:
         record = json.loads(line)
     except json.JSONDecodeError:
         record = None
     except (RecursionError, ValueError):  # nested too deeply to read, a number of thousands of digits
-        raise CliError(f"{where} is not a row of `jixiao batch` output (nested too deeply or a number too long "
-                       f"to read): choose another --out, or remove the file to start over") from None
+        raise UnreadableOutput(f"{where} is not a row of `jixiao batch` output (nested too deeply or a number too long "
+                       f"to read)") from None
     try:
         score_from_record(record)
     except RecordError as error:
-        raise CliError(f"{where} is not a row of `jixiao batch` output ({error}): "
-                       f"choose another --out, or remove the file to start over") from None
+        raise UnreadableOutput(f"{where} is not a row of `jixiao batch` output ({error})") from None
     return record
 
 
@@ -238,8 +237,7 @@ class CsvScores(_AppendedScores):
             for number, cells in enumerate(csv.reader(lines), start=1):
                 if number == 1:
                     if cells != columns.ids:
-                        raise CliError(f"{path} has other columns than this batch writes (another pack?): "
-                                       f"choose another --out, or remove the file to start over")
+                        raise UnreadableOutput(f"{path} has other columns than this batch writes (another pack?)")
                     header_written = True
                     continue
                 if len(cells) != len(columns.ids):
@@ -366,8 +364,8 @@ def _drop_partial_line(path: Path) -> None:
 def check_digest(path: Path, number: int, digest: object, version: object, pack: evaluation_pb2.Pack) -> None:
     """Refuse a row scored with another pack version: an output is never mixed."""
     if digest != pack.digest:
-        raise CliError(f"{path}:{number} was scored with {pack.id} {version or '?'} (another digest), "
-                       f"not {pack.version}: choose another --out, or remove the file to start over")
+        raise UnreadableOutput(f"{path}:{number} was scored with {pack.id} {version or '?'} (another digest), "
+                       f"not {pack.version}")
 
 
 def _append(path: Path, encoding: str):

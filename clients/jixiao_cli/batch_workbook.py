@@ -40,7 +40,7 @@ from jixiao.v1 import evaluation_pb2
 from .batch_outcomes import FindingText, LeafDetail, RowFailure, RowScore, score_from_record, score_record
 from .batch_output import (TEXT_COLUMNS, JsonlScores, ScoreColumns, check_digest, json_record,
                            journal_path, jsonl_records)
-from .exit_codes import CliError
+from .exit_codes import CliError, UnreadableOutput
 from .table_files import FirstSheet
 from .template_workbook import HEADER_FILL, NAME_FONT, display_width
 
@@ -338,8 +338,7 @@ def _scored_keys(path: Path, book: FirstSheet, pack: evaluation_pb2.Pack, column
     rows = book.rows()
     header = [[_text(cell) for cell in cells] for _number, cells in (next(rows, (0, ())), next(rows, (0, ())))]
     if columns.ids not in (header[1][:len(columns.ids)], header[0][:len(columns.ids)]):
-        raise CliError(f"{path} has other columns than this batch writes (another pack?): "
-                       f"choose another --out, or remove the file to start over")
+        raise UnreadableOutput(f"{path} has other columns than this batch writes (another pack?)")
     keys: dict[str, int] = {}
     for number, texts in _score_rows(book, columns):
         check_digest(path, number, texts[2], texts[1], pack)

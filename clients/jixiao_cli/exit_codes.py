@@ -16,3 +16,15 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = USAGE):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class UnreadableOutput(CliError):
+    """A `jixiao batch` output its reader refuses. `problem` says what is wrong; the message
+    adds what `jixiao batch` has its user do, and another reader (`jixiao summary`) gives
+    its own advice with the same problem."""
+
+    ADVICE = "choose another --out, or remove the file to start over"
+
+    def __init__(self, problem: str):
+        super().__init__(f"{problem}: {self.ADVICE}")
+        self.problem = problem

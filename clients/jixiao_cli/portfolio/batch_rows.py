@@ -19,13 +19,11 @@ from typing import Iterable, Iterator
 from jixiao.v1 import evaluation_pb2
 
 from ..batch_output import CsvScores, ScoreColumns, jsonl_records
-from ..exit_codes import CliError
+from ..exit_codes import CliError, UnreadableOutput
 from .rows import Row, RowError, parse_row
 
 SUFFIXES = (".jsonl", ".csv", ".xlsx")
 ROWS_MAX = 1_000_000
-#: The advice the batch's reader gives with a refused row, which is for `jixiao batch --out`.
-BATCH_ADVICE = ": choose another --out, or remove the file to start over"
 
 
 @dataclass(frozen=True)
@@ -89,14 +87,11 @@ def rows_of(records: Iterable[dict], source: BatchOutput) -> Iterator[Row]:
 
 
 def _summary_advice(records: Iterator[dict], output: BatchOutput) -> Iterator[dict]:
-    """The records, a refusal by the batch's reader given the summary's advice instead of
-    the batch's (which would have the user choose another --out or remove the file)."""
+    """The records; a row the batch's reader refuses is told with the summary's advice
+    rather than the batch's (which would have the user choose another --out)."""
     try:
         yield from records
-    except CliError as error:
-        message = str(error)
-        if message.endswith(BATCH_ADVICE):
-            advice = (f"is {output.path.name} unaltered `jixiao batch` output?" if output.names_its_pack else
-                      "name the pack and version the batch was run with (--pack, --version)")
-            message = f"{message[:-len(BATCH_ADVICE)]}: {advice}"
-        raise CliError(message, error.exit_code) from None
+    except UnreadableOutput as error:
+        advice = (f"is {output.path.name} unaltered `jixiao batch` output?" if output.names_its_pack else
+                  "name the pack and version the batch was run with (--pack, --version)")
+        raise CliError(f"{error.problem}: {advice}", error.exit_code) from None
