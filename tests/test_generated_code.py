@@ -18,6 +18,7 @@ def test_checked_in_stubs_match_a_fresh_generation(tmp_path: Path) -> None:
     checked_in_names = sorted(p.name for p in CHECKED_IN.iterdir() if p.is_file())
     assert fresh_names == checked_in_names == [
         "__init__.py", "admin_pb2.py", "admin_pb2.pyi", "admin_pb2_grpc.py",
+        "audit_pb2.py", "audit_pb2.pyi", "audit_pb2_grpc.py",
         "evaluation_pb2.py", "evaluation_pb2.pyi", "evaluation_pb2_grpc.py"]
     stale = [name for name in fresh_names
              if (fresh / name).read_bytes() != (CHECKED_IN / name).read_bytes()]

@@ -34,6 +34,7 @@ from grpc_reflection.v1alpha import reflection
 from jixiao import startup
 from jixiao.api.admin import PackAdminServicer
 from jixiao.api.auth import ADMIN_SERVICE, EVALUATION_SERVICE, AuthInterceptor
+from jixiao.api.decisions import DecisionHub
 from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
@@ -41,7 +42,8 @@ from jixiao.logs import FORMATS, LEVELS, configure_logging
 from jixiao.about import version_text
 from jixiao.packs import BUNDLED_PACKS
 from jixiao.registry.trial import abandon_trials
-from jixiao.settings import ConnectionLimits, ServerSettings, available_cpus
+from jixiao.settings import AuditSettings, ConnectionLimits, ServerSettings, available_cpus, parse_duration
+from jixiao.sinks import decision_hub
 from jixiao.supervisor import die_with_supervisor, supervise
 from jixiao.v1 import admin_pb2, evaluation_pb2
 
@@ -88,6 +90,7 @@ async def build_server(
     credentials: grpc.ServerCredentials | None = None,
     share_port: bool = False,
     limits: ConnectionLimits = ConnectionLimits(),
+    decisions: DecisionHub | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server (not yet started) serving `library` (and `admin`), and the port it is bound to.
 
@@ -96,12 +99,13 @@ async def build_server(
     start as NOT_SERVING until `serve` marks them SERVING once the server has started.
     `share_port` (the supervisor's workers) binds with SO_REUSEPORT, so that the kernel
     spreads connections over every server on the port. Every call is served on the event
-    loop: an idle or slow stream holds no thread, only its place in `limits`.
+    loop: an idle or slow stream holds no thread, only its place in `limits`. Every
+    evaluation answered goes to `decisions` (the decision log, shadow runs, metrics).
     """
     server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
     add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
                 EvaluationServicer(library, limits.max_batch_streams, limits.batch_idle_timeout_s,
-                                   limits.max_waiting_reports))
+                                   limits.max_waiting_reports, decisions or DecisionHub.none()))
     if admin is not None:
         add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
     for service in served_services(admin is not None):
@@ -127,10 +131,13 @@ def served_services(with_admin: bool) -> tuple[str, ...]:
 
 
 async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, address: str, grace: float,
-                services: Sequence[str] = ("", SERVICE_NAME), on_serving: Callable[[], None] | None = None) -> None:
+                services: Sequence[str] = ("", SERVICE_NAME), on_serving: Callable[[], None] | None = None,
+                on_stopped: Sequence[Callable[[], None]] = ()) -> None:
     """Start `server`, mark it SERVING, and wait until SIGTERM/SIGINT, then drain and stop.
 
-    `on_serving` is called once the server serves (a worker tells its supervisor).
+    `on_serving` is called once the server serves (a worker tells its supervisor);
+    `on_stopped`, in order, once the last call has been answered (the decision log
+    writes what it holds).
     """
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
@@ -153,6 +160,8 @@ async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServi
     await health_servicer.enter_graceful_shutdown()
     await server.stop(grace)
     abandon_trials()  # a publish still in its trial after the grace: kill it, or the exit would wait for it
+    for stopped in on_stopped:
+        await asyncio.to_thread(stopped)
     log.info("stopped")
 
 
@@ -176,12 +185,14 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
 
         async def main() -> None:
             health_servicer = health.aio.HealthServicer()
+            decisions, flushes = decision_hub(settings, registry, catalog)
             try:
                 server, bound_port = await build_server(
                     catalog, settings.port, settings.host, health_servicer=health_servicer,
                     admin=PackAdminServicer(registry, catalog, trust),
                     interceptors=[AuthInterceptor(tokens, settings.require_token_for_evaluate)],
-                    credentials=credentials, share_port=share_port, limits=settings.limits)
+                    credentials=credentials, share_port=share_port, limits=settings.limits,
+                    decisions=decisions)
             except OSError as error:
                 raise click.ClickException(str(error)) from error
             # The watcher thread swaps the catalog's snapshot in one assignment; calls on the
@@ -189,7 +200,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
             catalog.start()
             settle_garbage_collector()
             await serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
-                        served_services(with_admin=True), on_serving)
+                        served_services(with_admin=True), on_serving, flushes)
 
         asyncio.run(main())
 
@@ -326,15 +337,42 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
                    "one at a time, off the event loop); past it a new one gets RESOURCE_EXHAUSTED.")
 @click.option("--grace", envvar="JIXIAO_GRACE", show_envvar=True, type=click.FloatRange(min=0), default=10.0,
               help="Seconds that calls in flight may take to finish after SIGTERM.")
+@click.option("--decision-log/--no-decision-log", "decision_log", envvar="JIXIAO_DECISION_LOG", show_envvar=True,
+              default=AuditSettings.enabled,
+              help="Record every evaluation answered (who asked, the facts, the pack digest, the reply's digest) "
+                   "in the registry's database, for `jixiao audit`.")
+@click.option("--decision-log-facts", envvar="JIXIAO_DECISION_LOG_FACTS", show_envvar=True,
+              type=click.Choice(["full", "redact"]), default="full",
+              help="full: keep each request's facts (canonical JSON); redact: keep only their sha256 "
+                   "(such decisions cannot be replayed).")
+@click.option("--decision-log-retention", envvar="JIXIAO_DECISION_LOG_RETENTION", show_envvar=True,
+              default="400d", metavar="DURATION",
+              help="How long decisions are kept, e.g. 400d, 36h or 90m (0: forever); older ones are deleted "
+                   "in the background.")
+@click.option("--decision-log-flush-interval", envvar="JIXIAO_DECISION_LOG_FLUSH_INTERVAL", show_envvar=True,
+              type=click.FloatRange(min=0.01, max=60), default=AuditSettings.flush_interval_s,
+              help="Seconds between the decision log's writes; a process killed with SIGKILL loses at most the "
+                   "decisions of the last interval (SIGTERM loses none).")
+@click.option("--metrics-port", envvar="JIXIAO_METRICS_PORT", show_envvar=True, type=click.IntRange(0, 65535),
+              default=None, help="Serve Prometheus metrics over HTTP on --host at this port (every server "
+                                 "process counted); none by default.")
+@click.option("--otel", envvar="JIXIAO_OTEL", show_envvar=True, is_flag=True,
+              help="Trace every call with OpenTelemetry, exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT); "
+                   "needs the otel extra: pip install 'jixiao[otel]'.")
 def main(host: str, port: int, registry_path: Path | None, registry_url: str | None, packs_dir: Path | None,
          trusted_keys: tuple[Path, ...], require_signatures: bool, auth_config: Path | None,
          tokens_env: str | None, require_token_for_evaluate: bool, tls_cert: Path | None, tls_key: Path | None,
          log_format: str, log_level: str, processes: int, workers: int | None, max_batch_streams: int,
          max_streams_per_connection: int, keepalive_time: float, keepalive_timeout: float,
          max_connection_idle: float, batch_idle_timeout: float, max_waiting_reports: int,
-         grace: float) -> None:
+         grace: float, decision_log: bool, decision_log_facts: str, decision_log_retention: str,
+         decision_log_flush_interval: float, metrics_port: int | None, otel: bool) -> None:
     """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
     supervised = processes > 1
+    try:
+        retention = parse_duration(decision_log_retention)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--decision-log-retention'") from None
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
                       process={"pid": os.getpid()} if supervised else None)
     if packs_dir is None:
@@ -347,7 +385,10 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
         tokens_env=tokens_env, require_token_for_evaluate=require_token_for_evaluate, tls_cert=tls_cert,
         tls_key=tls_key, log_format=log_format, log_level=log_level, grace=grace,
         limits=ConnectionLimits(max_batch_streams, max_streams_per_connection, keepalive_time, keepalive_timeout,
-                                max_connection_idle, batch_idle_timeout, max_waiting_reports))
+                                max_connection_idle, batch_idle_timeout, max_waiting_reports),
+        audit=AuditSettings(decision_log, decision_log_facts == "redact",
+                            retention, decision_log_flush_interval),
+        metrics_port=metrics_port, otel=otel)
     if workers is not None:
         log.warning("--workers (JIXIAO_WORKERS) is ignored: every call is served from one event loop per "
                     "process; use --processes to use more CPUs", workers=workers)

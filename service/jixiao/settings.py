@@ -7,8 +7,9 @@ server process it starts (see supervisor.py).
 from __future__ import annotations
 
 import math
+import re
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -30,6 +31,16 @@ class ConnectionLimits:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    """The decision log: whether it is kept, what of the facts, how long, how often written."""
+
+    enabled: bool = True
+    redact_facts: bool = False  # keep only the facts' digest
+    retention_s: float | None = 400 * 86400  # None: keep every decision
+    flush_interval_s: float = 0.5  # a SIGKILL loses at most the decisions of one interval
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str
     port: int
@@ -47,6 +58,9 @@ class ServerSettings:
     log_level: str = "info"
     grace: float = 10.0
     limits: ConnectionLimits = ConnectionLimits()
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    metrics_port: int | None = None  # the Prometheus endpoint's port; None: no endpoint
+    otel: bool = False  # OpenTelemetry spans for every call (the otel extra)
 
     @property
     def address(self) -> str:
@@ -77,3 +91,24 @@ def cgroup_cpu_quota(root: Path) -> float | None:
     if quota in ("max", "-1") or int(period) <= 0:
         return None
     return int(quota) / int(period)
+
+
+_DURATION = re.compile(r"(?P<amount>[0-9]{1,6})(?P<unit>[dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> float | None:
+    """A retention such as "400d", "36h", "90m" or "30s" in seconds; "0" (or "0d"…) is None: forever.
+
+    Raises ValueError naming what is accepted.
+    """
+    value = text.strip()
+    if value == "0":
+        return None
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValueError(f"{shown!r} is not a duration: expected a whole number and a unit, d, h, m or s "
+                         "(e.g. 400d, 36h), or 0 for forever")
+    seconds = int(match["amount"]) * _UNIT_SECONDS[match["unit"]]
+    return None if seconds == 0 else float(seconds)

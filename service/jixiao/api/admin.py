@@ -95,3 +95,14 @@ class PackAdminServicer:
 
         return await answer(context, "ListActivations", produce, blocking=True, pack=echo(request.pack_id),
                             caller=caller())
+
+    # --- shadow evaluation (being built) --------------------------------------------
+
+    async def StartShadow(self, request, context: grpc.aio.ServicerContext):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "shadow evaluation is not available yet")
+
+    async def GetShadowReport(self, request, context: grpc.aio.ServicerContext):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "shadow evaluation is not available yet")
+
+    async def StopShadow(self, request, context: grpc.aio.ServicerContext):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "shadow evaluation is not available yet")

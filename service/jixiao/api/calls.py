@@ -35,12 +35,14 @@ async def answer(
     produce: Callable[[], tuple[Reply, dict[str, object]] | Awaitable[tuple[Reply, dict[str, object]]]],
     *,
     blocking: bool = False,
+    on_failure: Callable[[grpc.Status], None] | None = None,
     **request_fields: object,
 ) -> Reply:
     """Run `produce` (which returns the reply and fields to log) or abort with a status.
 
     `blocking` runs it in a worker thread (it waits on I/O or a child process). A coroutine
     function is awaited on the loop (it hands its long work to a thread of its own).
+    `on_failure` learns the status a failed call is answered with (the decision's record).
     """
     started = time.perf_counter()
     try:
@@ -53,6 +55,8 @@ async def answer(
             log.info("rpc", method=method, **request_fields, **outcome, code="OK",
                      duration_ms=_since(started))
         return reply
+    if on_failure is not None:
+        on_failure(status)
     if _logs_info():
         log.info("rpc", method=method, **request_fields, code=status.code.name,
                  duration_ms=_since(started))

@@ -23,6 +23,7 @@ from jixiao.v1 import evaluation_pb2 as pb
 from . import convert
 from .batch import Lookup, answer_stream
 from .calls import answer
+from .decisions import DecisionHub
 from .decoding import Undecodable
 from .errors import internal, status_for
 from .reports import DEFAULT_MAX_WAITING_REPORTS, ReportRenderer, outcome, render, reply_with, report_format
@@ -52,20 +53,27 @@ class EvaluationServicer:
 
     def __init__(self, library: PackSource, max_batch_streams: int = DEFAULT_MAX_BATCH_STREAMS,
                  batch_idle_timeout: float = DEFAULT_BATCH_IDLE_TIMEOUT_S,
-                 max_waiting_reports: int = DEFAULT_MAX_WAITING_REPORTS):
+                 max_waiting_reports: int = DEFAULT_MAX_WAITING_REPORTS, decisions: DecisionHub | None = None):
         self._library = library
+        self._decisions = decisions or DecisionHub.none()
         self.batch_streams = StreamCount(max_batch_streams)
         self._batch_idle_timeout = batch_idle_timeout
         self._reports = ReportRenderer(max_waiting_reports)
 
     async def Evaluate(self, request: pb.EvaluateRequest, context: grpc.aio.ServicerContext) -> pb.Evaluation:
+        draft = self._decisions.start("Evaluate", request, context)
+
         def produce():
-            evaluation = evaluation_for(request, self._library.get)
+            evaluation = evaluation_for(request, draft.lookup(self._library.get))
+            reply = convert.evaluation_bytes(evaluation)
+            draft.answered(evaluation, reply)
             outcome = {"version": evaluation.version, "score": convert.decimal_text(evaluation.score),
                        "grade": evaluation.grade}
-            return convert.evaluation_message(evaluation), outcome
+            if draft.decision_id:
+                outcome["decision_id"] = draft.decision_id
+            return pb.Evaluation.FromString(reply + draft.id_field()), outcome
 
-        return await answer(context, "Evaluate", produce, pack=echo(request.pack_id),
+        return await answer(context, "Evaluate", produce, on_failure=draft.refused, pack=echo(request.pack_id),
                             requested_version=echo(request.version))
 
     async def RenderReport(self, request: pb.RenderReportRequest,

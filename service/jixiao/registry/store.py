@@ -25,48 +25,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..core.pack.bundle import Bundle
 from ..core.identifiers import check_pack_id, check_version
-
-metadata = sa.MetaData()
-
-pack_versions = sa.Table(
-    "pack_versions", metadata,
-    sa.Column("pack_id", sa.String(200), primary_key=True),
-    sa.Column("version", sa.String(100), primary_key=True),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("files", sa.Text, nullable=False),  # JSON {path: canonical text}
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("publisher", sa.String(200), nullable=False),
-    sa.Column("published_at", sa.String(40), nullable=False),
-    sa.Column("signature", sa.Text, nullable=True),  # JSON of the signature document
-    sa.Column("key_id", sa.String(100), nullable=True),
-)
-
-#: The gate looks a bundle up by digest before anything else (registries made before it
-#: existed get it when next opened).
-digest_index = sa.Index("pack_versions_by_digest", pack_versions.c.digest)
-
-active_versions = sa.Table(
-    "active_versions", metadata,
-    sa.Column("pack_id", sa.String(200), primary_key=True),
-    sa.Column("version", sa.String(100), nullable=False),
-)
-
-activations = sa.Table(
-    "activations", metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("pack_id", sa.String(200), nullable=False, index=True),
-    sa.Column("from_version", sa.String(100), nullable=True),
-    sa.Column("to_version", sa.String(100), nullable=False),
-    sa.Column("kind", sa.String(20), nullable=False),  # activate | rollback
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("at", sa.String(40), nullable=False),
-)
-
-registry_state = sa.Table(
-    "registry_state", metadata,
-    sa.Column("key", sa.String(50), primary_key=True),
-    sa.Column("value", sa.Integer, nullable=False),
-)
+from ..database.connection import create_engine
+from ..database.migrate import upgrade
+from ..database.schema import activations, active_versions, pack_versions, registry_state
 
 
 class RegistryError(Exception):
@@ -123,39 +84,19 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # The sqlite3 module would begin a transaction only at the first INSERT or UPDATE, so
-    # the reads a change depends on would run outside it: `_sqlite_begin` begins instead.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # WAL lets a server read while the CLI publishes; FULL sync makes a commit durable.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A change takes the write lock before its first read (IMMEDIATE), so two processes
-    # changing the registry queue on busy_timeout instead of acting on stale reads.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writing") else "BEGIN")
-
-
 class Registry:
     """Published pack versions, which one is active per pack, and the activation history."""
 
     def __init__(self, url: str, clock: Callable[[], str] = utc_now):
         self.url = url
         self._clock = clock
-        self._engine: Engine = sa.create_engine(url, future=True)
-        if self._engine.dialect.name == "sqlite":
-            sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-            sa.event.listen(self._engine, "begin", _sqlite_begin)
-        with self._writing(queue=False) as conn:
-            metadata.create_all(conn)
-            digest_index.create(conn, checkfirst=True)
-            if conn.execute(sa.select(registry_state.c.value).where(registry_state.c.key == "generation")).first() is None:
-                conn.execute(sa.insert(registry_state).values(key="generation", value=0))
+        self._engine: Engine = create_engine(url)
+        upgrade(self._engine)  # the tables, made or brought up to date under a lock
+
+    @property
+    def engine(self) -> Engine:
+        """The database's engine: the decision log and the shadow runs share it."""
+        return self._engine
 
     @classmethod
     def open_file(cls, path: Path) -> "Registry":

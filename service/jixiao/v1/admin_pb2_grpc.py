@@ -59,6 +59,21 @@ class PackAdminServiceStub:
                 request_serializer=jixiao_dot_v1_dot_admin__pb2.ListActivationsRequest.SerializeToString,
                 response_deserializer=jixiao_dot_v1_dot_admin__pb2.ListActivationsResponse.FromString,
                 _registered_method=True)
+        self.StartShadow = channel.unary_unary(
+                '/jixiao.v1.PackAdminService/StartShadow',
+                request_serializer=jixiao_dot_v1_dot_admin__pb2.StartShadowRequest.SerializeToString,
+                response_deserializer=jixiao_dot_v1_dot_admin__pb2.StartShadowResponse.FromString,
+                _registered_method=True)
+        self.GetShadowReport = channel.unary_unary(
+                '/jixiao.v1.PackAdminService/GetShadowReport',
+                request_serializer=jixiao_dot_v1_dot_admin__pb2.GetShadowReportRequest.SerializeToString,
+                response_deserializer=jixiao_dot_v1_dot_admin__pb2.GetShadowReportResponse.FromString,
+                _registered_method=True)
+        self.StopShadow = channel.unary_unary(
+                '/jixiao.v1.PackAdminService/StopShadow',
+                request_serializer=jixiao_dot_v1_dot_admin__pb2.StopShadowRequest.SerializeToString,
+                response_deserializer=jixiao_dot_v1_dot_admin__pb2.StopShadowResponse.FromString,
+                _registered_method=True)
 
 
 class PackAdminServiceServicer:
@@ -102,7 +117,36 @@ class PackAdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListActivations(self, request, context):
-        """Every activation and rollback of a pack, oldest first.
+        """Every activation and rollback of a pack, oldest first, a page at a time.
+        INVALID_ARGUMENT for a page_token this call did not give out for the same pack.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartShadow(self, request, context):
+        """Starts a shadow evaluation: from now on, a sample of the live traffic for the pack
+        (Evaluate, EvaluateBatch items and RenderReport, on every server process and replica
+        sharing the registry) is also evaluated with the candidate version, after the reply
+        has gone, and the differences are recorded. The live replies do not change.
+        FAILED_PRECONDITION when a shadow run of the pack is already going (stop it first);
+        NOT_FOUND for an unknown pack or version; INVALID_ARGUMENT for a sample outside (0, 1].
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetShadowReport(self, request, context):
+        """What a shadow run found so far (the pack's current or last run, or the one named):
+        per-indicator score deltas, total deltas, grade changes and the decisions that moved
+        most. NOT_FOUND when the pack has had no shadow run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopShadow(self, request, context):
+        """Stops the pack's shadow run; its report stays. FAILED_PRECONDITION when none is going.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,6 +179,21 @@ def add_PackAdminServiceServicer_to_server(servicer, server):
                     servicer.ListActivations,
                     request_deserializer=jixiao_dot_v1_dot_admin__pb2.ListActivationsRequest.FromString,
                     response_serializer=jixiao_dot_v1_dot_admin__pb2.ListActivationsResponse.SerializeToString,
+            ),
+            'StartShadow': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartShadow,
+                    request_deserializer=jixiao_dot_v1_dot_admin__pb2.StartShadowRequest.FromString,
+                    response_serializer=jixiao_dot_v1_dot_admin__pb2.StartShadowResponse.SerializeToString,
+            ),
+            'GetShadowReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetShadowReport,
+                    request_deserializer=jixiao_dot_v1_dot_admin__pb2.GetShadowReportRequest.FromString,
+                    response_serializer=jixiao_dot_v1_dot_admin__pb2.GetShadowReportResponse.SerializeToString,
+            ),
+            'StopShadow': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopShadow,
+                    request_deserializer=jixiao_dot_v1_dot_admin__pb2.StopShadowRequest.FromString,
+                    response_serializer=jixiao_dot_v1_dot_admin__pb2.StopShadowResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -272,6 +331,87 @@ class PackAdminService:
             '/jixiao.v1.PackAdminService/ListActivations',
             jixiao_dot_v1_dot_admin__pb2.ListActivationsRequest.SerializeToString,
             jixiao_dot_v1_dot_admin__pb2.ListActivationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartShadow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jixiao.v1.PackAdminService/StartShadow',
+            jixiao_dot_v1_dot_admin__pb2.StartShadowRequest.SerializeToString,
+            jixiao_dot_v1_dot_admin__pb2.StartShadowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetShadowReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jixiao.v1.PackAdminService/GetShadowReport',
+            jixiao_dot_v1_dot_admin__pb2.GetShadowReportRequest.SerializeToString,
+            jixiao_dot_v1_dot_admin__pb2.GetShadowReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopShadow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jixiao.v1.PackAdminService/StopShadow',
+            jixiao_dot_v1_dot_admin__pb2.StopShadowRequest.SerializeToString,
+            jixiao_dot_v1_dot_admin__pb2.StopShadowResponse.FromString,
             options,
             channel_credentials,
             insecure,

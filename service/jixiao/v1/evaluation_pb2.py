@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajixiao/v1/evaluation.proto\x12\tjixiao.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x17google/rpc/status.proto\"\xa0\x01\n\x0f\x45valuateRequest\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12&\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x08language\x18\x04 \x01(\x0e\x32\x13.jixiao.v1.Language\x12\x1c\n\x14ignore_unknown_facts\x18\x05 \x01(\x08\"P\n\x14\x42\x61tchEvaluateRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x07request\x18\x02 \x01(\x0b\x32\x1a.jixiao.v1.EvaluateRequest\"\x7f\n\x13\x42\x61tchEvaluateResult\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\nevaluation\x18\x02 \x01(\x0b\x32\x15.jixiao.v1.EvaluationH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\t\n\x07outcome\"\xab\x03\n\nEvaluation\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12%\n\x08language\x18\x04 \x01(\x0e\x32\x13.jixiao.v1.Language\x12\x14\n\x0ctotal_weight\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\t\x12\x12\n\nscore_rate\x18\x07 \x01(\t\x12\r\n\x05grade\x18\x08 \x01(\t\x12-\n\nindicators\x18\t \x03(\x0b\x32\x19.jixiao.v1.IndicatorScore\x12&\n\toverrides\x18\n \x03(\x0b\x32\x13.jixiao.v1.Override\x12\x15\n\rignored_facts\x18\x0b \x03(\t\x12 \n\x18not_applicable_treatment\x18\x0c \x01(\t\x12\x19\n\x11\x61pplicable_weight\x18\r \x01(\t\x12$\n\x08\x66indings\x18\x0e \x03(\x0b\x32\x12.jixiao.v1.Finding\x12+\n\x0frecommendations\x18\x0f \x03(\x0b\x32\x12.jixiao.v1.Finding\"o\n\x07\x46inding\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\t\x12\x10\n\x08rule_ids\x18\x04 \x03(\t\x12\x10\n\x08node_ids\x18\x05 \x03(\t\x12\x13\n\x0bobservation\x18\x06 \x01(\x08\"k\n\x08Override\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x04 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x05 \x01(\t\x12\x11\n\trationale\x18\x06 \x01(\t\"\xdd\x02\n\x0eIndicatorScore\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x0e\n\x06weight\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\t\x12\x12\n\nscore_rate\x18\x06 \x01(\t\x12\r\n\x05grade\x18\x07 \x01(\t\x12\x0e\n\x06method\x18\x08 \x01(\t\x12(\n\ndeductions\x18\t \x03(\x0b\x32\x14.jixiao.v1.Deduction\x12\x11\n\trationale\x18\n \x01(\t\x12+\n\x08\x63hildren\x18\x0b \x03(\x0b\x32\x19.jixiao.v1.IndicatorScore\x12\x18\n\x10\x65\x66\x66\x65\x63tive_weight\x18\x0c \x01(\t\x12\x16\n\x0enot_applicable\x18\r \x01(\x08\x12\x1d\n\x15not_applicable_reason\x18\x0e \x01(\t\x12\x15\n\roverridden_by\x18\x0f \x03(\t\"<\n\tDeduction\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x12\n\x10ListPacksRequest\":\n\x11ListPacksResponse\x12%\n\x05packs\x18\x01 \x03(\x0b\x32\x16.jixiao.v1.PackSummary\"t\n\x0bPackSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08title_en\x18\x05 \x01(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_version\x18\x06 \x01(\x08\"2\n\x0eGetPackRequest\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\xa3\x02\n\x04Pack\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08title_en\x18\x05 \x01(\t\x12\x11\n\tframework\x18\x06 \x01(\t\x12\x14\n\x0ctotal_weight\x18\x07 \x01(\t\x12$\n\x06grades\x18\x08 \x03(\x0b\x32\x14.jixiao.v1.GradeBand\x12\"\n\x05\x66\x61\x63ts\x18\t \x03(\x0b\x32\x13.jixiao.v1.FactSpec\x12,\n\nindicators\x18\n \x03(\x0b\x32\x18.jixiao.v1.IndicatorSpec\x12,\n\x07\x64\x65rived\x18\x0b \x03(\x0b\x32\x1b.jixiao.v1.DerivedValueSpec\"Q\n\x10\x44\x65rivedValueSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x10\n\x08label_en\x18\x03 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\">\n\tGradeBand\x12\r\n\x05grade\x18\x01 \x01(\t\x12\x10\n\x08grade_en\x18\x02 \x01(\t\x12\x10\n\x08min_rate\x18\x03 \x01(\t\"\xad\x02\n\x08\x46\x61\x63tSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x04type\x18\x02 \x01(\x0e\x32\x13.jixiao.v1.FactType\x12\r\n\x05label\x18\x03 \x01(\t\x12\x10\n\x08label_en\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0b\n\x03min\x18\x06 \x01(\t\x12\x0b\n\x03max\x18\x07 \x01(\t\x12\x10\n\x08required\x18\x08 \x01(\x08\x12-\n\rdefault_value\x18\t \x01(\x0b\x32\x16.google.protobuf.Value\x12(\n\x07options\x18\n \x03(\x0b\x32\x17.jixiao.v1.SurveyOption\x12\x11\n\tnon_empty\x18\x0b \x01(\x08\x12\x16\n\x0eneeded_only_by\x18\x0c \x03(\t\x12\x11\n\tmax_items\x18\r \x01(\x05\"<\n\x0cSurveyOption\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x10\n\x08label_en\x18\x03 \x01(\t\"\xf0\x01\n\rIndicatorSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0e\n\x06weight\x18\x04 \x01(\t\x12\r\n\x05level\x18\x05 \x01(\x05\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x07 \x03(\t\x12*\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x18.jixiao.v1.IndicatorSpec\x12\x1d\n\x15may_be_not_applicable\x18\t \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x16\n\x0e\x64\x65scription_en\x18\x0b \x01(\t\"k\n\x13RenderReportRequest\x12+\n\x07request\x18\x01 \x01(\x0b\x32\x1a.jixiao.v1.EvaluateRequest\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.jixiao.v1.ReportFormat\"y\n\x14RenderReportResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12)\n\nevaluation\x18\x04 \x01(\x0b\x32\x15.jixiao.v1.Evaluation*F\n\x08Language\x12\x18\n\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLANGUAGE_ZH\x10\x01\x12\x0f\n\x0bLANGUAGE_EN\x10\x02*\xc3\x01\n\x08\x46\x61\x63tType\x12\x19\n\x15\x46\x41\x43T_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46\x41\x43T_TYPE_DECIMAL\x10\x01\x12\x15\n\x11\x46\x41\x43T_TYPE_INTEGER\x10\x02\x12\x15\n\x11\x46\x41\x43T_TYPE_BOOLEAN\x10\x03\x12\x12\n\x0e\x46\x41\x43T_TYPE_TEXT\x10\x04\x12\x14\n\x10\x46\x41\x43T_TYPE_SURVEY\x10\x05\x12\x14\n\x10\x46\x41\x43T_TYPE_CHOICE\x10\x06\x12\x17\n\x13\x46\x41\x43T_TYPE_TEXT_LIST\x10\x07*y\n\x0cReportFormat\x12\x1d\n\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12REPORT_FORMAT_DOCX\x10\x01\x12\x1a\n\x16REPORT_FORMAT_MARKDOWN\x10\x02\x12\x16\n\x12REPORT_FORMAT_HTML\x10\x03\x32\xf8\x02\n\x11\x45valuationService\x12=\n\x08\x45valuate\x12\x1a.jixiao.v1.EvaluateRequest\x1a\x15.jixiao.v1.Evaluation\x12T\n\rEvaluateBatch\x12\x1f.jixiao.v1.BatchEvaluateRequest\x1a\x1e.jixiao.v1.BatchEvaluateResult(\x01\x30\x01\x12\x46\n\tListPacks\x12\x1b.jixiao.v1.ListPacksRequest\x1a\x1c.jixiao.v1.ListPacksResponse\x12\x35\n\x07GetPack\x12\x19.jixiao.v1.GetPackRequest\x1a\x0f.jixiao.v1.Pack\x12O\n\x0cRenderReport\x12\x1e.jixiao.v1.RenderReportRequest\x1a\x1f.jixiao.v1.RenderReportResponseB2\n\x0c\x63n.jixiao.v1P\x01Z jixiao/gen/go/jixiao/v1;jixiaov1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajixiao/v1/evaluation.proto\x12\tjixiao.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x17google/rpc/status.proto\"\xa0\x01\n\x0f\x45valuateRequest\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12&\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x08language\x18\x04 \x01(\x0e\x32\x13.jixiao.v1.Language\x12\x1c\n\x14ignore_unknown_facts\x18\x05 \x01(\x08\"P\n\x14\x42\x61tchEvaluateRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x07request\x18\x02 \x01(\x0b\x32\x1a.jixiao.v1.EvaluateRequest\"\x94\x01\n\x13\x42\x61tchEvaluateResult\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\nevaluation\x18\x02 \x01(\x0b\x32\x15.jixiao.v1.EvaluationH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x04 \x01(\tB\t\n\x07outcome\"\xc0\x03\n\nEvaluation\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12%\n\x08language\x18\x04 \x01(\x0e\x32\x13.jixiao.v1.Language\x12\x14\n\x0ctotal_weight\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\t\x12\x12\n\nscore_rate\x18\x07 \x01(\t\x12\r\n\x05grade\x18\x08 \x01(\t\x12-\n\nindicators\x18\t \x03(\x0b\x32\x19.jixiao.v1.IndicatorScore\x12&\n\toverrides\x18\n \x03(\x0b\x32\x13.jixiao.v1.Override\x12\x15\n\rignored_facts\x18\x0b \x03(\t\x12 \n\x18not_applicable_treatment\x18\x0c \x01(\t\x12\x19\n\x11\x61pplicable_weight\x18\r \x01(\t\x12$\n\x08\x66indings\x18\x0e \x03(\x0b\x32\x12.jixiao.v1.Finding\x12+\n\x0frecommendations\x18\x0f \x03(\x0b\x32\x12.jixiao.v1.Finding\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x10 \x01(\t\"o\n\x07\x46inding\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\t\x12\x10\n\x08rule_ids\x18\x04 \x03(\t\x12\x10\n\x08node_ids\x18\x05 \x03(\t\x12\x13\n\x0bobservation\x18\x06 \x01(\x08\"k\n\x08Override\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x04 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x05 \x01(\t\x12\x11\n\trationale\x18\x06 \x01(\t\"\xdd\x02\n\x0eIndicatorScore\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x0e\n\x06weight\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\t\x12\x12\n\nscore_rate\x18\x06 \x01(\t\x12\r\n\x05grade\x18\x07 \x01(\t\x12\x0e\n\x06method\x18\x08 \x01(\t\x12(\n\ndeductions\x18\t \x03(\x0b\x32\x14.jixiao.v1.Deduction\x12\x11\n\trationale\x18\n \x01(\t\x12+\n\x08\x63hildren\x18\x0b \x03(\x0b\x32\x19.jixiao.v1.IndicatorScore\x12\x18\n\x10\x65\x66\x66\x65\x63tive_weight\x18\x0c \x01(\t\x12\x16\n\x0enot_applicable\x18\r \x01(\x08\x12\x1d\n\x15not_applicable_reason\x18\x0e \x01(\t\x12\x15\n\roverridden_by\x18\x0f \x03(\t\"<\n\tDeduction\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x12\n\x10ListPacksRequest\":\n\x11ListPacksResponse\x12%\n\x05packs\x18\x01 \x03(\x0b\x32\x16.jixiao.v1.PackSummary\"t\n\x0bPackSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08title_en\x18\x05 \x01(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_version\x18\x06 \x01(\x08\"2\n\x0eGetPackRequest\x12\x0f\n\x07pack_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\xa3\x02\n\x04Pack\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x10\n\x08title_en\x18\x05 \x01(\t\x12\x11\n\tframework\x18\x06 \x01(\t\x12\x14\n\x0ctotal_weight\x18\x07 \x01(\t\x12$\n\x06grades\x18\x08 \x03(\x0b\x32\x14.jixiao.v1.GradeBand\x12\"\n\x05\x66\x61\x63ts\x18\t \x03(\x0b\x32\x13.jixiao.v1.FactSpec\x12,\n\nindicators\x18\n \x03(\x0b\x32\x18.jixiao.v1.IndicatorSpec\x12,\n\x07\x64\x65rived\x18\x0b \x03(\x0b\x32\x1b.jixiao.v1.DerivedValueSpec\"Q\n\x10\x44\x65rivedValueSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x10\n\x08label_en\x18\x03 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\">\n\tGradeBand\x12\r\n\x05grade\x18\x01 \x01(\t\x12\x10\n\x08grade_en\x18\x02 \x01(\t\x12\x10\n\x08min_rate\x18\x03 \x01(\t\"\xad\x02\n\x08\x46\x61\x63tSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x04type\x18\x02 \x01(\x0e\x32\x13.jixiao.v1.FactType\x12\r\n\x05label\x18\x03 \x01(\t\x12\x10\n\x08label_en\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0b\n\x03min\x18\x06 \x01(\t\x12\x0b\n\x03max\x18\x07 \x01(\t\x12\x10\n\x08required\x18\x08 \x01(\x08\x12-\n\rdefault_value\x18\t \x01(\x0b\x32\x16.google.protobuf.Value\x12(\n\x07options\x18\n \x03(\x0b\x32\x17.jixiao.v1.SurveyOption\x12\x11\n\tnon_empty\x18\x0b \x01(\x08\x12\x16\n\x0eneeded_only_by\x18\x0c \x03(\t\x12\x11\n\tmax_items\x18\r \x01(\x05\"<\n\x0cSurveyOption\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x10\n\x08label_en\x18\x03 \x01(\t\"\xf0\x01\n\rIndicatorSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0e\n\x06weight\x18\x04 \x01(\t\x12\r\n\x05level\x18\x05 \x01(\x05\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x07 \x03(\t\x12*\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x18.jixiao.v1.IndicatorSpec\x12\x1d\n\x15may_be_not_applicable\x18\t \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x16\n\x0e\x64\x65scription_en\x18\x0b \x01(\t\"k\n\x13RenderReportRequest\x12+\n\x07request\x18\x01 \x01(\x0b\x32\x1a.jixiao.v1.EvaluateRequest\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.jixiao.v1.ReportFormat\"y\n\x14RenderReportResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12)\n\nevaluation\x18\x04 \x01(\x0b\x32\x15.jixiao.v1.Evaluation*F\n\x08Language\x12\x18\n\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLANGUAGE_ZH\x10\x01\x12\x0f\n\x0bLANGUAGE_EN\x10\x02*\xc3\x01\n\x08\x46\x61\x63tType\x12\x19\n\x15\x46\x41\x43T_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46\x41\x43T_TYPE_DECIMAL\x10\x01\x12\x15\n\x11\x46\x41\x43T_TYPE_INTEGER\x10\x02\x12\x15\n\x11\x46\x41\x43T_TYPE_BOOLEAN\x10\x03\x12\x12\n\x0e\x46\x41\x43T_TYPE_TEXT\x10\x04\x12\x14\n\x10\x46\x41\x43T_TYPE_SURVEY\x10\x05\x12\x14\n\x10\x46\x41\x43T_TYPE_CHOICE\x10\x06\x12\x17\n\x13\x46\x41\x43T_TYPE_TEXT_LIST\x10\x07*y\n\x0cReportFormat\x12\x1d\n\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12REPORT_FORMAT_DOCX\x10\x01\x12\x1a\n\x16REPORT_FORMAT_MARKDOWN\x10\x02\x12\x16\n\x12REPORT_FORMAT_HTML\x10\x03\x32\xf8\x02\n\x11\x45valuationService\x12=\n\x08\x45valuate\x12\x1a.jixiao.v1.EvaluateRequest\x1a\x15.jixiao.v1.Evaluation\x12T\n\rEvaluateBatch\x12\x1f.jixiao.v1.BatchEvaluateRequest\x1a\x1e.jixiao.v1.BatchEvaluateResult(\x01\x30\x01\x12\x46\n\tListPacks\x12\x1b.jixiao.v1.ListPacksRequest\x1a\x1c.jixiao.v1.ListPacksResponse\x12\x35\n\x07GetPack\x12\x19.jixiao.v1.GetPackRequest\x1a\x0f.jixiao.v1.Pack\x12O\n\x0cRenderReport\x12\x1e.jixiao.v1.RenderReportRequest\x1a\x1f.jixiao.v1.RenderReportResponseB2\n\x0c\x63n.jixiao.v1P\x01Z jixiao/gen/go/jixiao/v1;jixiaov1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,52 +34,52 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jixiao.v1.evaluation_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014cn.jixiao.v1P\001Z jixiao/gen/go/jixiao/v1;jixiaov1'
-  _globals['_LANGUAGE']._serialized_start=3068
-  _globals['_LANGUAGE']._serialized_end=3138
-  _globals['_FACTTYPE']._serialized_start=3141
-  _globals['_FACTTYPE']._serialized_end=3336
-  _globals['_REPORTFORMAT']._serialized_start=3338
-  _globals['_REPORTFORMAT']._serialized_end=3459
+  _globals['_LANGUAGE']._serialized_start=3111
+  _globals['_LANGUAGE']._serialized_end=3181
+  _globals['_FACTTYPE']._serialized_start=3184
+  _globals['_FACTTYPE']._serialized_end=3379
+  _globals['_REPORTFORMAT']._serialized_start=3381
+  _globals['_REPORTFORMAT']._serialized_end=3502
   _globals['_EVALUATEREQUEST']._serialized_start=97
   _globals['_EVALUATEREQUEST']._serialized_end=257
   _globals['_BATCHEVALUATEREQUEST']._serialized_start=259
   _globals['_BATCHEVALUATEREQUEST']._serialized_end=339
-  _globals['_BATCHEVALUATERESULT']._serialized_start=341
-  _globals['_BATCHEVALUATERESULT']._serialized_end=468
-  _globals['_EVALUATION']._serialized_start=471
-  _globals['_EVALUATION']._serialized_end=898
-  _globals['_FINDING']._serialized_start=900
-  _globals['_FINDING']._serialized_end=1011
-  _globals['_OVERRIDE']._serialized_start=1013
-  _globals['_OVERRIDE']._serialized_end=1120
-  _globals['_INDICATORSCORE']._serialized_start=1123
-  _globals['_INDICATORSCORE']._serialized_end=1472
-  _globals['_DEDUCTION']._serialized_start=1474
-  _globals['_DEDUCTION']._serialized_end=1534
-  _globals['_LISTPACKSREQUEST']._serialized_start=1536
-  _globals['_LISTPACKSREQUEST']._serialized_end=1554
-  _globals['_LISTPACKSRESPONSE']._serialized_start=1556
-  _globals['_LISTPACKSRESPONSE']._serialized_end=1614
-  _globals['_PACKSUMMARY']._serialized_start=1616
-  _globals['_PACKSUMMARY']._serialized_end=1732
-  _globals['_GETPACKREQUEST']._serialized_start=1734
-  _globals['_GETPACKREQUEST']._serialized_end=1784
-  _globals['_PACK']._serialized_start=1787
-  _globals['_PACK']._serialized_end=2078
-  _globals['_DERIVEDVALUESPEC']._serialized_start=2080
-  _globals['_DERIVEDVALUESPEC']._serialized_end=2161
-  _globals['_GRADEBAND']._serialized_start=2163
-  _globals['_GRADEBAND']._serialized_end=2225
-  _globals['_FACTSPEC']._serialized_start=2228
-  _globals['_FACTSPEC']._serialized_end=2529
-  _globals['_SURVEYOPTION']._serialized_start=2531
-  _globals['_SURVEYOPTION']._serialized_end=2591
-  _globals['_INDICATORSPEC']._serialized_start=2594
-  _globals['_INDICATORSPEC']._serialized_end=2834
-  _globals['_RENDERREPORTREQUEST']._serialized_start=2836
-  _globals['_RENDERREPORTREQUEST']._serialized_end=2943
-  _globals['_RENDERREPORTRESPONSE']._serialized_start=2945
-  _globals['_RENDERREPORTRESPONSE']._serialized_end=3066
-  _globals['_EVALUATIONSERVICE']._serialized_start=3462
-  _globals['_EVALUATIONSERVICE']._serialized_end=3838
+  _globals['_BATCHEVALUATERESULT']._serialized_start=342
+  _globals['_BATCHEVALUATERESULT']._serialized_end=490
+  _globals['_EVALUATION']._serialized_start=493
+  _globals['_EVALUATION']._serialized_end=941
+  _globals['_FINDING']._serialized_start=943
+  _globals['_FINDING']._serialized_end=1054
+  _globals['_OVERRIDE']._serialized_start=1056
+  _globals['_OVERRIDE']._serialized_end=1163
+  _globals['_INDICATORSCORE']._serialized_start=1166
+  _globals['_INDICATORSCORE']._serialized_end=1515
+  _globals['_DEDUCTION']._serialized_start=1517
+  _globals['_DEDUCTION']._serialized_end=1577
+  _globals['_LISTPACKSREQUEST']._serialized_start=1579
+  _globals['_LISTPACKSREQUEST']._serialized_end=1597
+  _globals['_LISTPACKSRESPONSE']._serialized_start=1599
+  _globals['_LISTPACKSRESPONSE']._serialized_end=1657
+  _globals['_PACKSUMMARY']._serialized_start=1659
+  _globals['_PACKSUMMARY']._serialized_end=1775
+  _globals['_GETPACKREQUEST']._serialized_start=1777
+  _globals['_GETPACKREQUEST']._serialized_end=1827
+  _globals['_PACK']._serialized_start=1830
+  _globals['_PACK']._serialized_end=2121
+  _globals['_DERIVEDVALUESPEC']._serialized_start=2123
+  _globals['_DERIVEDVALUESPEC']._serialized_end=2204
+  _globals['_GRADEBAND']._serialized_start=2206
+  _globals['_GRADEBAND']._serialized_end=2268
+  _globals['_FACTSPEC']._serialized_start=2271
+  _globals['_FACTSPEC']._serialized_end=2572
+  _globals['_SURVEYOPTION']._serialized_start=2574
+  _globals['_SURVEYOPTION']._serialized_end=2634
+  _globals['_INDICATORSPEC']._serialized_start=2637
+  _globals['_INDICATORSPEC']._serialized_end=2877
+  _globals['_RENDERREPORTREQUEST']._serialized_start=2879
+  _globals['_RENDERREPORTREQUEST']._serialized_end=2986
+  _globals['_RENDERREPORTRESPONSE']._serialized_start=2988
+  _globals['_RENDERREPORTRESPONSE']._serialized_end=3109
+  _globals['_EVALUATIONSERVICE']._serialized_start=3505
+  _globals['_EVALUATIONSERVICE']._serialized_end=3881
 # @@protoc_insertion_point(module_scope)

@@ -71,17 +71,19 @@ class BatchEvaluateRequest(_message.Message):
     def __init__(self, key: _Optional[str] = ..., request: _Optional[_Union[EvaluateRequest, _Mapping]] = ...) -> None: ...
 
 class BatchEvaluateResult(_message.Message):
-    __slots__ = ("key", "evaluation", "error")
+    __slots__ = ("key", "evaluation", "error", "decision_id")
     KEY_FIELD_NUMBER: _ClassVar[int]
     EVALUATION_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     key: str
     evaluation: Evaluation
     error: _status_pb2.Status
-    def __init__(self, key: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    decision_id: str
+    def __init__(self, key: _Optional[str] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., decision_id: _Optional[str] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators", "overrides", "ignored_facts", "not_applicable_treatment", "applicable_weight", "findings", "recommendations")
+    __slots__ = ("pack_id", "version", "digest", "language", "total_weight", "score", "score_rate", "grade", "indicators", "overrides", "ignored_facts", "not_applicable_treatment", "applicable_weight", "findings", "recommendations", "decision_id")
     PACK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +99,7 @@ class Evaluation(_message.Message):
     APPLICABLE_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     pack_id: str
     version: str
     digest: str
@@ -112,7 +115,8 @@ class Evaluation(_message.Message):
     applicable_weight: str
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     recommendations: _containers.RepeatedCompositeFieldContainer[Finding]
-    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[Override, _Mapping]]] = ..., ignored_facts: _Optional[_Iterable[str]] = ..., not_applicable_treatment: _Optional[str] = ..., applicable_weight: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ...) -> None: ...
+    decision_id: str
+    def __init__(self, pack_id: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., language: _Optional[_Union[Language, str]] = ..., total_weight: _Optional[str] = ..., score: _Optional[str] = ..., score_rate: _Optional[str] = ..., grade: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorScore, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[Override, _Mapping]]] = ..., ignored_facts: _Optional[_Iterable[str]] = ..., not_applicable_treatment: _Optional[str] = ..., applicable_weight: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., recommendations: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., decision_id: _Optional[str] = ...) -> None: ...
 
 class Finding(_message.Message):
     __slots__ = ("id", "text", "dimension", "rule_ids", "node_ids", "observation")
