@@ -118,8 +118,8 @@ def test_an_outage_keeps_the_rows_and_writes_them_when_the_database_is_back(tmp_
         wait_for(lambda: writer.written == 3)
         writer.close()
     assert numbers(engine) == [0, 1, 2]
-    assert [entry["event"] for entry in logs] == ["rows writer: the database is unavailable; retrying with backoff",
-                                                  "rows writer: the database is back"]
+    assert [(entry["event"], entry["task"]) for entry in logs] == [
+        ("database unavailable; retrying with backoff", "rows writer"), ("database back", "rows writer")]
     assert "db.sqlite" not in str(logs)
 
 

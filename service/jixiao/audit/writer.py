@@ -32,7 +32,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
-from .outage_shim import Outage, is_outage
+from jixiao.database.outage import OutageLog, describe, is_unavailable
 
 Row = tuple[sa.Table, dict[str, Any]]
 #: Turns a queued item into its (table, row), or None to write nothing for it (writer thread).
@@ -78,7 +78,7 @@ class BatchWriter:
         self._dropping = False  # the writer thread's view, for its one line per change
         self._dropped_seen = 0
         self._went_away: Exception | None = None
-        self._outage = Outage(f"{name} writer", log)
+        self._outage = OutageLog(log, f"{name} writer", engine.url)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one flush at a time (the thread's, or close's)
 
@@ -166,9 +166,9 @@ class BatchWriter:
                     else:
                         self._insert(rows)
                 except Exception as error:  # noqa: BLE001 - an outage is retried; another failure, row by row
-                    if not is_outage(error):
+                    if not is_unavailable(error):
                         log.error(f"{self.name}: the database refused a batch; writing it row by row",
-                                  rows=len(rows), error=type(error).__name__, detail=_first_line(error))
+                                  rows=len(rows), error=type(error).__name__, detail=describe(error, self.engine.url))
                         one_by_one = True
                         continue
                     pause = self._outage.failed(error)
@@ -232,13 +232,13 @@ class BatchWriter:
             try:
                 self._insert([row])
             except Exception as error:  # noqa: BLE001 - counted and logged once below
-                if is_outage(error):
+                if is_unavailable(error):
                     self._went_away = error
                     return rows[index:]
                 refused += 1
                 if refused == 1:
                     log.error(f"{self.name}: the database refused a row", error=type(error).__name__,
-                              detail=_first_line(error))
+                              detail=describe(error, self.engine.url))
             else:
                 self.written += 1
         self.refused += refused
@@ -260,8 +260,3 @@ class BatchWriter:
 
 def _not_a_row(item: Any) -> Row | None:
     raise TypeError(f"not a (table, row) pair: {type(item).__name__}")
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error)
-    return text.splitlines()[0][:300] if text else ""
