@@ -13,6 +13,9 @@ import pytest
 
 from jixiao.core.pack.digest import bundle_digest
 
+#: postgres_server, postgres_url, make_postgres_server: a real PostgreSQL (tests/postgres_server.py).
+pytest_plugins = ["postgres_server"]
+
 REPO = Path(__file__).resolve().parents[1]
 PACK_ID = "quality-district-funding"
 PACK_1_0_0 = REPO / "rules" / PACK_ID / "1.0.0"
