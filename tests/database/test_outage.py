@@ -120,3 +120,23 @@ def test_outage_log_logs_once_per_state_change_and_backs_off_to_30_s():
     assert logs[0]["error"] == "OperationalError: unable to open database for u:***"
     assert logs[1]["down_for_s"] == 42.0 and logs[1]["failed_tries"] == 10
     assert outage.down
+
+
+def test_a_call_meeting_an_outage_answers_unavailable_without_the_url():
+    from google.rpc import error_details_pb2
+    from jixiao.api.details import status_message
+    from jixiao.api.errors import status_for
+    import grpc
+
+    url = f"postgresql://jixiao:{ENCODED}@127.0.0.1:{closed_port()}/jixiao"
+    with capture_logs() as logs:
+        status = status_for(error_of(create_engine(url)))
+    assert status.code == grpc.StatusCode.UNAVAILABLE
+    assert status.details == "the database is unavailable; retry later"
+    info = error_details_pb2.ErrorInfo()
+    assert status_message(status).details[0].Unpack(info) and info.reason == "DATABASE_UNAVAILABLE"
+    assert [entry["event"] for entry in logs] == ["database unavailable for a call"]
+    assert "exc_info" not in logs[0] and ENCODED not in logs[0]["error"] and PASSWORD not in logs[0]["error"]
+    with capture_logs():
+        assert status_for(error_of(create_engine("sqlite://"), "SELECT * FROM nothing")).code == \
+            grpc.StatusCode.INTERNAL

@@ -10,12 +10,14 @@ import uuid
 
 import grpc
 import structlog
+from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2
 
 from jixiao.catalog import NoActiveVersion
 from jixiao.core.errors import FactsError
 from jixiao.engine.containment import QuarantinedRequest
 from jixiao.core.identifiers import InvalidIdentifier, echo
+from jixiao.database.outage import UNAVAILABLE_MESSAGE, describe, is_unavailable
 from jixiao.packs import PackNotFound
 
 from .details import rich_status, within_budget
@@ -46,6 +48,8 @@ def status_for(error: Exception) -> grpc.Status:
             return refusal(error)
     if isinstance(error, QuarantinedRequest):
         return quarantined(error)
+    if is_unavailable(error):
+        return database_unavailable(error)
     return internal(error)
 
 
@@ -112,6 +116,15 @@ def internal(error: Exception) -> grpc.Status:
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error", error_id=error_id, exc_info=error)
     return rich_status(code_pb2.INTERNAL, f"internal error; quote error id {error_id} to the operators")
+
+
+def database_unavailable(error: Exception) -> grpc.Status:
+    """UNAVAILABLE (clients retry): the database cannot be reached. The caller is told no more;
+    the log gets one short line with the driver's first line, passwords scrubbed, no traceback."""
+    log.warning("database unavailable for a call", error=describe(error))
+    return rich_status(code_pb2.UNAVAILABLE, UNAVAILABLE_MESSAGE,
+                       error_details_pb2.ErrorInfo(reason="DATABASE_UNAVAILABLE", domain="jixiao.dev"),
+                       error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=1)))
 
 
 def quarantined(error: QuarantinedRequest) -> grpc.Status:
