@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Callable
 
 from jixiao.api.decisions import DecisionHub, DecisionSink
+from jixiao.audit.log import DecisionLog
+from jixiao.audit.retention import RetentionPruner
 from jixiao.catalog import RegistryCatalog
 from jixiao.registry.store import Registry
 from jixiao.settings import ServerSettings
@@ -19,4 +21,11 @@ def decision_hub(settings: ServerSettings, registry: Registry,
     """The hub of this server process's sinks, and what to call at its stop (in order)."""
     sinks: list[DecisionSink] = []
     at_stop: list[Callable[[], None]] = []
-    return DecisionHub(sinks, records=False), at_stop
+    audit = settings.audit
+    decision_log = DecisionLog(registry.engine, audit).start() if audit.enabled else None
+    if decision_log is not None:
+        sinks.append(decision_log)
+        at_stop.append(decision_log.close)
+        if audit.retention_s is not None:
+            at_stop.append(RetentionPruner(registry.engine, audit.retention_s).start().close)
+    return DecisionHub(sinks, records=decision_log is not None), at_stop
