@@ -23,6 +23,7 @@ import structlog
 
 from .core.evaluation.compiler import CompiledPack
 from .core.identifiers import echo
+from .database.outage import FIRST_DELAY_S, MAX_DELAY_S, OutageLog, describe, is_unavailable
 from .packs import PackNotFound, compile_bundle, semver_key
 from .registry.signing import SignatureError, TrustPolicy
 from .registry.store import Registry, VersionNotFound
@@ -162,11 +163,28 @@ class RegistryCatalog:
             self._compiled.clear()
 
     def _watch(self) -> None:
-        while not self._stop.wait(self._poll_interval):
+        """Refresh every poll interval; while the database is away, serve the last snapshot and
+        wait longer between tries (0.5 s doubling to 30 s), logging one line when it goes
+        and one when it is back. Any other failure is logged with its traceback once, until
+        a refresh succeeds again, and backs off the same way."""
+        outage = OutageLog(log, "catalog watcher", url=self.registry.url,
+                           first_delay=max(self._poll_interval, FIRST_DELAY_S))
+        failing: str | None = None  # the last unexpected failure logged, so that it is logged once
+        delay = self._poll_interval
+        while not self._stop.wait(delay):
             try:
                 self.refresh()
-            except Exception:  # noqa: BLE001 - a locked or briefly unreadable registry: try again
-                log.exception("registry refresh failed; serving the last snapshot")
+            except Exception as error:  # noqa: BLE001 - the server goes on with its last snapshot
+                if is_unavailable(error):
+                    delay = outage.failed(error)
+                    continue
+                if failing != describe(error):
+                    failing = describe(error)
+                    log.exception("registry refresh failed; serving the last snapshot")
+                delay = min(max(delay * 2, FIRST_DELAY_S), MAX_DELAY_S)
+            else:
+                outage.recovered()
+                failing, delay = None, self._poll_interval
 
     def _published_since(self, pack_id: str, version: str) -> bool:
         try:
