@@ -16,6 +16,8 @@ import structlog
 
 from jixiao.api.tokens import TokenConfigError, TokenTable, load_tokens
 from jixiao.core.errors import PackError
+from jixiao.database.connection import redacted
+from jixiao.database.outage import describe
 from jixiao.registry.publishing import GateRefused
 from jixiao.registry.seed import seed_from_folder
 from jixiao.registry.signing import SignatureError, TrustPolicy
@@ -31,12 +33,17 @@ def default_registry_path() -> Path:
 
 
 def open_registry(path: Path | None, url: str | None) -> Registry:
-    """The registry at the SQLAlchemy `url`, else the SQLite file at `path` (or the default)."""
+    """The registry at the SQLAlchemy `url`, else the SQLite file at `path` (or the default).
+
+    A failure names the registry by its URL with the password as *** and gives the driver's
+    first line, scrubbed of the password too: the message goes to a terminal or a log.
+    """
     try:
         return Registry(url) if url else Registry.open_file(path or default_registry_path())
     except Exception as error:  # noqa: BLE001 - any driver error: say which registry, then stop
-        where = url or str(path or default_registry_path())
-        raise click.ClickException(f"cannot open the registry {where}: {error}") from error
+        where = redacted(url) if url else str(path or default_registry_path())
+        # `from None`: the driver's own text is not chained into a traceback someone may print.
+        raise click.ClickException(f"cannot open the registry {where}: {describe(error, url)}") from None
 
 
 def trust_policy(key_files: tuple[Path, ...], require_signatures: bool) -> TrustPolicy:

@@ -27,6 +27,9 @@ def database_url(url: str) -> sa.URL:
     except ArgumentError:
         raise BadDatabaseUrl("not a database URL (expected e.g. postgresql://USER:PASSWORD@HOST/DB "
                              "or sqlite:///PATH)") from None
+    if _misread(parsed):
+        raise BadDatabaseUrl("the URL has a second '@': a password holding @ or / must be "
+                             "percent-encoded (%40, %2F)")
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -38,7 +41,15 @@ def redacted(url: str | sa.URL) -> str:
         parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
     except ArgumentError:
         return "(an unparseable database URL)"
+    if _misread(parsed):  # the host or database name holds the rest of a password: leave them out
+        return f"{parsed.drivername}://{parsed.username or ''}:***@…"
     return parsed.render_as_string(hide_password=True)
+
+
+def _misread(parsed: sa.URL) -> bool:
+    """True when an unencoded '@' or '/' in the password cut it short, so that its rest was
+    read as the host or the database (`user:p@ss@host/db` → host `ss@host`)."""
+    return parsed.get_backend_name() != "sqlite" and "@" in (parsed.host or "") + (parsed.database or "")
 
 
 def create_engine(url: str) -> Engine:

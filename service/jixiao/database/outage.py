@@ -27,6 +27,8 @@ FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 30.0
 #: How much of the driver's first line a log line keeps.
 MESSAGE_LIMIT = 200
+#: The shortest password `scrub` looks for as bare text.
+MIN_BARE_PASSWORD = 4
 
 #: SQLite's words for a file it cannot reach (or a lock held past busy_timeout); its other
 #: OperationalErrors ("no such table", syntax) are faults in the program, not outages.
@@ -100,10 +102,11 @@ _CONNINFO_PASSWORD = re.compile(r"(?i)(?P<head>\bpassword\s*=\s*)('(?:[^'\\]|\\.
 
 
 def scrub(text: str, url: str | sa.URL | None = None) -> str:
-    """`text` with the URL's password (as given and URL-encoded), any `scheme://user:PASSWORD@`
-    and any libpq `password=…` replaced by ***."""
+    """`text` with the URL's password (as given and URL-encoded, if it has at least
+    MIN_BARE_PASSWORD characters: a shorter one would blot out ordinary words), any
+    `scheme://user:PASSWORD@` and any libpq `password=…` replaced by ***."""
     password = _password(url)
-    if password:
+    if password and len(password) >= MIN_BARE_PASSWORD:
         from urllib.parse import quote, quote_plus
 
         for form in {password, quote(password, safe=""), quote_plus(password)}:
