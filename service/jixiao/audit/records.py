@@ -16,8 +16,9 @@ The conventions (the replay and the audit commands read rows this way):
   `reply_digest` = sha256 hex of `reply`. `outcome` is the status code's name.
 - `language`: the request's Language as sent: "" (unspecified), "zh", "en", or the
   number of a value the service does not know (the call was refused).
-- Caller text (pack id, versions, item key) is cut to its column's width: a refused
-  request may carry anything; what was sent in full is in the facts and the reply's status.
+- Caller text (pack id, versions, item key) is cut to its column's width, a NUL in it
+  written as U+FFFD (PostgreSQL's text cannot hold one): a refused request may carry
+  anything; the reply's status says what was wrong with it.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def facts_struct(canonical: str) -> struct_pb2.Struct:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _text(value: str, width: int) -> str:
+    """`value` as a column of `width` characters holds it (see the module)."""
+    value = value[:width]
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def language_name(value: int) -> str:
@@ -106,12 +113,12 @@ class RowMaker:
             "decision_id": decision.decision_id,
             "at": self.at(decision.at_ms),
             "method": decision.method,
-            "caller": decision.caller[:200],
-            "request_id": decision.request_id[:128],
-            "served_by": self.served_by[:200],
-            "item_key": None if decision.item_key is None else decision.item_key[:200],
-            "pack_id": request.pack_id[:200],
-            "requested_version": request.version[:100],
+            "caller": _text(decision.caller, 200),
+            "request_id": _text(decision.request_id, 128),
+            "served_by": _text(self.served_by, 200),
+            "item_key": None if decision.item_key is None else _text(decision.item_key, 200),
+            "pack_id": _text(request.pack_id, 200),
+            "requested_version": _text(request.version, 100),
             "version": pack.version if pack is not None else "",
             "pack_digest": pack.digest if pack is not None else "",
             "language": language_name(request.language),
