@@ -1,5 +1,6 @@
-"""The catalog serves the registry's active versions and follows changes made anywhere,
-while a call that has its compiled pack finishes on that version."""
+"""The catalog serves the registry's active versions and follows changes made anywhere (in
+another process, on SQLite or PostgreSQL), while a call that has its compiled pack
+finishes on that version."""
 
 from __future__ import annotations
 
@@ -15,39 +16,42 @@ from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import PackNotFound, read_bundle
 from jixiao.registry.store import Registry
 
+from .conftest import ON_BOTH_DATABASES
+
 REPO = Path(__file__).resolve().parents[2]
 PACK = "quality-district-funding"
 FACTS_2019 = load_case((REPO / "rules" / PACK / "1.0.0" / "cases" / "2019.yaml").read_text(encoding="utf-8")).facts
 
 
 @pytest.fixture
-def registry_file(tmp_path: Path, make_pack_version) -> Path:
-    """A registry with 1.0.0 (active) and 1.0.1 published; the gate is the publishing tests' concern."""
-    path = tmp_path / "registry.sqlite3"
-    registry = Registry.open_file(path)
+def published(registry_url: str, make_pack_version) -> str:
+    """A registry with 1.0.0 (active) and 1.0.1 published; its URL. The gate is the
+    publishing tests' concern."""
+    registry = Registry(registry_url)
     for version in ("1.0.0", "1.0.1"):
         registry.publish(PACK, version, "质量强区", read_bundle(make_pack_version(version)), "ops-alice")
     registry.activate(PACK, "1.0.0", "ops-alice")
     registry.close()
-    return path
+    return registry_url
 
 
 @pytest.fixture
-def catalog(registry_file: Path) -> RegistryCatalog:
-    opened = RegistryCatalog(Registry.open_file(registry_file), poll_interval=0.05)
+def catalog(published: str) -> RegistryCatalog:
+    opened = RegistryCatalog(Registry(published), poll_interval=0.05)
     yield opened
     opened.close()
     opened.registry.close()
 
 
 @pytest.fixture
-def other_process(registry_file: Path) -> Registry:
-    """The same registry file opened separately, as the CLI or a second server would."""
-    opened = Registry.open_file(registry_file)
+def other_process(published: str) -> Registry:
+    """The same registry opened separately, as the CLI or a second server would."""
+    opened = Registry(published)
     yield opened
     opened.close()
 
 
+@ON_BOTH_DATABASES
 def test_refresh_picks_up_an_activation_made_through_another_registry_object(catalog, other_process) -> None:
     assert catalog.get(PACK).pack.version == "1.0.0"
     other_process.activate(PACK, "1.0.1", "ops-cli")
@@ -58,6 +62,7 @@ def test_refresh_picks_up_an_activation_made_through_another_registry_object(cat
     assert not catalog.refresh()
 
 
+@ON_BOTH_DATABASES
 def test_the_watcher_sees_another_process_activate_within_its_poll_interval(catalog, other_process) -> None:
     catalog.start()
     other_process.activate(PACK, "1.0.1", "ops-cli")
@@ -121,6 +126,7 @@ def test_a_pinned_version_is_served_when_it_is_not_active(catalog) -> None:
     assert catalog.default_version(PACK) == "1.0.0"
 
 
+@ON_BOTH_DATABASES
 def test_a_version_published_elsewhere_can_be_pinned_before_the_next_refresh(catalog, other_process,
                                                                              make_pack_version) -> None:
     bundle = read_bundle(make_pack_version("1.0.5"))

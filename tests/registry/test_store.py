@@ -1,16 +1,18 @@
-"""The registry keeps published versions immutable and activations as a walkable history."""
+"""The registry keeps published versions immutable and activations as a walkable history,
+on SQLite and on PostgreSQL alike."""
 
 from __future__ import annotations
 
 import threading
 from itertools import count
-from pathlib import Path
 
 import pytest
 
 from jixiao.core.pack.bundle import Bundle
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.registry.store import NothingToRollBack, Registry, VersionConflict, VersionNotFound
+
+from .conftest import ON_BOTH_DATABASES
 
 PACK = "quality-district-funding"
 
@@ -20,10 +22,9 @@ def bundle(text: str) -> Bundle:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
+def registry(registry_url: str) -> Registry:
     ticks = count()
-    opened = Registry(f"sqlite:///{tmp_path / 'registry.sqlite3'}",
-                      clock=lambda: f"2025-01-01T00:00:{next(ticks):02d}.000Z")
+    opened = Registry(registry_url, clock=lambda: f"2025-01-01T00:00:{next(ticks):02d}.000Z")
     yield opened
     opened.close()
 
@@ -32,6 +33,7 @@ def publish(registry: Registry, version: str, text: str | None = None):
     return registry.publish(PACK, version, "质量强区", bundle(text or f"version: {version}"), "ops-alice")
 
 
+@ON_BOTH_DATABASES
 def test_publishing_stores_the_files_under_their_digest(registry) -> None:
     outcome = publish(registry, "1.0.0")
 
@@ -42,6 +44,7 @@ def test_publishing_stores_the_files_under_their_digest(registry) -> None:
     assert stored.digest == outcome.record.digest
 
 
+@ON_BOTH_DATABASES
 def test_publishing_the_same_files_again_is_a_no_op(registry) -> None:
     first = publish(registry, "1.0.0")
     generation = registry.generation()
@@ -54,6 +57,7 @@ def test_publishing_the_same_files_again_is_a_no_op(registry) -> None:
     assert [r.version for r in registry.versions(PACK)] == ["1.0.0"]
 
 
+@ON_BOTH_DATABASES
 def test_publishing_other_files_as_a_published_version_is_refused_naming_both_digests(registry) -> None:
     first = publish(registry, "1.0.0")
     other = bundle("version: 1.0.0\n# changed")
@@ -66,6 +70,7 @@ def test_publishing_other_files_as_a_published_version_is_refused_naming_both_di
     assert registry.bundle(PACK, "1.0.0").digest == first.record.digest
 
 
+@ON_BOTH_DATABASES
 def test_activate_twice_then_roll_back_walks_back_one_activation_at_a_time(registry) -> None:
     publish(registry, "1.0.0")
     publish(registry, "1.1.0")
@@ -85,6 +90,7 @@ def test_activate_twice_then_roll_back_walks_back_one_activation_at_a_time(regis
     ]
 
 
+@ON_BOTH_DATABASES
 def test_rollbacks_go_back_through_every_earlier_activation(registry) -> None:
     for version in ("1.0.0", "1.1.0", "1.2.0"):
         publish(registry, version)
@@ -94,6 +100,7 @@ def test_rollbacks_go_back_through_every_earlier_activation(registry) -> None:
     assert registry.rollback(PACK, "ops-alice").to_version == "1.0.0"
 
 
+@ON_BOTH_DATABASES
 def test_activating_the_active_version_records_nothing(registry) -> None:
     publish(registry, "1.0.0")
     registry.activate(PACK, "1.0.0", "ops-alice")
@@ -104,6 +111,7 @@ def test_activating_the_active_version_records_nothing(registry) -> None:
     assert len(registry.history(PACK)) == 1
 
 
+@ON_BOTH_DATABASES
 def test_every_change_bumps_the_generation(registry) -> None:
     generations = [registry.generation()]
     publish(registry, "1.0.0")
@@ -120,6 +128,7 @@ def test_every_change_bumps_the_generation(registry) -> None:
     assert generations == sorted(set(generations)) and len(generations) == 6
 
 
+@ON_BOTH_DATABASES
 def test_versions_list_oldest_first_with_the_active_flag(registry) -> None:
     publish(registry, "1.0.0")
     publish(registry, "1.1.0")
@@ -129,6 +138,7 @@ def test_versions_list_oldest_first_with_the_active_flag(registry) -> None:
     assert registry.record(PACK, "1.1.0").active
 
 
+@ON_BOTH_DATABASES
 def test_an_unknown_version_is_not_found_naming_the_published_ones(registry) -> None:
     publish(registry, "1.0.0")
 
@@ -139,15 +149,15 @@ def test_an_unknown_version_is_not_found_naming_the_published_ones(registry) -> 
         registry.bundle("other", "1.0.0")
 
 
-def test_registries_on_one_file_changing_it_at_once_lose_no_change(tmp_path: Path) -> None:
-    path = tmp_path / "registry.sqlite3"
-    setup = Registry.open_file(path)
+@ON_BOTH_DATABASES
+def test_registries_on_one_database_changing_it_at_once_lose_no_change(registry_url: str) -> None:
+    setup = Registry(registry_url)
     for version in ("1.0.0", "1.1.0"):
         setup.publish(PACK, version, "质量强区", bundle(version), "ops")
     errors: list[Exception] = []
 
     def switch(worker: int) -> None:
-        registry = Registry.open_file(path)  # one per thread, as separate processes would have
+        registry = Registry(registry_url)  # one per thread, as separate processes would have
         try:
             for step in range(15):
                 registry.activate(PACK, ("1.0.0", "1.1.0")[(worker + step) % 2], f"ops-{worker}")
@@ -180,6 +190,7 @@ def test_look_alike_ids_and_versions_are_never_written(registry, pack_id, versio
     assert registry.is_empty() and registry.generation() == 0
 
 
+@ON_BOTH_DATABASES
 def test_a_version_is_found_by_the_digest_of_its_files(registry) -> None:
     outcome = publish(registry, "1.0.0")
     assert registry.record_by_digest(outcome.record.digest) == outcome.record

@@ -24,6 +24,7 @@ from .details import rich_status, within_budget
 from .limits import StreamLimitReached
 from .refusals import REFUSALS
 from .reports import REPORT_REFUSALS
+from .audit_refusals import AUDIT_REFUSALS
 
 log = structlog.get_logger("jixiao.api")
 
@@ -43,7 +44,7 @@ def status_for(error: Exception) -> grpc.Status:
         return no_active_version(error)
     if isinstance(error, StreamLimitReached):
         return stream_limit_reached(error)
-    for kind, refusal in (*REFUSALS.items(), *REPORT_REFUSALS.items()):
+    for kind, refusal in (*REFUSALS.items(), *REPORT_REFUSALS.items(), *AUDIT_REFUSALS.items()):
         if isinstance(error, kind):
             return refusal(error)
     if isinstance(error, QuarantinedRequest):

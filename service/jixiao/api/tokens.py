@@ -5,6 +5,7 @@ A config file (YAML) lists them:
     tokens:
       - {name: ops-alice, sha256: <hex>, roles: [deploy]}
       - {name: portal, sha256: <hex>, roles: [evaluate]}
+      - {name: auditor, sha256: <hex>, roles: [audit]}
 
 and so may the environment: JIXIAO_TOKENS="ops-alice:<hex>:deploy,portal:<hex>:evaluate".
 `hash_token` (or `jixiao token hash`) gives the hex for a token. Tokens themselves are never
@@ -23,7 +24,7 @@ import yaml
 
 from jixiao.core.identifiers import InvalidIdentifier, check_token_name, echo
 
-ROLES = ("deploy", "evaluate")
+ROLES = ("deploy", "evaluate", "audit")
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
