@@ -23,6 +23,7 @@ import structlog
 
 from .core.evaluation.compiler import CompiledPack
 from .core.identifiers import echo
+from .observability import metrics
 from .database.outage import FIRST_DELAY_S, MAX_DELAY_S, OutageLog, describe, is_unavailable
 from .packs import PackNotFound, compile_bundle, semver_key
 from .registry.signing import SignatureError, TrustPolicy
@@ -137,6 +138,7 @@ class RegistryCatalog:
             for version in served:
                 self._compile(pack_id, version)
         previous = self._snapshot.active
+        metrics.catalog_loaded(active, first=self._snapshot.generation < 0)  # reloads, active versions
         self._snapshot = _Snapshot(
             generation, active, {p: tuple(sorted(v, key=semver_key)) for p, v in versions.items()}, refused)
         changed = {p: (previous.get(p), v) for p, v in active.items() if previous.get(p) != v}

@@ -33,20 +33,20 @@ from grpc_reflection.v1alpha import reflection
 
 from jixiao import startup
 from jixiao.api.admin import PackAdminServicer
-from jixiao.api.audit import AuditServicer
-from jixiao.api.auth import ADMIN_SERVICE, AUDIT_SERVICE, EVALUATION_SERVICE, AuthInterceptor
+from jixiao.api.auth import ADMIN_SERVICE, EVALUATION_SERVICE, AuthInterceptor
 from jixiao.api.decisions import DecisionHub
 from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
 from jixiao.catalog import RegistryCatalog
 from jixiao.logs import FORMATS, LEVELS, configure_logging
+from jixiao.observability.setup import check_tracing, for_server as observability_for
 from jixiao.about import version_text
 from jixiao.packs import BUNDLED_PACKS
 from jixiao.registry.trial import abandon_trials
 from jixiao.settings import AuditSettings, ConnectionLimits, ServerSettings, available_cpus, parse_duration
 from jixiao.sinks import decision_hub
 from jixiao.supervisor import die_with_supervisor, supervise
-from jixiao.v1 import admin_pb2, audit_pb2, evaluation_pb2
+from jixiao.v1 import admin_pb2, evaluation_pb2
 
 SERVICE_NAME = EVALUATION_SERVICE
 POLL_INTERVAL_S = 0.5
@@ -92,7 +92,6 @@ async def build_server(
     share_port: bool = False,
     limits: ConnectionLimits = ConnectionLimits(),
     decisions: DecisionHub | None = None,
-    audit: AuditServicer | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server (not yet started) serving `library` (and `admin`), and the port it is bound to.
 
@@ -102,8 +101,7 @@ async def build_server(
     `share_port` (the supervisor's workers) binds with SO_REUSEPORT, so that the kernel
     spreads connections over every server on the port. Every call is served on the event
     loop: an idle or slow stream holds no thread, only its place in `limits`. Every
-    evaluation answered goes to `decisions` (the decision log, shadow runs, metrics);
-    `audit` serves what the decision log holds.
+    evaluation answered goes to `decisions` (the decision log, shadow runs, metrics).
     """
     server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
     add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
@@ -111,14 +109,11 @@ async def build_server(
                                    limits.max_waiting_reports, decisions or DecisionHub.none()))
     if admin is not None:
         add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
-    if audit is not None:
-        add_service(server, audit_pb2.DESCRIPTOR.services_by_name["AuditService"], audit)
-    for service in served_services(admin is not None, audit is not None):
+    for service in served_services(admin is not None):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*served_services(admin is not None, audit is not None)[1:], health.SERVICE_NAME, reflection.SERVICE_NAME),
-        server
+        (*served_services(admin is not None)[1:], health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     address = f"{host}:{port}"
     try:
@@ -131,9 +126,9 @@ async def build_server(
     return server, bound_port
 
 
-def served_services(with_admin: bool, with_audit: bool = False) -> tuple[str, ...]:
+def served_services(with_admin: bool) -> tuple[str, ...]:
     """The names health reports on: the server as a whole (""), then each service."""
-    return ("", SERVICE_NAME, *((ADMIN_SERVICE,) if with_admin else ()), *((AUDIT_SERVICE,) if with_audit else ()))
+    return ("", SERVICE_NAME, ADMIN_SERVICE) if with_admin else ("", SERVICE_NAME)
 
 
 async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, address: str, grace: float,
@@ -181,6 +176,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
     trust = startup.trust_policy(settings.trusted_keys, settings.require_signatures)
     tokens = startup.token_table(settings.auth_config, settings.tokens_env, settings.require_token_for_evaluate)
     credentials = startup.tls_credentials(settings.tls_cert, settings.tls_key)
+    observed = observability_for(settings, supervised=share_port)  # request ids, metrics, --otel
     with ExitStack() as cleanup:
         registry = startup.open_registry(settings.registry_path, settings.registry_url)
         cleanup.callback(registry.close)
@@ -196,9 +192,10 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
                 server, bound_port = await build_server(
                     catalog, settings.port, settings.host, health_servicer=health_servicer,
                     admin=PackAdminServicer(registry, catalog, trust),
-                    interceptors=[AuthInterceptor(tokens, settings.require_token_for_evaluate)],
+                    interceptors=[observed.interceptor,
+                                  AuthInterceptor(tokens, settings.require_token_for_evaluate)],
                     credentials=credentials, share_port=share_port, limits=settings.limits,
-                    decisions=decisions, audit=AuditServicer(registry, catalog, settings.audit.enabled))
+                    decisions=decisions)
             except OSError as error:
                 raise click.ClickException(str(error)) from error
             # The watcher thread swaps the catalog's snapshot in one assignment; calls on the
@@ -206,7 +203,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
             catalog.start()
             settle_garbage_collector()
             await serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
-                        served_services(with_admin=True, with_audit=True), on_serving, flushes)
+                        served_services(with_admin=True), on_serving, [*flushes, *observed.at_stop])
 
         asyncio.run(main())
 
@@ -237,6 +234,7 @@ def run_supervisor(settings: ServerSettings, processes: int) -> int:
     trust = startup.trust_policy(settings.trusted_keys, settings.require_signatures)
     startup.token_table(settings.auth_config, settings.tokens_env, settings.require_token_for_evaluate)
     startup.tls_credentials(settings.tls_cert, settings.tls_key)
+    check_tracing(settings)
     registry = startup.open_registry(settings.registry_path, settings.registry_url)
     try:
         startup.seed_registry(registry, settings.packs_dir, trust)
@@ -373,7 +371,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
          max_connection_idle: float, batch_idle_timeout: float, max_waiting_reports: int,
          grace: float, decision_log: bool, decision_log_facts: str, decision_log_retention: str,
          decision_log_flush_interval: float, metrics_port: int | None, otel: bool) -> None:
-    """Serve jixiao.v1.EvaluationService, PackAdminService and AuditService over gRPC."""
+    """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
     supervised = processes > 1
     try:
         retention = parse_duration(decision_log_retention)

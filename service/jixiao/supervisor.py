@@ -28,6 +28,8 @@ serves nothing. It
     (a broken start would otherwise respawn in a busy loop);
 - gives up and exits 1 if a worker cannot start at all the first time (a configuration
   the checks before it did not catch), rather than restarting it forever;
+- with `--metrics-port`, serves the metrics of all its workers, its own restart count
+  included (observability/exposition.py);
 - forwards SIGTERM or SIGINT to every worker, each of which reports NOT_SERVING, lets
   its calls in flight finish within the grace period and exits; the supervisor exits 0
   once all have stopped (1 if one had to be killed).
@@ -48,6 +50,8 @@ from typing import Callable
 import structlog
 
 from .engine import containment
+from .observability import metrics
+from .observability.exposition import WorkersMetrics
 from .settings import ServerSettings
 
 RESTART_DELAY_FIRST_S = 0.5
@@ -114,8 +118,9 @@ class Supervisor:
     """Runs `count` workers on the reserved port until asked to stop."""
 
     def __init__(self, settings: ServerSettings, count: int, worker_main: WorkerMain,
-                 record: containment.ContainmentRecord):
+                 record: containment.ContainmentRecord, workers_metrics: WorkersMetrics | None = None):
         self._settings = settings
+        self._metrics = workers_metrics
         self._worker_main = worker_main
         self._record = record
         self._slots = [_Slot(index) for index in range(count)]
@@ -197,6 +202,8 @@ class Supervisor:
                 self._note_ready(slot)
             lived = round(time.monotonic() - slot.started_at, 3)
             slot.process = None
+            if self._metrics is not None:
+                self._metrics.worker_died(process.pid)
             outcome = _exit_description(process.exitcode)
             if stopping:
                 log.info("worker stopped", worker=slot.index, worker_pid=process.pid, **outcome)
@@ -208,6 +215,7 @@ class Supervisor:
             contained = self._contain(slot, process, outcome)
             delay = self._restart_delay(slot, lived, contained)
             slot.restart_at = time.monotonic() + delay
+            metrics.worker_restarted()
             log.warning("worker died; restarting it", worker=slot.index, worker_pid=process.pid, lived_s=lived,
                         restart_in_s=delay, contained=contained, **outcome)
         return failed_start
@@ -275,10 +283,14 @@ def supervise(settings: ServerSettings, count: int, worker_main: WorkerMain) -> 
     Raises OSError when the port cannot be had.
     """
     reservation = PortReservation(settings.host, settings.port)
+    workers_metrics = None
     try:
+        if settings.metrics_port is not None:  # before the first worker: they inherit its folder
+            workers_metrics = WorkersMetrics(settings.host, settings.metrics_port)
         record = containment.ContainmentRecord(count)
         try:
-            supervisor = Supervisor(replace(settings, port=reservation.port), count, worker_main, record)
+            supervisor = Supervisor(replace(settings, port=reservation.port), count, worker_main, record,
+                                    workers_metrics)
             signal.signal(signal.SIGTERM, supervisor.request_stop)
             signal.signal(signal.SIGINT, supervisor.request_stop)
             log.info("supervisor starting workers", workers=count, address=f"{settings.host}:{reservation.port}")
@@ -286,6 +298,8 @@ def supervise(settings: ServerSettings, count: int, worker_main: WorkerMain) -> 
         finally:
             record.close()
     finally:
+        if workers_metrics is not None:
+            workers_metrics.close()
         reservation.close()
 
 

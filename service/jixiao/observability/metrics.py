@@ -12,7 +12,8 @@ workers. The names, labels and meaning of each metric are listed in docs/operati
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 #: RPC latency buckets (seconds): an evaluation takes well under a millisecond in process,
 #: a report or a publish seconds.
@@ -45,7 +46,13 @@ def enable() -> None:
     with _lock:
         if _on:
             return
-        from prometheus_client import Counter, Gauge, Histogram
+        import os
+
+        from prometheus_client import Counter, Gauge, Histogram, values
+
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and not getattr(values.ValueClass, "_multiprocess", False):
+            # prometheus_client was imported before the folder was named: keep values there all the same.
+            values.ValueClass = values.MultiProcessValue()
 
         _m.update(
             rpc=Histogram("jixiao_rpc_duration_seconds", "Time to answer an RPC, by method and status code.",
@@ -54,9 +61,9 @@ def enable() -> None:
                                 "by method, pack, version and grade.", ["method", "pack", "version", "grade"]),
             input_errors=Counter("jixiao_input_errors", "Calls and EvaluateBatch items refused for their input, "
                                  "by method and status code.", ["method", "code"]),
-            engine_failures=Counter("jixiao_engine_failures", "Evaluations answered INTERNAL: an unexpected "
-                                    "error, or a request quarantined after it crashed a server process.",
-                                    ["kind"]),
+            engine_failures=Counter("jixiao_engine_failures", "Evaluations answered INTERNAL (an unexpected "
+                                    "error, or a request quarantined after it crashed a server process), "
+                                    "by method.", ["method"]),
             worker_restarts=Counter("jixiao_worker_restarts", "Server processes the supervisor restarted after "
                                     "they died."),
             registry_reloads=Counter("jixiao_registry_reloads", "Registry changes a server process loaded "
@@ -112,10 +119,10 @@ def item_refused(method: str, code: str) -> None:
         _child("input_errors", method, code).inc()
 
 
-def engine_failed(kind: str = "unexpected") -> None:
-    """An evaluation answered INTERNAL: kind "unexpected" (an error) or "quarantined"."""
+def engine_failed(method: str) -> None:
+    """An evaluation (of `method`: Evaluate, an EvaluateBatch item, RenderReport) answered INTERNAL."""
     if _on:
-        _child("engine_failures", kind).inc()
+        _child("engine_failures", method).inc()
 
 
 # --- processes and the registry ----------------------------------------------------------------
@@ -169,6 +176,30 @@ def decision_log_queue_depth(n: int) -> None:
         _m["queue_depth"].set(n)
 
 
+#: Seconds between two readings of the queue depth (watch_queue_depth).
+QUEUE_SAMPLE_S = 1.0
+_queue_readers: list[Callable[[], int]] = []
+
+
+def watch_queue_depth(read: Callable[[], int]) -> None:
+    """Report `read()` (a decision-log writer's queue_depth) as the queue depth every
+    QUEUE_SAMPLE_S, from a daemon thread: the gauge stays true while the database is away
+    and no flush happens. Several readers add up."""
+    if not _on:
+        return
+    with _lock:
+        _queue_readers.append(read)
+        if len(_queue_readers) > 1:
+            return
+    threading.Thread(target=_sample_queues, name="metrics-queue-depth", daemon=True).start()
+
+
+def _sample_queues() -> None:
+    while True:
+        decision_log_queue_depth(sum(read() for read in list(_queue_readers)))
+        time.sleep(QUEUE_SAMPLE_S)
+
+
 __all__ = ["INPUT_ERROR_CODES", "active_versions", "catalog_loaded", "decision_log_flushed",
            "decision_log_queue_depth", "enable", "enabled", "engine_failed", "evaluated", "item_refused",
-           "method_label", "registry_reloaded", "rpc_finished", "worker_restarted"]
+           "method_label", "registry_reloaded", "rpc_finished", "watch_queue_depth", "worker_restarted"]
