@@ -33,7 +33,8 @@ from grpc_reflection.v1alpha import reflection
 
 from jixiao import startup
 from jixiao.api.admin import PackAdminServicer
-from jixiao.api.auth import ADMIN_SERVICE, EVALUATION_SERVICE, AuthInterceptor
+from jixiao.api.audit import AuditServicer
+from jixiao.api.auth import ADMIN_SERVICE, AUDIT_SERVICE, EVALUATION_SERVICE, AuthInterceptor
 from jixiao.api.decisions import DecisionHub
 from jixiao.api.decoding import add_service
 from jixiao.api.servicer import EvaluationServicer, PackSource
@@ -46,7 +47,7 @@ from jixiao.registry.trial import abandon_trials
 from jixiao.settings import AuditSettings, ConnectionLimits, ServerSettings, available_cpus, parse_duration
 from jixiao.sinks import decision_hub
 from jixiao.supervisor import die_with_supervisor, supervise
-from jixiao.v1 import admin_pb2, evaluation_pb2
+from jixiao.v1 import admin_pb2, audit_pb2, evaluation_pb2
 
 SERVICE_NAME = EVALUATION_SERVICE
 POLL_INTERVAL_S = 0.5
@@ -92,6 +93,7 @@ async def build_server(
     share_port: bool = False,
     limits: ConnectionLimits = ConnectionLimits(),
     decisions: DecisionHub | None = None,
+    audit: AuditServicer | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server (not yet started) serving `library` (and `admin`), and the port it is bound to.
 
@@ -101,7 +103,8 @@ async def build_server(
     `share_port` (the supervisor's workers) binds with SO_REUSEPORT, so that the kernel
     spreads connections over every server on the port. Every call is served on the event
     loop: an idle or slow stream holds no thread, only its place in `limits`. Every
-    evaluation answered goes to `decisions` (the decision log, shadow runs, metrics).
+    evaluation answered goes to `decisions` (the decision log, shadow runs, metrics);
+    `audit` serves what the decision log holds.
     """
     server = grpc.aio.server(options=server_options(limits, share_port), interceptors=list(interceptors))
     add_service(server, evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"],
@@ -109,11 +112,14 @@ async def build_server(
                                    limits.max_waiting_reports, decisions or DecisionHub.none()))
     if admin is not None:
         add_service(server, admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"], admin)
-    for service in served_services(admin is not None):
+    if audit is not None:
+        add_service(server, audit_pb2.DESCRIPTOR.services_by_name["AuditService"], audit)
+    for service in served_services(admin is not None, audit is not None):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*served_services(admin is not None)[1:], health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (*served_services(admin is not None, audit is not None)[1:], health.SERVICE_NAME, reflection.SERVICE_NAME),
+        server
     )
     address = f"{host}:{port}"
     try:
@@ -126,9 +132,9 @@ async def build_server(
     return server, bound_port
 
 
-def served_services(with_admin: bool) -> tuple[str, ...]:
+def served_services(with_admin: bool, with_audit: bool = False) -> tuple[str, ...]:
     """The names health reports on: the server as a whole (""), then each service."""
-    return ("", SERVICE_NAME, ADMIN_SERVICE) if with_admin else ("", SERVICE_NAME)
+    return ("", SERVICE_NAME, *((ADMIN_SERVICE,) if with_admin else ()), *((AUDIT_SERVICE,) if with_audit else ()))
 
 
 async def serve(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, address: str, grace: float,
@@ -195,7 +201,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
                     interceptors=[observed.interceptor,
                                   AuthInterceptor(tokens, settings.require_token_for_evaluate)],
                     credentials=credentials, share_port=share_port, limits=settings.limits,
-                    decisions=decisions)
+                    decisions=decisions, audit=AuditServicer(registry, catalog, settings.audit.enabled))
             except OSError as error:
                 raise click.ClickException(str(error)) from error
             # The watcher thread swaps the catalog's snapshot in one assignment; calls on the
@@ -203,7 +209,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
             catalog.start()
             settle_garbage_collector()
             await serve(server, health_servicer, f"{settings.host}:{bound_port}", settings.grace,
-                        served_services(with_admin=True), on_serving, [*flushes, *observed.at_stop])
+                        served_services(with_admin=True, with_audit=True), on_serving, [*flushes, *observed.at_stop])
 
         asyncio.run(main())
 
@@ -371,7 +377,7 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
          max_connection_idle: float, batch_idle_timeout: float, max_waiting_reports: int,
          grace: float, decision_log: bool, decision_log_facts: str, decision_log_retention: str,
          decision_log_flush_interval: float, metrics_port: int | None, otel: bool) -> None:
-    """Serve jixiao.v1.EvaluationService and PackAdminService over gRPC."""
+    """Serve jixiao.v1.EvaluationService, PackAdminService and AuditService over gRPC."""
     supervised = processes > 1
     try:
         retention = parse_duration(decision_log_retention)

@@ -3,7 +3,8 @@
 PackAdminService needs a token with the `deploy` role, except its two reads
 (ListPackVersions, ListActivations), which are open to whoever may evaluate: the versions a
 caller can pin, and which was active when, are no secret from someone who may score with
-them. EvaluationService is open unless the server requires tokens for it (then `evaluate`
+them. AuditService needs the `audit` role, which no other role implies (nor does it imply
+another). EvaluationService is open unless the server requires tokens for it (then `evaluate`
 or `deploy`). Health and reflection are always open. A missing or unknown token is UNAUTHENTICATED, a token without the role
 PERMISSION_DENIED. While a checked call runs, `caller()` names its token.
 """
@@ -18,21 +19,25 @@ from typing import Callable, Sequence
 import grpc
 import structlog
 
-from jixiao.v1 import admin_pb2, evaluation_pb2
+from jixiao.v1 import admin_pb2, audit_pb2, evaluation_pb2
 
 from .handlers import with_method as _with_method
 from .tokens import TokenTable, hash_token
 
-__all__ = ["ADMIN_SERVICE", "EVALUATION_SERVICE", "AuthInterceptor", "caller", "hash_token"]
+__all__ = ["ADMIN_SERVICE", "AUDIT_SERVICE", "EVALUATION_SERVICE", "AuthInterceptor", "caller", "hash_token"]
 
 ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["PackAdminService"].full_name
 EVALUATION_SERVICE = evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"].full_name
+AUDIT_SERVICE = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
 #: PackAdminService methods that change nothing; they need what evaluating needs.
 READ_ONLY_ADMIN_METHODS = frozenset(f"/{ADMIN_SERVICE}/{name}" for name in ("ListPackVersions", "ListActivations"))
 ANONYMOUS = "anonymous"
 NO_TOKENS_CONFIGURED = (
     "pack administration is disabled: no tokens are configured. Start jixiao-server with "
     "--auth-config FILE (or JIXIAO_TOKENS) listing a token with the deploy role; see deploy/README.md")
+NO_AUDIT_TOKENS = (
+    "the audit service is disabled: no tokens are configured. Start jixiao-server with "
+    "--auth-config FILE (or JIXIAO_TOKENS) listing a token with the audit role; see docs/audit.md")
 
 _caller: ContextVar[str] = ContextVar("jixiao_caller", default=ANONYMOUS)
 
@@ -49,7 +54,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, tokens: TokenTable, require_token_for_evaluate: bool = False):
         self._tokens = tokens
-        self._roles = {ADMIN_SERVICE: frozenset({"deploy"})}
+        self._roles = {ADMIN_SERVICE: frozenset({"deploy"}), AUDIT_SERVICE: frozenset({"audit"})}
         if require_token_for_evaluate:
             self._roles[EVALUATION_SERVICE] = frozenset({"evaluate", "deploy"})
 
@@ -66,7 +71,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 return handler
             return _with_method(handler, lambda behaviour: _as_caller(behaviour, entry.name))
         if not self._tokens.entries:
-            return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED, NO_TOKENS_CONFIGURED)
+            return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED,
+                                NO_AUDIT_TOKENS if service == AUDIT_SERVICE else NO_TOKENS_CONFIGURED)
         if token is None:
             return self._refuse(handler, details.method, grpc.StatusCode.UNAUTHENTICATED,
                                 "missing bearer token: send the metadata `authorization: Bearer <token>`")

@@ -24,10 +24,12 @@ import structlog
 from google.rpc import code_pb2
 
 from jixiao.core.evaluation.compiler import CompiledPack
+from jixiao.core.evaluation.results import Evaluation
 from jixiao.core.identifiers import check_key
 from jixiao.v1 import evaluation_pb2 as pb
 
-from .convert import evaluation_result
+from .convert import evaluation_bytes, evaluation_result
+from .decisions import NO_DRAFT, DecisionHub, decision_id_field
 from .decoding import Undecodable
 from .details import status_message
 from .errors import internal, status_for
@@ -35,6 +37,8 @@ from .errors import internal, status_for
 Lookup = Callable[[str, str | None], CompiledPack]
 #: Scores one request: the Evaluation, or it serialised (wrapped in the result without a second parse).
 Score = Callable[[pb.EvaluateRequest, Lookup], pb.Evaluation | bytes]
+#: Evaluates one request (the core's result): what a recorded item is scored with.
+Evaluate = Callable[[pb.EvaluateRequest, Lookup], Evaluation]
 
 #: Undecodable items of one stream logged each with its error id; later ones are only counted.
 UNDECODABLE_LOGGED = 10
@@ -68,12 +72,21 @@ class PinnedPacks:
 
 
 class BatchAnswers:
-    """One stream's state: its pinned packs and its counts; `result` answers one item."""
+    """One stream's state: its pinned packs and its counts; `result` answers one item.
 
-    def __init__(self, lookup: Lookup, score: Score):
+    With a `decisions` hub that records, each decodable item is a decision of its own
+    (evaluated by `evaluate`, handed to the hub, its id in the result and in the result's
+    Evaluation); undecodable items make none.
+    """
+
+    def __init__(self, lookup: Lookup, score: Score, decisions: DecisionHub | None = None,
+                 evaluate: Evaluate | None = None, context: grpc.aio.ServicerContext | None = None):
         self._packs = PinnedPacks(lookup)
         self._get = self._packs.get
         self._score = score
+        self._decisions = decisions if decisions is not None and evaluate is not None else None
+        self._evaluate = evaluate
+        self._context = context
         self._started = time.perf_counter()
         self.items = 0
         self.failures = Counter[str]()
@@ -91,19 +104,45 @@ class BatchAnswers:
         try:
             check_key(key)
         except Exception as error:  # a key we cannot echo: the result names none
+            if self._decisions is not None:
+                return self._decided(item.request, "", None, error)
             return self._error("", status_for(error))
+        if self._decisions is not None:
+            return self._decided(item.request, key, key)
+        return self._scored(item.request, key)
+
+    def _scored(self, request: pb.EvaluateRequest, key: str) -> pb.BatchEvaluateResult:
         try:
-            evaluation = self._score(item.request, self._get)
+            evaluation = self._score(request, self._get)
             if type(evaluation) is bytes:
                 return evaluation_result(key, evaluation)
             return pb.BatchEvaluateResult(key=key, evaluation=evaluation)
         except Exception as error:  # that item's status; the stream goes on
             return self._error(key, status_for(error))
 
-    def _error(self, key: str, status: grpc.Status) -> pb.BatchEvaluateResult:
+    def _decided(self, request: pb.EvaluateRequest, key: str, item_key: str | None,
+                 refusal: Exception | None = None) -> pb.BatchEvaluateResult:
+        """The item's result as a decision: evaluated, handed to the hub, its id in the result."""
+        draft = self._decisions.start("EvaluateBatch", request, self._context, item_key)
+        if draft is NO_DRAFT:  # nothing watches after all
+            self._decisions = None
+            return self._scored(request, key) if refusal is None else self._error(key, status_for(refusal))
+        try:
+            if refusal is not None:
+                raise refusal
+            evaluation = self._evaluate(request, draft.lookup(self._get))
+            reply = evaluation_bytes(evaluation)
+        except Exception as error:  # that item's status; the stream goes on
+            status = status_for(error)
+            draft.refused(status)
+            return self._error(key, status, draft.decision_id)
+        draft.answered(evaluation, reply)
+        return decided_result(key, reply, draft.decision_id)
+
+    def _error(self, key: str, status: grpc.Status, decision_id: str = "") -> pb.BatchEvaluateResult:
         message = status_message(status)
         self.failures[code_pb2.Code.Name(message.code)] += 1
-        return pb.BatchEvaluateResult(key=key, error=message)
+        return pb.BatchEvaluateResult(key=key, error=message, decision_id=decision_id)
 
     def log(self, code: str) -> None:
         """The stream's one log line, when it ends with `code`."""
@@ -111,6 +150,28 @@ class BatchAnswers:
         log.info("rpc", method="EvaluateBatch", items=self.items, errors=sum(self.failures.values()),
                  error_codes=dict(self.failures), versions=self._packs.used(), code=code, **fields,
                  duration_ms=round((time.perf_counter() - self._started) * 1000, 3))
+
+
+def decided_result(key: str, evaluation: bytes, decision_id: str) -> pb.BatchEvaluateResult:
+    """`evaluation_result` for a recorded item: the decision id in its Evaluation (field 16,
+    appended as Evaluate's reply carries it) and in the result (field 4), parsed once."""
+    if not decision_id:
+        return evaluation_result(key, evaluation)
+    identifier = decision_id.encode()  # 36 bytes: one-byte lengths
+    data = key.encode()
+    head = b"\x0a" + _varint(len(data)) + data if data else b""
+    inner = evaluation + decision_id_field(decision_id)
+    return pb.BatchEvaluateResult.FromString(b"".join((
+        head, b"\x12", _varint(len(inner)), inner, b"\x22", bytes((len(identifier),)), identifier)))
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,
@@ -134,16 +195,18 @@ def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,
 
 async def answer_stream(requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable], lookup: Lookup,
                         score: Score, context: grpc.aio.ServicerContext,
-                        idle_timeout: float | None = None) -> AsyncIterator[pb.BatchEvaluateResult]:
+                        idle_timeout: float | None = None, decisions: DecisionHub | None = None,
+                        evaluate: Evaluate | None = None) -> AsyncIterator[pb.BatchEvaluateResult]:
     """`answer_batch` for grpc.aio: each item is scored on the event loop as it arrives.
 
     Cancellation (the client's, or its deadline) reaches the stream at its next read or
     write, so nothing after it is scored. With `idle_timeout`, a stream waiting longer
     than that for its next request, or for the client to take a result, ends with
     DEADLINE_EXCEEDED. An unforeseen failure outside an item ends the stream with
-    INTERNAL and an error id.
+    INTERNAL and an error id. With `decisions` (and `evaluate`), every decodable item is a
+    decision (see BatchAnswers).
     """
-    stream = BatchAnswers(lookup, score)
+    stream = BatchAnswers(lookup, score, decisions, evaluate, context)
     outcome = "OK"
     result = stream.result
     loop = asyncio.get_running_loop()

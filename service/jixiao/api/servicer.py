@@ -22,6 +22,7 @@ from jixiao.v1 import evaluation_pb2 as pb
 
 from . import convert
 from .batch import Lookup, answer_stream
+from .call_context import DECISION_ID_KEY, add_trailing_metadata
 from .calls import answer
 from .decisions import DecisionHub
 from .decoding import Undecodable
@@ -62,6 +63,8 @@ class EvaluationServicer:
 
     async def Evaluate(self, request: pb.EvaluateRequest, context: grpc.aio.ServicerContext) -> pb.Evaluation:
         draft = self._decisions.start("Evaluate", request, context)
+        if draft.decision_id:
+            add_trailing_metadata(context, (DECISION_ID_KEY, draft.decision_id))
 
         def produce():
             evaluation = evaluation_for(request, draft.lookup(self._library.get))
@@ -78,17 +81,24 @@ class EvaluationServicer:
 
     async def RenderReport(self, request: pb.RenderReportRequest,
                            context: grpc.aio.ServicerContext) -> pb.RenderReportResponse:
+        evaluate_request = request.request
+        draft = self._decisions.start("RenderReport", evaluate_request, context)
+        if draft.decision_id:
+            add_trailing_metadata(context, (DECISION_ID_KEY, draft.decision_id))
+
         async def produce():
             fmt = report_format(request.format)
             self._reports.check_room()  # a full queue refuses before evaluating
-            compiled, facts, evaluation = evaluated(request.request, self._library.get)
-            message = convert.evaluation_message(evaluation)
+            compiled, facts, evaluation = evaluated(evaluate_request, draft.lookup(self._library.get))
+            evaluation_reply = convert.evaluation_bytes(evaluation)  # the decision's reply: no id
+            message = pb.Evaluation.FromString(evaluation_reply + draft.id_field())
             reply = reply_with(await self._reports.render(compiled, evaluation, facts, fmt), message, fmt)
+            draft.answered(evaluation, evaluation_reply)
             return reply, outcome(reply)
 
-        evaluate_request = request.request
-        return await answer(context, "RenderReport", produce, pack=echo(evaluate_request.pack_id),
-                            requested_version=echo(evaluate_request.version), format=_format_name(request.format))
+        return await answer(context, "RenderReport", produce, on_failure=draft.refused,
+                            pack=echo(evaluate_request.pack_id), requested_version=echo(evaluate_request.version),
+                            format=_format_name(request.format))
 
     async def EvaluateBatch(self, requests: AsyncIterable[pb.BatchEvaluateRequest | Undecodable],
                             context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BatchEvaluateResult]:
@@ -101,7 +111,7 @@ class EvaluationServicer:
             # Headers at once: the client learns the stream was accepted before its first result.
             await context.send_initial_metadata(())
             async for result in answer_stream(requests, self._library.get, score_serialised, context,
-                                              self._batch_idle_timeout):
+                                              self._batch_idle_timeout, self._decisions, evaluation_for):
                 yield result
         except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
             raise
