@@ -29,6 +29,8 @@ import json
 
 import grpc
 
+from .request_ids import with_request_id
+
 EVALUATION_SERVICE = "jixiao.v1.EvaluationService"
 ADMIN_SERVICE = "jixiao.v1.PackAdminService"
 IDEMPOTENT_ADMIN_METHODS = ("PublishPackVersion", "ListPackVersions", "ActivatePackVersion", "ListActivations")
@@ -73,8 +75,9 @@ CHANNEL_OPTIONS = (
 
 def open_channel(target: str, tls_ca: bytes | None = None) -> grpc.Channel:
     """A channel to `target` ("host:port") with retries and keepalive; TLS trusting the
-    PEM CA certificates `tls_ca` when given, plaintext otherwise."""
+    PEM CA certificates `tls_ca` when given, plaintext otherwise. Every call sends the
+    command's request id (request_ids.py)."""
     if tls_ca is None:
-        return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        return with_request_id(grpc.insecure_channel(target, options=CHANNEL_OPTIONS))
     credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca)
-    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    return with_request_id(grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS))

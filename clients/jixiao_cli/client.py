@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
 
 from .channels import open_channel
+from .request_ids import request_id_of
 
 DEFAULT_DEADLINE_SECONDS = 10.0
 # The publish gate compiles the pack and runs its golden cases in a child process
@@ -62,7 +63,7 @@ class JixiaoError(Exception):
     def __init__(self, code: grpc.StatusCode, message: str,
                  violations: tuple[FieldViolation, ...] = (),
                  preconditions: tuple[PreconditionViolation, ...] = (),
-                 reason: str = "", metadata: Mapping[str, str] | None = None):
+                 reason: str = "", metadata: Mapping[str, str] | None = None, request_id: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -70,6 +71,7 @@ class JixiaoError(Exception):
         self.preconditions = preconditions
         self.reason = reason  # the ErrorInfo reason, e.g. PACK_UNSIGNED; "" when none
         self.metadata = dict(metadata or {})  # the ErrorInfo metadata
+        self.request_id = request_id  # the call's x-request-id ("" when no call failed: a local status)
 
     def __str__(self) -> str:
         if self.violations:
@@ -180,7 +182,9 @@ def error_from_rpc(error: grpc.RpcError) -> JixiaoError:
     if not isinstance(error, grpc.Call):
         return JixiaoError(grpc.StatusCode.UNKNOWN, str(error))
     code = error.code()
-    return _error(code, error.details() or code.name, rpc_status.from_call(error))
+    failure = _error(code, error.details() or code.name, rpc_status.from_call(error))
+    failure.request_id = request_id_of(error)
+    return failure
 
 
 def error_from_status_message(status: status_pb2.Status) -> JixiaoError:

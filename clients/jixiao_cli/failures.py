@@ -35,11 +35,22 @@ def describe_error(error: Exception) -> tuple[str, int]:
     if isinstance(error, CliError):
         return str(error), error.exit_code
     if isinstance(error, JixiaoError):
-        return _describe_api_error(error)
+        message, status = _describe_api_error(error)
+        return _with_request_id(message, error), status
     if isinstance(error, PackError):
         return f"invalid pack: {error}", exit_codes.USAGE
     first_line = (str(error).splitlines() or [""])[0]
     return f"internal error: {type(error).__name__}: {first_line}", exit_codes.FAILED
+
+
+def _with_request_id(message: str, error: JixiaoError) -> str:
+    """A server's refusal ends with the call's request id, which its log lines carry (none
+    when no connection was made: no server saw the call)."""
+    never_reached = error.code == grpc.StatusCode.UNAVAILABLE and (
+        error.message.startswith(CONNECT_FAILED) or error.message.endswith(CLOSED_AT_CONNECT))
+    if not error.request_id or never_reached:
+        return message
+    return f"{message} (request id {error.request_id})"
 
 
 def _describe_api_error(error: JixiaoError) -> tuple[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from pathlib import Path
 
 import grpc
 import pytest
@@ -15,45 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jixiao.api.convert import evaluation_bytes
-from jixiao.api.decisions import DecisionHub, served_by
+from jixiao.api.decisions import served_by
 from jixiao.api.details import status_message
 from jixiao.api.errors import status_for
 from jixiao.api.servicer import evaluation_for
 from jixiao.audit.records import RowMaker, canonical_facts, facts_struct, language_name, language_value
-from jixiao.core.evaluation.compiler import plain_matcher
-from jixiao.core.pack.cases import load_case
 from jixiao.database.schema import decisions
-from jixiao.packs import BUNDLED_PACKS, load_pack_dir
 from jixiao.v1 import evaluation_pb2 as pb
 
-PACK_DIRS = sorted(path.parent for path in Path(BUNDLED_PACKS).glob("*/*/pack.yaml"))
-
-
-class Library:
-    """Every bundled pack version, compiled with the plain matcher (no engine in this process)."""
-
-    def __init__(self):
-        self.packs = {}
-        self.cases = []
-        for directory in PACK_DIRS:
-            loaded = load_pack_dir(directory, matcher_factory=plain_matcher)
-            self.packs[(loaded.pack.id, loaded.pack.version)] = loaded.compiled
-            for path in sorted((directory / "cases").glob("*.yaml")):
-                case = load_case(path.read_text(encoding="utf-8"), str(path))
-                self.cases.append((loaded.pack.id, loaded.pack.version, case.facts))
-
-    def get(self, pack_id: str, version: str | None = None):
-        try:
-            return self.packs[(pack_id, version)]
-        except KeyError:
-            from jixiao.packs import PackNotFound
-            raise PackNotFound(f"no pack {pack_id}@{version}", pack_id, version) from None
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return Library()
-
+from .library import PACK_DIRS, Library, case_request, decided, struct_of
 
 def reply_of(request: pb.EvaluateRequest, library: Library) -> bytes:
     """What a call answers: the Evaluation's bytes, or the failure's google.rpc.Status bytes."""
@@ -61,12 +30,6 @@ def reply_of(request: pb.EvaluateRequest, library: Library) -> bytes:
         return evaluation_bytes(evaluation_for(request, library.get))
     except Exception as error:  # noqa: BLE001 - the status is the answer
         return b"status:" + status_message(status_for(error)).SerializeToString()
-
-
-def struct_of(facts: dict) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(facts)
-    return struct
 
 
 # --- canonical facts ------------------------------------------------------------------
@@ -139,31 +102,6 @@ def test_every_bundled_case_replays_byte_identically_and_scores(library: Library
 
 
 # --- rows ----------------------------------------------------------------------------
-
-class Taken:
-    def __init__(self):
-        self.decisions = []
-
-    def decided(self, decision):
-        self.decisions.append(decision)
-
-
-def decided(library: Library, request: pb.EvaluateRequest, method: str = "Evaluate", item_key=None):
-    sink = Taken()
-    draft = DecisionHub([sink]).start(method, request, None, item_key)
-    try:
-        evaluation = evaluation_for(request, draft.lookup(library.get))
-    except Exception as error:  # noqa: BLE001
-        draft.refused(status_for(error))
-    else:
-        draft.answered(evaluation, evaluation_bytes(evaluation))
-    return sink.decisions[0]
-
-
-def case_request(library: Library, **fields) -> pb.EvaluateRequest:
-    pack_id, version, facts = next(c for c in library.cases if c[0] == "quality-district-funding" and c[1] == "1.0.0")
-    return pb.EvaluateRequest(pack_id=pack_id, version=version, facts=struct_of(facts), **fields)
-
 
 def test_an_answered_decision_row(library: Library):
     request = case_request(library, language=pb.LANGUAGE_EN)
