@@ -75,6 +75,19 @@ def _refusing_undecodable(behaviour: Callable, method: str) -> Callable:
     return run
 
 
+def _refusing_undecodable_stream(behaviour: Callable, method: str) -> Callable:
+    """A server-streaming method's behaviour (an async generator) that answers an Undecodable request itself."""
+
+    async def run(request, context: grpc.aio.ServicerContext):
+        if type(request) is Undecodable:
+            request.log(method)
+            await context.abort_with_status(request.status())
+        async for reply in behaviour(request, context):
+            yield reply
+
+    return run
+
+
 def add_service(server: grpc.aio.Server, service: ServiceDescriptor, servicer: object) -> None:
     """Serve `servicer`'s methods of `service` (each an async method named as in the proto)."""
     handlers = {}
@@ -87,8 +100,9 @@ def add_service(server: grpc.aio.Server, service: ServiceDescriptor, servicer: o
         if method.client_streaming:
             factory = (grpc.stream_stream_rpc_method_handler if method.server_streaming
                        else grpc.stream_unary_rpc_method_handler)
-        elif method.server_streaming:  # none in jixiao.v1; a wrapper would have to be a generator
-            raise NotImplementedError(f"{method.full_name}: unary-request streams are not supported here")
+        elif method.server_streaming:
+            behaviour = _refusing_undecodable_stream(behaviour, method.name)
+            factory = grpc.unary_stream_rpc_method_handler
         else:
             behaviour = _refusing_undecodable(behaviour, method.name)
             factory = grpc.unary_unary_rpc_method_handler
