@@ -18,6 +18,12 @@ A streamed call (EvaluateBatch) is retried only until its first result arrives o
 its requests outgrow gRPC's retry buffer (256 KiB); after that an UNAVAILABLE reaches the
 caller, who resends the items whose results it has not received.
 
+Calls are spread over every address the target resolves to (the round_robin load
+balancing policy): `dns:///jixiao-headless.NAMESPACE.svc.cluster.local:50051`, a
+Kubernetes headless Service, resolves to every ready replica, so one channel uses them
+all, and a replica that goes away is dropped when its connection closes. A target with one
+address behaves as before.
+
 Keepalive pings every 20 s while calls are open notice a connection that died silently
 (a vanished host) within 30 s, so no call waits past that for a reply that cannot come;
 callers should set deadlines all the same.
@@ -52,6 +58,8 @@ SERVICE_CONFIG = {
         {"name": [{"service": ADMIN_SERVICE, "method": method} for method in IDEMPOTENT_ADMIN_METHODS],
          "retryPolicy": RETRY_POLICY},
     ],
+    # Every resolved address gets a connection and calls take turns over the ready ones.
+    "loadBalancingConfig": [{"round_robin": {}}],
     # Stop retrying when most calls fail (a server down, not one process restarting):
     # each failure costs a token, each success gives back a tenth; below half, no retries.
     "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
@@ -74,7 +82,8 @@ CHANNEL_OPTIONS = (
 
 
 def open_channel(target: str, tls_ca: bytes | None = None) -> grpc.Channel:
-    """A channel to `target` ("host:port") with retries and keepalive; TLS trusting the
+    """A channel to `target` ("host:port", or "dns:///host:port" for every address of a
+    name, e.g. a headless Service) with round_robin over its addresses, retries and keepalive; TLS trusting the
     PEM CA certificates `tls_ca` when given, plaintext otherwise. Every call sends the
     command's request id (request_ids.py)."""
     if tls_ca is None:

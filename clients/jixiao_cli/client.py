@@ -31,6 +31,8 @@ PUBLISH_DEADLINE_SECONDS = 90.0
 # process), then takes up to a second or so to render.
 REPORT_DEADLINE_SECONDS = 60.0
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+#: Activations asked for per ListActivations page (the server's default page).
+HISTORY_PAGE_SIZE = 100
 #: `render_report`'s format names → the API's ReportFormat.
 REPORT_FORMATS = {"docx": evaluation_pb2.REPORT_FORMAT_DOCX, "markdown": evaluation_pb2.REPORT_FORMAT_MARKDOWN,
                   "html": evaluation_pb2.REPORT_FORMAT_HTML}
@@ -156,9 +158,34 @@ class JixiaoClient:
         return self._call(self._admin.RollbackPack, admin_pb2.RollbackPackRequest(pack_id=pack_id))
 
     def history(self, pack_id: str) -> list[admin_pb2.Activation]:
-        """Every activation and rollback of a pack, oldest first."""
-        request = admin_pb2.ListActivationsRequest(pack_id=pack_id)
-        return list(self._call(self._admin.ListActivations, request).activations)
+        """Every activation and rollback of a pack, oldest first, read page after page."""
+        activations: list[admin_pb2.Activation] = []
+        token = ""
+        while True:
+            request = admin_pb2.ListActivationsRequest(pack_id=pack_id, page_size=HISTORY_PAGE_SIZE,
+                                                       page_token=token)
+            page = self._call(self._admin.ListActivations, request)
+            activations.extend(page.activations)
+            if not page.next_page_token:
+                return activations
+            if page.next_page_token == token:  # a server that never moves on
+                raise JixiaoError(grpc.StatusCode.INTERNAL,
+                                  "the server gave the same page token twice for ListActivations")
+            token = page.next_page_token
+
+    def start_shadow(self, pack_id: str, candidate_version: str, sample: str = "") -> admin_pb2.ShadowRun:
+        """Start evaluating the pack's live traffic also with `candidate_version` (a fraction `sample` of it)."""
+        request = admin_pb2.StartShadowRequest(pack_id=pack_id, candidate_version=candidate_version, sample=sample)
+        return self._call(self._admin.StartShadow, request).run
+
+    def shadow_report(self, pack_id: str, run_id: str = "", worst: int = 0) -> admin_pb2.GetShadowReportResponse:
+        """What the pack's current or last shadow run (or the one named) found so far."""
+        request = admin_pb2.GetShadowReportRequest(pack_id=pack_id, run_id=run_id, worst=worst)
+        return self._call(self._admin.GetShadowReport, request, REPORT_DEADLINE_SECONDS)
+
+    def stop_shadow(self, pack_id: str) -> admin_pb2.ShadowRun:
+        """Stop the pack's shadow run; its report stays."""
+        return self._call(self._admin.StopShadow, admin_pb2.StopShadowRequest(pack_id=pack_id)).run
 
     def close(self) -> None:
         """Close the channel; calls in flight are cancelled."""

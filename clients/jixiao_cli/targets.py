@@ -19,6 +19,7 @@ from typing import Callable
 import click
 from click.core import ParameterSource
 
+from jixiao.core.identifiers import echo
 from jixiao.registry.signing import SignatureError, TrustPolicy
 
 from .client import JixiaoClient
@@ -42,9 +43,31 @@ PLACE_OPTIONS = {SERVER: "--server", REGISTRY: "--registry", LOCAL: "--local"}
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
+#: A server target: HOST:PORT (a name, an IPv4 address or a [bracketed IPv6] one), or
+#: dns:///HOST:PORT (every address of the name, calls spread over them with round_robin;
+#: dns://RESOLVER/HOST:PORT names the DNS server), as gRPC reads it.
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])"
+_PORT = r"(?:[1-9][0-9]{0,4})"
+_TARGET = re.compile(rf"(?:dns:(?://(?:{_HOST}(?::{_PORT})?)?/)?)?{_HOST}:{_PORT}")
+_MAX_TARGET = 300
+
+
+def _check_server_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a --server that is not HOST:PORT or dns:///HOST:PORT, naming it."""
+    if value is None:
+        return None
+    port = value.rsplit(":", 1)[-1]
+    if len(value) > _MAX_TARGET or not _TARGET.fullmatch(value) or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(f"'{echo(value)}' is not HOST:PORT or dns:///HOST:PORT "
+                                 "(e.g. 127.0.0.1:50051, dns:///jixiao-headless.NAMESPACE.svc.cluster.local:50051)")
+    return value
+
+
 server_option = click.option(
     "--server", envvar="JIXIAO_SERVER", default=DEFAULT_SERVER, show_default=True,
-    metavar="HOST:PORT", help="The server to call (also $JIXIAO_SERVER).")
+    metavar="HOST:PORT", callback=_check_server_target,
+    help="The server to call (also $JIXIAO_SERVER); dns:///HOST:PORT spreads calls over every "
+         "address of HOST (a Kubernetes headless Service: every replica).")
 token_option = click.option(
     "--token", envvar="JIXIAO_TOKEN", metavar="TOKEN",
     help="With --server: the bearer token to send. Prefer $JIXIAO_TOKEN: other users "

@@ -29,7 +29,7 @@ import click
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from jixiao.api import reflection_v1 as reflection  # v1alpha and v1
 
 from jixiao import startup
 from jixiao.api.admin import PackAdminServicer

@@ -20,6 +20,7 @@ from jixiao.registry.store import Registry
 from jixiao.v1 import admin_pb2 as pb
 
 from . import admin_convert as convert
+from . import page_tokens
 from .auth import caller
 from .calls import answer
 
@@ -89,9 +90,15 @@ class PackAdminServicer:
                               context: grpc.aio.ServicerContext) -> pb.ListActivationsResponse:
         def produce():
             check_pack_id(request.pack_id)
-            history = self._registry.history(request.pack_id)
-            reply = pb.ListActivationsResponse(activations=[convert.activation_message(a) for a in history])
-            return reply, {"activations": len(history)}
+            size = page_tokens.page_size(request.page_size)
+            after = page_tokens.read_token(request.pack_id, request.page_token)
+            page = self._registry.history_page(request.pack_id, after, size + 1)  # one more: is there a next page?
+            shown = page[:size]
+            more = len(page) > size
+            reply = pb.ListActivationsResponse(
+                activations=[convert.activation_message(a) for _, a in shown],
+                next_page_token=page_tokens.make_token(request.pack_id, shown[-1][0]) if more else "")
+            return reply, {"activations": len(shown), "more": more}
 
         return await answer(context, "ListActivations", produce, blocking=True, pack=echo(request.pack_id),
                             caller=caller())

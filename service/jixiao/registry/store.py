@@ -174,6 +174,17 @@ class Registry:
             self._require_pack(conn, pack_id)
             return [self._activation(row) for row in conn.execute(query)]
 
+    def history_page(self, pack_id: str, after_seq: int, limit: int) -> list[tuple[int, Activation]]:
+        """At most `limit` activations of a pack recorded after the one numbered `after_seq`
+        (0: from the first), oldest first, each with its number: one page of `history`.
+        VersionNotFound for an unknown pack."""
+        query = (sa.select(activations)
+                 .where(activations.c.pack_id == pack_id, activations.c.seq > after_seq)
+                 .order_by(activations.c.seq).limit(limit))
+        with self._engine.connect() as conn:
+            self._require_pack(conn, pack_id)
+            return [(row.seq, self._activation(row)) for row in conn.execute(query)]
+
     # --- changing --------------------------------------------------------------
 
     def publish(self, pack_id: str, version: str, title: str, bundle: Bundle, publisher: str,
