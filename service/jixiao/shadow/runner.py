@@ -133,9 +133,9 @@ class ShadowSink:
             self._poll_once()
         except Exception:  # noqa: BLE001 - the poller thread tries again
             log.warning("shadow runs not read at start; the poller will try again")
-        return self
         self._thread = threading.Thread(target=self._poll, name="shadow-poller", daemon=True)
         self._thread.start()
+        return self
 
     async def _drain(self) -> None:
         assert self._wake is not None
