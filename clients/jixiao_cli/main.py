@@ -15,6 +15,7 @@ from jixiao.packs import load_pack_dir
 from jixiao.v1 import evaluation_pb2
 
 from . import exit_codes
+from .audit_commands import audit
 from .batch_commands import batch, template
 from .failures import describe_error
 from .facts_file import read_facts
@@ -232,3 +233,4 @@ cli.add_command(batch)
 cli.add_command(summary)
 cli.add_command(template)
 cli.add_command(token)
+cli.add_command(audit)
