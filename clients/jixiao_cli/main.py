@@ -28,6 +28,7 @@ from .pack_view import render_pack, render_pack_list
 from .report_command import report
 from .review import diff_versions, rescore
 from .score_table import render_score_table
+from .shadow_commands import shadow
 from .summary_command import summary
 from .targets import DEFAULT_SERVER, evaluation_target_options, open_evaluation
 from .token_commands import token
@@ -225,7 +226,7 @@ def test_pack(directory: Path) -> None:
 
 
 for command in (validate_pack, keygen, sign_pack, publish_pack, list_versions, activate_version,
-                rollback_pack, activation_history, diff_versions):
+                rollback_pack, activation_history, diff_versions, shadow):
     pack.add_command(command)
 cli.add_command(report)
 cli.add_command(rescore)

@@ -45,6 +45,7 @@ from jixiao.about import version_text
 from jixiao.packs import BUNDLED_PACKS
 from jixiao.registry.trial import abandon_trials
 from jixiao.settings import AuditSettings, ConnectionLimits, ServerSettings, available_cpus, parse_duration
+from jixiao.shadow.runner import ShadowSink
 from jixiao.sinks import decision_hub
 from jixiao.supervisor import die_with_supervisor, supervise
 from jixiao.v1 import admin_pb2, audit_pb2, evaluation_pb2
@@ -197,7 +198,7 @@ def run_server(settings: ServerSettings, *, seed: bool = True, share_port: bool 
             try:
                 server, bound_port = await build_server(
                     catalog, settings.port, settings.host, health_servicer=health_servicer,
-                    admin=PackAdminServicer(registry, catalog, trust),
+                    admin=PackAdminServicer(registry, catalog, trust, shadow=decisions.sink(ShadowSink)),
                     interceptors=[observed.interceptor,
                                   AuthInterceptor(tokens, settings.require_token_for_evaluate)],
                     credentials=credentials, share_port=share_port, limits=settings.limits,

@@ -16,6 +16,8 @@ from jixiao.observability import metrics
 from jixiao.observability.decision_metrics import MetricsSink
 from jixiao.registry.store import Registry
 from jixiao.settings import ServerSettings
+from jixiao.shadow.runner import ShadowSink
+from jixiao.shadow.runs import ShadowRuns
 
 
 def decision_hub(settings: ServerSettings, registry: Registry,
@@ -32,6 +34,11 @@ def decision_hub(settings: ServerSettings, registry: Registry,
         metrics.watch_queue_depth(decision_log.queue_depth)
         sinks.append(decision_log)
         at_stop.append(decision_log.close)
+        # Shadow samples are known by decision id: only with the decision log, written by its writer
+        # (so stopped before it closes).
+        shadow = ShadowSink(ShadowRuns(registry.engine), catalog, decision_log.writer).start()
+        sinks.append(shadow)
+        at_stop.insert(0, shadow.stop)
         if audit.retention_s is not None:
             at_stop.append(RetentionPruner(registry.engine, audit.retention_s).start().close)
     return DecisionHub(sinks, records=decision_log is not None), at_stop

@@ -19,7 +19,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 import grpc
 
@@ -29,6 +29,8 @@ from jixiao.v1 import evaluation_pb2 as pb
 
 from .auth import ANONYMOUS, caller
 from .call_context import request_id
+
+SinkKind = TypeVar("SinkKind")
 
 #: The Evaluation's decision_id field (16, length-delimited): its tag as serialised.
 DECISION_ID_TAG = b"\x82\x01"
@@ -98,6 +100,10 @@ class DecisionHub:
             decision_id=new_decision_id() if self.records else "", at_ms=int(time.time() * 1000), method=method,
             caller=_caller_name(context), request_id=request_id(), request=request, item_key=item_key,
             started=time.perf_counter()))
+
+    def sink(self, kind: type[SinkKind]) -> SinkKind | None:
+        """This hub's sink of that class, if it has one (the admin service asks for the shadow runs')."""
+        return next((sink for sink in self._sinks if isinstance(sink, kind)), None)
 
     def decided(self, decision: Decision) -> None:
         for sink in self._sinks:

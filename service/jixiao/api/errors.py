@@ -25,6 +25,7 @@ from .limits import StreamLimitReached
 from .refusals import REFUSALS
 from .reports import REPORT_REFUSALS
 from .audit_refusals import AUDIT_REFUSALS
+from .shadow_refusals import SHADOW_REFUSALS
 
 log = structlog.get_logger("jixiao.api")
 
@@ -44,7 +45,8 @@ def status_for(error: Exception) -> grpc.Status:
         return no_active_version(error)
     if isinstance(error, StreamLimitReached):
         return stream_limit_reached(error)
-    for kind, refusal in (*REFUSALS.items(), *REPORT_REFUSALS.items(), *AUDIT_REFUSALS.items()):
+    for kind, refusal in (*REFUSALS.items(), *REPORT_REFUSALS.items(), *AUDIT_REFUSALS.items(),
+                          *SHADOW_REFUSALS.items()):
         if isinstance(error, kind):
             return refusal(error)
     if isinstance(error, QuarantinedRequest):
