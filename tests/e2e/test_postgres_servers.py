@@ -160,6 +160,8 @@ def test_with_postgresql_stopped_admin_calls_are_unavailable_and_evaluation_goes
         time.sleep(0.05)
     for server in servers:
         assert len(watcher_lines(server, "database unavailable; retrying with backoff")) == 1
+        down = [e["task"] for e in log_events(server) if e.get("event") == "database unavailable; retrying with backoff"]
+        assert len(down) == len(set(down)), f"a background task logged the outage more than once: {down}"
         assert len(watcher_lines(server, "database back")) == 1
         text = server.log()
         assert "Traceback" not in text and "registry refresh failed" not in text
