@@ -4,8 +4,9 @@ A call's reply must not wait for the database, so what a sink records goes into 
 in-memory queue (`put`/`write`: one deque append, O(1), safe from any thread) and a
 background thread writes it: every `flush_interval_s`, or as soon as a batch's worth
 (`batch_rows`) is queued, it takes everything queued at that moment and inserts it in
-ONE transaction (one `executemany` per table). So a row queued at time t is committed
-by t + flush_interval_s + the duration of one flush; that is what a SIGKILL can lose.
+ONE transaction (one `executemany` per table). Flushes start every interval whatever
+the last one took, so a row queued at time t is committed by t + flush_interval_s + the
+duration of the flush that takes it: that is what a SIGKILL can lose.
 `close()` writes everything still queued (the server calls it after its last reply).
 
 Queued items are either `(table, row)` pairs or objects that `prepare` turns into one
@@ -129,11 +130,15 @@ class BatchWriter:
     # --- the writer thread ----------------------------------------------------------
 
     def _run(self) -> None:
+        # Flushes start every flush_interval_s, however long the last one took (at once if
+        # it took longer): a row waits at most one interval for the flush that takes it.
+        next_flush = time.monotonic() + self.flush_interval_s
         while not self._closing:
-            self._wake.wait(self.flush_interval_s)
+            self._wake.wait(max(0.0, next_flush - time.monotonic()))
             self._wake.clear()
             if self._closing:
                 return
+            next_flush = time.monotonic() + self.flush_interval_s
             if self._queue:
                 self._flush()
             else:
