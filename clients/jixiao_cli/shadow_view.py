@@ -30,7 +30,7 @@ WORDS = {
         "samples": "抽样 {samples} 次，其中候选版本无法评价 {errors} 次，比较 {compared} 次",
         "none": "尚无抽样：该包的评价在运行中的服务器上被抽中后才会出现（须开启决策日志）",
         "total": "总分差额（候选 − 现行）：平均 {mean}，最小 {min}，最大 {max}，平均绝对值 {abs}",
-        "grades": "等级变化 {count} 次", "no_grades": "等级无变化",
+        "grades": "等级变化 {count} 次：{pairs}", "no_grades": "等级无变化", "pair_sep": "，", "state_sep": "；",
         "indicators": ("指标", "id", "平均差额", "最小", "最大", "变化次数"),
         "worst": "总分变化最大的决策", "worst_headings": ("决策 id", "现行版本", "现行总分", "候选总分", "差额", "等级"),
         "started_line": "影子评估已启动", "stopped_line": "影子评估已停止",
@@ -42,7 +42,8 @@ WORDS = {
         "samples": "{samples} decisions sampled, {errors} the candidate could not evaluate, {compared} compared",
         "none": "no samples yet: they come as servers with the decision log on sample this pack's evaluations",
         "total": "total delta (candidate − live): mean {mean}, min {min}, max {max}, mean absolute {abs}",
-        "grades": "{count} grade changes", "no_grades": "no grade changed",
+        "grades": "{count} grade changes: {pairs}", "no_grades": "no grade changed", "pair_sep": ", ",
+        "state_sep": "; ",
         "indicators": ("Indicator", "id", "Mean delta", "Min", "Max", "Changed"),
         "worst": "Decisions whose total moved most",
         "worst_headings": ("Decision id", "Live version", "Live total", "Candidate total", "Delta", "Grade"),
@@ -80,9 +81,9 @@ def render_report(report: admin_pb2.GetShadowReportResponse, language: str = "zh
                                                 max=_signed(report.max_total_delta),
                                                 abs=report.mean_abs_total_delta)))
     if report.grade_changes:
-        pairs = ", ".join(f"{named(c.live_grade, grades)} → {named(c.candidate_grade, grades)} {c.count}"
-                          for c in report.grade_change_counts)
-        parts.append(Text(f"{words['grades'].format(count=report.grade_changes)}: {pairs}", style="yellow"))
+        pairs = words["pair_sep"].join(f"{named(c.live_grade, grades)} → {named(c.candidate_grade, grades)} {c.count}"
+                                       for c in report.grade_change_counts)
+        parts.append(Text(words["grades"].format(count=report.grade_changes, pairs=pairs), style="yellow"))
     elif compared:
         parts.append(Text(words["no_grades"]))
     specs = _specs(pack)
@@ -118,8 +119,8 @@ def _run_heading(run: admin_pb2.ShadowRun, words: Mapping[str, object]) -> str:
 def _run_state(run: admin_pb2.ShadowRun, words: Mapping[str, str]) -> str:
     started = words["started"].format(at=run.started_at, by=run.started_by)
     if not run.stopped_at:
-        return f"{started}; {words['running']}"
-    return f"{started}; {words['stopped'].format(at=run.stopped_at, by=run.stopped_by)}"
+        return f"{started}{words['state_sep']}{words['running']}"
+    return f"{started}{words['state_sep']}{words['stopped'].format(at=run.stopped_at, by=run.stopped_by)}"
 
 
 def _specs(pack: evaluation_pb2.Pack | None) -> dict[str, evaluation_pb2.IndicatorSpec]:

@@ -59,7 +59,8 @@ def test_sample_one_takes_every_decision() -> None:
 @pytest.mark.parametrize("text, said", [
     ("0", "not in (0, 1]"), ("1.5", "not in (0, 1]"), ("0.0", "not in (0, 1]"),
     ("-0.1", "not a decimal"), ("1e-1", "not a decimal"), ("0.1\n", "not a decimal"), (" 0.1", "not a decimal"),
-    ("abc", "not a decimal"), (".", "not a decimal"), ("00.1", "not a decimal"), ("NaN", "not a decimal"),
+    ("abc", "not a decimal"), (".", "not a decimal"), ("0x1", "not a decimal"), ("NaN", "not a decimal"),
+    ("2", "2 is not in (0, 1]"), ("٠.5", "not a decimal"), ("0.1.2", "not a decimal"),
     ("0.12345678901", "more than 10"), ("0.1" + "0" * 1_000_000, "more than 10"),
 ])
 def test_bad_samples_are_refused_saying_why(text: str, said: str) -> None:
@@ -69,6 +70,6 @@ def test_bad_samples_are_refused_saying_why(text: str, said: str) -> None:
 
 
 @pytest.mark.parametrize("text, value", [("", "1"), ("1", "1"), ("1.0", "1"), ("0.1", "0.1"), (".5", "0.5"),
-                                         ("0.00000001", "1E-8")])
+                                         ("0.00000001", "1E-8"), ("1.", "1"), ("00.5", "0.5")])
 def test_good_samples(text: str, value: str) -> None:
     assert parse_sample(text) == Decimal(value)

@@ -15,8 +15,9 @@ from decimal import Decimal, localcontext
 
 from jixiao.core.identifiers import echo
 
-#: A sample as a caller writes it: "1", "0.1", ".25", "1.0"; at most SAMPLE_MAX characters.
-SAMPLE = re.compile(r"(?:0|1)?(?:\.[0-9]+)?")
+#: A sample as a caller writes it: "1", "0.1", ".25", "1.0" (a plain decimal; its range is checked
+#: after); at most SAMPLE_MAX characters.
+SAMPLE = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 SAMPLE_MAX = 10
 WHOLE = 2 ** 64
 
