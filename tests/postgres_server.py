@@ -51,10 +51,14 @@ class PostgresUnavailable(RuntimeError):
 
 
 def find_bin_dir() -> Path:
-    """The folder with initdb and pg_ctl: $JIXIAO_PG_BIN, the newest /usr/lib/postgresql/*/bin, or PATH."""
-    candidates: list[Path] = []
+    """The folder with initdb and pg_ctl: $JIXIAO_PG_BIN when set (and only it), else the
+    newest /usr/lib/postgresql/*/bin, else the one on PATH."""
     if os.environ.get("JIXIAO_PG_BIN"):
-        candidates.append(Path(os.environ["JIXIAO_PG_BIN"]))
+        chosen = Path(os.environ["JIXIAO_PG_BIN"])
+        if (chosen / "initdb").is_file() and (chosen / "pg_ctl").is_file():
+            return chosen
+        raise PostgresUnavailable(f"JIXIAO_PG_BIN={chosen} holds no initdb and pg_ctl")
+    candidates: list[Path] = []
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
                       key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)] or [0], reverse=True)
     candidates.extend(versions)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from jixiao.database.connection import create_engine
 
-from postgres_server import PASSWORD, PostgresServer
+from postgres_server import PASSWORD, PostgresServer, PostgresUnavailable, new_server, unavailable
 
 
 def test_the_url_needs_its_password(postgres_server: PostgresServer, postgres_url: str):
@@ -44,3 +44,18 @@ def test_a_server_of_its_own_stops_and_starts_with_its_data(make_postgres_server
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT n FROM kept")).scalar() == 7
     engine.dispose()
+
+
+@pytest.mark.parametrize("ci, outcome", [(None, pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_without_binaries_the_tests_are_skipped_except_under_ci(tmp_path, monkeypatch, ci, outcome) -> None:
+    monkeypatch.setenv("JIXIAO_PG_BIN", str(tmp_path))  # a folder without initdb and pg_ctl
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="holds no initdb and pg_ctl") as stopped:
+        try:
+            new_server()
+        except PostgresUnavailable as error:
+            unavailable(str(error))
+    assert ("required under CI" in str(stopped.value)) == (ci is not None)
