@@ -126,3 +126,18 @@ def test_buf_breaking_names_a_renamed_field_and_lint_a_new_misnamed_rpc(buf: Pat
         encoding="utf-8")
     linted = _run(buf, "lint", cwd=work)
     assert linted.returncode != 0 and "CountRequest" in linted.stdout, linted.stdout + linted.stderr
+
+
+def test_the_baseline_is_the_proto_released_at_its_commit(buf: Path, tmp_path: Path) -> None:
+    """The committed image is exactly what buf builds from proto/ at the release commit."""
+    commit = BASELINE.stem.rsplit("-", 1)[1]
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "proto"], capture_output=True, timeout=60)
+    if archive.returncode != 0:
+        pytest.skip(f"commit {commit} is not in this clone's history: {archive.stderr.decode()[:200]}")
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive.stdout, check=True, timeout=60)
+    shutil.copytree(REPO / "third_party", tmp_path / "third_party")
+    shutil.copy(REPO / "buf.yaml", tmp_path / "buf.yaml")
+    rebuilt = tmp_path / "rebuilt.binpb"
+    built = _run(buf, "build", "proto", "--exclude-source-info", "-o", str(rebuilt), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert rebuilt.read_bytes() == BASELINE.read_bytes()
