@@ -18,6 +18,9 @@ from .channels import open_channel
 from .client import DEFAULT_DEADLINE_SECONDS, error_from_rpc
 from .exit_codes import CliError
 
+#: Decisions asked for per page when following pages (the server gives at most 1000).
+PAGE_SIZE = 250
+
 
 class AuditClient:
     """The AuditService of one server. Use as a context manager."""
@@ -51,7 +54,7 @@ class AuditClient:
         """Up to `limit` decisions, newest first, following the pages."""
         given, token = 0, ""
         while given < limit:
-            page = self.list_page(where, min(limit - given, 1000), token)
+            page = self.list_page(where, min(limit - given, PAGE_SIZE), token)
             for summary in page.decisions[:limit - given]:
                 given += 1
                 yield summary

@@ -8,6 +8,7 @@ recorded by the server's own decision log, then replayed, listed, shown and expo
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
@@ -22,7 +23,10 @@ import yaml
 from google.protobuf import struct_pb2
 
 from jixiao.api.auth import hash_token
+from jixiao.core.pack.cases import load_case
 from jixiao.v1 import admin_pb2, admin_pb2_grpc, audit_pb2, audit_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
+
+from jixiao_cli.audit_client import PAGE_SIZE
 
 from admin_calls import bearer
 
@@ -35,11 +39,13 @@ EVALUATIONS = 240  # unary: every sixth refused
 BATCH_ITEMS = 60  # one stream: every fifth refused
 
 
+CASE_2019 = Path(__file__).resolve().parents[2] / "rules" / PACK_ID / "1.0.0" / "cases" / "2019.yaml"
+FACTS_2019 = load_case(CASE_2019.read_text(encoding="utf-8"), str(CASE_2019)).facts
+
+
 def facts(index: int) -> dict:
     """The 2019 facts with the trainings held varied by `index`; every sixth a non-number (refused)."""
-    from jixiao.core.pack.cases import load_case
-    path = Path(__file__).resolve().parents[2] / "rules" / PACK_ID / "1.0.0" / "cases" / "2019.yaml"
-    made = load_case(path.read_text(encoding="utf-8"), str(path)).facts
+    made = copy.deepcopy(FACTS_2019)
     made["output"]["trainings_required"] = 1 + index % 4
     made["output"]["trainings_held"] = "not a number" if index % 6 == 5 else index % 3
     return made
@@ -225,6 +231,8 @@ def test_list_pages_together_are_the_whole_log(server, tokens, decided) -> None:
     assert listed == expected and pages == -(-len(expected) // 37)
     assert {s.decision_id for s in refused.decisions} == {d for d, o in decided.items() if o == "INVALID_ARGUMENT"}
 
+    # More decisions than the CLI asks for in one page: it follows the pages.
+    assert len(expected) > PAGE_SIZE
     result = run_cli("audit", "list", "--server", server.address, "--limit", "1000", "--format", "json",
                      token=tokens["audit"])
     assert result.returncode == 0, result.stderr
@@ -255,8 +263,6 @@ def test_show_gives_the_facts_and_the_score_tree_or_the_error(server, tokens, de
     assert shown["summary"]["outcome"] == "INVALID_ARGUMENT" and shown["error"]["code"] == 3
     assert "trainings_held" in json.dumps(shown["error"], ensure_ascii=False)
 
-    result = run_cli("audit", "show", "not-an-id", "--server", server.address, token=tokens["audit"])
-    assert result.returncode == 2 and "decision_id" in result.stderr
 
 
 def test_export_writes_every_decision_whole(server, tokens, decided, tmp_path: Path) -> None:
@@ -277,7 +283,3 @@ def test_export_writes_every_decision_whole(server, tokens, decided, tmp_path: P
         else:
             assert record["error"]["code"] == 3 and "evaluation" not in record
 
-    result = run_cli("audit", "export", "--server", server.address, "--out", out, "--since", "never",
-                     token=tokens["audit"])
-    assert result.returncode == 2 and "filter.since" in result.stderr
-    assert [json.loads(line)["decisionId"] for line in out.read_text().splitlines()] == list(by_id)

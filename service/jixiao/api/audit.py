@@ -123,7 +123,8 @@ class AuditServicer:
         """Every matching row, oldest first, a chunk at a time read in a worker thread."""
         after = None
         while True:
-            rows = await asyncio.to_thread(queries.chunk_after, self._registry.engine, where, after)
+            rows = await asyncio.to_thread(queries.chunk_after, self._registry.engine, where, after,
+                                         queries.CHUNK_ROWS)
             if rows:
                 yield rows
             if len(rows) < queries.CHUNK_ROWS:
