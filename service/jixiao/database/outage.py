@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from typing import Any
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -55,7 +56,8 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-def _causes(error: BaseException):
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    """The error, then what it was raised from, a few levels down."""
     seen = 0
     while error is not None and seen < _CAUSE_DEPTH:
         yield error
@@ -107,8 +109,6 @@ def scrub(text: str, url: str | sa.URL | None = None) -> str:
     `scheme://user:PASSWORD@` and any libpq `password=…` replaced by ***."""
     password = _password(url)
     if password and len(password) >= MIN_BARE_PASSWORD:
-        from urllib.parse import quote, quote_plus
-
         for form in {password, quote(password, safe=""), quote_plus(password)}:
             text = text.replace(form, "***")
     text = _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)
@@ -135,7 +135,7 @@ class OutageLog:
 
     def __init__(self, log: Any, task: str, url: str | sa.URL | None = None,
                  first_delay: float = FIRST_DELAY_S, max_delay: float = MAX_DELAY_S,
-                 clock=time.monotonic):
+                 clock: Callable[[], float] = time.monotonic):
         self._log = log
         self._task = task
         self._url = url
