@@ -165,7 +165,9 @@ class ShadowSink:
         }
         try:
             compiled = self._catalog.get(live.pack_id, run.candidate_version)
-            facts = convert.facts_from_struct(request.facts)
+            facts = decision.facts  # as the live evaluation read them (the evaluator only reads them)
+            if facts is None:
+                facts = convert.facts_from_struct(request.facts)
             candidate = evaluate(compiled, facts, live.language, ignore_unknown=request.ignore_unknown_facts)
         except Exception as error:  # noqa: BLE001 - the candidate's refusal is what the sample records
             row["outcome"] = status_for(error).code.name
