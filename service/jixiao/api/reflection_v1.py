@@ -6,7 +6,9 @@ first. The v1 protocol is v1alpha's with the package renamed: the same messages,
 numbers and method, so the same servicer answers it, registered under the v1 name with a
 generic handler and v1alpha's (wire-identical) message classes. The v1 file descriptor,
 made from v1alpha's by renaming its package, is added to the descriptor pool so that a
-client can also describe the v1 service itself.
+client can also describe the v1 service itself. Once grpcio-reflection ships
+`grpc_reflection.v1`, serve that instead and drop this module (its generated file would
+clash with the descriptor added here).
 """
 
 from __future__ import annotations
