@@ -6,7 +6,8 @@ Fixtures:
   a new empty database for each test (dropped at the end of the session with the server).
 - `make_postgres_server` (session): `make_postgres_server()` starts another server of the
   test's own, for outage tests: `server.stop()` / `server.start()` take it away and bring
-  it back on the same port with its data. Stopped and removed at the end of the session.
+  it back on the same port with its data. `server.remove()` when done; whatever is left
+  is stopped and removed at the end of the session.
 
 The server is the machine's own PostgreSQL binaries (`initdb`, `pg_ctl`, found in
 /usr/lib/postgresql/<newest>/bin, else on PATH, else $JIXIAO_PG_BIN), run with `pg_ctl`
@@ -125,7 +126,7 @@ class PostgresServer:
     def start(self) -> None:
         """Start (again) on the same port and socket; returns once it accepts connections."""
         options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log_file), "-w", "-t", str(START_TIMEOUT_S),
                   "-o", options, "start")
         self.running = True

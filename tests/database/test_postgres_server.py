@@ -44,6 +44,7 @@ def test_a_server_of_its_own_stops_and_starts_with_its_data(make_postgres_server
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT n FROM kept")).scalar() == 7
     engine.dispose()
+    server.remove()
 
 
 @pytest.mark.parametrize("ci, outcome", [(None, pytest.skip.Exception), ("true", pytest.fail.Exception)])

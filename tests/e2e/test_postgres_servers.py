@@ -17,6 +17,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 import grpc
 import pytest
@@ -38,8 +39,10 @@ SEEDED = "1.0.0"  # published and activated by the seeding of every server
 
 
 @pytest.fixture(scope="module")
-def database(make_postgres_server) -> PostgresServer:
-    return make_postgres_server()
+def database(make_postgres_server) -> Iterator[PostgresServer]:
+    server = make_postgres_server()
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="module")

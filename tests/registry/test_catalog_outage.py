@@ -59,3 +59,4 @@ def test_the_watcher_rides_out_a_postgresql_outage_with_one_line_each_way(make_p
     finally:
         catalog.close()
         registry.close()
+        server.remove()
