@@ -1,16 +1,17 @@
 """Several jixiao-server processes on one PostgreSQL, as a multi-replica deployment runs.
 
 Four servers start at once on an empty database (each migrates it and seeds it with the
-same version: all four must serve); a change made through one server reaches the
-others within a second; with PostgreSQL stopped, admin calls answer UNAVAILABLE while
-evaluation goes on from what each server loaded, and each log says so once and once more
-when the database is back. The PostgreSQL is the module's own (tests/postgres_server.py),
-since one test stops it.
+same version: all four must serve); a change made through one server reaches the others
+within a second; with PostgreSQL stopped, admin and audit calls answer UNAVAILABLE while
+evaluation goes on from what each server loaded, and each log says so once, and once
+more when the database is back. The PostgreSQL is the module's own
+(tests/postgres_server.py), since one test stops it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,10 @@ from typing import Iterator
 
 import grpc
 import pytest
+import yaml
 
-from jixiao.v1 import admin_pb2, admin_pb2_grpc
+from jixiao.api.auth import hash_token
+from jixiao.v1 import admin_pb2, admin_pb2_grpc, audit_pb2, audit_pb2_grpc
 from jixiao.v1 import evaluation_pb2 as pb
 from jixiao.v1 import evaluation_pb2_grpc
 
@@ -46,13 +49,24 @@ def database(make_postgres_server) -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="module")
-def servers(database: PostgresServer, auth_config, tmp_path_factory: pytest.TempPathFactory):
+def audit_token(auth_config, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The shared token config plus an `audit` token: its file and the plain token."""
+    token = "audit-" + os.urandom(16).hex()
+    tokens = yaml.safe_load(auth_config.path.read_text(encoding="utf-8"))
+    tokens["tokens"].append({"name": "auditor", "sha256": hash_token(token), "roles": ["audit"]})
+    path = tmp_path_factory.mktemp("auth") / "tokens.yaml"
+    path.write_text(yaml.safe_dump(tokens), encoding="utf-8")
+    return path, token
+
+
+@pytest.fixture(scope="module")
+def servers(database: PostgresServer, audit_token, tmp_path_factory: pytest.TempPathFactory):
     """Four servers started at the same moment on one empty PostgreSQL database."""
     url = database.create_database("jixiao")
     packs = tmp_path_factory.mktemp("packs")
     shutil.copytree(RULES / PACK_ID / SEEDED, packs / PACK_ID / SEEDED)
     folder = tmp_path_factory.mktemp("servers")
-    options = dict(packs=packs, args=["--registry-url", url, "--auth-config", str(auth_config.path)])
+    options = dict(packs=packs, args=["--registry-url", url, "--auth-config", str(audit_token[0])])
     with ThreadPoolExecutor(SERVERS) as pool:
         starts = [pool.submit(start_server, folder / f"server-{n}.log", **options) for n in range(SERVERS)]
         try:
@@ -136,8 +150,8 @@ def watcher_lines(server: RunningServer, event: str) -> list[dict]:
 
 
 def test_with_postgresql_stopped_admin_calls_are_unavailable_and_evaluation_goes_on(
-        servers, database: PostgresServer, auth_config, golden_2019_facts) -> None:
-    deploy = bearer(auth_config.deploy_token)
+        servers, database: PostgresServer, auth_config, audit_token, golden_2019_facts) -> None:
+    deploy, audit = bearer(auth_config.deploy_token), bearer(audit_token[1])
     active = served_version(servers[0], golden_2019_facts)
     database.stop()
     try:
@@ -149,12 +163,16 @@ def test_with_postgresql_stopped_admin_calls_are_unavailable_and_evaluation_goes
         for server in servers:
             assert evaluate(server, golden_2019_facts).version == active
             with server.channel() as channel:
-                with pytest.raises(grpc.RpcError) as refused:
-                    admin_of(server, channel).ListPackVersions(admin_pb2.ListPackVersionsRequest(pack_id=PACK_ID),
-                                                               metadata=deploy, timeout=DEADLINE_S)
-            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert refused.value.details() == "the database is unavailable; retry later"
-            assert error_reason(refused.value) == "DATABASE_UNAVAILABLE"
+                calls = [lambda: admin_of(server, channel).ListPackVersions(
+                             admin_pb2.ListPackVersionsRequest(pack_id=PACK_ID), metadata=deploy, timeout=DEADLINE_S),
+                         lambda: audit_pb2_grpc.AuditServiceStub(channel).ListDecisions(
+                             audit_pb2.ListDecisionsRequest(), metadata=audit, timeout=DEADLINE_S)]
+                for call in calls:
+                    with pytest.raises(grpc.RpcError) as refused:
+                        call()
+                    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value.details()
+                    assert refused.value.details() == "the database is unavailable; retry later"
+                    assert error_reason(refused.value) == "DATABASE_UNAVAILABLE"
     finally:
         database.start()
     deadline = time.monotonic() + 15  # the watcher's next try is at most 4 s after the restart
