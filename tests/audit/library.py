@@ -9,7 +9,7 @@ from google.protobuf import struct_pb2
 from jixiao.api.convert import evaluation_bytes
 from jixiao.api.decisions import DecisionHub
 from jixiao.api.errors import status_for
-from jixiao.api.servicer import evaluation_for
+from jixiao.api.servicer import evaluated
 from jixiao.core.evaluation.compiler import plain_matcher
 from jixiao.core.pack.cases import load_case
 from jixiao.packs import BUNDLED_PACKS, PackNotFound, load_pack_dir
@@ -56,8 +56,8 @@ class Taken:
 def decided(library: Library, request: pb.EvaluateRequest, method: str = "Evaluate", item_key=None):
     sink = Taken()
     draft = DecisionHub([sink]).start(method, request, None, item_key)
-    try:
-        evaluation = evaluation_for(request, draft.lookup(library.get))
+    try:  # as the servicer does: the facts the evaluator read go with the decision
+        _compiled, draft.decision.facts, evaluation = evaluated(request, draft.lookup(library.get))
     except Exception as error:  # noqa: BLE001
         draft.refused(status_for(error))
     else:

@@ -37,8 +37,9 @@ from .errors import internal, status_for
 Lookup = Callable[[str, str | None], CompiledPack]
 #: Scores one request: the Evaluation, or it serialised (wrapped in the result without a second parse).
 Score = Callable[[pb.EvaluateRequest, Lookup], pb.Evaluation | bytes]
-#: Evaluates one request (the core's result): what a recorded item is scored with.
-Evaluate = Callable[[pb.EvaluateRequest, Lookup], Evaluation]
+#: Evaluates one request: the pack version, the facts read and the core's result (servicer.evaluated),
+#: what a recorded item is scored with.
+Evaluate = Callable[[pb.EvaluateRequest, Lookup], tuple[CompiledPack, dict, Evaluation]]
 
 #: Undecodable items of one stream logged each with its error id; later ones are only counted.
 UNDECODABLE_LOGGED = 10
@@ -130,7 +131,7 @@ class BatchAnswers:
         try:
             if refusal is not None:
                 raise refusal
-            evaluation = self._evaluate(request, draft.lookup(self._get))
+            _compiled, draft.decision.facts, evaluation = self._evaluate(request, draft.lookup(self._get))
             reply = evaluation_bytes(evaluation)
         except Exception as error:  # that item's status; the stream goes on
             status = status_for(error)

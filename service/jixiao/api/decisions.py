@@ -69,6 +69,7 @@ class Decision:
     item_key: str | None = None
     compiled: CompiledPack | None = None  # the pack version that answered, if one was found
     evaluation: Evaluation | None = None  # the core's result, when it succeeded
+    facts: dict | None = None  # the request's facts as the evaluator read them (convert.facts_from_struct)
     reply: bytes | None = None  # the Evaluation's bytes without its decision id
     status: grpc.Status | None = None  # the failure's status
     duration_s: float = 0.0

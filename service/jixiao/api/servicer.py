@@ -67,7 +67,9 @@ class EvaluationServicer:
             add_trailing_metadata(context, (DECISION_ID_KEY, draft.decision_id))
 
         def produce():
-            evaluation = evaluation_for(request, draft.lookup(self._library.get))
+            _compiled, facts, evaluation = evaluated(request, draft.lookup(self._library.get))
+            if draft.decision is not None:
+                draft.decision.facts = facts  # the log's canonical facts, without converting them again
             reply = convert.evaluation_bytes(evaluation)
             draft.answered(evaluation, reply)
             outcome = {"version": evaluation.version, "score": convert.decimal_text(evaluation.score),
@@ -90,6 +92,8 @@ class EvaluationServicer:
             fmt = report_format(request.format)
             self._reports.check_room()  # a full queue refuses before evaluating
             compiled, facts, evaluation = evaluated(evaluate_request, draft.lookup(self._library.get))
+            if draft.decision is not None:
+                draft.decision.facts = facts
             evaluation_reply = convert.evaluation_bytes(evaluation)  # the decision's reply: no id
             message = pb.Evaluation.FromString(evaluation_reply + draft.id_field())
             reply = reply_with(await self._reports.render(compiled, evaluation, facts, fmt), message, fmt)
@@ -111,7 +115,7 @@ class EvaluationServicer:
             # Headers at once: the client learns the stream was accepted before its first result.
             await context.send_initial_metadata(())
             async for result in answer_stream(requests, self._library.get, score_serialised, context,
-                                              self._batch_idle_timeout, self._decisions, evaluation_for):
+                                              self._batch_idle_timeout, self._decisions, evaluated):
                 yield result
         except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
             raise

@@ -98,7 +98,9 @@ class RowMaker:
 
     def row(self, decision: Decision) -> dict[str, Any]:
         request = decision.request
-        facts = canonical_facts(request.facts)
+        # The facts the evaluator read are the Struct converted (facts_from_struct): encoded
+        # as they are, not converted again; a call refused before it read them converts them here.
+        facts = _dumps(decision.facts) if decision.facts is not None else canonical_facts(request.facts)
         compiled = decision.compiled
         evaluation = decision.evaluation
         if decision.status is None and decision.reply is not None:
