@@ -99,9 +99,12 @@ def served_version(server: RunningServer, facts: dict) -> str:
 
 def wait_until_served(server: RunningServer, facts: dict, version: str, started: float) -> float:
     """Seconds from `started` until `server` answers a call naming no version with `version`."""
-    while served_version(server, facts) != version:
-        assert time.monotonic() - started < DEADLINE_S, f"{server.address} never served {version}"
-        time.sleep(0.02)
+    request = pb.EvaluateRequest(pack_id=PACK_ID, facts=struct(facts))
+    with server.channel() as channel:
+        stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
+        while stub.Evaluate(request, timeout=DEADLINE_S).version != version:
+            assert time.monotonic() - started < DEADLINE_S, f"{server.address} never served {version}"
+            time.sleep(0.02)
     return time.monotonic() - started
 
 
