@@ -164,7 +164,10 @@ class PostgresServer:
 def new_server(start: bool = True) -> PostgresServer:
     """A new cluster in a new temporary folder (raises PostgresUnavailable)."""
     bin_dir = find_bin_dir()
-    root = Path(tempfile.mkdtemp(prefix="jixiao-pg-"))
+    # /tmp, whatever TMPDIR says: the postgres user must reach the folder (a root's TMPDIR
+    # may be closed to it) and a unix socket's path must stay under 108 bytes.
+    base = "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else None
+    root = Path(tempfile.mkdtemp(prefix="jixiao-pg-", dir=base))
     try:
         server = PostgresServer(bin_dir, root)
         if start:
