@@ -96,8 +96,8 @@ def _ended(call: ObservedCall, error: BaseException | None) -> str:
     """The status code a call ended with: what it set or aborted with, else what its end says."""
     if error is None or isinstance(error, grpc.aio.AbortError):
         return call.code or "OK"
-    if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
-        return "CANCELLED"
+    if isinstance(error, (asyncio.CancelledError, GeneratorExit)) or type(error).__name__ == "ExecuteBatchError":
+        return "CANCELLED"  # ExecuteBatchError: gRPC could not send to a client that went away
     return "UNKNOWN"  # grpc.aio answers an exception it is not told about so
 
 

@@ -196,7 +196,10 @@ def watch_queue_depth(read: Callable[[], int]) -> None:
 
 def _sample_queues() -> None:
     while True:
-        decision_log_queue_depth(sum(read() for read in list(_queue_readers)))
+        try:
+            decision_log_queue_depth(sum(read() for read in list(_queue_readers)))
+        except Exception:  # noqa: BLE001 - a reading that fails leaves the last value; the next may work
+            pass
         time.sleep(QUEUE_SAMPLE_S)
 
 
