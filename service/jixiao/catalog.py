@@ -24,7 +24,8 @@ import structlog
 from .core.evaluation.compiler import CompiledPack
 from .core.identifiers import echo
 from .observability import metrics
-from .database.outage import FIRST_DELAY_S, MAX_DELAY_S, OutageLog, describe, is_unavailable
+from .database.outage import (FIRST_DELAY_S, MAX_DELAY_S, DatabaseUnavailable, OutageLog, describe,
+                              is_unavailable)
 from .packs import PackNotFound, compile_bundle, semver_key
 from .registry.signing import SignatureError, TrustPolicy
 from .registry.store import Registry, VersionNotFound
@@ -74,6 +75,9 @@ class RegistryCatalog:
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Set by the watcher while the database is away: a call on the event loop must not
+        # then wait up to a connect timeout to look up a version the snapshot lacks.
+        self._database_away = False
         self.refresh()
 
     # --- what the servicers call -------------------------------------------------
@@ -179,6 +183,7 @@ class RegistryCatalog:
             except Exception as error:  # noqa: BLE001 - the server goes on with its last snapshot
                 if is_unavailable(error):
                     delay = outage.failed(error)
+                    self._database_away = True
                     continue
                 if failing != describe(error):
                     failing = describe(error)
@@ -186,9 +191,12 @@ class RegistryCatalog:
                 delay = min(max(delay * 2, FIRST_DELAY_S), MAX_DELAY_S)
             else:
                 outage.recovered()
+                self._database_away = False
                 failing, delay = None, self._poll_interval
 
     def _published_since(self, pack_id: str, version: str) -> bool:
+        if self._database_away:  # answered UNAVAILABLE at once (a retry may find it published)
+            raise DatabaseUnavailable(f"{echo(pack_id)}@{echo(version)} is not loaded and the database is unavailable")
         try:
             self.registry.record(pack_id, version)
         except VersionNotFound:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from jixiao.catalog import RegistryCatalog
 from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.core.pack.cases import load_case
+from jixiao.database.outage import DatabaseUnavailable, is_unavailable
 from jixiao.packs import read_bundle
 from jixiao.registry.store import Registry
 
@@ -45,6 +47,10 @@ def test_the_watcher_rides_out_a_postgresql_outage_with_one_line_each_way(make_p
             time.sleep(0.7)  # the next try, 0.5 s later, fails too and is not logged
             assert (str(evaluate(catalog.get(PACK), FACTS_2019).score), catalog.default_version(PACK)) == \
                 ("75.03", "1.0.0")
+            asked = time.monotonic()
+            with pytest.raises(DatabaseUnavailable) as unknown:  # not looked up: the database is away
+                catalog.get(PACK, "1.0.9")
+            assert time.monotonic() - asked < 0.05 and is_unavailable(unknown.value)
             down = [e for e in logs if e["log_level"] in ("warning", "error")]
             server.start()
             wait_for(lambda: any(e["event"] == "database back" for e in logs), 6, "no 'database back' line")

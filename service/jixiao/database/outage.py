@@ -38,9 +38,15 @@ _SQLITE_OUTAGE = ("unable to open", "disk i/o", "database is locked", "readonly 
 _CAUSE_DEPTH = 5
 
 
+class DatabaseUnavailable(RuntimeError):
+    """Raised without trying the database, by code that knows it is away (a loop in an outage)."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when `error` means the database cannot be reached now (retry later), not a bug."""
     for cause in _causes(error):
+        if isinstance(cause, DatabaseUnavailable):
+            return True
         if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
             return True
         if isinstance(cause, sa_exc.TimeoutError):  # no connection free in the pool in time
