@@ -196,7 +196,8 @@ class RegistryCatalog:
 
     def _published_since(self, pack_id: str, version: str) -> bool:
         if self._database_away:  # answered UNAVAILABLE at once (a retry may find it published)
-            raise DatabaseUnavailable(f"{echo(pack_id)}@{echo(version)} is not loaded and the database is unavailable")
+            raise DatabaseUnavailable(
+                f"{echo(pack_id)}@{echo(version)} is not loaded and the database is unavailable")
         try:
             self.registry.record(pack_id, version)
         except VersionNotFound:
