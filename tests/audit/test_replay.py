@@ -7,7 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 from jixiao.audit import replay as replays
 from jixiao.audit.queries import get_row
@@ -248,6 +248,20 @@ def test_the_request_is_rebuilt_from_the_row() -> None:
     expected.update(facts)
     assert replays.request_of(row) == pb.EvaluateRequest(pack_id=PACK_ID, version="1.0.0", facts=expected,
                                                          language=pb.LANGUAGE_EN, ignore_unknown_facts=True)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a":[1,2.5,{"b":null,"c":[[],{}]}],"d":true,"e":"中","f":-0.0,"g":1e308,"h":12345678901234567890}',
+    '{"i":NaN,"j":-Infinity,"k":Infinity}', "{}", '{"x":[]}', '{"n":{"m":{"l":[false,"",0]}}}',
+])
+def test_facts_are_read_as_json_format_reads_them(text) -> None:
+    assert replays.facts_struct(text).SerializeToString() == json_format.ParseDict(
+        json.loads(text), struct_pb2.Struct()).SerializeToString()
+
+
+def test_the_2019_facts_are_read_as_json_format_reads_them() -> None:
+    text = canonical_of(facts_2019())
+    assert replays.facts_struct(text) == json_format.ParseDict(json.loads(text), struct_pb2.Struct())
 
 
 @pytest.mark.parametrize(("stored", "value"), [("", 0), ("zh", 1), ("en", 2), ("LANGUAGE_EN", 2), ("7", 7)])

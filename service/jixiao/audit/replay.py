@@ -3,7 +3,7 @@
 A `decisions` row holds what was asked (the facts' canonical JSON, the pack, the version
 asked for, the language, ignore_unknown_facts) and what was answered (the reply's bytes:
 the Evaluation without its decision id, or the google.rpc.Status of a failure). `replay`
-rebuilds the EvaluateRequest (the facts through `json_format.ParseDict`), answers it as
+rebuilds the EvaluateRequest (the facts as `json_format.ParseDict` reads them), answers it as
 the EvaluationService does (`api.servicer.evaluated`, `convert.evaluation_bytes`, or
 `status_for` and `details.status_message` for a failure) with the pack version whose
 digest the row names, and compares:
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import grpc
-from google.protobuf import json_format, struct_pb2, text_format
+from google.protobuf import struct_pb2, text_format
 from google.rpc import status_pb2
 
 from jixiao.api import convert
@@ -101,9 +101,24 @@ def language_enum(stored: str) -> int:
     return pb.LANGUAGE_UNSPECIFIED
 
 
+def facts_struct(canonical: str) -> struct_pb2.Struct:
+    """The Struct that canonical facts stand for.
+
+    The JSON text is read by `json.loads` (plain dicts, lists, str, int, float, bool,
+    None), which `Struct.update` takes exactly as `json_format.ParseDict` does (the same
+    bytes; a test holds them to it) at a third of the cost, which was a third of a replay's.
+    """
+    value = json.loads(canonical)
+    if not isinstance(value, dict):
+        raise ValueError(f"facts must be a JSON object, not {type(value).__name__}")
+    facts = struct_pb2.Struct()
+    facts.update(value)
+    return facts
+
+
 def request_of(row) -> pb.EvaluateRequest:
     """The EvaluateRequest a row records (its facts must be there: not redacted)."""
-    facts = json_format.ParseDict(json.loads(row.facts), struct_pb2.Struct())
+    facts = facts_struct(row.facts)
     return pb.EvaluateRequest(pack_id=row.pack_id, version=row.requested_version, facts=facts,
                               language=language_enum(row.language), ignore_unknown_facts=row.ignore_unknown_facts)
 
@@ -152,7 +167,7 @@ def replay(row, compiled: CompiledPack | None, fallback: Lookup | None = None) -
     except PackMissing:
         return Replayed(row.decision_id, PACK_MISSING, row.reply_digest,
                         detail="the decision records no pack version and this server has no catalog to ask")
-    except (ValueError, json_format.ParseError) as error:  # facts edited into something that is not JSON
+    except (ValueError, TypeError) as error:  # facts edited into something that is not JSON
         return Replayed(row.decision_id, FACTS_ALTERED if not facts_intact else DIFFERENT, row.reply_digest,
                         differences=(Difference("(facts)", "json", _cut(row.facts), f"not readable: {_cut(str(error))}"),),
                         detail="the recorded facts are not a JSON object: the record was altered")
