@@ -84,4 +84,5 @@ def test_no_request_id_when_no_server_saw_the_call_or_the_failure_is_local() -> 
     local = error_from_status(rich_status(code_pb2.NOT_FOUND, "no pack 'x'"))
     assert describe_error(local)[0] == "not found: no pack 'x'"
     answered = JixiaoError(grpc.StatusCode.INTERNAL, "internal error; quote error id 1a2b", request_id="abc")
-    assert describe_error(answered)[0] == "server error (INTERNAL): internal error; quote error id 1a2b (request id abc)"
+    assert describe_error(answered)[0] == \
+        "server error (INTERNAL): internal error; quote error id 1a2b (request id abc)"

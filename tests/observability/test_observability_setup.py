@@ -38,8 +38,10 @@ def test_without_otel_nothing_of_opentelemetry_is_imported(tmp_path) -> None:
         "from pathlib import Path\n"
         "from jixiao.observability.setup import for_server\n"
         "from jixiao.settings import ServerSettings\n"
-        f"observed = for_server(ServerSettings('127.0.0.1', 0, packs_dir=Path({str(REPO / 'rules')!r})), supervised=False)\n"
-        "print(observed.interceptor is not None, any(m.split('.')[0] == 'opentelemetry' for m in sys.modules),\n"
+        f"settings = ServerSettings('127.0.0.1', 0, packs_dir=Path({str(REPO / 'rules')!r}))\n"
+        "observed = for_server(settings, supervised=False)\n"
+        "otel = any(m.split('.')[0] == 'opentelemetry' for m in sys.modules)\n"
+        "print(observed.interceptor is not None, otel,\n"
         "      'prometheus_client' in sys.modules)\n", tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False"]
