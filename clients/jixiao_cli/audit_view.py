@@ -50,11 +50,12 @@ def pack_ref(summary: audit_pb2.DecisionSummary) -> str:
 
 
 def render_decisions(summaries: Iterable[audit_pb2.DecisionSummary], language: str = "zh") -> Table:
-    """One row per decision, as given (newest first); fits 120 columns."""
+    """One row per decision, as given (newest first); within 120 columns the id, time and
+    outcome stay whole and the pack and caller fold."""
     headings = HEADINGS[language]
     table = Table(Column(headings[0], no_wrap=True), Column(headings[1], no_wrap=True),
                   Column(headings[2], overflow="fold"), Column(headings[3], overflow="fold"),
-                  Column(headings[4], overflow="fold"), Column(headings[5], no_wrap=True, justify="right"),
+                  Column(headings[4], no_wrap=True), Column(headings[5], no_wrap=True, justify="right"),
                   Column(headings[6]), box=None, pad_edge=False)
     for summary in summaries:
         table.add_row(summary.decision_id, summary.at.replace("T", " ").removesuffix("Z")[:19], pack_ref(summary),
