@@ -190,3 +190,11 @@ def test_a_decision_row_is_found_by_its_id(engine, rows) -> None:
     assert queries.get_row(engine, rows[3]["decision_id"]).request_id == "r3"
     assert queries.get_row(engine, "01936f2e-8a4c-7d3e-9b1a-2f6c0d4e5a7b") is None
 
+
+
+def test_a_list_reads_whether_facts_were_kept_not_the_facts(engine, rows) -> None:
+    clear(engine)
+    insert(engine, [plain_row(0), plain_row(1, facts=None)])
+    page = queries.list_page(engine, queries.Criteria(), 10, None)
+    assert [(row.request_id, bool(row.facts_redacted)) for row in page.rows] == [("r1", True), ("r0", False)]
+    assert "reply" not in page.rows[0]._fields and "facts" not in page.rows[0]._fields

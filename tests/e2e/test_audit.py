@@ -235,7 +235,7 @@ def test_list_pages_together_are_the_whole_log(server, tokens, decided) -> None:
     assert len(expected) > PAGE_SIZE
     result = run_cli("audit", "list", "--server", server.address, "--limit", "1000", "--format", "json",
                      token=tokens["audit"])
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     summaries = json.loads(result.stdout)
     assert [s["decisionId"] for s in summaries] == expected
     batch = [s for s in summaries if s["method"] == "EvaluateBatch"]

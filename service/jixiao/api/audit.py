@@ -174,8 +174,13 @@ def summary(row) -> pb.DecisionSummary:
         decision_id=row.decision_id, at=row.at, method=row.method, caller=row.caller, request_id=row.request_id,
         pack_id=row.pack_id, requested_version=row.requested_version, version=row.version,
         pack_digest=row.pack_digest, outcome=row.outcome, score=row.score or "", grade=row.grade or "",
-        duration_ms=f"{row.duration_ms:.3f}", facts_digest=row.facts_digest, facts_redacted=row.facts is None,
+        duration_ms=f"{row.duration_ms:.3f}", facts_digest=row.facts_digest, facts_redacted=_redacted(row),
         reply_digest=row.reply_digest, item_key=row.item_key or "", served_by=row.served_by)
+
+
+def _redacted(row) -> bool:
+    """Whether only the facts' digest was kept (a list reads that rather than the facts)."""
+    return bool(row.facts_redacted) if "facts_redacted" in row._fields else row.facts is None
 
 
 def whole(row) -> pb.GetDecisionResponse:

@@ -177,9 +177,15 @@ class Page:
     next_token: str
 
 
+#: What a list reads of each row: not the facts nor the reply (kilobytes each), only
+#: whether the facts were kept.
+SUMMARY_COLUMNS = (*(c for c in decisions.c if c.name not in ("facts", "reply")),
+                   decisions.c.facts.is_(None).label("facts_redacted"))
+
+
 def list_page(engine: Engine, where: Criteria, size: int, after: str | None) -> Page:
-    """One page of rows, newest first, after the decision id `after` (exclusive)."""
-    query = sa.select(decisions).where(*where.conditions())
+    """One page of rows (their summary columns), newest first, after the decision id `after` (exclusive)."""
+    query = sa.select(*SUMMARY_COLUMNS).where(*where.conditions())
     if after is not None:
         query = query.where(decisions.c.decision_id < after)
     query = query.order_by(decisions.c.decision_id.desc()).limit(size + 1)
