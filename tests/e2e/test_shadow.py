@@ -1,4 +1,4 @@
-"""Shadow evaluation end to end: two servers on one database, a run of
+"""Shadow evaluation end to end: two servers on one database (SQLite, then PostgreSQL), a run of
 quality-district-funding 1.1.0 against 1.0.0 live traffic started through one and
 followed by both, its report recomputed from the decision log, then stopped.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
+import shutil
 import subprocess
 import sys
 import time
@@ -22,11 +22,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import json_format, struct_pb2
 
 from jixiao.api import convert
 from jixiao.core.errors import FactsError
 from jixiao.core.evaluation.evaluator import evaluate
+from jixiao.database.connection import database_url
+from jixiao.database.schema import decisions
 from jixiao.packs import load_pack_dir
 from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2_grpc
 from jixiao_cli.client import evaluate_request
@@ -46,16 +49,29 @@ SAMPLE = "0.5"
 WAIT_S = 15.0
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("shadow-db") / "registry.sqlite3"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The servers' shared database: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('shadow-db') / 'registry.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database()
 
 
 @pytest.fixture(scope="module")
-def servers(launch_server, auth_config: AuthConfig, database: Path) -> list[RunningServer]:
-    """Two servers sharing one SQLite database, writing their decision logs every 0.1 s."""
-    args = ["--auth-config", str(auth_config.path), "--decision-log-flush-interval", "0.1"]
-    started = [launch_server(f"shadow-{name}", args=args, registry=database) for name in "ab"]
+def packs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two versions compared, alone: the servers publish and compile nothing else at start."""
+    folder = tmp_path_factory.mktemp("shadow-packs")
+    for version in ("1.0.0", "1.1.0"):
+        shutil.copytree(RULES / PACK / version, folder / PACK / version)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def servers(launch_server, auth_config: AuthConfig, database: str, packs: Path) -> list[RunningServer]:
+    """Two servers sharing one database, writing their decision logs every 0.1 s."""
+    args = ["--auth-config", str(auth_config.path), "--decision-log-flush-interval", "0.1",
+            "--registry-url", database]
+    started = [launch_server(f"shadow-{name}", args=args, packs=packs) for name in "ab"]
     yield started
     for server in started:
         assert server.stop() == 0, server.log()
@@ -109,18 +125,17 @@ def test_refusals(stubs, auth_config: AuthConfig) -> None:
     start_refused(grpc.StatusCode.PERMISSION_DENIED, "deploy", metadata=bearer(auth_config.evaluate_token))
     start_refused(grpc.StatusCode.UNAUTHENTICATED, "", metadata=[])
 
-    no_run = refusal(admin.GetShadowReport, admin_pb2.GetShadowReportRequest(pack_id="project-expenditure-framework"),
-                     deploy)
+    no_run = refusal(admin.GetShadowReport, admin_pb2.GetShadowReportRequest(pack_id=PACK), deploy)
     assert no_run.code() == grpc.StatusCode.NOT_FOUND and "has had no shadow run" in no_run.details()
     for request in (admin_pb2.GetShadowReportRequest(pack_id=PACK, run_id="x" * 100),
                     admin_pb2.GetShadowReportRequest(pack_id=PACK, worst=101)):
         assert refusal(admin.GetShadowReport, request, deploy).code() == grpc.StatusCode.INVALID_ARGUMENT
-    stop = refusal(admin.StopShadow, admin_pb2.StopShadowRequest(pack_id="project-expenditure-framework"), deploy)
+    stop = refusal(admin.StopShadow, admin_pb2.StopShadowRequest(pack_id=PACK), deploy)
     assert stop.code() == grpc.StatusCode.FAILED_PRECONDITION and "no shadow run going" in stop.details()
 
 
 def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
-        servers, stubs, auth_config: AuthConfig, database: Path, versions) -> None:
+        servers, stubs, auth_config: AuthConfig, database: str, versions) -> None:
     deploy = bearer(auth_config.deploy_token)
     (admin_a, evaluation_a), (admin_b, evaluation_b) = stubs
     admin_a.ActivatePackVersion(admin_pb2.ActivatePackVersionRequest(pack_id=PACK, version="1.0.0"), metadata=deploy)
@@ -131,7 +146,7 @@ def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
     run = admin_a.GetShadowReport(admin_pb2.GetShadowReportRequest(pack_id=PACK), metadata=deploy).run
     assert run.run_id in started.stdout and "shadow run started" in started.stdout
     assert (run.candidate_version, run.sample, run.started_by, run.stopped_at) == ("1.1.0", SAMPLE, "ops-alice", "")
-    second = refusal(admin_b.StartShadow, admin_pb2.StartShadowRequest(pack_id=PACK, candidate_version="1.0.1"),
+    second = refusal(admin_b.StartShadow, admin_pb2.StartShadowRequest(pack_id=PACK, candidate_version="1.0.0"),
                      deploy)
     assert second.code() == grpc.StatusCode.FAILED_PRECONDITION and run.run_id in second.details()
     wait_for_log(servers[1], f'"shadow run followed"', run.run_id)  # B follows the run A started
@@ -161,16 +176,8 @@ def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
 
     same = admin_b.GetShadowReport(admin_pb2.GetShadowReportRequest(pack_id=PACK), metadata=deploy)
     assert same == report  # either server reports every server's samples
-    shown = run_cli("pack", "shadow", "report", PACK, "--server", servers[1].address, "--format", "json", **token)
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout) == message_dict(report)
-    for language, words in (("en", ["compared", "Mean delta", report.worst[0].decision_id]),
-                            ("zh", ["比较", "平均差额", report.worst[0].decision_id])):
-        table = run_cli("pack", "shadow", "report", PACK, "--server", servers[0].address, "--lang", language,
-                        COLUMNS="120", **token)
-        assert table.returncode == 0, table.stderr
-        assert all(word in table.stdout for word in words), table.stdout
-        assert max(map(len, table.stdout.splitlines())) <= 120
+    if database.startswith("sqlite"):  # the CLI's JSON and tables once: they do not depend on the database
+        check_cli_report(servers, token, report)
 
     stopped = run_cli("pack", "shadow", "stop", PACK, "--server", servers[1].address, "--lang", "en", **token)
     assert stopped.returncode == 0 and "shadow run stopped" in stopped.stdout, stopped.stderr
@@ -184,25 +191,35 @@ def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
     assert again.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-def test_a_server_without_the_decision_log_refuses_to_start_a_run(launch_server, auth_config, database,
-                                                                   servers) -> None:
-    server = launch_server("shadow-no-log", args=["--auth-config", str(auth_config.path), "--no-decision-log"],
-                           registry=database)
-    try:
-        with server.channel() as channel:
-            admin = admin_pb2_grpc.PackAdminServiceStub(channel)
-            error = refusal(admin.StartShadow, admin_pb2.StartShadowRequest(pack_id=PACK, candidate_version="1.1.0"),
-                            bearer(auth_config.deploy_token))
-            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "no decision log" in error.details()
-            # It reads the runs all the same: the shared database's last run.
-            report = admin.GetShadowReport(admin_pb2.GetShadowReportRequest(pack_id=PACK),
-                                           metadata=bearer(auth_config.deploy_token))
-            assert report.run.stopped_at and report.samples > 0
-    finally:
-        assert server.stop() == 0, server.log()
+def test_a_server_without_the_decision_log_refuses_to_start_a_run(start_jixiao_server, auth_config,
+                                                                   packs: Path) -> None:
+    server = start_jixiao_server(args=["--auth-config", str(auth_config.path), "--no-decision-log"], packs=packs)
+    deploy = bearer(auth_config.deploy_token)
+    with server.channel() as channel:
+        admin = admin_pb2_grpc.PackAdminServiceStub(channel)
+        error = refusal(admin.StartShadow, admin_pb2.StartShadowRequest(pack_id=PACK, candidate_version="1.1.0"),
+                        deploy)
+        assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "no decision log" in error.details()
+        nothing = refusal(admin.GetShadowReport, admin_pb2.GetShadowReportRequest(pack_id=PACK), deploy)
+        assert nothing.code() == grpc.StatusCode.NOT_FOUND  # nothing was recorded
+    assert server.stop() == 0, server.log()
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def check_cli_report(servers, token: dict, report: admin_pb2.GetShadowReportResponse) -> None:
+    """`jixiao pack shadow report`: its JSON is the reply; its tables fit 120 columns in both languages."""
+    shown = run_cli("pack", "shadow", "report", PACK, "--server", servers[1].address, "--format", "json", **token)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == message_dict(report)
+    for language, words in (("en", ["compared", "Mean delta", report.worst[0].decision_id]),
+                            ("zh", ["比较", "平均差额", report.worst[0].decision_id])):
+        table = run_cli("pack", "shadow", "report", PACK, "--server", servers[0].address, "--lang", language,
+                        COLUMNS="120", **token)
+        assert table.returncode == 0, table.stderr
+        assert all(word in table.stdout for word in words), table.stdout
+        assert max(map(len, table.stdout.splitlines())) <= 120
 
 
 def wait_for_log(server: RunningServer, *texts: str) -> None:
@@ -231,12 +248,15 @@ def half_up(value: Fraction) -> str:
     return "0.00" if cents == 0 else f"{'-' if value < 0 else ''}{cents // 100}.{cents % 100:02d}"
 
 
-def recompute(database: Path, chosen: list[str], versions) -> dict:
+def recompute(database: str, chosen: list[str], versions) -> dict:
     """Every figure of the report from the decision log's facts, in fractions."""
-    with sqlite3.connect(database) as conn:
-        rows = {row[0]: row[1:] for row in conn.execute(
-            f"SELECT decision_id, facts, language, ignore_unknown_facts, version FROM decisions "
-            f"WHERE decision_id IN ({','.join('?' * len(chosen))})", chosen)}
+    engine = sa.create_engine(database_url(database))
+    columns = (decisions.c.decision_id, decisions.c.facts, decisions.c.language, decisions.c.ignore_unknown_facts,
+               decisions.c.version)
+    with engine.connect() as conn:
+        rows = {row[0]: tuple(row[1:]) for row in conn.execute(
+            sa.select(*columns).where(decisions.c.decision_id.in_(chosen)))}
+    engine.dispose()
     assert sorted(rows) == chosen, "a sampled decision is missing from the decision log"
     errors = 0
     deltas: list[tuple[Fraction, str]] = []
