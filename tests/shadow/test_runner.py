@@ -27,6 +27,8 @@ from jixiao.v1 import evaluation_pb2 as pb
 
 from jixiao_cli.client import facts_to_struct
 
+from .conftest import ON_BOTH_DATABASES
+
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
 from bench_common import variants  # noqa: E402
 
@@ -148,6 +150,7 @@ def test_a_full_queue_drops_and_counts_and_a_candidate_refusal_is_recorded(
     assert rows.rows[0]["outcome"] == "INVALID_ARGUMENT" and rows.rows[0]["nodes"] is None
 
 
+@ON_BOTH_DATABASES
 def test_runs_started_and_stopped_elsewhere_are_followed(registry: Registry, database_url: str,
                                                          versions: Versions) -> None:
     elsewhere = Registry(database_url)

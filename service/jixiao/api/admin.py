@@ -126,6 +126,7 @@ class PackAdminServicer:
             if self._shadow is None:
                 raise ShadowNeedsDecisionLog()
             record = self._registry.record(request.pack_id, request.candidate_version)  # published?
+            self._catalog.get(request.pack_id, record.version)  # served here (its signature trusted)? compiled now
             run = self._shadow_runs.start(request.pack_id, record.version, record.digest, sample, caller())
             self._shadow.refresh()  # this server samples from its next call on
             return pb.StartShadowResponse(run=convert.shadow_run_message(run)), {
