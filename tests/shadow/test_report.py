@@ -28,7 +28,7 @@ scores = st.decimals(min_value=0, max_value=100, places=2)
 
 
 @st.composite
-def a_sample(draw, index: int = 0) -> Sample:
+def a_sample(draw) -> Sample:
     live = {node: draw(scores) for node in TREE}
     candidate = {node: (None if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from([live[node], draw(scores)])))
                  for node in TREE}

@@ -18,8 +18,9 @@ run); they are not in the report, which covers the samples evaluated.
 
 A poller thread reads the running runs from the database every `poll_interval` seconds,
 so a run started or stopped through any server sharing the database is followed by this
-one within that time (through this one, at once). While the database is away it backs off and logs one line when it goes and
-one when it is back (database/outage.py); the runs it last read are still followed.
+one within that time (through this one, at once). While the database is away it backs
+off and logs one line when it goes and one when it is back (database/outage.py); the runs
+it last read are still followed.
 The sample rows go to the database through the decision log's BatchWriter, in the same
 batches as the decisions: shadow samples are taken only when the decision log is on,
 since a sample is known by its decision id.
