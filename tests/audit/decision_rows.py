@@ -40,8 +40,9 @@ LANGUAGE_NAMES = {pb.LANGUAGE_UNSPECIFIED: "", pb.LANGUAGE_ZH: "zh", pb.LANGUAGE
 BASE_MS = 1_796_299_200_000
 
 
-def registry_with(path: Path, versions: tuple[str, ...] = VERSIONS) -> Registry:
-    registry = Registry.open_file(path)
+def registry_with(place: Path | str, versions: tuple[str, ...] = VERSIONS) -> Registry:
+    """A registry (an SQLite file's path, or a database URL) with these bundled versions published."""
+    registry = Registry(place) if isinstance(place, str) else Registry.open_file(place)
     for version in versions:
         bundle = read_bundle(REPO / "rules" / PACK_ID / version)
         registry.publish(PACK_ID, version, "quality", bundle, "test")

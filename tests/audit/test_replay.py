@@ -15,7 +15,8 @@ from jixiao.catalog import RegistryCatalog
 from jixiao.v1 import audit_pb2
 from jixiao.v1 import evaluation_pb2 as pb
 
-from .decision_rows import PACK_ID, answered_row, clear, facts_2019, insert, registry_with, sha, struct, update
+from .decision_rows import (BASE_MS, PACK_ID, answered_row, clear, facts_2019, insert, registry_with, sha, struct,
+                            update)
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +296,37 @@ def test_a_replay_result_as_its_message() -> None:
         decision_id="id", outcome=audit_pb2.REPLAY_OUTCOME_DIFFERENT, recorded_reply_digest="a" * 64,
         replayed_reply_digest="b" * 64, detail="why",
         differences=[audit_pb2.ReplayDifference(node_id="n", field="score", recorded="1", replayed="2")])
+
+
+def test_replay_and_pages_on_postgresql(postgres_url) -> None:
+    """The same rows on PostgreSQL: bytea replies, keyset pages in its collation, every outcome kept."""
+    from jixiao.audit import queries
+
+    registry = registry_with(postgres_url)
+    catalog = RegistryCatalog(registry)
+    try:
+        rows = []
+        for index in range(12):
+            facts = facts_2019()
+            facts["output"]["trainings_held"] = index % 3 if index % 4 else "none"
+            rows.append(answered_row(request(facts, version=("1.0.0", "1.1.1")[index % 2]), catalog.get,
+                                     at_ms=BASE_MS + index))
+        insert(registry.engine, rows)
+        update(registry.engine, rows[5]["decision_id"], facts=rows[5]["facts"].replace('"trainings_required":1',
+                                                                                      '"trainings_required":3'))
+        where = queries.criteria(audit_pb2.DecisionFilter(pack_id=PACK_ID))
+        stored = [row for chunk in queries.oldest_first(registry.engine, where, size=5) for row in chunk]
+        outcomes = [replays.replay(row, catalog.get(PACK_ID, row.version), catalog.get).outcome for row in stored]
+        pages, after = [], None
+        while True:
+            page = queries.list_page(registry.engine, where, 5, after)
+            pages += [row.decision_id for row in page.rows]
+            if not page.next_token:
+                break
+            after = queries.token_position(page.next_token, where)
+    finally:
+        catalog.close()
+        registry.close()
+    assert [row.decision_id for row in stored] == [row["decision_id"] for row in rows]
+    assert pages == [row["decision_id"] for row in reversed(rows)]
+    assert outcomes == [replays.FACTS_ALTERED if index == 5 else replays.IDENTICAL for index in range(12)]
