@@ -75,6 +75,8 @@ def servers(launch_server, auth_config: AuthConfig, database: str, packs: Path) 
     yield started
     for server in started:
         assert server.stop() == 0, server.log()
+        for failure in ("shadow sample failed", "shadow poll failed", "shadow samples dropped"):
+            assert failure not in server.log(), server.log()
 
 
 @pytest.fixture(scope="module")
