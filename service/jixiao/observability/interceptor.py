@@ -7,11 +7,14 @@ For every method (health and reflection included) it
 - binds `request_id`, and `traceparent` when the caller sent a valid one, into structlog's
   context variables: every line logged during the call carries them. Each call runs in an
   asyncio task of its own (the interceptors too), so what is bound here stays with it;
-- echoes the request id in the reply's initial metadata (sent as the call starts) and in
-  its trailing metadata, error replies included: the servicer gets the call's context
-  through `ObservedCall`, whose `abort`/`abort_with_status` add the trailing metadata
-  already set (the request id, a decision id) to the status's own (its rich details),
-  which would otherwise replace them;
+- echoes the request id in the reply's initial metadata and in its trailing metadata,
+  error replies included: the servicer gets the call's context through `ObservedCall`,
+  whose `abort`/`abort_with_status` add the trailing metadata already set (the request
+  id, a decision id) to the status's own (its rich details), which would otherwise
+  replace them. The headers go only once the answer is ready (just before a unary
+  reply or a stream's first message, or the failure's status), or when the servicer
+  sends them itself (EvaluateBatch, at once): a client retries a call that fails with
+  UNAVAILABLE (its server process died) only while it has received no headers;
 - times the call into `jixiao_rpc_duration_seconds{method,code}` and counts input errors
   (metrics.py; nothing when metrics are off);
 - with `--otel`, opens a server span for the call, child of the caller's traceparent (tracing.py).
@@ -51,19 +54,24 @@ class ObservedCall:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
 
-    async def begin(self) -> None:
-        """Put the request id in the trailing metadata and send it in the headers."""
+    def begin(self) -> None:
+        """Put the request id in the trailing metadata (the headers wait for the answer)."""
         self._context.set_trailing_metadata((self._pair,))
-        await self._context.send_initial_metadata((self._pair,))
-        self._headers_sent = True
+
+    async def send_headers(self) -> None:
+        """Send the headers with the request id, unless they have gone."""
+        if not self._headers_sent:
+            self._headers_sent = True
+            await self._context.send_initial_metadata((self._pair,))
 
     async def send_initial_metadata(self, metadata) -> None:
-        # The headers went when the call began, with the request id: a servicer that sends
-        # them early (EvaluateBatch, so that the client learns the stream was accepted) has
-        # nothing left to send.
         if not self._headers_sent:
-            await self._context.send_initial_metadata(_with_pair(metadata, self._pair))
             self._headers_sent = True
+            await self._context.send_initial_metadata(_with_pair(metadata, self._pair))
+
+    async def write(self, message: Any) -> None:
+        await self.send_headers()
+        await self._context.write(message)
 
     def set_trailing_metadata(self, metadata) -> None:
         self._context.set_trailing_metadata(_with_pair(metadata, self._pair))
@@ -74,6 +82,10 @@ class ObservedCall:
 
     async def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata=()) -> None:
         self.code = _code_name(code)
+        try:
+            await self.send_headers()
+        except Exception:  # noqa: BLE001 - a client that went away: the abort below ends the call all the same
+            pass
         given = tuple(trailing_metadata or ())
         keys = {key for key, _ in given}
         kept = tuple(pair for pair in (self._context.trailing_metadata() or ()) if pair[0] not in keys)
@@ -141,9 +153,11 @@ class _Observation:
                 call, span = self._begin(context)
                 error = None
                 try:
-                    await call.begin()
+                    call.begin()
                     async for item in behaviour(request, call):
+                        await call.send_headers()
                         yield item
+                    await call.send_headers()  # a stream that ends without a message
                 except BaseException as raised:
                     error = raised
                     raise
@@ -156,8 +170,10 @@ class _Observation:
             call, span = self._begin(context)
             error = None
             try:
-                await call.begin()
-                return await behaviour(request, call)
+                call.begin()
+                reply = await behaviour(request, call)
+                await call.send_headers()
+                return reply
             except BaseException as raised:
                 error = raised
                 raise
