@@ -63,10 +63,9 @@ def serve(kind: str, ready) -> None:
     if kind != "bare":
         interceptors.insert(0, interceptor.ObservabilityInterceptor())
     if kind == "request ids, trailers only":
-        async def begin(call):
-            call._context.set_trailing_metadata((call._pair,))  # noqa: SLF001
-            call._headers_sent = True  # noqa: SLF001
-        interceptor.ObservedCall.begin = begin
+        async def no_headers(_call) -> None:
+            pass
+        interceptor.ObservedCall.send_headers = no_headers
     if kind == "request ids + metrics":
         metrics.enable()
         hub = DecisionHub([MetricsSink()])
