@@ -101,26 +101,27 @@ def language_enum(stored: str) -> int:
     return pb.LANGUAGE_UNSPECIFIED
 
 
-def facts_struct(canonical: str) -> struct_pb2.Struct:
-    """The Struct that canonical facts stand for.
+def facts_struct(canonical: str, into: struct_pb2.Struct | None = None) -> struct_pb2.Struct:
+    """The Struct that canonical facts stand for (filled into `into` when given).
 
     The JSON text is read by `json.loads` (plain dicts, lists, str, int, float, bool,
     None), which `Struct.update` takes exactly as `json_format.ParseDict` does (the same
-    bytes; a test holds them to it) at a third of the cost, which was a third of a replay's.
+    bytes; a test holds them to it) at a sixth of the cost.
     """
     value = json.loads(canonical)
     if not isinstance(value, dict):
         raise ValueError(f"facts must be a JSON object, not {type(value).__name__}")
-    facts = struct_pb2.Struct()
+    facts = struct_pb2.Struct() if into is None else into
     facts.update(value)
     return facts
 
 
 def request_of(row) -> pb.EvaluateRequest:
     """The EvaluateRequest a row records (its facts must be there: not redacted)."""
-    facts = facts_struct(row.facts)
-    return pb.EvaluateRequest(pack_id=row.pack_id, version=row.requested_version, facts=facts,
-                              language=language_enum(row.language), ignore_unknown_facts=row.ignore_unknown_facts)
+    request = pb.EvaluateRequest(pack_id=row.pack_id, version=row.requested_version,
+                                 language=language_enum(row.language), ignore_unknown_facts=row.ignore_unknown_facts)
+    facts_struct(row.facts, request.facts)  # in place: copying a Struct into a request costs more than reading it
+    return request
 
 
 def answer(request: pb.EvaluateRequest, lookup: Lookup) -> tuple[bool, bytes]:
