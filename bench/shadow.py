@@ -1,20 +1,22 @@
 """What a shadow run adds to the latency of a call.
 
-    .venv/bin/python bench/shadow.py              # 6 rounds of 3 s per mode
-    .venv/bin/python bench/shadow.py --quick      # 2 rounds of 1 s
+    .venv/bin/python bench/shadow.py              # 12 rounds of 1.5 s per mode
+    .venv/bin/python bench/shadow.py --quick      # 3 rounds of 0.5 s
 
 A real `jixiao-server --processes 1` (decision log on, as shadow runs need it) answers
 Evaluate calls of varied projects naming quality-district-funding 1.0.0, from one client
-calling back to back and from 4 clients back to back, in three modes taken in turn, round
-after round, so that other work on the machine falls on all of them alike:
+calling back to back and from 4 clients back to back, in three modes taken in turn (each
+first in its turn), round after round, so that other work on the machine falls on all of
+them alike:
 
 - **no shadow run**;
 - **a shadow run of 1.1.0 at --sample 0.1**: a tenth of the calls also evaluated with 1.1.0
   by the server, after its reply, on its event loop;
 - **at --sample 1**: every call, for scale.
 
-A call's latency is measured at the client. The added latency is the mode's mean minus
-the no-shadow mean; the bound it is judged by is the sample times one evaluation in
+A call's latency is measured at the client. The added latency is the median, over the
+rounds, of the mode's mean minus the same round's no-shadow mean (a burst of outside load
+spoils a round, not the figure); the bound it is judged by is the sample times one evaluation in
 process (`evaluate` of 1.0.0, each project once, timed here first): a sampled call costs
 its server one more evaluation, later, which the next call may wait for. In process it
 also times the sink's own steps: its `decided` (on the reply's path) and one sample's
@@ -66,10 +68,11 @@ class _Rows:
 
 
 def in_process(compiled, candidate, fact_sets: list[dict]) -> dict[str, float]:
-    """Mean seconds, in this process, of: one evaluation of 1.0.0 (each project once, as a
-    server meets new projects); the sink's `decided` for a decision it does not sample and
-    for one it queues (what the reply waits for); and one sample's candidate evaluation
-    and row (`ShadowSink.sample_row`, what the event loop does later)."""
+    """Seconds, in this process, of: one evaluation of 1.0.0 (the mean, each project once,
+    as a server meets new projects); the sink's `decided` for a decision it does not sample
+    and for one it queues (medians: what the reply waits for, a few µs a garbage collection
+    can multiply); and one sample's candidate evaluation and row (the mean of
+    `ShadowSink.sample_row`, what the event loop does later)."""
     runs = ShadowRuns(create_engine("sqlite://"))
     run = ShadowRun(new_decision_id(), PACK_ID, CANDIDATE, candidate.pack.digest, "0.1", "", "bench")
     sink = ShadowSink(runs, {CANDIDATE: candidate}, _Rows(), queue_size=len(fact_sets) + 1)
@@ -92,8 +95,8 @@ def in_process(compiled, candidate, fact_sets: list[dict]) -> dict[str, float]:
     for decision, _followed in sink._queue:
         sink.sample_row(decision, run)
     sampling = (time.perf_counter() - started) / len(sink._queue)
-    return {"evaluation": statistics.fmean(evaluations), "decided_skipped": statistics.fmean(skipped),
-            "decided_queued": statistics.fmean(queued), "sample": sampling}
+    return {"evaluation": statistics.fmean(evaluations), "decided_skipped": statistics.median(skipped),
+            "decided_queued": statistics.median(queued), "sample": sampling}
 
 
 class _Candidate:
@@ -106,13 +109,13 @@ class _Candidate:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=3.0, help="per mode per round and client count")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=1.5, help="per mode per round and client count")
     parser.add_argument("--variants", type=int, default=500)
-    parser.add_argument("--quick", action="store_true", help="2 rounds of 1 s, 200 variants")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.5 s, 200 variants")
     options = parser.parse_args()
     if options.quick:
-        options.rounds, options.seconds, options.variants = 2, 1.0, 200
+        options.rounds, options.seconds, options.variants = 3, 0.5, 200
     compiled = load_compiled()
     print("preparing…", file=sys.stderr)
     fact_sets = variants(compiled, options.variants)
@@ -128,49 +131,55 @@ def main() -> None:
         server = Server(processes=1, extra=["--auth-config", str(tokens)]).start()
         metadata = [("authorization", f"Bearer {token}")]
         latencies: dict[tuple[int, str], list[float]] = {}
+        round_means: dict[tuple[int, str], list[float]] = {}
         cpu: dict[tuple[int, str], list[float]] = {}
-        samples: dict[str, int] = {}
+        runs: dict[str, list[str]] = {}
         try:
             with grpc.insecure_channel(server.target) as channel:
                 admin = admin_pb2_grpc.PackAdminServiceStub(channel)
                 for round_number in range(options.rounds):
                     print(f"round {round_number + 1} of {options.rounds}…", file=sys.stderr)
-                    for mode in MODES:
-                        if mode != "none":
-                            admin.StartShadow(admin_pb2.StartShadowRequest(
-                                pack_id=PACK_ID, candidate_version=CANDIDATE, sample=mode), metadata=metadata)
-                        for clients in (1, 4):
+                    turn = round_number % len(MODES)  # each mode first in turn
+                    for clients in (1, 4):
+                        for mode in MODES[turn:] + MODES[:turn]:
+                            if mode != "none":
+                                admin.StartShadow(admin_pb2.StartShadowRequest(
+                                    pack_id=PACK_ID, candidate_version=CANDIDATE, sample=mode), metadata=metadata)
                             load = unary(server, payloads, clients, options.seconds)
+                            if mode != "none":
+                                run = admin.StopShadow(admin_pb2.StopShadowRequest(pack_id=PACK_ID),
+                                                       metadata=metadata).run
+                                runs.setdefault(mode, []).append(run.run_id)
                             latencies.setdefault((clients, mode), []).extend(load.latencies)
+                            round_means.setdefault((clients, mode), []).append(statistics.fmean(load.latencies))
                             cpu.setdefault((clients, mode), []).append(load.server_cpu / load.calls)
-                        if mode != "none":
-                            run = admin.StopShadow(admin_pb2.StopShadowRequest(pack_id=PACK_ID), metadata=metadata).run
-                            time.sleep(1.0)  # the decision log's last flush of the run's samples
-                            report = admin.GetShadowReport(admin_pb2.GetShadowReportRequest(
-                                pack_id=PACK_ID, run_id=run.run_id), metadata=metadata)
-                            samples[mode] = samples.get(mode, 0) + report.samples
+                time.sleep(1.0)  # the decision log's last flush
+                samples = {mode: sum(admin.GetShadowReport(admin_pb2.GetShadowReportRequest(
+                    pack_id=PACK_ID, run_id=run_id), metadata=metadata).samples for run_id in run_ids)
+                    for mode, run_ids in runs.items()}
         finally:
             server.stop()
-    print("| clients | shadow run | calls | mean | p50 | p99 | added (mean) | bound: sample × one evaluation "
-          "| server CPU per call | samples taken |")
+    print("| clients | shadow run | calls | mean | p50 | p99 | added (median of rounds) "
+          "| bound: sample × one evaluation | server CPU per call | samples taken |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for clients in (1, 4):
-        base = statistics.fmean(latencies[(clients, "none")])
+        base = round_means[(clients, "none")]
         for mode in MODES:
             measured = latencies[(clients, mode)]
             quantiles = statistics.quantiles(measured, n=100, method="inclusive")
             mean = statistics.fmean(measured)
-            added = "—" if mode == "none" else f"{(mean - base) * 1e3:+.3f} ms"
+            added = statistics.median(m - b for m, b in zip(round_means[(clients, mode)], base))
+            added_text = "—" if mode == "none" else f"{added * 1e3:+.3f} ms"
             bound = "—" if mode == "none" else f"{float(mode) * one_evaluation * 1e3:.3f} ms"
             label = "none" if mode == "none" else f"--sample {mode}"
             print(f"| {clients} | {label} | {len(measured):,} | {mean * 1e3:.3f} ms | {quantiles[49] * 1e3:.3f} ms "
-                  f"| {quantiles[98] * 1e3:.3f} ms | {added} | {bound} | "
+                  f"| {quantiles[98] * 1e3:.3f} ms | {added_text} | {bound} | "
                   f"{statistics.median(cpu[(clients, mode)]) * 1e3:.3f} ms | "
                   f"{'—' if mode == 'none' else f'{samples.get(mode, 0):,}'} |")
-    print("\nIn process (means): one evaluation of a new project "
-          f"{costs['evaluation'] * 1e3:.3f} ms; the sink's `decided` (on the reply's path) "
+    print("\nIn process: one evaluation of a new project (mean) "
+          f"{costs['evaluation'] * 1e3:.3f} ms; the sink's `decided` (on the reply's path, medians) "
           f"{costs['decided_skipped'] * 1e6:.1f} µs for a decision not sampled, {costs['decided_queued'] * 1e6:.1f} µs "
-          f"for one queued; one sample's candidate evaluation and row, later on the loop, "
+          f"for one queued; one sample's candidate evaluation and row, later on the loop (mean), "
           f"{costs['sample'] * 1e3:.3f} ms.\n")
     print(f"Over gRPC: {options.rounds} rounds of "
           f"{options.seconds:g} s per mode and client count, modes in turn; quality-district-funding {VERSION} "
