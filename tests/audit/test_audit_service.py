@@ -9,6 +9,7 @@ from typing import Iterator
 
 import grpc
 import pytest
+from structlog.testing import capture_logs
 
 from jixiao.api import audit as audit_api
 from jixiao.api.audit import AuditServicer
@@ -90,7 +91,7 @@ def test_the_service_answers_from_the_log(registry, catalog, rows, monkeypatch) 
         return replay(*args)
 
     monkeypatch.setattr(audit_api, "replay", noting)
-    with stub_for(registry, catalog) as stub:
+    with capture_logs() as logged, stub_for(registry, catalog) as stub:
         listed = stub.ListDecisions(audit_pb2.ListDecisionsRequest(page_size=5), metadata=AUDIT, timeout=10)
         replayed = list(stub.ReplayDecisions(audit_pb2.ReplayDecisionsRequest(), metadata=AUDIT, timeout=30))
         exported = [item.decision for item in stub.ExportDecisions(
@@ -109,6 +110,10 @@ def test_the_service_answers_from_the_log(registry, catalog, rows, monkeypatch) 
     assert one.evaluation.decision_id == rows[1]["decision_id"]
     assert one.evaluation.SerializeToString() == rows[1]["reply"] + b"\x82\x01\x24" + rows[1]["decision_id"].encode()
     assert one.facts_json == rows[1]["facts"] and one.summary.outcome == "OK" and one.summary.score
+    streams = {line["method"]: line for line in logged if line.get("method") in ("ReplayDecisions", "ExportDecisions")}
+    assert streams["ReplayDecisions"]["outcomes"] == {"IDENTICAL": ROWS}
+    assert (streams["ReplayDecisions"]["caller"], streams["ReplayDecisions"]["code"]) == ("auditor", "OK")
+    assert streams["ExportDecisions"]["decisions"] == len(exported)
 
 
 def test_only_an_audit_token_may_call(registry, catalog, rows) -> None:

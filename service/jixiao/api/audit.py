@@ -2,7 +2,8 @@
 
 The unary calls read the database in a worker thread (`answer(..., blocking=True)`).
 The streams read it a chunk at a time (`jixiao.audit.queries.CHUNK_ROWS`, oldest first)
-in a worker thread too, so that however large the log, a call holds one chunk. Replay
+in a worker thread too, so that however large the log, a call holds one chunk; an
+export also parses the chunk's replies there. Each stream logs one line at its end. Replay
 runs the rule engine, which must never run on two threads at once: it runs on the event
 loop, as evaluations do, `REPLAY_TURN` decisions at a time with a turn of the loop
 between, so that the server keeps answering other calls during a long replay.
@@ -14,9 +15,12 @@ it keeps no log, and an empty answer would read as "no decisions were made".
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from typing import AsyncIterator
 
 import grpc
+import structlog
 from google.rpc import status_pb2
 
 from jixiao.audit import queries
@@ -36,6 +40,8 @@ from .errors import status_for
 
 #: Decisions replayed on the event loop between two turns of it.
 REPLAY_TURN = 20
+
+log = structlog.get_logger("jixiao.api")
 
 
 class AuditServicer:
@@ -77,6 +83,7 @@ class AuditServicer:
                               context: grpc.aio.ServicerContext) -> AsyncIterator[pb.ReplayDecisionsResponse]:
         where = await self._checked(request.filter, context)
         packs = PackFinder(self._registry, self._catalog)
+        started, outcomes = time.perf_counter(), Counter()
         try:
             async for rows in self._chunks(where):
                 compiled = await asyncio.to_thread(packs.for_rows, rows)
@@ -84,26 +91,37 @@ class AuditServicer:
                     results = [replay(row, compiled.get(row.pack_digest), self._catalog.get)
                                for row in rows[start:start + REPLAY_TURN]]
                     for result in results:
+                        outcomes[pb.ReplayOutcome.Name(result.outcome)] += 1
                         yield result.message()
                     await asyncio.sleep(0)
         except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as error:  # noqa: BLE001 - a database outage: UNAVAILABLE; else INTERNAL
-            await context.abort_with_status(status_for(error))
+            status = status_for(error)
+            _logged("ReplayDecisions", started, status.code.name, decisions=sum(outcomes.values()))
+            await context.abort_with_status(status)
         finally:
             packs.close()
+        _logged("ReplayDecisions", started, "OK", decisions=sum(outcomes.values()),
+                outcomes={name.removeprefix("REPLAY_OUTCOME_"): count for name, count in outcomes.items()})
 
     async def ExportDecisions(self, request: pb.ExportDecisionsRequest,
                               context: grpc.aio.ServicerContext) -> AsyncIterator[pb.ExportDecisionsResponse]:
         where = await self._checked(request.filter, context)
+        started, count = time.perf_counter(), 0
         try:
             async for rows in self._chunks(where):
-                for row in rows:
-                    yield pb.ExportDecisionsResponse(decision=whole(row))
+                # Parsing each reply into its message is CPU: in the worker thread, not on the loop.
+                for message in await asyncio.to_thread(lambda: [whole(row) for row in rows]):
+                    count += 1
+                    yield pb.ExportDecisionsResponse(decision=message)
         except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as error:  # noqa: BLE001 - a database outage: UNAVAILABLE; else INTERNAL
-            await context.abort_with_status(status_for(error))
+            status = status_for(error)
+            _logged("ExportDecisions", started, status.code.name, decisions=count)
+            await context.abort_with_status(status)
+        _logged("ExportDecisions", started, "OK", decisions=count)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -130,6 +148,12 @@ class AuditServicer:
             if len(rows) < queries.CHUNK_ROWS:
                 return
             after = rows[-1].decision_id
+
+
+def _logged(method: str, started: float, code: str, **fields: object) -> None:
+    """The one line a stream's end gets, as `calls.answer` writes one per unary call."""
+    log.info("rpc", method=method, caller=caller(), **fields, code=code,
+             duration_ms=round((time.perf_counter() - started) * 1000, 3))
 
 
 class PackFinder:
