@@ -171,3 +171,17 @@ def test_a_database_outage_is_unavailable(catalog, tmp_path) -> None:
             error = refused(call)
             assert error.code() == grpc.StatusCode.UNAVAILABLE, error.details()
             assert "gone" not in error.details()
+
+
+def test_an_undecodable_stream_request_is_refused(registry, catalog, rows) -> None:
+    async def build():
+        server = grpc.aio.server(interceptors=[AuthInterceptor(TOKENS)])
+        add_service(server, audit_pb2.DESCRIPTOR.services_by_name["AuditService"], AuditServicer(registry, catalog))
+        return server, server.add_insecure_port("127.0.0.1:0")
+
+    with served(build) as running, grpc.insecure_channel(running.target) as channel:
+        replay = channel.unary_stream("/jixiao.v1.AuditService/ReplayDecisions",
+                                      request_serializer=lambda data: data, response_deserializer=lambda data: data)
+        error = refused(lambda: list(replay(b"\x0a\x05\x0a\xff", metadata=AUDIT, timeout=10)))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details().startswith("request could not be decoded")
