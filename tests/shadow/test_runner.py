@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from structlog.testing import capture_logs
 
 from jixiao.api import convert
 from jixiao.api.decisions import Decision, new_decision_id
 from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.database.schema import shadow_samples
-from jixiao.packs import BUNDLED_PACKS, load_pack_dir
+from jixiao.packs import BUNDLED_PACKS, PackNotFound, load_pack_dir
 from jixiao.registry.store import Registry
 from jixiao.shadow.report import OK, parse_nodes
 from jixiao.shadow.runner import ShadowSink
@@ -174,3 +175,37 @@ async def until(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"not followed in time: {condition.__doc__}"
         await asyncio.sleep(0.02)
+
+
+class WithoutCandidate(Versions):
+    """A server that does not serve the candidate (say, its signature is not trusted here)."""
+
+    def __init__(self, versions: Versions) -> None:
+        self.loaded = versions.loaded
+        self.asked: list[str | None] = []
+
+    def get(self, pack_id: str, version: str | None = None):
+        self.asked.append(version)
+        if version == "1.1.0":
+            raise PackNotFound("quality-district-funding@1.1.0 is published but this server does not serve it",
+                               pack_id, version)
+        return super().get(pack_id, version)
+
+
+def test_a_candidate_not_served_here_is_said_once_and_makes_candidate_errors(
+        registry: Registry, versions: Versions, facts: list[dict]) -> None:
+    runs = ShadowRuns(registry.engine)
+    runs.start(PACK, "1.1.0", "d" * 64, "1", "ops")
+    rows, catalog = Rows(), WithoutCandidate(versions)
+
+    async def scenario() -> None:
+        with capture_logs() as logs:
+            sink = ShadowSink(runs, catalog, rows).start()  # follows the run at once, asks for the candidate
+        assert catalog.asked == ["1.1.0"] and sink.following()[PACK].candidate_version == "1.1.0"
+        assert [entry["event"] for entry in logs if entry["log_level"] == "warning"] == [
+            "shadow candidate not served here: its samples will be candidate errors"]
+        sink.decided(decision(versions, facts[0]))
+        await asyncio.to_thread(sink.stop)
+
+    asyncio.run(scenario())
+    assert [row["outcome"] for row in rows.rows] == ["NOT_FOUND"]

@@ -210,11 +210,22 @@ class ShadowSink:
                 if pack_id not in self._followed or self._followed[pack_id].run.run_id != item.run.run_id:
                     log.info("shadow run followed", pack=pack_id, run=item.run.run_id,
                              candidate=item.run.candidate_version, sample=item.run.sample)
+                    self._prepare(item.run)
             for pack_id, item in self._followed.items():
                 if fresh.get(pack_id) is None or fresh[pack_id].run.run_id != item.run.run_id:
                     log.info("shadow run ended", pack=pack_id, run=item.run.run_id,
                              dropped=self.dropped.get(item.run.run_id, 0))
             self._followed = fresh  # one assignment: the loop reads either the old dict or this one
+
+    def _prepare(self, run: ShadowRun) -> None:
+        """Have the catalog compile the candidate now, in this thread: a version published
+        since its last refresh would otherwise be read and compiled by the first sample, on
+        the event loop. A version this server does not serve makes candidate errors."""
+        try:
+            self._catalog.get(run.pack_id, run.candidate_version)
+        except LookupError as error:
+            log.warning("shadow candidate not served here: its samples will be candidate errors",
+                        run=run.run_id, pack=run.pack_id, candidate=run.candidate_version, reason=str(error))
 
     def _poll_once(self) -> bool:
         try:
