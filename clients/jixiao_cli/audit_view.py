@@ -27,12 +27,13 @@ SHOW_LABELS = {
     "zh": {"decision_id": "决策编号", "at": "时间", "method": "方法", "caller": "调用方", "request_id": "请求编号",
            "pack": "评价包", "pack_digest": "包 sha256", "outcome": "结果", "duration_ms": "耗时 (毫秒)",
            "facts_digest": "事实 sha256", "reply_digest": "答复 sha256", "served_by": "服务进程", "item_key": "批量键",
-           "facts": "事实", "redacted": "（已脱敏：仅保留摘要）", "error": "错误"},
+           "facts": "事实", "redacted": "（已脱敏：仅保留摘要）", "error": "错误",
+           "unreadable": "记录的答复无法读取（记录已被改动）"},
     "en": {"decision_id": "decision", "at": "at", "method": "method", "caller": "caller", "request_id": "request id",
            "pack": "pack", "pack_digest": "pack sha256", "outcome": "outcome", "duration_ms": "duration (ms)",
            "facts_digest": "facts sha256", "reply_digest": "reply sha256", "served_by": "served by",
            "item_key": "batch key", "facts": "facts", "redacted": "(redacted: only their digest was kept)",
-           "error": "error"},
+           "error": "error", "unreadable": "the recorded reply cannot be read (the record was altered)"},
 }
 OUTCOME_NAMES = {
     audit_pb2.REPLAY_OUTCOME_IDENTICAL: "identical",
@@ -87,9 +88,11 @@ def render_decision(decision: audit_pb2.GetDecisionResponse, language: str = "zh
         parts.append(Text(labels["redacted"], style="yellow"))
     if decision.HasField("evaluation"):
         parts.append(render_score_table(decision.evaluation, language))
-    else:
+    elif decision.HasField("error"):
         parts.append(Text(labels["error"], style="bold red"))
         parts.append(Text(error_text(decision.error)))
+    else:
+        parts.append(Text(labels["unreadable"], style="bold red"))
     return Group(*parts)
 
 
@@ -122,13 +125,14 @@ def replay_summary(counts: dict[int, int]) -> str:
 
 
 def export_record(decision: audit_pb2.GetDecisionResponse) -> dict[str, Any]:
-    """One exported decision: the summary's fields, the facts (parsed), and the evaluation or the error."""
+    """One exported decision: the summary's fields, the facts (parsed), and the evaluation or the error
+    (neither when the recorded reply cannot be read)."""
     record: dict[str, Any] = message_dict(decision.summary)
     record["language"] = json_format.MessageToDict(decision, always_print_fields_with_no_presence=True)["language"]
     record["ignore_unknown_facts"] = decision.ignore_unknown_facts
     record["facts"] = json.loads(decision.facts_json) if decision.facts_json else None
     if decision.HasField("evaluation"):
         record["evaluation"] = json_format.MessageToDict(decision.evaluation)
-    else:
+    elif decision.HasField("error"):
         record["error"] = json_format.MessageToDict(decision.error)
     return record

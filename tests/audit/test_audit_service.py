@@ -185,3 +185,16 @@ def test_an_undecodable_stream_request_is_refused(registry, catalog, rows) -> No
         error = refused(lambda: list(replay(b"\x0a\x05\x0a\xff", metadata=AUDIT, timeout=10)))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.details().startswith("request could not be decoded")
+
+
+def test_a_record_whose_reply_cannot_be_read_is_shown_without_it(registry, catalog, rows) -> None:
+    from .decision_rows import update
+
+    update(registry.engine, rows[2]["decision_id"], reply=b"\x0a\xff\xff")
+    try:
+        with stub_for(registry, catalog) as stub:
+            shown = stub.GetDecision(audit_pb2.GetDecisionRequest(decision_id=rows[2]["decision_id"]),
+                                     metadata=AUDIT, timeout=10)
+    finally:
+        update(registry.engine, rows[2]["decision_id"], reply=rows[2]["reply"])
+    assert shown.WhichOneof("reply") is None and shown.facts_json == rows[2]["facts"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from jixiao.v1 import audit_pb2
-from jixiao_cli.audit_view import render_decisions, replay_lines, replay_summary
+from jixiao_cli.audit_view import export_record, render_decision, render_decisions, replay_lines, replay_summary
 
 SUMMARY = audit_pb2.DecisionSummary(
     decision_id="01a23ce1-0025-7d31-a781-1d6321dc3352", at="2026-12-03T17:05:41.123Z", method="EvaluateBatch",
@@ -39,3 +39,11 @@ def test_replay_lines_name_the_decision_and_each_difference() -> None:
     ]
     assert replay_summary({audit_pb2.REPLAY_OUTCOME_IDENTICAL: 9, audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED: 1}) == (
         "10 decisions replayed: 9 identical, 0 different, 1 facts altered, 0 facts redacted, 0 pack missing")
+
+
+def test_a_decision_without_a_readable_reply_says_so() -> None:
+    console = Console(width=120, record=True)
+    console.print(render_decision(audit_pb2.GetDecisionResponse(summary=SUMMARY, facts_json='{"a":1}'), "en"))
+    text = console.export_text()
+    assert '"a": 1' in text and "the recorded reply cannot be read" in text
+    assert export_record(audit_pb2.GetDecisionResponse(summary=SUMMARY, facts_json='{"a":1}'))["facts"] == {"a": 1}

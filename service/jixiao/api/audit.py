@@ -21,6 +21,7 @@ from typing import AsyncIterator
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 
 from jixiao.audit import queries
@@ -208,16 +209,20 @@ def _redacted(row) -> bool:
 
 
 def whole(row) -> pb.GetDecisionResponse:
-    """A decision whole from its row: the evaluation given (its decision id set) or the error."""
+    """A decision whole from its row: the evaluation given (its decision id set) or the error
+    (neither when the recorded reply cannot be read: the record was altered)."""
     reply = pb.GetDecisionResponse(summary=summary(row), facts_json=row.facts or "",
                                    language=_language(row.language), ignore_unknown_facts=row.ignore_unknown_facts)
     data = bytes(row.reply)
-    if row.outcome == "OK":
-        evaluation = evaluation_pb2.Evaluation.FromString(data)
-        evaluation.decision_id = row.decision_id
-        reply.evaluation.CopyFrom(evaluation)
-    else:
-        reply.error.CopyFrom(status_pb2.Status.FromString(data))
+    try:
+        if row.outcome == "OK":
+            evaluation = evaluation_pb2.Evaluation.FromString(data)
+            evaluation.decision_id = row.decision_id
+            reply.evaluation.CopyFrom(evaluation)
+        else:
+            reply.error.CopyFrom(status_pb2.Status.FromString(data))
+    except DecodeError:  # a record whose reply was edited into something unreadable: shown without it
+        pass
     return reply
 
 
