@@ -147,9 +147,11 @@ def test_facts_edited_without_changing_the_reply_are_still_named(registry, catal
     assert "still give the recorded reply" in result.detail
 
 
-def test_facts_edited_into_something_not_json_are_named(registry, catalog, record) -> None:
+@pytest.mark.parametrize("edit", [lambda facts: facts[:-1], lambda facts: "[]",
+                                  lambda facts: facts[:-1] + ',"huge":1' + "0" * 400 + "}"])
+def test_facts_edited_into_something_no_request_holds_are_named(registry, catalog, record, edit) -> None:
     row = record(request(version="1.0.0"))
-    update(registry.engine, row.decision_id, facts=row.facts[:-1])
+    update(registry.engine, row.decision_id, facts=edit(row.facts))
 
     result = replayed(registry, catalog, row)
 
