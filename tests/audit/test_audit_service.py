@@ -198,3 +198,22 @@ def test_a_record_whose_reply_cannot_be_read_is_shown_without_it(registry, catal
     finally:
         update(registry.engine, rows[2]["decision_id"], reply=rows[2]["reply"])
     assert shown.WhichOneof("reply") is None and shown.facts_json == rows[2]["facts"]
+
+
+def test_a_row_that_breaks_its_replay_is_reported_and_the_stream_goes_on(registry, catalog, rows,
+                                                                         monkeypatch) -> None:
+    replay = audit_api.replay
+
+    def breaking(row, *args):
+        if row.decision_id == rows[4]["decision_id"]:
+            raise RuntimeError("a bug")
+        return replay(row, *args)
+
+    monkeypatch.setattr(audit_api, "replay", breaking)
+    with stub_for(registry, catalog) as stub:
+        replayed = list(stub.ReplayDecisions(audit_pb2.ReplayDecisionsRequest(), metadata=AUDIT, timeout=30))
+    assert len(replayed) == ROWS
+    broken = replayed[4]
+    assert broken.outcome == audit_pb2.REPLAY_OUTCOME_DIFFERENT and "could not be replayed: internal error" in \
+        broken.detail
+    assert {r.outcome for r in replayed[5:]} == {audit_pb2.REPLAY_OUTCOME_IDENTICAL}

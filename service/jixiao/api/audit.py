@@ -25,7 +25,7 @@ from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 
 from jixiao.audit import queries
-from jixiao.audit.replay import language_enum, replay
+from jixiao.audit.replay import Replayed, language_enum, replay
 from jixiao.catalog import RegistryCatalog
 from jixiao.core.evaluation.compiler import CompiledPack
 from jixiao.core.identifiers import echo
@@ -89,8 +89,7 @@ class AuditServicer:
             async for rows in self._chunks(where):
                 compiled = await asyncio.to_thread(packs.for_rows, rows)
                 for start in range(0, len(rows), REPLAY_TURN):
-                    results = [replay(row, compiled.get(row.pack_digest), self._catalog.get)
-                               for row in rows[start:start + REPLAY_TURN]]
+                    results = [self._replayed(row, compiled) for row in rows[start:start + REPLAY_TURN]]
                     for result in results:
                         outcomes[pb.ReplayOutcome.Name(result.outcome)] += 1
                         yield result.message()
@@ -125,6 +124,14 @@ class AuditServicer:
         _logged("ExportDecisions", started, "OK", decisions=count)
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _replayed(self, row, compiled: dict[str, CompiledPack | None]) -> Replayed:
+        """One row replayed; a row that breaks the replay itself is reported, not the stream ended."""
+        try:
+            return replay(row, compiled.get(row.pack_digest), self._catalog.get)
+        except Exception as error:  # noqa: BLE001 - logged with an error id by status_for
+            return Replayed(row.decision_id, pb.REPLAY_OUTCOME_DIFFERENT, row.reply_digest,
+                            detail=f"could not be replayed: {status_for(error).details}")
 
     def _require_log(self) -> None:
         if not self._enabled:
