@@ -135,6 +135,17 @@ def test_close_gives_up_after_its_timeout_while_the_database_is_away(tmp_path: P
     assert logs[-1]["event"] == "rows not written at stop: the database is unavailable" and logs[-1]["rows"] == 1
 
 
+def test_close_during_an_outage_does_not_wait_for_the_thread_s_backoff(tmp_path: Path):
+    engine = engine_at(tmp_path / "missing" / "db.sqlite", create=False)
+    writer = BatchWriter(engine, flush_interval_s=0.05, close_timeout_s=0.2).start()
+    writer.write(notes, {"n": 1, "text": "x"})
+    time.sleep(1.7)  # failed tries at ≈ 0.05, 0.55 and 1.55 s: the thread now waits until ≈ 3.55 s
+    started = time.monotonic()
+    writer.close()
+    assert time.monotonic() - started < 1.0
+    assert writer.queue_depth() == 1  # kept, in order, for close's own tries
+
+
 def test_rows_the_database_refuses_are_counted_and_the_others_written(tmp_path: Path):
     engine = engine_at(tmp_path / "db.sqlite")
     writer = BatchWriter(engine, flush_interval_s=60)

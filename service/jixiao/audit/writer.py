@@ -76,6 +76,7 @@ class BatchWriter:
         self._queue: deque[Any] = deque()
         self._wake = threading.Event()
         self._closing = False
+        self._stop = threading.Event()  # set by close: ends an outage's wait in the thread
         self._dropping = False  # the writer thread's view, for its one line per change
         self._dropped_seen = 0
         self._went_away: Exception | None = None
@@ -118,6 +119,7 @@ class BatchWriter:
     def close(self) -> None:
         """Stop the thread and write everything queued (giving up after close_timeout_s of outage)."""
         self._closing = True
+        self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
@@ -178,11 +180,15 @@ class BatchWriter:
                         one_by_one = True
                         continue
                     pause = self._outage.failed(error)
-                    if (deadline is not None and time.monotonic() + pause > deadline) or (
-                            deadline is None and self._closing):
-                        self._queue.extendleft(reversed(rows))  # in order, before what came since
+                    if deadline is None:  # the thread: a close ends its wait at once
+                        if self._stop.wait(pause):
+                            self._queue.extendleft(reversed(rows))  # in order, before what came since
+                            return False
+                    elif time.monotonic() + pause > deadline:
+                        self._queue.extendleft(reversed(rows))
                         return False
-                    time.sleep(pause)
+                    else:
+                        time.sleep(pause)
                     continue
                 self._outage.recovered()
                 if not one_by_one:
