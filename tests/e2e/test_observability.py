@@ -47,6 +47,11 @@ CONNECTIONS = 16
 def server(launch_server, auth_config: AuthConfig) -> Iterator[RunningServer]:
     running = launch_server("observed", args=["--processes", "2", "--metrics-port", "0",
                                               "--auth-config", str(auth_config.path)])
+    # Health answers once one process serves; the load must find both listening.
+    deadline = time.monotonic() + 60
+    while "all workers serving" not in running.log():
+        assert time.monotonic() < deadline, running.log()
+        time.sleep(0.05)
     yield running
     assert running.stop() == 0, running.log()
 
