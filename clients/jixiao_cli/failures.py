@@ -20,8 +20,9 @@ SIGNATURE_REFUSALS = {
 }
 
 #: How gRPC's message starts when no connection could be made (the server is down or
-#: unreachable), as opposed to one that broke during the call ("Socket closed").
-CONNECT_FAILED = "failed to connect"
+#: unreachable), as opposed to one that broke during the call ("Socket closed"): with
+#: pick_first, and with round_robin (the CLI's channel balances over every address).
+CONNECT_FAILED = ("failed to connect", "connections to all backends failing")
 #: How that message ends when the server accepted the connection, then closed it: what a
 #: TLS-only server does to a plaintext client.
 CLOSED_AT_CONNECT = "Socket closed"

@@ -53,9 +53,14 @@ def without_fact_texts(text: str) -> str:
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The one stderr line, without the request id a server's refusal ends with (each command
+    sends its own, so two commands' lines differ there and only there)."""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
+    return REQUEST_ID_SUFFIX.sub("", lines[0])
+
+
+REQUEST_ID_SUFFIX = re.compile(r" \(request id [0-9a-f]{32}\)$")
 
 
 def unused_address() -> str:
