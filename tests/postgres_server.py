@@ -20,7 +20,7 @@ not used: it runs initdb and pg_ctl as the current user, which fails as root
 
 Without the binaries the PostgreSQL tests are skipped with the reason, except when the
 environment variable CI is set: CI must test PostgreSQL, so there they fail
-(`scripts/bootstrap.sh` installs PostgreSQL when it can).
+(`scripts/install_postgres.sh`, run by `scripts/test.sh`, installs PostgreSQL when it can).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def find_bin_dir() -> Path:
             return folder
     raise PostgresUnavailable(
         "no PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin, on PATH or in "
-        "$JIXIAO_PG_BIN; install them (Debian: apt-get install postgresql) or run scripts/bootstrap.sh as root")
+        "$JIXIAO_PG_BIN; install them (Debian: apt-get install postgresql) or run scripts/install_postgres.sh as root")
 
 
 def free_port() -> int:
