@@ -8,9 +8,6 @@ One server with tokens serves the module (a second one, without, joins for round
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import grpc
 import pytest

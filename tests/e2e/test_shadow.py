@@ -151,7 +151,7 @@ def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
     second = refusal(admin_b.StartShadow, admin_pb2.StartShadowRequest(pack_id=PACK, candidate_version="1.0.0"),
                      deploy)
     assert second.code() == grpc.StatusCode.FAILED_PRECONDITION and run.run_id in second.details()
-    wait_for_log(servers[1], f'"shadow run followed"', run.run_id)  # B follows the run A started
+    wait_for_log(servers[1], '"shadow run followed"', run.run_id)  # B follows the run A started
 
     facts = variants(versions["1.0.0"], CALLS, seed=1203)
     decision_ids = []
