@@ -41,7 +41,8 @@ OUTCOMES = tuple(code.name for code in grpc.StatusCode)
 
 DECISION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # RFC 3339 date-time, whole: date, T (or t or a space), time, optional fraction, zone.
-RFC_3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})")
+# ASCII digits only: \d would take any script's digits (int() reads them all).
+RFC_3339 = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})")
 # Printable text of a caller or a grade: no control characters.
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 CALLER_MAX, GRADE_MAX, TIME_MAX = 200, 100, 40
@@ -128,8 +129,11 @@ def stored_time(text: str, field: str) -> str:
         raise InvalidIdentifier(field, f"{echo(text)!r} is not a valid time: {error}") from None
     nanos = int((fraction or "").ljust(9, "0"))
     millis = -(-nanos // 1_000_000)  # rounded up
-    total_ms = int(moment.astimezone(timezone.utc).timestamp()) * 1000 + millis
-    return format_ms(total_ms)
+    try:  # a zone or a rounding that leaves years 1-9999 in UTC, e.g. 9999-12-31T23:59:59-23:59
+        total_ms = int(moment.astimezone(timezone.utc).timestamp()) * 1000 + millis
+        return format_ms(total_ms)
+    except (OverflowError, ValueError):
+        raise InvalidIdentifier(field, f"{echo(text)!r} is out of range (years 0001 to 9999 in UTC)") from None
 
 
 def format_ms(epoch_ms: int) -> str:
