@@ -8,10 +8,9 @@ do). The filters (--pack, --version, --caller, --since, --until, --grade, --outc
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
 import click
 
@@ -20,10 +19,10 @@ from jixiao.v1 import audit_pb2
 from . import exit_codes
 from .audit_client import AuditClient
 from .audit_view import export_record, render_decision, render_decisions, replay_lines, replay_summary
-from .exit_codes import CliError
 from .output import console, echo_json, format_option, language_option, message_dict
 from .report_command import check_folder
 from .targets import server_option, tls_ca_option, token_option
+from .whole_files import write_whole
 
 #: Seconds between two progress lines of a replay on stderr.
 PROGRESS_EVERY_S = 2.0
@@ -135,38 +134,8 @@ def export_command(ctx: click.Context, out: Path, **_options: object) -> None:
     click.echo(f"exported {count} decision{'s' if count != 1 else ''} to {click.format_filename(out)}", err=True)
 
 
-def write_lines(path: Path, lines) -> int:
-    """Write the lines to `path` through a temporary file beside it and a rename; their count.
-
-    On any error (the server's included) the temporary file is removed and `path` is as it was.
-    """
-    try:
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                             prefix=f".{path.name[:100]}.", suffix=".tmp", delete=False)
-    except OSError as error:
-        raise CliError(f"cannot write {path}: {error.strerror or error}") from None
-    count = 0
-    try:
-        with handle:
-            for line in lines:
-                handle.write(line)
-                handle.write("\n")
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
-    except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
-        raise CliError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+def write_lines(path: Path, lines: Iterable[str]) -> int:
+    """Write the lines to `path` whole or not at all (a failure, the server's included, leaves
+    `path` as it was); their count."""
+    return write_whole(path, (line.encode("utf-8") + b"\n" for line in lines))
 

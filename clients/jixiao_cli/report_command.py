@@ -9,8 +9,6 @@ error leaves no half-written report and an existing file untouched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -22,6 +20,7 @@ from .facts_file import read_facts
 from .output import ignore_unknown_option, language_option
 from .score_table import total_grade
 from .targets import evaluation_target_options, open_evaluation
+from .whole_files import write_whole
 
 #: --out's suffix → the report's format.
 FORMAT_OF_SUFFIX = {".docx": "docx", ".md": "markdown", ".html": "html"}
@@ -49,38 +48,6 @@ def check_folder(out: Path) -> None:
         said = "is not a folder" if folder.exists() else "does not exist"
         raise CliError(f"cannot write --out {click.format_filename(out)}: the folder "
                        f"{click.format_filename(folder)} {said}")
-
-
-def write_whole(path: Path, content: bytes) -> None:
-    """Write `content` to `path` through a temporary file in its folder and a rename.
-
-    On any error the temporary file is removed and `path` is as it was; CliError says why.
-    """
-    folder = path.parent
-    try:
-        # The temporary name is cut so that any name the file system takes for `path` has one.
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name[:100]}.", suffix=".tmp", delete=False)
-    except OSError as error:
-        raise CliError(f"cannot write the report {path}: {error.strerror or error}") from None
-    try:
-        with handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
-    except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
-        raise CliError(f"cannot write the report {path}: {error.strerror or error}") from None
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def summary_line(path: Path, reply: evaluation_pb2.RenderReportResponse, language: str) -> str:
@@ -117,5 +84,5 @@ def report(ctx: click.Context, facts_file: Path, pack_id: str, version: str | No
     with open_evaluation(ctx) as service:
         reply = service.render_report(pack_id, facts, fmt, version=version, language=language,
                                       ignore_unknown=ignore_unknown)
-    write_whole(out, reply.content)
+    write_whole(out, [reply.content], "the report ")
     click.echo(summary_line(out, reply, language))

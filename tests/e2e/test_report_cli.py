@@ -17,7 +17,7 @@ import docx
 import pytest
 
 from jixiao_cli.exit_codes import CliError
-from jixiao_cli.report_command import write_whole
+from jixiao_cli.whole_files import write_whole
 
 from conftest import REPO, RunningServer
 
@@ -174,6 +174,6 @@ def test_a_file_that_cannot_be_replaced_is_said_and_nothing_is_left_behind(tmp_p
     out = tmp_path / "report.md"
     (out / "inside").mkdir(parents=True)  # a folder in the report's place: the rename fails after the write
     with pytest.raises(CliError) as raised:
-        write_whole(out, b"# report\n")
+        write_whole(out, [b"# report\n"], "the report ")
     assert str(raised.value).startswith(f"cannot write the report {out}: ")
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"] and (out / "inside").is_dir()

@@ -35,7 +35,7 @@ from jixiao_cli.local import LocalJixiao
 from jixiao_cli.portfolio.figures import summarize
 from jixiao_cli.portfolio.rows import RowError, parse_row
 from jixiao_cli.portfolio.workbook import write_workbook
-from jixiao_cli.report_command import write_whole
+from jixiao_cli.whole_files import write_whole
 
 from tests.portfolio.demo import OUTLINE, record, rows
 
@@ -211,10 +211,10 @@ def test_a_report_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -
     """A name too long for the file system, and a rename over a folder: CliError naming the
     file, no temporary file left, the folder as it was."""
     with pytest.raises(CliError, match="cannot write the report .*: File name too long"):
-        write_whole(tmp_path / ("n" * 300 + ".md"), b"# report")
+        write_whole(tmp_path / ("n" * 300 + ".md"), [b"# report"], "the report ")
     (tmp_path / "taken.md").mkdir()
     with pytest.raises(CliError, match="cannot write the report .*taken.md"):
-        write_whole(tmp_path / "taken.md", b"# report")
+        write_whole(tmp_path / "taken.md", [b"# report"], "the report ")
     assert [p.name for p in tmp_path.iterdir()] == ["taken.md"]
     assert not os.listdir(tmp_path / "taken.md")
 
@@ -261,7 +261,7 @@ def test_a_long_name_the_file_system_takes_is_written(tmp_path: Path) -> None:
     """A name of 243 bytes is legal; its temporary file's name (once the name with a dot before
     and a random part and .tmp after) was not, so the report could not be written."""
     target = tmp_path / ("n" * 240 + ".md")
-    write_whole(target, b"# report")
+    write_whole(target, [b"# report"], "the report ")
     assert [p.name for p in tmp_path.iterdir()] == [target.name] and target.read_bytes() == b"# report"
 
 
