@@ -41,3 +41,15 @@ def test_a_password_with_an_unencoded_at_sign_is_refused_and_hidden(url: str):
     assert "ssw0rd" not in message and "ss/w0rd" not in message
     assert message.startswith("cannot open the registry postgresql://jixiao:***@…: BadDatabaseUrl: ")
     assert "percent-encoded" in message
+
+
+@pytest.mark.parametrize("url", ["postgresql://jixiao:p@ss:w0rd@127.0.0.1:1/jixiao",
+                                 "postgresql://jixiao:p@ss:w0rd/x@127.0.0.1:1/jixiao",
+                                 "postgresql://jixiao:pw@127.0.0.1:w0rd/jixiao"])
+def test_a_url_whose_port_is_no_number_is_refused_without_a_traceback_or_its_text(url: str):
+    # SQLAlchemy reads `p@ss:w0rd@…` as host `p`, port `ss:w0rd…`, and raises a ValueError
+    # quoting the port (a piece of the password) rather than its ArgumentError.
+    message = refusal(url)
+    assert message.startswith("cannot open the registry (an unparseable database URL): BadDatabaseUrl: ")
+    assert "w0rd" not in message
+    assert "percent-encoded" in message

@@ -24,9 +24,10 @@ def database_url(url: str) -> sa.URL:
     """The SQLAlchemy URL, with psycopg 3 as the PostgreSQL driver unless another is named."""
     try:
         parsed = sa.make_url(url)
-    except ArgumentError:
-        raise BadDatabaseUrl("not a database URL (expected e.g. postgresql://USER:PASSWORD@HOST/DB "
-                             "or sqlite:///PATH)") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number, e.g. the rest of a password
+        raise BadDatabaseUrl("not a database URL (expected e.g. postgresql://USER:PASSWORD@HOST:PORT/DB "
+                             "or sqlite:///PATH; a password holding @, /, : or # must be percent-encoded: "
+                             "%40, %2F, %3A, %23)") from None
     if _misread(parsed):
         raise BadDatabaseUrl("the URL has a second '@': a password holding @ or / must be "
                              "percent-encoded (%40, %2F)")
@@ -39,7 +40,7 @@ def redacted(url: str | sa.URL) -> str:
     """The URL with its password replaced by ***: what a log or an error message may show."""
     try:
         parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # SQLAlchemy's ValueError quotes the bad port: maybe part of a password
         return "(an unparseable database URL)"
     if _misread(parsed):  # the host or database name holds the rest of a password: leave them out
         return f"{parsed.drivername}://{parsed.username or ''}:***@…"

@@ -126,7 +126,7 @@ def _password(url: str | sa.URL | None) -> str | None:
         return None
     try:
         parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
-    except sa_exc.ArgumentError:
+    except (sa_exc.ArgumentError, ValueError):  # ValueError: a port that is no number
         return None
     return parsed.password or None
 
