@@ -79,3 +79,17 @@ def test_an_unsigned_pack_is_refused_when_signatures_are_required(registry, make
 
     assert refused.value.reason == "unsigned"
     assert registry.is_empty()  # nothing of the refused version was stored
+
+
+def test_the_same_files_published_meanwhile_by_another_server_are_a_no_op_not_a_conflict(
+        registry, make_pack_version, monkeypatch) -> None:
+    # Two servers seeding one empty database at once both find the version missing, both run
+    # its trial, and one stores it first: the other must take it as published, not as a
+    # version changed since (which made seeding warn and skip it, activating an older one).
+    bundle = read_bundle(make_pack_version("1.0.1"))
+    monkeypatch.setattr(registry, "record_by_digest", lambda digest: None)  # checked before the other stored it
+    other = registry.publish(PACK, "1.0.1", "other server's", bundle, "bootstrap")
+
+    outcome = publish(registry, PublishRequest(bundle, "ops-alice"), OPEN)
+
+    assert (outcome.created, outcome.record.digest, outcome.record.publisher) == (False, other.record.digest, "bootstrap")

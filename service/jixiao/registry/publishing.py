@@ -93,6 +93,10 @@ def publish(registry: Registry, request: PublishRequest, trust: TrustPolicy) -> 
         published = registry.record(report.pack_id, report.version)
     except VersionNotFound:
         published = None
+    if published is not None and published.digest == bundle.digest:
+        # Published with these very files since the check above (another server seeding the
+        # same bundled packs at the same moment, or the same publish twice): a no-op, as then.
+        return PublishOutcome(published, created=False)
     if published is not None:
         raise VersionConflict(report.pack_id, report.version, published.digest, bundle.digest)
     signed_by = trust.verify(bundle, report.pack_id, report.version, request.signature)
