@@ -23,6 +23,9 @@ SIGNATURE_REFUSALS = {
 #: unreachable), as opposed to one that broke during the call ("Socket closed"): with
 #: pick_first, and with round_robin (the CLI's channel balances over every address).
 CONNECT_FAILED = ("failed to connect", "connections to all backends failing")
+#: How gRPC's message starts when the server's name could not be resolved (grpc-core's
+#: resolver, then its c-ares one): no connection was tried at all.
+RESOLVE_FAILED = ("errors resolving", "DNS resolution failed")
 #: How that message ends when the server accepted the connection, then closed it: what a
 #: TLS-only server does to a plaintext client.
 CLOSED_AT_CONNECT = "Socket closed"
@@ -48,7 +51,7 @@ def _with_request_id(message: str, error: JixiaoError) -> str:
     """A server's refusal ends with the call's request id, which its log lines carry (none
     when no connection was made: no server saw the call)."""
     never_reached = error.code == grpc.StatusCode.UNAVAILABLE and (
-        error.message.startswith(CONNECT_FAILED) or error.message.endswith(CLOSED_AT_CONNECT))
+        error.message.startswith(CONNECT_FAILED + RESOLVE_FAILED) or error.message.endswith(CLOSED_AT_CONNECT))
     if not error.request_id or never_reached:
         return message
     return f"{message} (request id {error.request_id})"
@@ -76,6 +79,10 @@ def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
         return f"not found: {error.message}", exit_codes.USAGE
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return f"refused: {error.message}", exit_codes.FAILED
+    if code == grpc.StatusCode.UNAVAILABLE and error.message.startswith(RESOLVE_FAILED):
+        return (f"server unavailable: its name could not be resolved: {error.message} (check the host of "
+                "--server or $JIXIAO_SERVER, or score and browse the bundled packs in this process with --local)",
+                exit_codes.UNAVAILABLE)
     if code == grpc.StatusCode.UNAVAILABLE and not error.message.startswith(CONNECT_FAILED):
         return (f"server unavailable: the server closed the connection while answering this request (a server "
                 f"process may have crashed on this input; evaluations are resent once): {error.message}",

@@ -53,3 +53,16 @@ def test_a_reader_that_closed_the_pipe_ends_the_command_quietly(monkeypatch, tmp
     result = CliRunner().invoke(main.cli, ["score", str(facts), "--pack", "quality-district-funding", "--local"])
     assert result.exit_code == 1
     assert "internal error" not in result.output
+
+
+# What grpcio says for a name that does not resolve (`--server no-such-host.invalid:50051`,
+# with and without dns:///): no connection was tried, so neither a crash nor a request id.
+NOT_RESOLVED = ("errors resolving no-such-host.invalid:50051: [field:hostname lookup error:address lookup "
+                "failed for no-such-host.invalid:50051: Domain name not found]")
+
+
+def test_a_server_name_that_does_not_resolve_is_named_so_not_as_a_crash_and_without_a_request_id() -> None:
+    line, status = describe_error(JixiaoError(grpc.StatusCode.UNAVAILABLE, NOT_RESOLVED, request_id="4c1d0c6f"))
+    assert status == exit_codes.UNAVAILABLE
+    assert line == (f"server unavailable: its name could not be resolved: {NOT_RESOLVED} (check the host of "
+                    "--server or $JIXIAO_SERVER, or score and browse the bundled packs in this process with --local)")
