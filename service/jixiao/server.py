@@ -384,6 +384,9 @@ def main(host: str, port: int, registry_path: Path | None, registry_url: str | N
         retention = parse_duration(decision_log_retention)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'--decision-log-retention'") from None
+    if metrics_port and metrics_port == port:  # else the metrics take it first and gRPC "cannot listen"
+        raise click.BadParameter(f"{metrics_port} is the gRPC port (--port): give the metrics a port of their own",
+                                 param_hint="'--metrics-port'")
     configure_logging(log_format, log_level,  # type: ignore[arg-type]
                       process={"pid": os.getpid()} if supervised else None)
     if packs_dir is None:

@@ -56,3 +56,18 @@ def test_a_metrics_port_in_use_is_named() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=f"cannot serve metrics on 127.0.0.1:{port} "):
             MetricsEndpoint("127.0.0.1", port, CollectorRegistry())
+
+
+def test_a_metrics_port_equal_to_the_grpc_port_is_refused_before_anything_starts(tmp_path) -> None:
+    # Else the metrics endpoint took the port first and the start failed with gRPC's
+    # "cannot listen on …: in use", naming neither option.
+    from click.testing import CliRunner
+
+    from jixiao.server import main
+
+    registry = tmp_path / "r.sqlite3"
+    done = CliRunner().invoke(main, ["--port", "56789", "--metrics-port", "56789", "--processes", "1",
+                                     "--registry", str(registry)])
+    assert done.exit_code == 2
+    assert "Invalid value for '--metrics-port': 56789 is the gRPC port (--port)" in done.output
+    assert not registry.exists()
