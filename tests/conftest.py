@@ -6,10 +6,14 @@ import json
 import re
 import shutil
 import sqlite3
+import sys
+import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
+import structlog
+from structlog._config import BoundLoggerLazyProxy
 
 from jixiao.core.pack.digest import bundle_digest
 
@@ -25,6 +29,48 @@ FAILING_CASE_EDITS = {
     "2019.yaml": [('  score: "75.03"', '  score: "76.00"'), ('process: {score: "11.89"', 'process: {score: "12"')],
     "all-pass.yaml": [('  score: "100"', '  score: "99"')],
 }
+
+#: The names of the service's background threads (the decision log's writer and retention,
+#: the catalog's watcher, the shadow poller): a test that starts one must stop it.
+SERVICE_THREADS = ("jixiao-", "registry-watch", "shadow-poller")
+
+
+@pytest.fixture(autouse=True)
+def structlog_left_as_found() -> Iterator[None]:
+    """Undo a test's structlog configuration, and the loggers it cached.
+
+    The `jixiao` command run in-process (CliRunner) configures warning-level loggers that
+    are cached on first use. Left so, every later test in the process (a pytest-xdist
+    worker runs many files) would see no info lines in `capture_logs`, and a logger cached
+    before a later reconfiguration no line at all.
+    """
+    before = structlog.get_config()
+    before_processors = list(before["processors"])
+    yield
+    after = structlog.get_config()
+    if all(after[key] is before[key] for key in before) and after["processors"] == before_processors:
+        return
+    before["processors"][:] = before_processors
+    structlog.configure(**before)
+    for module in list(sys.modules.values()):  # module-level `log = structlog.get_logger(...)`
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(value, BoundLoggerLazyProxy):
+                vars(value).pop("bind", None)  # the cached logger: bound again from the configuration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def service_threads_stopped() -> Iterator[None]:
+    """Fail a test file that leaves one of the service's background threads running: it
+    would log into a later test's `capture_logs` (it captures every thread's lines)."""
+    before = set(threading.enumerate())
+    yield
+    left = [thread for thread in threading.enumerate()
+            if thread not in before and thread.name.startswith(SERVICE_THREADS)]
+    for thread in left:
+        thread.join(timeout=10)  # a close that is still finishing, on a loaded machine
+    still = sorted(thread.name for thread in left if thread.is_alive())
+    assert not still, f"background threads left running by this file: {still}"
+
 
 #: make_pack_version(version, failing_cases=False) → a new pack folder.
 MakePackVersion = Callable[..., Path]

@@ -59,7 +59,7 @@ def test_the_pruner_runs_at_start_and_each_interval_with_one_line_per_run(databa
     pruner = RetentionPruner(database, 2.5 * DAY, interval_s=0.1, clock=lambda: clock[0])
     with capture_logs() as logs:
         pruner.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while pruner.runs < 1:
             assert time.monotonic() < deadline
             time.sleep(0.01)
@@ -71,9 +71,10 @@ def test_the_pruner_runs_at_start_and_each_interval_with_one_line_per_run(databa
             time.sleep(0.01)
         pruner.close()
     assert remaining(database) == [3]
-    lines = [entry for entry in logs if entry["event"] == "decision log pruned"]
-    assert [entry["deleted"] for entry in lines] == [1, 2]  # runs deleting nothing say nothing
-    assert len(logs) == 2
+    pruners = [entry for entry in logs if entry["event"].startswith("decision log")
+               or entry.get("task") == "decision log retention"]  # not another thread's
+    assert [entry["deleted"] for entry in pruners if entry["event"] == "decision log pruned"] == [1, 2]
+    assert len(pruners) == 2  # runs deleting nothing say nothing
 
 
 def test_the_pruner_waits_out_an_outage_with_one_line(tmp_path):
@@ -84,5 +85,7 @@ def test_the_pruner_waits_out_an_outage_with_one_line(tmp_path):
         time.sleep(0.8)  # tries at 0 and 0.5 s: both fail
         pruner.close()
     assert pruner.runs == 0
-    assert [entry["event"] for entry in logs] == ["database unavailable; retrying with backoff"]
-    assert logs[0]["task"] == "decision log retention" and "db.sqlite" not in str(logs)
+    pruners = [entry for entry in logs if entry["event"].startswith("decision log")
+               or entry.get("task") == "decision log retention"]
+    assert [entry["event"] for entry in pruners] == ["database unavailable; retrying with backoff"]
+    assert "db.sqlite" not in str(logs)
