@@ -30,9 +30,9 @@ FAILING_CASE_EDITS = {
     "all-pass.yaml": [('  score: "100"', '  score: "99"')],
 }
 
-#: The names of the service's background threads (the decision log's writer and retention,
-#: the catalog's watcher, the shadow poller): a test that starts one must stop it.
-SERVICE_THREADS = ("jixiao-", "registry-watch", "shadow-poller")
+#: The names of the service's background threads that log (a writer of rows, the decision
+#: log's retention, the catalog's watcher, the shadow poller): a test that starts one must stop it.
+SERVICE_THREADS = re.compile(r"jixiao-.+-writer|jixiao-decision-retention|registry-watch|shadow-poller")
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def service_threads_stopped() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     left = [thread for thread in threading.enumerate()
-            if thread not in before and thread.name.startswith(SERVICE_THREADS)]
+            if thread not in before and SERVICE_THREADS.fullmatch(thread.name)]
     for thread in left:
         thread.join(timeout=10)  # a close that is still finishing, on a loaded machine
     still = sorted(thread.name for thread in left if thread.is_alive())
