@@ -21,6 +21,14 @@ from .targets import open_admin, server_option, tls_ca_option, token_option
 
 #: The fraction of live evaluations `shadow start` has evaluated with the candidate, by default.
 DEFAULT_SAMPLE = "0.1"
+#: Said (on stderr) when the candidate is the active version: the calls it answers are not
+#: sampled (docs/shadow.md), so such a run compares only calls pinned to another version.
+ACTIVE_CANDIDATE_NOTE = {
+    "zh": "注意：{version} 是该包的现行版本，由它作答的评价不会被抽样（只有指定其他版本的调用才会比较）；"
+          "要比较新版本，请对尚未启用的版本启动影子评估",
+    "en": "note: {version} is the pack's active version, and the evaluations it answers are not sampled "
+          "(only calls pinned to another version are compared); shadow a version that is not active",
+}
 
 
 def server_options(command):
@@ -52,7 +60,10 @@ def start(ctx: click.Context, pack_id: str, version: str, sample: str, language:
     """
     with open_admin(ctx) as admin, needing_the_admin_role(ctx):
         run = admin.start_shadow(pack_id, version, sample)
+        live = _live_pack(admin, pack_id)
     console().print(run_line(run, started=True, language=language))
+    if live is not None and live.version == run.candidate_version:
+        click.echo(ACTIVE_CANDIDATE_NOTE[language].format(version=run.candidate_version), err=True)
 
 
 @shadow.command("report")

@@ -31,7 +31,7 @@ from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.database.connection import database_url
 from jixiao.database.schema import decisions
 from jixiao.packs import load_pack_dir
-from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2_grpc
+from jixiao.v1 import admin_pb2, admin_pb2_grpc, evaluation_pb2, evaluation_pb2_grpc
 from jixiao_cli.client import evaluate_request
 from jixiao_cli.output import message_dict
 
@@ -136,6 +136,22 @@ def test_refusals(stubs, auth_config: AuthConfig) -> None:
     assert stop.code() == grpc.StatusCode.FAILED_PRECONDITION and "no shadow run going" in stop.details()
 
 
+def test_a_run_of_the_active_version_starts_with_a_note_that_its_calls_are_not_sampled(
+        servers, stubs, auth_config: AuthConfig) -> None:
+    admin, evaluation = stubs[0]
+    active = evaluation.GetPack(evaluation_pb2.GetPackRequest(pack_id=PACK), timeout=10).version
+    token = {"JIXIAO_TOKEN": auth_config.deploy_token}
+    started = run_cli("pack", "shadow", "start", PACK, active, "--server", servers[0].address, "--lang", "en", **token)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert "shadow run started" in started.stdout
+        assert started.stderr.startswith(f"note: {active} is the pack's active version, and the evaluations it "
+                                         "answers are not sampled"), started.stderr
+    finally:
+        admin.StopShadow(admin_pb2.StopShadowRequest(pack_id=PACK), metadata=bearer(auth_config.deploy_token),
+                         timeout=10)
+
+
 def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
         servers, stubs, auth_config: AuthConfig, database: str, versions) -> None:
     deploy = bearer(auth_config.deploy_token)
@@ -144,7 +160,7 @@ def test_a_run_across_two_servers_reports_what_the_decision_log_recomputes(
     token = {"JIXIAO_TOKEN": auth_config.deploy_token}
     started = run_cli("pack", "shadow", "start", PACK, "1.1.0", "--sample", SAMPLE, "--server", servers[0].address,
                       "--lang", "en", **token)
-    assert started.returncode == 0, started.stderr
+    assert started.returncode == 0 and "active version" not in started.stderr, started.stderr
     run = admin_a.GetShadowReport(admin_pb2.GetShadowReportRequest(pack_id=PACK), metadata=deploy).run
     assert run.run_id in started.stdout and "shadow run started" in started.stdout
     assert (run.candidate_version, run.sample, run.started_by, run.stopped_at) == ("1.1.0", SAMPLE, "ops-alice", "")
