@@ -65,7 +65,8 @@ def test_the_secret_examples_hold_placeholders_in_the_shape_the_server_reads() -
     [tokens] = _load_all(KUBERNETES / "tokens.example.yaml")
     assert (tokens["kind"], tokens["metadata"]["name"]) == ("Secret", "jixiao-auth")
     entries = parse_token_file(tokens["stringData"]["tokens.yaml"], "tokens.example.yaml")  # as the server reads it
-    assert {(e.name, *e.roles) for e in entries} == {("ops-alice", "deploy"), ("portal", "evaluate")}
+    assert {(e.name, *e.roles) for e in entries} == {("ops-alice", "deploy"), ("portal", "evaluate"),
+                                                   ("auditor", "audit")}
     assert all(len(set(e.sha256)) == 1 for e in entries)  # placeholders: no token hashes to them
     assert "jixiao token new" in (KUBERNETES / "tokens.example.yaml").read_text(encoding="utf-8")
     [database] = _load_all(KUBERNETES / "database.example.yaml")
