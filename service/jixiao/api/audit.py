@@ -206,8 +206,13 @@ def summary(row) -> pb.DecisionSummary:
         decision_id=row.decision_id, at=row.at, method=row.method, caller=row.caller, request_id=row.request_id,
         pack_id=row.pack_id, requested_version=row.requested_version, version=row.version,
         pack_digest=row.pack_digest, outcome=row.outcome, score=row.score or "", grade=row.grade or "",
-        duration_ms=f"{row.duration_ms:.3f}", facts_digest=row.facts_digest, facts_redacted=_redacted(row),
+        duration_ms=_milliseconds(row.duration_ms), facts_digest=row.facts_digest, facts_redacted=_redacted(row),
         reply_digest=row.reply_digest, item_key=row.item_key or "", served_by=row.served_by)
+
+
+def _milliseconds(value: object) -> str:
+    """A row's duration as text; "" for a value edited into no number (SQLite keeps any type)."""
+    return f"{value:.3f}" if isinstance(value, (int, float)) else ""
 
 
 def _redacted(row) -> bool:

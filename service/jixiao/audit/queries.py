@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
+import functools
 import hashlib
 import json
 import re
@@ -42,7 +44,8 @@ OUTCOMES = tuple(code.name for code in grpc.StatusCode)
 DECISION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # RFC 3339 date-time, whole: date, T (or t or a space), time, optional fraction, zone.
 # ASCII digits only: \d would take any script's digits (int() reads them all).
-RFC_3339 = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+RFC_3339 = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})"
+                      r"(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})")
 # Printable text of a caller or a grade: no control characters.
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 CALLER_MAX, GRADE_MAX, TIME_MAX = 200, 100, 40
@@ -175,6 +178,26 @@ def token_position(token: str, where: Criteria, field: str = "page_token") -> st
     return last_id
 
 
+#: The text columns: SQLite keeps whatever is written into them, bytes (a BLOB) included.
+_TEXT_COLUMNS = frozenset(c.name for c in decisions.c if isinstance(c.type, sa.String))
+
+
+@functools.lru_cache(maxsize=8)
+def _row_type(fields: tuple[str, ...]) -> type:
+    return collections.namedtuple("DecisionRow", fields)
+
+
+def _readable(row):
+    """`row`, or a copy whose text columns holding bytes (a BLOB edited into an SQLite file by
+    hand) are text, U+FFFD in place of bytes that are not UTF-8: one such row must not fail
+    a whole page, export or replay."""
+    if not any(isinstance(value, bytes) and name in _TEXT_COLUMNS for name, value in zip(row._fields, row)):
+        return row
+    return _row_type(tuple(row._fields))(*(
+        value.decode("utf-8", "replace") if isinstance(value, bytes) and name in _TEXT_COLUMNS else value
+        for name, value in zip(row._fields, row)))
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list
@@ -194,7 +217,7 @@ def list_page(engine: Engine, where: Criteria, size: int, after: str | None) -> 
         query = query.where(decisions.c.decision_id < after)
     query = query.order_by(decisions.c.decision_id.desc()).limit(size + 1)
     with engine.connect() as conn:
-        rows = list(conn.execute(query))
+        rows = [_readable(row) for row in conn.execute(query)]
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, page_token(rows[-1].decision_id, where) if more else "")
@@ -203,7 +226,8 @@ def list_page(engine: Engine, where: Criteria, size: int, after: str | None) -> 
 def get_row(engine: Engine, decision_id: str):
     """The row of one decision, or None."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+        row = conn.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+    return None if row is None else _readable(row)
 
 
 def check_decision_id(text: str, field: str = "decision_id") -> str:
@@ -223,7 +247,7 @@ def chunk_after(engine: Engine, where: Criteria, after: str | None, size: int = 
         query = query.where(decisions.c.decision_id > after)
     query = query.order_by(decisions.c.decision_id).limit(size)
     with engine.connect() as conn:
-        return list(conn.execute(query))
+        return [_readable(row) for row in conn.execute(query)]
 
 
 def oldest_first(engine: Engine, where: Criteria, size: int = CHUNK_ROWS) -> Iterator[list]:

@@ -168,7 +168,7 @@ def replay(row, compiled: CompiledPack | None, fallback: Lookup | None = None) -
     except PackMissing:
         return Replayed(row.decision_id, PACK_MISSING, row.reply_digest,
                         detail="the decision records no pack version and this server has no catalog to ask")
-    except (ValueError, TypeError, OverflowError) as error:  # facts edited into what no request holds
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:  # facts edited into what no request holds
         return Replayed(row.decision_id, FACTS_ALTERED if not facts_intact else DIFFERENT, row.reply_digest,
                         differences=(Difference("(facts)", "json", _cut(row.facts), f"not readable: {_cut(str(error))}"),),
                         detail="the recorded facts are not a JSON object a request can hold: the record was altered")

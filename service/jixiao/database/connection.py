@@ -8,6 +8,8 @@ processes changing the database queue instead of acting on stale reads.
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError
@@ -70,6 +72,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # The sqlite3 module would begin a transaction only at the first INSERT or UPDATE, so
     # the reads a change depends on would run outside it: `_sqlite_begin` begins instead.
     dbapi_connection.isolation_level = None
+    # Text that is not UTF-8 (a row edited in the file by hand) is read with U+FFFD in place
+    # of its bad bytes: sqlite3's default fails the whole read (a page, an export) on it.
+    dbapi_connection.text_factory = functools.partial(str, encoding="utf-8", errors="replace")
     cursor = dbapi_connection.cursor()
     # A new database gets 16 KB pages: a decision's row is ~16 KB, and SQLite inserts it with
     # ~40 % less CPU than on 4 KB pages (bench/decision_log.py). An existing one keeps its own.
