@@ -60,6 +60,12 @@ def audit() -> None:
     """
 
 
+#: Said (on stderr) under the heading when `audit list` found nothing.
+NO_DECISION = {"zh": "没有符合这些条件的决策（等级按答复所写，如 中 或 fair；时间为 RFC 3339）",
+               "en": "no decision matches these filters (a grade as the reply gave it, e.g. 中 or fair; "
+                     "times in RFC 3339)"}
+
+
 @audit.command("list")
 @_filters
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
@@ -73,8 +79,10 @@ def list_command(ctx: click.Context, limit: int, output_format: str, language: s
         summaries = list(client.decisions(decision_filter(ctx.params), limit))
     if output_format == "json":
         echo_json([message_dict(summary) for summary in summaries])
-    else:
-        console().print(render_decisions(summaries, language))
+        return
+    console().print(render_decisions(summaries, language))
+    if not summaries:  # else a bare heading: say it, so that a filter that matched nothing shows
+        click.echo(NO_DECISION[language], err=True)
 
 
 @audit.command("show")

@@ -178,6 +178,11 @@ def test_bad_requests_name_their_field(server, tokens) -> None:
         assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     result = run_cli("audit", "list", "--server", server.address, "--outcome", "ok", token=tokens["audit"])
     assert result.returncode == 2 and "filter.outcome" in result.stderr, result.stderr
+    nothing = run_cli("audit", "list", "--server", server.address, "--grade", "优秀", "--lang", "en",
+                      token=tokens["audit"])
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.split() == ["decision", "at", "(UTC)", "pack", "caller", "outcome", "score", "grade"]
+    assert nothing.stderr.startswith("no decision matches these filters"), nothing.stderr
 
 
 # --- the decision log through the AuditService and the CLI ------------------------------
