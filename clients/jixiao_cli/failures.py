@@ -79,6 +79,9 @@ def _describe_api_error(error: JixiaoError) -> tuple[str, int]:
         return f"not found: {error.message}", exit_codes.USAGE
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return f"refused: {error.message}", exit_codes.FAILED
+    if code == grpc.StatusCode.UNAVAILABLE and error.reason == "DATABASE_UNAVAILABLE":
+        # The server answered: its database is away (a call that needs it), not a crash.
+        return f"server unavailable: {error.message}", exit_codes.UNAVAILABLE
     if code == grpc.StatusCode.UNAVAILABLE and error.message.startswith(RESOLVE_FAILED):
         return (f"server unavailable: its name could not be resolved: {error.message} (check the host of "
                 "--server or $JIXIAO_SERVER, or score and browse the bundled packs in this process with --local)",

@@ -66,3 +66,12 @@ def test_a_server_name_that_does_not_resolve_is_named_so_not_as_a_crash_and_with
     assert status == exit_codes.UNAVAILABLE
     assert line == (f"server unavailable: its name could not be resolved: {NOT_RESOLVED} (check the host of "
                     "--server or $JIXIAO_SERVER, or score and browse the bundled packs in this process with --local)")
+
+
+def test_a_server_whose_database_is_away_is_unavailable_not_crashed_and_keeps_its_request_id() -> None:
+    # What a server answers an admin or audit call while PostgreSQL is down (api/errors.py).
+    error = JixiaoError(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; retry later",
+                        reason="DATABASE_UNAVAILABLE", request_id="a4c8e214d39d4507a8dd41600cbd5251")
+    line, status = describe_error(error)
+    assert (line, status) == ("server unavailable: the database is unavailable; retry later "
+                              "(request id a4c8e214d39d4507a8dd41600cbd5251)", exit_codes.UNAVAILABLE)
