@@ -162,6 +162,33 @@ def test_rows_the_database_refuses_are_counted_and_the_others_written(tmp_path: 
     assert sum(entry["log_level"] == "error" for entry in logs) == 2  # the batch, then its first refused row
 
 
+def test_the_rows_written_one_by_one_are_what_the_flush_reports(tmp_path: Path):
+    engine = engine_at(tmp_path / "db.sqlite")
+    flushes: list[int] = []
+    writer = BatchWriter(engine, flush_interval_s=60, on_flush=lambda seconds, rows: flushes.append(rows))
+    for n, text in ((1, "x"), (2, None), (3, "x"), (4, "x")):  # n=2 is refused (NOT NULL)
+        writer.write(notes, {"n": n, "text": text})
+    with capture_logs():
+        writer.close()
+    assert numbers(engine) == [1, 3, 4]
+    assert flushes == [3]
+
+
+def test_the_queue_depth_counts_the_batch_held_through_an_outage(tmp_path: Path):
+    engine = engine_at(tmp_path / "missing" / "db.sqlite", create=False)
+    with capture_logs() as logs:
+        writer = BatchWriter(engine, flush_interval_s=0.05, close_timeout_s=0.2).start()
+        for n in range(5):
+            writer.write(notes, {"n": n, "text": "x"})
+        wait_for(lambda: any(entry.get("task") == "rows writer" for entry in logs))  # the batch is held
+        writer.write(notes, {"n": 5, "text": "x"})
+        try:
+            assert writer.queue_depth() == 6
+        finally:
+            writer.close()
+    assert writer.queue_depth() == 6 and writer.written == 0  # put back, counted once
+
+
 @pytest.mark.parametrize("bad", [dict(flush_interval_s=0), dict(batch_rows=0), dict(batch_rows=10, max_queued=5)])
 def test_settings_that_cannot_work_are_refused(tmp_path: Path, bad):
     with pytest.raises(ValueError):

@@ -74,6 +74,7 @@ class BatchWriter:
         self.written = 0  # rows committed
         self._prepare = prepare or _not_a_row
         self._queue: deque[Any] = deque()
+        self._held = 0  # items a flush has taken and not yet written (a batch held through an outage)
         self._wake = threading.Event()
         self._closing = False
         self._stop = threading.Event()  # set by close: ends an outage's wait in the thread
@@ -105,8 +106,8 @@ class BatchWriter:
         self.put((table, row))
 
     def queue_depth(self) -> int:
-        """Items queued and not yet taken by a flush."""
-        return len(self._queue)
+        """Items not yet written: those queued and the batch a flush holds (during an outage too)."""
+        return len(self._queue) + self._held
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -162,41 +163,54 @@ class BatchWriter:
             items = self._take(MAX_TRANSACTION_ROWS)
             if not items:
                 return True
-            rows = self._rows(items)
-            one_by_one = False
-            while rows:
-                started = time.perf_counter()
-                try:
-                    if one_by_one:
-                        rows = self._insert_one_by_one(rows)
-                        if rows:  # the database went away part way
-                            raise self._went_away
-                    else:
-                        self._insert(rows)
-                except Exception as error:  # noqa: BLE001 - an outage is retried; another failure, row by row
-                    if not is_unavailable(error):
-                        log.error(f"{self.name}: the database refused a batch; writing it row by row",
-                                  rows=len(rows), error=type(error).__name__, detail=describe(error, self.engine.url))
-                        one_by_one = True
-                        continue
-                    pause = self._outage.failed(error)
-                    if deadline is None:  # the thread: a close ends its wait at once
-                        if self._stop.wait(pause):
-                            self._queue.extendleft(reversed(rows))  # in order, before what came since
-                            return False
-                    elif time.monotonic() + pause > deadline:
-                        self._queue.extendleft(reversed(rows))
-                        return False
-                    else:
-                        time.sleep(pause)
+            self._held = len(items)
+            try:
+                return self._write_batch(items, deadline)
+            finally:
+                self._held = 0
+
+    def _write_batch(self, items: list[Any], deadline: float | None) -> bool:
+        """`_flush`'s work on the items it took (under its lock)."""
+        rows = self._rows(items)
+        self._held = len(rows)
+        written_before = self.written
+        one_by_one = False
+        while rows:
+            started = time.perf_counter()
+            try:
+                if one_by_one:
+                    rows = self._insert_one_by_one(rows)
+                    self._held = len(rows)
+                    if rows:  # the database went away part way
+                        raise self._went_away
+                else:
+                    self._insert(rows)
+            except Exception as error:  # noqa: BLE001 - an outage is retried; another failure, row by row
+                if not is_unavailable(error):
+                    log.error(f"{self.name}: the database refused a batch; writing it row by row",
+                              rows=len(rows), error=type(error).__name__, detail=describe(error, self.engine.url))
+                    one_by_one = True
                     continue
-                self._outage.recovered()
-                if not one_by_one:
-                    self.written += len(rows)
-                if self.on_flush is not None:
-                    self.on_flush(time.perf_counter() - started, len(rows))
-                break
-            return True
+                pause = self._outage.failed(error)
+                if deadline is None:  # the thread: a close ends its wait at once
+                    if self._stop.wait(pause):
+                        self._held = 0
+                        self._queue.extendleft(reversed(rows))  # in order, before what came since
+                        return False
+                elif time.monotonic() + pause > deadline:
+                    self._held = 0
+                    self._queue.extendleft(reversed(rows))
+                    return False
+                else:
+                    time.sleep(pause)
+                continue
+            self._outage.recovered()
+            if not one_by_one:
+                self.written += len(rows)
+            if self.on_flush is not None:  # the rows written (row by row: not those refused)
+                self.on_flush(time.perf_counter() - started, self.written - written_before)
+            break
+        return True
 
     def _take(self, limit: int) -> list[Any]:
         queue = self._queue
