@@ -27,7 +27,8 @@ from .whole_files import write_whole
 #: Seconds between two progress lines of a replay on stderr.
 PROGRESS_EVERY_S = 2.0
 #: A replay's results that fail it (exit 1).
-FAILING = (audit_pb2.REPLAY_OUTCOME_DIFFERENT, audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED)
+FAILING = (audit_pb2.REPLAY_OUTCOME_DIFFERENT, audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED,
+           audit_pb2.REPLAY_OUTCOME_RECORD_ALTERED)
 
 
 def _filters(command):
@@ -111,7 +112,7 @@ def replay_command(ctx: click.Context, **_options: object) -> None:
     """Evaluate the decisions again under their recorded pack digests and prove each reply
     byte-identical; each one that is not is listed with its differences, node by node.
 
-    Exits 1 when a decision replays different or its facts were altered.
+    Exits 1 when a decision replays different, or its facts or another column were altered.
     """
     counts: dict[int, int] = {}
     shown = time.monotonic()

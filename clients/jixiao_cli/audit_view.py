@@ -39,6 +39,7 @@ OUTCOME_NAMES = {
     audit_pb2.REPLAY_OUTCOME_IDENTICAL: "identical",
     audit_pb2.REPLAY_OUTCOME_DIFFERENT: "different",
     audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED: "facts altered",
+    audit_pb2.REPLAY_OUTCOME_RECORD_ALTERED: "record altered",
     audit_pb2.REPLAY_OUTCOME_FACTS_REDACTED: "facts redacted",
     audit_pb2.REPLAY_OUTCOME_PACK_MISSING: "pack missing",
 }

@@ -37,8 +37,10 @@ def test_replay_lines_name_the_decision_and_each_difference() -> None:
         "    output.quantity.trainings  score: '5' → '0'",
         "    reply sha256 aaaaaaaaaaaa recorded, bbbbbbbbbbbb replayed",
     ]
-    assert replay_summary({audit_pb2.REPLAY_OUTCOME_IDENTICAL: 9, audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED: 1}) == (
-        "10 decisions replayed: 9 identical, 0 different, 1 facts altered, 0 facts redacted, 0 pack missing")
+    assert replay_summary({audit_pb2.REPLAY_OUTCOME_IDENTICAL: 8, audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED: 1,
+                           audit_pb2.REPLAY_OUTCOME_RECORD_ALTERED: 1}) == (
+        "10 decisions replayed: 8 identical, 0 different, 1 facts altered, 1 record altered, 0 facts redacted, "
+        "0 pack missing")
 
 
 def test_a_decision_without_a_readable_reply_says_so() -> None:

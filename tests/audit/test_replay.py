@@ -169,11 +169,12 @@ def test_an_edited_reply_is_different_and_its_differences_named(registry, catalo
         else evaluation.indicators[0].children[0]
     leaf.score, leaf.rationale = "0", "edited"
     edited = evaluation.SerializeToString()
-    update(registry.engine, row.decision_id, reply=edited, reply_digest=sha(edited))
+    # Edited whole (its grade column and digest with it): only the replay can tell.
+    update(registry.engine, row.decision_id, reply=edited, reply_digest=sha(edited), grade="优")
 
     result = replayed(registry, catalog, row)
 
-    assert result.outcome == replays.DIFFERENT
+    assert result.outcome == replays.DIFFERENT, result
     assert result.replayed_digest == row.reply_digest != result.recorded_digest
     assert {(d.node_id, d.field, d.recorded) for d in result.differences} >= {
         (leaf.id, "score", "0"), (leaf.id, "rationale", "edited"), ("(grade)", "grade", "优")}
@@ -187,9 +188,12 @@ def test_a_reply_edited_but_not_its_digest_is_named(registry, catalog, record) -
 
     result = replayed(registry, catalog, row)
 
-    assert result.outcome == replays.DIFFERENT
-    assert "reply no longer matches its digest" in result.detail
-    assert [(d.node_id, d.field, d.recorded) for d in result.differences] == [("(total)", "score", "99")]
+    assert result.outcome == replays.RECORD_ALTERED
+    assert "reply_digest" in result.detail and "the reply given again differs in 1 place" in result.detail
+    assert [(d.node_id, d.field, d.recorded, d.replayed) for d in result.differences] == [
+        ("(record)", "score", row.score, "99"),  # the column disagrees with the edited reply
+        ("(record)", "reply_digest", row.reply_digest, sha(evaluation.SerializeToString())),
+        ("(total)", "score", "99", row.score)]
 
 
 def test_a_recorded_refusal_that_now_succeeds_is_different_in_its_status(registry, catalog, record) -> None:
@@ -214,6 +218,82 @@ def canonical_of(facts: dict) -> str:
     return canonical(struct(facts))
 
 
+# --- RECORD_ALTERED -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("score", "99.99"), ("grade", "优"), ("outcome", "INVALID_ARGUMENT"), ("version", "1.1.1"),
+    ("pack_id", "another-pack"), ("reply_digest", "e" * 64), ("requested_version", "1.1.1"), ("language", "en"),
+])
+def test_each_column_edited_against_its_reply_is_named(registry, catalog, record, column, value) -> None:
+    row = record(request(version="1.0.0", language=pb.LANGUAGE_ZH))
+    assert getattr(row, column) != value
+    update(registry.engine, row.decision_id, **{column: value})
+
+    result = replayed(registry, catalog, row)
+
+    assert result.outcome == replays.RECORD_ALTERED, result
+    said = {"score": row.score, "grade": row.grade, "outcome": "OK", "version": "1.0.0", "pack_id": PACK_ID,
+            "reply_digest": row.reply_digest, "requested_version": "1.0.0", "language": "zh"}[column]
+    assert ("(record)", column, value, said) in [(d.node_id, d.field, d.recorded, d.replayed)
+                                                for d in result.differences]
+    assert column in result.detail and "the record was altered" in result.detail
+    if column not in ("language",):  # the request's language is replayed: it changes the reply
+        assert [d.field for d in result.differences] == [column]
+
+
+def test_a_pack_digest_edited_to_another_known_version_is_named(registry, catalog, record) -> None:
+    row = record(request(version="1.0.0"))
+    newer = record(request(version="1.1.1"))
+    assert registry.record_by_digest(newer.pack_digest).version == "1.1.1"
+    update(registry.engine, row.decision_id, pack_digest=newer.pack_digest)
+
+    result = replayed(registry, catalog, row)
+
+    assert result.outcome == replays.RECORD_ALTERED
+    assert ("(record)", "pack_digest", newer.pack_digest, row.pack_digest) in [
+        (d.node_id, d.field, d.recorded, d.replayed) for d in result.differences]
+    assert any(d.node_id == "(pack)" for d in result.differences)  # replayed with 1.1.1: the reply differs too
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_columns_are_checked_when_the_decision_cannot_be_replayed(registry, catalog, record, redact) -> None:
+    row = record(request(version="1.0.0"), redact=redact)
+    update(registry.engine, row.decision_id, score="99.99", **({} if redact else {"pack_digest": "f" * 64}))
+
+    result = replayed(registry, catalog, row)
+
+    assert result.outcome == replays.RECORD_ALTERED
+    assert {d.field for d in result.differences} == ({"score"} if redact else {"score", "pack_digest"})
+    assert "not replayed" in result.detail and result.replayed_digest == ""
+
+
+@pytest.mark.parametrize(("column", "value"), [("score", "0"), ("grade", "差"), ("outcome", "OK"),
+                                               ("reply_digest", "e" * 64)])
+def test_a_refused_decision_s_columns_are_checked_too(registry, catalog, record, column, value) -> None:
+    facts = facts_2019()
+    facts["output"]["trainings_held"] = "eleven"
+    row = record(request(facts, version="1.0.0"))
+    assert (row.outcome, row.score, row.grade) == ("INVALID_ARGUMENT", None, None)
+    update(registry.engine, row.decision_id, **{column: value})
+
+    result = replayed(registry, catalog, row)
+
+    assert result.outcome == replays.RECORD_ALTERED
+    said = {"score": "(none)", "grade": "(none)", "outcome": "INVALID_ARGUMENT", "reply_digest": row.reply_digest}
+    assert [(d.node_id, d.field, d.recorded, d.replayed) for d in result.differences] == [
+        ("(record)", column, value, said[column])]
+
+
+def test_facts_altered_comes_first_and_names_the_columns_too(registry, catalog, record) -> None:
+    row = record(request(version="1.0.0"))
+    update(registry.engine, row.decision_id, facts=row.facts.replace("}", ',"x":1}', 1), score="99.99")
+
+    result = replayed(registry, catalog, row)
+
+    assert result.outcome == replays.FACTS_ALTERED
+    assert ("(record)", "score") in [(d.node_id, d.field) for d in result.differences]
+
+
 # --- FACTS_REDACTED, PACK_MISSING -----------------------------------------------------
 
 def test_a_redacted_decision_cannot_be_replayed(registry, catalog, record) -> None:
@@ -227,11 +307,14 @@ def test_a_redacted_decision_cannot_be_replayed(registry, catalog, record) -> No
 
 def test_a_decision_whose_pack_digest_is_unknown_is_pack_missing(registry, catalog, record) -> None:
     row = record(request(version="1.0.0"))
-    update(registry.engine, row.decision_id, pack_digest="f" * 64)
+    evaluation = pb.Evaluation.FromString(row.reply)
+    evaluation.digest = "f" * 64  # a version this registry does not hold, recorded whole
+    reply = evaluation.SerializeToString()
+    update(registry.engine, row.decision_id, pack_digest="f" * 64, reply=reply, reply_digest=sha(reply))
 
     result = replayed(registry, catalog, row)
 
-    assert result.outcome == replays.PACK_MISSING
+    assert result.outcome == replays.PACK_MISSING, result
     assert "f" * 64 in result.detail and result.replayed_digest == ""
 
 

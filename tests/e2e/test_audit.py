@@ -194,7 +194,7 @@ def test_replay_proves_every_recorded_reply_then_names_an_edited_record(server, 
     assert result.returncode == 0, result.stdout + result.stderr
     total = len(decided)
     assert result.stdout.strip() == (f"{total} decisions replayed: {total} identical, 0 different, 0 facts altered, "
-                                     "0 facts redacted, 0 pack missing"), result.stdout
+                                     "0 record altered, 0 facts redacted, 0 pack missing"), result.stdout
     print(f"replayed {total} decisions through the CLI in {took:.2f} s ({total / took:.0f}/s)")
 
     with sqlite3.connect(server.registry) as db:
@@ -205,6 +205,10 @@ def test_replay_proves_every_recorded_reply_then_names_an_edited_record(server, 
         changed["output"]["trainings_held"] = 0
         db.execute("UPDATE decisions SET facts = ? WHERE decision_id = ?",
                    (json.dumps(changed, sort_keys=True, separators=(",", ":"), ensure_ascii=False), edited))
+        # Another one's score, what `audit list` shows: the reply it restates says otherwise.
+        rescored, score = db.execute("SELECT decision_id, score FROM decisions WHERE outcome = 'OK' "
+                                     "ORDER BY decision_id DESC LIMIT 1").fetchone()
+        db.execute("UPDATE decisions SET score = '99.99' WHERE decision_id = ?", (rescored,))
 
     result = run_cli("audit", "replay", "--server", server.address, token=tokens["audit"])
 
@@ -213,8 +217,11 @@ def test_replay_proves_every_recorded_reply_then_names_an_edited_record(server, 
     assert lines[0].startswith(f"{edited}  FACTS ALTERED  the recorded facts no longer match their digest")
     assert any(line.startswith("    output.quantity.trainings  score: ") for line in lines[1:]), result.stdout
     assert any(line.startswith("    (total)  score: ") for line in lines[1:])
-    assert lines[-1] == (f"{total} decisions replayed: {total - 1} identical, 0 different, 1 facts altered, "
-                         "0 facts redacted, 0 pack missing")
+    at = lines.index(next(line for line in lines if line.startswith(f"{rescored}  ")))
+    assert lines[at].startswith(f"{rescored}  RECORD ALTERED  the record's score no longer agrees with its reply")
+    assert lines[at + 1] == f"    (record)  score: '99.99' → {score!r}", result.stdout
+    assert lines[-1] == (f"{total} decisions replayed: {total - 2} identical, 0 different, 1 facts altered, "
+                         "1 record altered, 0 facts redacted, 0 pack missing")
 
 
 def test_list_pages_together_are_the_whole_log(server, tokens, decided) -> None:

@@ -8,13 +8,20 @@ the EvaluationService does (`api.servicer.evaluated`, `convert.evaluation_bytes`
 `status_for` and `details.status_message` for a failure) with the pack version whose
 digest the row names, and compares:
 
-- IDENTICAL: the bytes are the recorded ones and their sha256 the recorded digest;
+- IDENTICAL: the bytes are the recorded ones and every column restating them agrees;
 - DIFFERENT: they are not; the differences are listed node by node (each indicator by
   id, then the total, grade, overrides, findings…), or field by field of the status;
 - FACTS_ALTERED: the facts no longer hash to their recorded digest: the record was edited.
   They are replayed all the same, so the report says what the edit changed;
+- RECORD_ALTERED: the facts match their digest, but a column that restates the recorded
+  reply or request (score, grade, outcome, version, pack_id, pack_digest, reply_digest,
+  language, requested_version) disagrees with it: the record was edited. One difference per
+  column, node "(record)" (`record_differences`), then the reply's own if it also differs;
 - FACTS_REDACTED: only the facts' digest was kept; nothing to evaluate;
 - PACK_MISSING: no pack version with the recorded digest is known.
+
+The columns are checked for every row, facts redacted or pack missing too (an edited
+`pack_digest` is RECORD_ALTERED, not PACK_MISSING, when the reply names another digest).
 
 The functions here are pure but for the rule engine (they take the compiled pack found
 for the digest), so that the server decides where they run: on its event loop, since the
@@ -45,6 +52,7 @@ DIFFERENT = audit_pb2.REPLAY_OUTCOME_DIFFERENT
 FACTS_ALTERED = audit_pb2.REPLAY_OUTCOME_FACTS_ALTERED
 FACTS_REDACTED = audit_pb2.REPLAY_OUTCOME_FACTS_REDACTED
 PACK_MISSING = audit_pb2.REPLAY_OUTCOME_PACK_MISSING
+RECORD_ALTERED = audit_pb2.REPLAY_OUTCOME_RECORD_ALTERED
 
 #: A recorded or replayed value is quoted up to this many characters in a difference.
 VALUE_MAX = 600
@@ -155,13 +163,19 @@ def replay(row, compiled: CompiledPack | None, fallback: Lookup | None = None) -
     """Replay one `decisions` row with `compiled`, the pack version found for its digest
     (None: none found; for a row that records no digest, `fallback` is asked)."""
     recorded_ok = row.outcome == "OK"
-    if row.facts is None:
-        return Replayed(row.decision_id, FACTS_REDACTED, row.reply_digest,
-                        detail="only the facts' digest was kept (the server redacted facts): nothing to evaluate")
-    if compiled is None and row.pack_digest:
-        return Replayed(row.decision_id, PACK_MISSING, row.reply_digest,
-                        detail=f"the registry holds no pack version with digest {row.pack_digest} "
-                               f"({row.pack_id}@{row.version or row.requested_version or 'active'})")
+    recorded = bytes(row.reply)
+    if row.facts is None or (compiled is None and row.pack_digest):
+        if row.facts is None:
+            outcome, detail = FACTS_REDACTED, ("only the facts' digest was kept (the server redacted facts): "
+                                               "nothing to evaluate")
+        else:
+            outcome, detail = PACK_MISSING, (f"the registry holds no pack version with digest {row.pack_digest} "
+                                             f"({row.pack_id}@{row.version or row.requested_version or 'active'})")
+        edited = record_differences(row, recorded, recorded_ok)
+        if edited and (row.facts is None or sha256_hex(row.facts.encode("utf-8")) == row.facts_digest):
+            return Replayed(row.decision_id, RECORD_ALTERED, row.reply_digest, differences=edited,
+                            detail=f"{_record_note(edited)}; not replayed: {detail}")
+        return Replayed(row.decision_id, outcome, row.reply_digest, detail=detail)
     facts_intact = sha256_hex(row.facts.encode("utf-8")) == row.facts_digest
     try:
         replayed_ok, reply = answer(request_of(row), recorded_lookup(compiled, fallback))
@@ -173,24 +187,74 @@ def replay(row, compiled: CompiledPack | None, fallback: Lookup | None = None) -
                         differences=(Difference("(facts)", "json", _cut(row.facts), f"not readable: {_cut(str(error))}"),),
                         detail="the recorded facts are not a JSON object a request can hold: the record was altered")
     digest = sha256_hex(reply)
-    recorded = bytes(row.reply)
-    same = digest == row.reply_digest and reply == recorded
-    if facts_intact and same:
+    same = reply == recorded
+    # What the recorded reply is (an Evaluation or a Status): the replay's kind when the bytes
+    # are the same (an edited `outcome` column cannot mislead it), else what `outcome` says.
+    edited = record_differences(row, recorded, replayed_ok if same else recorded_ok)
+    if facts_intact and same and not edited:
         return Replayed(row.decision_id, IDENTICAL, row.reply_digest, digest)
     found = () if same else tuple(differences(recorded, recorded_ok, reply, replayed_ok))
     notes = []
     if not facts_intact:
         notes.append(f"the recorded facts no longer match their digest {row.facts_digest}: the record was altered")
-    if sha256_hex(recorded) != row.reply_digest:
-        notes.append(f"the recorded reply no longer matches its digest {row.reply_digest}: the record was altered")
+    if edited:
+        notes.append(_record_note(edited))
     if not same and not found:
-        found = (Difference("(reply)", "bytes", f"sha256 {row.reply_digest}", f"sha256 {digest}"),)
+        found = (Difference("(reply)", "bytes", f"sha256 {sha256_hex(recorded)}", f"sha256 {digest}"),)
     if not facts_intact and same:
         notes.append("the altered facts still give the recorded reply")
     elif not same:
         notes.append(f"the reply given again differs in {len(found)} place{'s' if len(found) != 1 else ''}")
-    return Replayed(row.decision_id, FACTS_ALTERED if not facts_intact else DIFFERENT, row.reply_digest, digest,
-                    found[:DIFFERENCES_MAX], "; ".join(notes))
+    outcome = FACTS_ALTERED if not facts_intact else RECORD_ALTERED if edited else DIFFERENT
+    return Replayed(row.decision_id, outcome, row.reply_digest, digest, (*edited, *found)[:DIFFERENCES_MAX],
+                    "; ".join(notes))
+
+
+# --- the record's own columns -----------------------------------------------------------
+
+def record_differences(row, reply: bytes, ok: bool) -> tuple[Difference, ...]:
+    """Each column of `row` that restates what its recorded `reply` (an Evaluation when `ok`,
+    else a google.rpc.Status) or its request says, and disagrees: node "(record)", recorded =
+    the column, replayed = what the reply says. A reply that cannot be read is left to the
+    reply's own differences; its digest is checked all the same."""
+    said: list[tuple[str, object, str]] = []  # (column, its value, what the reply says)
+    if ok:
+        try:
+            evaluation = pb.Evaluation.FromString(reply)
+        except Exception:  # noqa: BLE001 - an edited reply: named by the reply's differences
+            evaluation = None
+        if evaluation is not None:
+            language = _LANGUAGE_COLUMNS.get(evaluation.language, str(evaluation.language))
+            said += [("outcome", row.outcome, "OK"), ("score", row.score, evaluation.score),
+                     ("grade", row.grade, evaluation.grade), ("pack_id", row.pack_id, evaluation.pack_id),
+                     ("version", row.version, evaluation.version),
+                     ("pack_digest", row.pack_digest, evaluation.digest)]
+            if row.requested_version:  # a version asked for is the version answered
+                said.append(("requested_version", row.requested_version, evaluation.version))
+            if not (row.language == "" and evaluation.language == pb.LANGUAGE_ZH):  # unspecified means Chinese
+                said.append(("language", row.language, language))
+    else:
+        status = _status(reply, False)
+        if status.code != -1:  # readable
+            said.append(("outcome", row.outcome, _code_name(status)))
+        said += [("score", row.score, None), ("grade", row.grade, None)]  # a failed call has neither
+    said.append(("reply_digest", row.reply_digest, sha256_hex(reply)))
+    return tuple(Difference("(record)", column, _cut(_column_text(value)), _cut(_column_text(expected)))
+                 for column, value, expected in said if value != expected)
+
+
+#: The `language` column each Language of an Evaluation stands for.
+_LANGUAGE_COLUMNS = {pb.LANGUAGE_ZH: "zh", pb.LANGUAGE_EN: "en"}
+
+
+def _column_text(value) -> str:
+    return "(none)" if value is None else "(empty)" if value == "" else str(value)
+
+
+def _record_note(edited: Sequence[Difference]) -> str:
+    columns = ", ".join(d.field for d in edited)
+    return f"the record's {columns} no longer agree{'s' if len(edited) == 1 else ''} with its reply: " \
+           f"the record was altered"
 
 
 # --- differences ------------------------------------------------------------------------

@@ -17,12 +17,14 @@ class ReplayOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REPLAY_OUTCOME_FACTS_ALTERED: _ClassVar[ReplayOutcome]
     REPLAY_OUTCOME_FACTS_REDACTED: _ClassVar[ReplayOutcome]
     REPLAY_OUTCOME_PACK_MISSING: _ClassVar[ReplayOutcome]
+    REPLAY_OUTCOME_RECORD_ALTERED: _ClassVar[ReplayOutcome]
 REPLAY_OUTCOME_UNSPECIFIED: ReplayOutcome
 REPLAY_OUTCOME_IDENTICAL: ReplayOutcome
 REPLAY_OUTCOME_DIFFERENT: ReplayOutcome
 REPLAY_OUTCOME_FACTS_ALTERED: ReplayOutcome
 REPLAY_OUTCOME_FACTS_REDACTED: ReplayOutcome
 REPLAY_OUTCOME_PACK_MISSING: ReplayOutcome
+REPLAY_OUTCOME_RECORD_ALTERED: ReplayOutcome
 
 class DecisionFilter(_message.Message):
     __slots__ = ("pack_id", "version", "caller", "since", "until", "grade", "outcome", "method")
