@@ -18,11 +18,14 @@ A streamed call (EvaluateBatch) is retried only until its first result arrives o
 its requests outgrow gRPC's retry buffer (256 KiB); after that an UNAVAILABLE reaches the
 caller, who resends the items whose results it has not received.
 
-Calls are spread over every address the target resolves to (the round_robin load
-balancing policy): `dns:///jixiao-headless.NAMESPACE.svc.cluster.local:50051`, a
-Kubernetes headless Service, resolves to every ready replica, so one channel uses them
-all, and a replica that goes away is dropped when its connection closes. A target with one
-address behaves as before.
+A `dns:///…` target (or `ipv4:`/`ipv6:` lists) spreads its calls over every address it
+resolves to (the round_robin load balancing policy):
+`dns:///jixiao-headless.NAMESPACE.svc.cluster.local:50051`, a Kubernetes headless
+Service, resolves to every ready replica, so one channel uses them all, a replica that
+goes away is dropped when its connection closes, and a resent call lands on another
+replica. A plain HOST:PORT keeps pick_first: it is one address, often several server
+processes sharing a port, and after one of them dies pick_first reconnects at once for
+the resend, where round_robin would fail it while its only address backs off.
 
 Keepalive pings every 20 s while calls are open notice a connection that died silently
 (a vanished host) within 30 s, so no call waits past that for a reply that cannot come;
@@ -58,14 +61,16 @@ SERVICE_CONFIG = {
         {"name": [{"service": ADMIN_SERVICE, "method": method} for method in IDEMPOTENT_ADMIN_METHODS],
          "retryPolicy": RETRY_POLICY},
     ],
-    # Every resolved address gets a connection and calls take turns over the ready ones.
-    "loadBalancingConfig": [{"round_robin": {}}],
     # Stop retrying when most calls fail (a server down, not one process restarting):
     # each failure costs a token, each success gives back a tenth; below half, no retries.
     "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
 }
+#: For a target that names several addresses: every one gets a connection and calls take
+#: turns over the ready ones.
+BALANCED_SERVICE_CONFIG = {**SERVICE_CONFIG, "loadBalancingConfig": [{"round_robin": {}}]}
+#: Targets resolved to a list of addresses (dns:///name:port, ipv4:a:p,b:p, ipv6:…).
+BALANCED_SCHEMES = ("dns:", "ipv4:", "ipv6:")
 CHANNEL_OPTIONS = (
-    ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
     ("grpc.enable_retries", 1),
     ("grpc.keepalive_time_ms", 20_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -83,10 +88,17 @@ CHANNEL_OPTIONS = (
 
 def open_channel(target: str, tls_ca: bytes | None = None) -> grpc.Channel:
     """A channel to `target` ("host:port", or "dns:///host:port" for every address of a
-    name, e.g. a headless Service) with round_robin over its addresses, retries and keepalive; TLS trusting the
+    name, e.g. a headless Service, with round_robin over them), retries and keepalive; TLS trusting the
     PEM CA certificates `tls_ca` when given, plaintext otherwise. Every call sends the
     command's request id (request_ids.py)."""
+    options = channel_options(target)
     if tls_ca is None:
-        return with_request_id(grpc.insecure_channel(target, options=CHANNEL_OPTIONS))
+        return with_request_id(grpc.insecure_channel(target, options=options))
     credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca)
-    return with_request_id(grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS))
+    return with_request_id(grpc.secure_channel(target, credentials, options=options))
+
+
+def channel_options(target: str) -> tuple[tuple[str, object], ...]:
+    """The channel's options for `target`: round_robin for a list of addresses, else pick_first."""
+    config = BALANCED_SERVICE_CONFIG if target.startswith(BALANCED_SCHEMES) else SERVICE_CONFIG
+    return (("grpc.service_config", json.dumps(config)), *CHANNEL_OPTIONS)

@@ -21,7 +21,7 @@ SIGNATURE_REFUSALS = {
 
 #: How gRPC's message starts when no connection could be made (the server is down or
 #: unreachable), as opposed to one that broke during the call ("Socket closed"): with
-#: pick_first, and with round_robin (the CLI's channel balances over every address).
+#: pick_first (a HOST:PORT target), and with round_robin (a dns:/// target).
 CONNECT_FAILED = ("failed to connect", "connections to all backends failing")
 #: How gRPC's message starts when the server's name could not be resolved (grpc-core's
 #: resolver, then its c-ares one): no connection was tried at all.

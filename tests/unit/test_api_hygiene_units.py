@@ -5,6 +5,7 @@ tests/e2e/test_api_hygiene.py runs the same through real servers."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from jixiao.api import page_tokens, reflection_v1
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.packs import read_bundle
 from jixiao.registry.store import Registry
-from jixiao_cli.channels import SERVICE_CONFIG
+from jixiao_cli.channels import channel_options
 from jixiao_cli.targets import _check_server_target, server_option
 
 PACK = "quality-district-funding"
@@ -130,8 +131,16 @@ def test_server_refuses_other_targets_naming_them(target: str) -> None:
     assert "is not HOST:PORT or dns:///HOST:PORT" in result.output
 
 
-def test_the_channel_balances_round_robin() -> None:
-    assert SERVICE_CONFIG["loadBalancingConfig"] == [{"round_robin": {}}]
+def test_a_channel_to_a_list_of_addresses_balances_round_robin_and_to_one_address_picks_first() -> None:
+    def balancing(target: str):
+        config = json.loads(dict(channel_options(target))["grpc.service_config"])
+        return config.get("loadBalancingConfig"), config["methodConfig"]
+
+    balanced, retries = balancing("dns:///jixiao-headless.ns.svc.cluster.local:50051")
+    assert balanced == [{"round_robin": {}}] and balancing("ipv4:127.0.0.1:1,127.0.0.1:2")[0] == balanced
+    # One address (often several server processes on one port): pick_first, the default, which
+    # reconnects at once for the resend after a process died; the same retries either way.
+    assert balancing("127.0.0.1:50051") == (None, retries) and balancing("localhost:50051")[0] is None
 
 
 # --- reflection v1 -----------------------------------------------------------------
