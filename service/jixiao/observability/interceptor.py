@@ -7,14 +7,17 @@ For every method (health and reflection included) it
 - binds `request_id`, and `traceparent` when the caller sent a valid one, into structlog's
   context variables: every line logged during the call carries them. Each call runs in an
   asyncio task of its own (the interceptors too), so what is bound here stays with it;
-- echoes the request id in the reply's initial metadata and in its trailing metadata,
-  error replies included: the servicer gets the call's context through `ObservedCall`,
-  whose `abort`/`abort_with_status` add the trailing metadata already set (the request
-  id, a decision id) to the status's own (its rich details), which would otherwise
-  replace them. The headers go only once the answer is ready (just before a unary
-  reply or a stream's first message, or the failure's status), or when the servicer
-  sends them itself (EvaluateBatch, at once): a client retries a call that fails with
-  UNAVAILABLE (its server process died) only while it has received no headers;
+- echoes the request id in the reply's trailing metadata, error replies included, and in
+  its initial metadata too for a stream or a failure: the servicer gets the call's
+  context through `ObservedCall`, whose `abort`/`abort_with_status` add the trailing
+  metadata already set (the request id, a decision id) to the status's own (its rich
+  details), which would otherwise replace them. A unary answer sends no headers of its
+  own: gRPC sends them with the reply and its status in one batch, and a client retries
+  a call that fails with UNAVAILABLE (its server process died) only while it has
+  received no headers, so headers sent ahead of the reply left a window in which a
+  process killed under load failed a call for good. A stream's headers go with its first
+  message (or its end, or its failure), or when the servicer sends them itself
+  (EvaluateBatch, at once);
 - times the call into `jixiao_rpc_duration_seconds{method,code}` and counts input errors
   (metrics.py; nothing when metrics are off);
 - with `--otel`, opens a server span for the call, child of the caller's traceparent (tracing.py).
@@ -171,9 +174,7 @@ class _Observation:
             error = None
             try:
                 call.begin()
-                reply = await behaviour(request, call)
-                await call.send_headers()
-                return reply
+                return await behaviour(request, call)  # the request id goes in the trailers
             except BaseException as raised:
                 error = raised
                 raise
