@@ -68,7 +68,11 @@ def alive(pid: int) -> bool:
 
 
 def log_lines(server, start: int = 0) -> list[dict]:
-    return [json.loads(line) for line in server.log()[start:].splitlines() if line.startswith("{")]
+    """The server's JSON log lines after offset `start`, whole ones only: the last one may
+    still be being written while the test reads the file."""
+    text = server.log()[start:]
+    complete = text[:text.rfind("\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
 
 
 def answering_pids(server, start: int = 0) -> Counter:
