@@ -29,9 +29,9 @@ import click
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from jixiao.api import reflection_v1 as reflection  # v1alpha and v1
 
 from jixiao import startup
+from jixiao.api import reflection_v1 as reflection  # v1alpha and v1
 from jixiao.api.admin import PackAdminServicer
 from jixiao.api.audit import AuditServicer
 from jixiao.api.auth import ADMIN_SERVICE, AUDIT_SERVICE, EVALUATION_SERVICE, AuthInterceptor
