@@ -29,7 +29,7 @@ from jixiao.core.identifiers import check_key
 from jixiao.v1 import evaluation_pb2 as pb
 
 from .convert import evaluation_bytes, evaluation_result
-from .decisions import NO_DRAFT, DecisionHub, decision_id_field
+from .decisions import NO_DRAFT, DecisionHub
 from .decoding import Undecodable
 from .details import status_message
 from .errors import internal, status_for
@@ -138,7 +138,7 @@ class BatchAnswers:
             draft.refused(status)
             return self._error(key, status, draft.decision_id)
         draft.answered(evaluation, reply)
-        return decided_result(key, reply, draft.decision_id)
+        return evaluation_result(key, reply, draft.decision_id)
 
     def _error(self, key: str, status: grpc.Status, decision_id: str = "") -> pb.BatchEvaluateResult:
         message = status_message(status)
@@ -151,28 +151,6 @@ class BatchAnswers:
         log.info("rpc", method="EvaluateBatch", items=self.items, errors=sum(self.failures.values()),
                  error_codes=dict(self.failures), versions=self._packs.used(), code=code, **fields,
                  duration_ms=round((time.perf_counter() - self._started) * 1000, 3))
-
-
-def decided_result(key: str, evaluation: bytes, decision_id: str) -> pb.BatchEvaluateResult:
-    """`evaluation_result` for a recorded item: the decision id in its Evaluation (field 16,
-    appended as Evaluate's reply carries it) and in the result (field 4), parsed once."""
-    if not decision_id:
-        return evaluation_result(key, evaluation)
-    identifier = decision_id.encode()  # 36 bytes: one-byte lengths
-    data = key.encode()
-    head = b"\x0a" + _varint(len(data)) + data if data else b""
-    inner = evaluation + decision_id_field(decision_id)
-    return pb.BatchEvaluateResult.FromString(b"".join((
-        head, b"\x12", _varint(len(inner)), inner, b"\x22", bytes((len(identifier),)), identifier)))
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def answer_batch(requests: Iterable[pb.BatchEvaluateRequest], lookup: Lookup,

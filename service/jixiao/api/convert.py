@@ -23,6 +23,8 @@ from jixiao.core.evaluation.results import Evaluation, Finding, NodeResult, Over
 from jixiao.core.evaluation.scoring import remember
 from jixiao.v1 import evaluation_pb2 as pb
 
+from .decisions import decision_id_field
+
 LANGUAGE_CODES = {
     pb.LANGUAGE_UNSPECIFIED: "zh",
     pb.LANGUAGE_ZH: "zh",
@@ -264,11 +266,19 @@ def evaluation_message(evaluation: Evaluation) -> pb.Evaluation:
     return pb.Evaluation.FromString(evaluation_bytes(evaluation))
 
 
-def evaluation_result(key: str, evaluation: bytes) -> pb.BatchEvaluateResult:
-    """A stream's result for `key` around a serialised Evaluation (`evaluation_bytes`), parsed once."""
+def evaluation_result(key: str, evaluation: bytes, decision_id: str = "") -> pb.BatchEvaluateResult:
+    """A stream's result for `key` around a serialised Evaluation (`evaluation_bytes`), parsed once.
+
+    A recorded item's `decision_id` goes in its Evaluation (field 16, appended as Evaluate's
+    reply carries it: `decisions.decision_id_field`) and in the result (field 4).
+    """
     data = key.encode()
     head = b"\x0a" + _length(len(data)) + data if data else b""  # proto3 leaves "" out
-    return pb.BatchEvaluateResult.FromString(b"".join((head, b"\x12", _length(len(evaluation)), evaluation)))
+    tail = b""
+    if decision_id:
+        evaluation += decision_id_field(decision_id)
+        tail = _text_field(b"\x22", decision_id)
+    return pb.BatchEvaluateResult.FromString(b"".join((head, b"\x12", _length(len(evaluation)), evaluation, tail)))
 
 
 def indicator_score(node: NodeResult) -> pb.IndicatorScore:
