@@ -215,3 +215,21 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     if not postgres_server.running:
         postgres_server.start()
     return postgres_server.create_database()
+
+
+#: Run a test on SQLite and on PostgreSQL: it must use `registry_url` (or a fixture built on it).
+ON_BOTH_DATABASES = pytest.mark.parametrize("backend", ("sqlite", "postgresql"))
+
+
+@pytest.fixture
+def backend() -> str:
+    """Which database the test's own database is on (parametrize it, e.g. ON_BOTH_DATABASES, to change it)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def registry_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database's URL: an SQLite file in tmp_path, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    return request.getfixturevalue("postgres_url")

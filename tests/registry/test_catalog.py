@@ -16,7 +16,7 @@ from jixiao.core.evaluation.evaluator import evaluate
 from jixiao.packs import PackNotFound, read_bundle
 from jixiao.registry.store import Registry
 
-from .conftest import ON_BOTH_DATABASES
+from postgres_server import ON_BOTH_DATABASES
 
 REPO = Path(__file__).resolve().parents[2]
 PACK = "quality-district-funding"

@@ -12,7 +12,7 @@ from jixiao.core.pack.bundle import Bundle
 from jixiao.core.identifiers import InvalidIdentifier
 from jixiao.registry.store import NothingToRollBack, Registry, VersionConflict, VersionNotFound
 
-from .conftest import ON_BOTH_DATABASES
+from postgres_server import ON_BOTH_DATABASES
 
 PACK = "quality-district-funding"
 

@@ -28,7 +28,7 @@ from jixiao.v1 import evaluation_pb2 as pb
 
 from jixiao_cli.client import facts_to_struct
 
-from .conftest import ON_BOTH_DATABASES
+from postgres_server import ON_BOTH_DATABASES
 
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
 from bench_common import variants  # noqa: E402
@@ -152,9 +152,9 @@ def test_a_full_queue_drops_and_counts_and_a_candidate_refusal_is_recorded(
 
 
 @ON_BOTH_DATABASES
-def test_runs_started_and_stopped_elsewhere_are_followed(registry: Registry, database_url: str,
+def test_runs_started_and_stopped_elsewhere_are_followed(registry: Registry, registry_url: str,
                                                          versions: Versions) -> None:
-    elsewhere = Registry(database_url)
+    elsewhere = Registry(registry_url)
     try:
         async def scenario() -> None:
             sink = ShadowSink(ShadowRuns(registry.engine), versions, Rows(), poll_interval=0.05).start()

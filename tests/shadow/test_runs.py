@@ -13,7 +13,7 @@ from jixiao.shadow import runs as runs_module
 from jixiao.shadow.report import OK, nodes_json
 from jixiao.shadow.runs import NoShadowRunGoing, ShadowRunGoing, ShadowRunNotFound, ShadowRuns
 
-from .conftest import ON_BOTH_DATABASES
+from postgres_server import ON_BOTH_DATABASES
 
 PACK = "quality-district-funding"
 DIGEST = "ab" * 32
@@ -75,8 +75,8 @@ def test_samples_come_back_in_decision_order_across_read_batches(runs: ShadowRun
 
 
 @ON_BOTH_DATABASES
-def test_servers_starting_a_run_at_once_start_one(registry: Registry, database_url: str) -> None:
-    contenders = [Registry(database_url) for _ in range(4)]
+def test_servers_starting_a_run_at_once_start_one(registry: Registry, registry_url: str) -> None:
+    contenders = [Registry(registry_url) for _ in range(4)]
     barrier = threading.Barrier(len(contenders))
     outcomes: list[object] = []
 
