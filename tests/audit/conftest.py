@@ -9,8 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from jixiao.database.connection import create_engine
+from jixiao.catalog import RegistryCatalog
 from jixiao.database.migrate import upgrade
+from jixiao.registry.store import Registry
 
+from .decision_rows import registry_with
 from .library import Library
 
 
@@ -29,3 +32,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engi
 def library() -> Library:
     """The bundled packs, compiled once for the session."""
     return Library()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry of the module's own with the versions decision_rows records (`registry_with`)."""
+    opened = registry_with(tmp_path_factory.mktemp("registry") / "registry.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def catalog(registry: Registry) -> Iterator[RegistryCatalog]:
+    made = RegistryCatalog(registry)
+    yield made
+    made.close()

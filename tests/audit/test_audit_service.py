@@ -17,14 +17,13 @@ from jixiao.api.auth import AuthInterceptor
 from jixiao.api.decoding import add_service
 from jixiao.api.tokens import TokenEntry, TokenTable, hash_token
 from jixiao.audit import queries
-from jixiao.catalog import RegistryCatalog
 from jixiao.database.connection import create_engine
 from jixiao.v1 import audit_pb2, audit_pb2_grpc
 from jixiao.v1 import evaluation_pb2 as pb
 
 from aio_servers import served
 
-from .decision_rows import BASE_MS, PACK_ID, answered_row, clear, facts_2019, insert, registry_with, struct
+from .decision_rows import BASE_MS, PACK_ID, answered_row, clear, facts_2019, insert, struct
 
 TOKENS = TokenTable((
     TokenEntry("auditor", hash_token("audit-secret"), frozenset({"audit"})),
@@ -32,20 +31,6 @@ TOKENS = TokenTable((
 ))
 AUDIT = [("authorization", "Bearer audit-secret")]
 ROWS = 23
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory):
-    opened = registry_with(tmp_path_factory.mktemp("service") / "registry.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture(scope="module")
-def catalog(registry):
-    made = RegistryCatalog(registry)
-    yield made
-    made.close()
 
 
 @pytest.fixture(scope="module")

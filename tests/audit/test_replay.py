@@ -19,20 +19,6 @@ from .decision_rows import (BASE_MS, PACK_ID, answered_row, clear, facts_2019, i
                             update)
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory):
-    opened = registry_with(tmp_path_factory.mktemp("replay") / "registry.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture(scope="module")
-def catalog(registry):
-    made = RegistryCatalog(registry)
-    yield made
-    made.close()
-
-
 @pytest.fixture
 def record(registry, catalog):
     """record(request, **row fields) → the stored row of `request` answered now."""
